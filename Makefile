@@ -1,0 +1,33 @@
+# Bridge: `make run` serves the portal, `make test` runs every test. Both set everything up first.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PORT ?= 5000
+HOST ?= 127.0.0.1
+WORKERS ?= 3
+export FLASK_APP := app
+
+.PHONY: run test serve setup system-deps clean
+
+setup: system-deps $(VENV)/.installed
+
+# WeasyPrint needs Pango and HarfBuzz; installed with apt when missing.
+system-deps:
+	@bash .ci/system-deps
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[test]'
+	@touch $@
+
+run: setup
+	$(BIN)/flask db upgrade
+	$(BIN)/flask seed-demo --first-run
+	$(BIN)/flask run --host $(HOST) --port $(PORT)
+
+test: setup
+	$(BIN)/python -m pytest -n 2 $(PYTEST_ARGS)
+
+clean:
+	rm -rf $(VENV) .pytest_cache

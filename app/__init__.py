@@ -1,0 +1,59 @@
+"""Bridge: a self-hosted content-enablement portal."""
+from __future__ import annotations
+
+from flask import Flask
+
+from . import config as bridge_config
+from .extensions import csrf, db, login_manager, migrate
+
+
+def create_app(config: dict | None = None) -> Flask:
+    """Build the app: settings, extensions, blueprints, CLI."""
+    app = Flask(
+        __name__,
+        template_folder=str(bridge_config.ROOT / "templates"),
+        static_folder=str(bridge_config.ROOT / "static"),
+    )
+    app.config.update(bridge_config.from_environment())
+    if config:
+        app.config.update(config)
+    configure_storage(app)
+    configure_extensions(app)
+    configure_blueprints(app)
+    configure_templates(app)
+    from .cli import register_commands
+
+    register_commands(app)
+    return app
+
+
+def configure_storage(app: Flask) -> None:
+    """Create the data and file directories on first start."""
+    for key in ("DATA_DIR", "COLLATERAL_DIR"):
+        app.config[key].mkdir(parents=True, exist_ok=True)
+
+
+def configure_extensions(app: Flask) -> None:
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(bridge_config.ROOT / "migrations"))
+    csrf.init_app(app)
+    login_manager.init_app(app)
+    from . import accounts, database
+
+    accounts.configure_login(login_manager)
+    database.configure(app)
+
+
+def configure_blueprints(app: Flask) -> None:
+    from . import admin, api, auth, content, errors, library
+
+    for module in (auth, library, content, admin, api, errors):
+        app.register_blueprint(module.bp)
+
+
+def configure_templates(app: Flask) -> None:
+    from . import markup, models
+
+    app.jinja_env.filters["markdown"] = markup.render_markdown
+    app.jinja_env.filters["filesize"] = markup.filesize
+    app.jinja_env.globals.update(Role=models.Role, AssetKind=models.AssetKind)

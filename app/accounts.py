@@ -1,0 +1,173 @@
+"""People: users, teams, passwords, sessions and personal API tokens."""
+from __future__ import annotations
+
+import hashlib
+import secrets
+
+from flask import flash, redirect, request, url_for
+from flask_login import LoginManager
+from sqlalchemy import func, select
+
+from .database import transaction
+from .extensions import db
+from .models import ApiToken, Role, Team, User, utcnow
+
+TOKEN_PREFIX = "brg_"
+
+
+class AccountError(ValueError):
+    """A user-facing reason why an account change was refused."""
+
+
+def configure_login(manager: LoginManager) -> None:
+    manager.login_view = "auth.login"
+    manager.user_loader(user_by_session_token)
+    manager.request_loader(user_from_bearer_token)
+    manager.unauthorized_handler(_unauthorized)
+
+
+def _unauthorized():
+    """API callers get a JSON 401; people get the login page with `next`."""
+    if request.path.startswith("/api/"):
+        return {"error": "Authentication required.", "status": 401}, 401
+    flash("Please log in to continue.", "info")
+    return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
+
+
+def user_by_session_token(token: str) -> User | None:
+    return db.session.scalar(select(User).where(User.session_token == token))
+
+
+def normalise_email(email: str) -> str:
+    return email.strip().lower()
+
+
+def find_user(email: str) -> User | None:
+    return db.session.scalar(select(User).where(User.email == normalise_email(email)))
+
+
+def authenticate(email: str, password: str) -> User | None:
+    """The active user with this email and password, or None."""
+    user = find_user(email)
+    if user is None or not user.active or not user.check_password(password):
+        return None
+    with transaction():
+        user.last_login_at = utcnow()
+    return user
+
+
+def end_session(user: User) -> None:
+    """Invalidate every session cookie issued to `user`."""
+    with transaction():
+        user.rotate_session()
+
+
+def get_or_create_team(name: str) -> Team:
+    name = name.strip()
+    team = db.session.scalar(select(Team).where(func.lower(Team.name) == name.lower()))
+    if team is None:
+        team = Team(name=name)
+        db.session.add(team)
+        db.session.flush()
+    return team
+
+
+def create_user(email: str, name: str, role: str, password: str, team: str | None = None) -> User:
+    """Create a user; raises AccountError if the email is taken or the role unknown."""
+    if find_user(email):
+        raise AccountError(f"A user with email {normalise_email(email)} already exists.")
+    if role not in {r.value for r in Role}:
+        raise AccountError(f"Unknown role {role!r}.")
+    with transaction():
+        user = User(email=normalise_email(email), name=name.strip(), role=role)
+        user.set_password(password)
+        user.team = get_or_create_team(team) if team else None
+        db.session.add(user)
+    return user
+
+
+def update_user(user: User, *, name: str, role: str, team_id: int | None, active: bool) -> None:
+    """Change a user's profile; deactivation also ends their sessions."""
+    with transaction():
+        user.name = name.strip()
+        user.role = Role(role).value
+        user.team_id = team_id
+        if user.active and not active:
+            user.rotate_session()
+        user.active = active
+
+
+def reset_password(user: User, password: str) -> None:
+    with transaction():
+        user.set_password(password)
+        user.rotate_session()
+
+
+def list_users() -> list[User]:
+    return list(db.session.scalars(select(User).order_by(User.name)))
+
+
+def list_teams() -> list[Team]:
+    return list(db.session.scalars(select(Team).order_by(Team.name)))
+
+
+def save_team(name: str, team: Team | None = None) -> Team:
+    """Create a team or rename `team`; names are unique regardless of case."""
+    name = name.strip()
+    clash = db.session.scalar(select(Team).where(func.lower(Team.name) == name.lower()))
+    if clash is not None and clash is not team:
+        raise AccountError(f"A team named {name!r} already exists.")
+    with transaction():
+        team = team or Team()
+        team.name = name
+        db.session.add(team)
+    return team
+
+
+def issue_api_token(user: User, name: str) -> str:
+    """Create a personal token and return its secret, which is shown once and never stored."""
+    secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    with transaction():
+        db.session.add(
+            ApiToken(user=user, name=name.strip() or "API token",
+                     token_hash=_hash(secret), prefix=secret[:12])
+        )
+    return secret
+
+
+def revoke_api_token(user: User, token_id: int) -> bool:
+    token = db.session.get(ApiToken, token_id)
+    if token is None or token.user_id != user.id or token.revoked_at:
+        return False
+    with transaction():
+        token.revoked_at = utcnow()
+    return True
+
+
+def api_tokens_of(user: User) -> list[ApiToken]:
+    return list(
+        db.session.scalars(
+            select(ApiToken).where(ApiToken.user_id == user.id).order_by(ApiToken.created_at.desc())
+        )
+    )
+
+
+def user_from_bearer_token(req=None) -> User | None:
+    """Flask-Login request loader: `Authorization: Bearer brg_…` on API routes."""
+    req = req or request
+    header = req.headers.get("Authorization", "")
+    if not header.startswith("Bearer ") or not req.path.startswith("/api/"):
+        return None
+    token = db.session.scalar(
+        select(ApiToken).where(ApiToken.token_hash == _hash(header[7:].strip()),
+                               ApiToken.revoked_at.is_(None))
+    )
+    if token is None or not token.user.active:
+        return None
+    with transaction():
+        token.last_used_at = utcnow()
+    return token.user
+
+
+def _hash(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()

@@ -1,0 +1,83 @@
+"""`flask` commands: first admin, collateral import, demo data."""
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import click
+from flask import Flask, current_app
+from sqlalchemy import select
+
+from . import accounts, demo, importer
+from .accounts import AccountError
+from .extensions import db
+from .models import Role, User
+
+
+def register_commands(app: Flask) -> None:
+    for command in (create_user, import_collateral, seed_demo):
+        app.cli.add_command(command)
+
+
+@click.command("create-user")
+@click.option("--email", required=True)
+@click.option("--name", required=True)
+@click.option("--role", type=click.Choice([r.value for r in Role]), default=Role.ADMIN.value,
+              show_default=True)
+@click.option("--team", default=None, help="Team name; created if it does not exist.")
+@click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
+def create_user(email, name, role, team, password):
+    """Create a user, e.g. the first admin."""
+    try:
+        user = accounts.create_user(email, name, role, password, team)
+    except AccountError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"Created {user.role} {user.email}.")
+
+
+@click.command("import-collateral")
+@click.argument("folder", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--owner", "owner_email", default=None,
+              help="Email of the owning marketer (default: the first marketer or admin).")
+def import_collateral(folder: Path, owner_email: str | None):
+    """Load FOLDER/manifest.csv and its files; bad rows are reported, good rows still load."""
+    owner = _owner(owner_email)
+    report = importer.import_collateral(folder, owner)
+    click.echo(f"created {len(report.created)}, updated {len(report.updated)}, "
+               f"unchanged {len(report.unchanged)}, errors {len(report.errors)}")
+    for line, ref, message in report.errors:
+        click.echo(f"  line {line} ({ref}): {message}", err=True)
+    if report.errors:
+        raise SystemExit(1)
+
+
+def _owner(email: str | None) -> User:
+    if email:
+        user = accounts.find_user(email)
+        if user is None:
+            raise click.ClickException(f"No user {email}.")
+        return user
+    user = db.session.scalar(
+        select(User).where(User.role.in_([Role.MARKETER.value, Role.ADMIN.value])).order_by(User.id))
+    if user is None:
+        raise click.ClickException("Create a marketer or admin first (flask create-user).")
+    return user
+
+
+@click.command("seed-demo")
+@click.option("--first-run", is_flag=True, help="Do nothing if any user exists already.")
+def seed_demo(first_run: bool):
+    """Load the demo library, accounts (password bridge-demo) and 90 days of usage."""
+    started = time.perf_counter()
+    report = demo.seed_demo(current_app.config["DATA_DIR"] / "demo-collateral", first_run)
+    if report is None:
+        click.echo("Demo data already present; nothing to do.")
+        return
+    imported = report.import_report
+    click.echo(f"Demo ready in {time.perf_counter() - started:.1f} s: {report.users} accounts, "
+               f"{len(imported.created)} assets created, {len(imported.updated)} updated, "
+               f"{report.events} usage events. Log in as rep@example.com / {demo.DEMO_PASSWORD}.")
+    for line, ref, message in imported.errors:
+        click.echo(f"  manifest line {line} ({ref}): {message}", err=True)
+    if imported.errors:
+        raise SystemExit(1)

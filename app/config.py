@@ -1,0 +1,56 @@
+"""Settings read from the environment, with embedded defaults for a single-machine install."""
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _secret_key(env, data_dir: Path) -> str:
+    """Return BRIDGE_SECRET_KEY, or a key generated once and kept in the data directory."""
+    if key := env.get("BRIDGE_SECRET_KEY"):
+        return key
+    key_file = data_dir / "secret_key"
+    if not key_file.exists():
+        data_dir.mkdir(parents=True, exist_ok=True)
+        fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as fh:
+            fh.write(secrets.token_hex(32))
+    return key_file.read_text().strip()
+
+
+def from_environment(env: dict[str, str] | None = None) -> dict:
+    """Build the Flask config mapping from BRIDGE_* environment variables."""
+    env = os.environ if env is None else env
+    data_dir = Path(env.get("BRIDGE_DATA_DIR", ROOT / "instance")).resolve()
+    collateral_dir = Path(env.get("BRIDGE_COLLATERAL_DIR", data_dir / "files")).resolve()
+    database_url = env.get("BRIDGE_DATABASE_URL") or f"sqlite:///{data_dir / 'bridge.db'}"
+    max_upload_mb = int(env.get("BRIDGE_MAX_UPLOAD_MB", "50"))
+    return {
+        "DATA_DIR": data_dir,
+        "COLLATERAL_DIR": collateral_dir,
+        "SQLALCHEMY_DATABASE_URI": normalise_database_url(database_url),
+        "SECRET_KEY": _secret_key(env, data_dir),
+        "MAX_UPLOAD_MB": max_upload_mb,
+        # Room for the multipart envelope around a file of the maximum size.
+        "MAX_CONTENT_LENGTH": max_upload_mb * 1024 * 1024 + 1024 * 1024,
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "REMEMBER_COOKIE_HTTPONLY": True,
+        "REMEMBER_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": env.get("BRIDGE_SECURE_COOKIES", "0") == "1",
+        "REMEMBER_COOKIE_SECURE": env.get("BRIDGE_SECURE_COOKIES", "0") == "1",
+        "EXTRACT_TIMEOUT_S": float(env.get("BRIDGE_EXTRACT_TIMEOUT_S", "30")),
+        "EXTRACT_MEMORY_MB": int(env.get("BRIDGE_EXTRACT_MEMORY_MB", "1024")),
+        "PAGE_SIZE": 24,
+    }
+
+
+def normalise_database_url(url: str) -> str:
+    """Make plain postgres:// URLs use the psycopg 3 driver."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix):]
+    return url

@@ -1,0 +1,47 @@
+"""Engine tuning per database and the one place that commits or rolls back."""
+from __future__ import annotations
+
+from contextlib import contextmanager
+
+from flask import Flask
+from sqlalchemy import event, text
+
+from .extensions import db
+
+
+def configure(app: Flask) -> None:
+    """Turn on foreign keys, WAL and a busy timeout for every SQLite connection."""
+    if not app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        return
+    with app.app_context():
+        event.listen(db.engine, "connect", _sqlite_pragmas)
+
+
+def _sqlite_pragmas(dbapi_connection, _record) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA busy_timeout=10000")
+    cursor.close()
+
+
+@contextmanager
+def transaction():
+    """Commit the session if the block succeeds, roll back and re-raise if it fails."""
+    try:
+        yield db.session
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        raise
+
+
+def is_reachable() -> bool:
+    """Whether the database answers a trivial query."""
+    try:
+        db.session.execute(text("SELECT 1"))
+        return True
+    except Exception:
+        db.session.rollback()
+        return False

@@ -1,0 +1,83 @@
+"""The rep's library: home grid, browsing, asset pages, downloads and copies."""
+from __future__ import annotations
+
+from flask import Blueprint, abort, render_template, request, send_file, url_for
+from flask_login import current_user
+
+from . import assets, storage, taxonomy, usage
+from .access import EVERYONE, roles_required, sees_drafts
+from .forms import ActionForm
+
+bp = Blueprint("library", __name__)
+
+
+def facet_args() -> dict:
+    """The facet filters of a browse URL, as lists of ids and kinds."""
+    return {
+        "segment_ids": request.args.getlist("segment", type=int),
+        "stage_ids": request.args.getlist("stage", type=int),
+        "kinds": [k for k in request.args.getlist("kind") if k],
+    }
+
+
+@bp.route("/")
+@roles_required(*EVERYONE)
+def home():
+    """Segment × stage grid, recently updated and popular assets."""
+    return render_template(
+        "library/home.html",
+        segments=taxonomy.segments(), stages=taxonomy.stages(),
+        grid=assets.coverage_counts(current_user),
+        recent=assets.recent(current_user), popular=assets.popular(current_user),
+    )
+
+
+@bp.route("/browse")
+@roles_required(*EVERYONE)
+def browse():
+    facets = facet_args()
+    page = assets.browse(current_user, page=request.args.get("page", 1, type=int), **facets)
+    return render_template(
+        "library/browse.html", page=page, facets=facets,
+        segments=taxonomy.segments(), stages=taxonomy.stages(), kinds=assets.kinds(),
+    )
+
+
+@bp.route("/assets/<int:asset_id>")
+@roles_required(*EVERYONE)
+def asset(asset_id: int):
+    item = assets.get_visible(current_user, asset_id)
+    usage.log_event("view", user=current_user, asset=item, version=item.current_version)
+    return render_template("library/asset.html", asset=item, action=ActionForm(),
+                           can_edit=sees_drafts(current_user))
+
+
+@bp.route("/assets/<int:asset_id>/download")
+@bp.route("/assets/<int:asset_id>/versions/<int:number>/download")
+@roles_required(*EVERYONE)
+def download(asset_id: int, number: int | None = None):
+    """Send a version as an attachment under its original name."""
+    item = assets.get_visible(current_user, asset_id)
+    version = assets.version_of(item, number)
+    usage.log_event("download", user=current_user, asset=item, version=version)
+    return send_file(storage.path_of(version.stored_name), mimetype=version.mime_type,
+                     as_attachment=True, download_name=version.original_filename)
+
+
+@bp.route("/assets/<int:asset_id>/thumbnail")
+@roles_required(*EVERYONE)
+def thumbnail(asset_id: int):
+    item = assets.get_visible(current_user, asset_id)
+    version = item.current_version
+    if version is None or not version.thumbnail_name:
+        abort(404)
+    return send_file(storage.path_of(version.thumbnail_name), mimetype="image/png", max_age=3600)
+
+
+@bp.post("/assets/<int:asset_id>/copied")
+@roles_required(*EVERYONE)
+def copied(asset_id: int):
+    """Record that the messaging text was copied to the clipboard."""
+    item = assets.get_visible(current_user, asset_id)  # CSRFProtect has checked X-CSRFToken
+    usage.log_event("copy", user=current_user, asset=item)
+    return {"ok": True, "asset": url_for("library.asset", asset_id=item.id)}

@@ -1,0 +1,263 @@
+"""Typed SQLAlchemy models: people, taxonomy, collateral and the usage log."""
+from __future__ import annotations
+
+import enum
+import secrets
+from datetime import date, datetime, timezone
+
+from flask_login import UserMixin
+from sqlalchemy import JSON, Column, ForeignKey, Index, String, Table, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from .extensions import db
+
+
+def utcnow() -> datetime:
+    """Naive UTC timestamp: both SQLite and PostgreSQL store it the same way."""
+    return datetime.now(timezone.utc).replace(tzinfo=None)
+
+
+def new_session_token() -> str:
+    return secrets.token_urlsafe(24)
+
+
+class Role(str, enum.Enum):
+    REP = "rep"
+    MARKETER = "marketer"
+    MANAGER = "manager"
+    ADMIN = "admin"
+
+    @property
+    def label(self) -> str:
+        return self.value.capitalize()
+
+
+class AssetKind(str, enum.Enum):
+    BROCHURE = "brochure"
+    ONE_PAGER = "one_pager"
+    CASE_STUDY = "case_study"
+    SLIDE_DECK = "slide_deck"
+    DATASHEET = "datasheet"
+    MESSAGING = "messaging"
+    EMAIL_TEMPLATE = "email_template"
+    BATTLECARD = "battlecard"
+    VIDEO_LINK = "video_link"
+
+    @property
+    def label(self) -> str:
+        return KIND_LABELS[self]
+
+
+KIND_LABELS = {
+    AssetKind.BROCHURE: "Brochure",
+    AssetKind.ONE_PAGER: "One-pager",
+    AssetKind.CASE_STUDY: "Case study",
+    AssetKind.SLIDE_DECK: "Slide deck",
+    AssetKind.DATASHEET: "Datasheet",
+    AssetKind.MESSAGING: "Messaging / talk track",
+    AssetKind.EMAIL_TEMPLATE: "Email template",
+    AssetKind.BATTLECARD: "Battlecard",
+    AssetKind.VIDEO_LINK: "Video link",
+}
+
+
+class AssetStatus(str, enum.Enum):
+    DRAFT = "draft"
+    PUBLISHED = "published"
+    ARCHIVED = "archived"
+
+
+class Team(db.Model):
+    __tablename__ = "team"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(80), unique=True)
+
+    members: Mapped[list[User]] = relationship(back_populates="team", order_by="User.name")
+
+
+class User(UserMixin, db.Model):
+    __tablename__ = "user_account"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    name: Mapped[str] = mapped_column(String(120))
+    role: Mapped[str] = mapped_column(String(16), default=Role.REP.value)
+    team_id: Mapped[int | None] = mapped_column(ForeignKey("team.id"))
+    password_hash: Mapped[str] = mapped_column(String(256))
+    active: Mapped[bool] = mapped_column(default=True)
+    # Rotated on logout, password reset and deactivation: a copied session cookie dies with it.
+    session_token: Mapped[str] = mapped_column(String(64), unique=True, default=new_session_token)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_login_at: Mapped[datetime | None]
+
+    team: Mapped[Team | None] = relationship(back_populates="members")
+
+    def set_password(self, password: str) -> None:
+        self.password_hash = generate_password_hash(password)
+
+    def check_password(self, password: str) -> bool:
+        return check_password_hash(self.password_hash, password)
+
+    def rotate_session(self) -> None:
+        self.session_token = new_session_token()
+
+    def get_id(self) -> str:
+        return self.session_token
+
+    @property
+    def is_active(self) -> bool:  # Flask-Login refuses inactive users
+        return self.active
+
+    def has_role(self, *roles: Role | str) -> bool:
+        return self.role in {Role(r).value for r in roles}
+
+
+class ApiToken(db.Model):
+    """A personal bearer token; only its SHA-256 is stored."""
+
+    __tablename__ = "api_token"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"), index=True)
+    name: Mapped[str] = mapped_column(String(80))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    prefix: Mapped[str] = mapped_column(String(12))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_used_at: Mapped[datetime | None]
+    revoked_at: Mapped[datetime | None]
+
+    user: Mapped[User] = relationship()
+
+
+class Segment(db.Model):
+    """A customer segment: an industry or a company size."""
+
+    __tablename__ = "segment"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(80), unique=True)
+    position: Mapped[int] = mapped_column(default=0)
+
+
+class Stage(db.Model):
+    """A funnel stage; `position` orders the funnel."""
+
+    __tablename__ = "stage"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(80), unique=True)
+    position: Mapped[int] = mapped_column(default=0)
+
+
+asset_segment = Table(
+    "asset_segment",
+    db.metadata,
+    Column("asset_id", ForeignKey("asset.id", ondelete="CASCADE"), primary_key=True),
+    Column("segment_id", ForeignKey("segment.id", ondelete="CASCADE"), primary_key=True),
+    Index("ix_asset_segment_segment_id", "segment_id"),
+)
+
+asset_stage = Table(
+    "asset_stage",
+    db.metadata,
+    Column("asset_id", ForeignKey("asset.id", ondelete="CASCADE"), primary_key=True),
+    Column("stage_id", ForeignKey("stage.id", ondelete="CASCADE"), primary_key=True),
+    Index("ix_asset_stage_stage_id", "stage_id"),
+)
+
+
+class Asset(db.Model):
+    """A piece of collateral: a file with versions, Markdown messaging, or a video link."""
+
+    __tablename__ = "asset"
+    __table_args__ = (Index("ix_asset_status_expires_on", "status", "expires_on"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    title: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(Text, default="")
+    kind: Mapped[str] = mapped_column(String(20))
+    product: Mapped[str] = mapped_column(String(80), default="")
+    tags: Mapped[list[str]] = mapped_column(JSON, default=list)
+    owner_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    status: Mapped[str] = mapped_column(String(12), default=AssetStatus.DRAFT.value)
+    expires_on: Mapped[date | None]
+    body: Mapped[str] = mapped_column(Text, default="")
+    url: Mapped[str] = mapped_column(String(500), default="")
+    # The manifest path an imported asset came from: re-importing updates instead of duplicating.
+    source_key: Mapped[str | None] = mapped_column(String(300), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    owner: Mapped[User | None] = relationship()
+    segments: Mapped[list[Segment]] = relationship(
+        secondary=asset_segment, order_by="Segment.position"
+    )
+    stages: Mapped[list[Stage]] = relationship(secondary=asset_stage, order_by="Stage.position")
+    versions: Mapped[list[AssetVersion]] = relationship(
+        back_populates="asset",
+        order_by="AssetVersion.number.desc()",
+        cascade="all, delete-orphan",
+    )
+
+    @property
+    def current_version(self) -> AssetVersion | None:
+        return self.versions[0] if self.versions else None
+
+    @property
+    def kind_label(self) -> str:
+        return AssetKind(self.kind).label
+
+    def is_visible_on(self, day: date) -> bool:
+        """Whether reps and managers may see this asset on `day`."""
+        return self.status == AssetStatus.PUBLISHED.value and (
+            self.expires_on is None or self.expires_on >= day
+        )
+
+
+class AssetVersion(db.Model):
+    """One uploaded file of an asset, stored under a generated name."""
+
+    __tablename__ = "asset_version"
+    __table_args__ = (UniqueConstraint("asset_id", "number", name="uq_asset_version_number"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    asset_id: Mapped[int] = mapped_column(ForeignKey("asset.id", ondelete="CASCADE"), index=True)
+    number: Mapped[int]
+    stored_name: Mapped[str] = mapped_column(String(64), unique=True)
+    original_filename: Mapped[str] = mapped_column(String(255))
+    file_type: Mapped[str] = mapped_column(String(8))
+    mime_type: Mapped[str] = mapped_column(String(100))
+    size_bytes: Mapped[int]
+    sha256: Mapped[str] = mapped_column(String(64))
+    page_count: Mapped[int | None]
+    text: Mapped[str] = mapped_column(Text, default="")
+    thumbnail_name: Mapped[str | None] = mapped_column(String(64))
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    asset: Mapped[Asset] = relationship(back_populates="versions")
+    created_by: Mapped[User | None] = relationship()
+
+
+class UsageEvent(db.Model):
+    """One interaction with Bridge. Short typed columns; details in `context`."""
+
+    __tablename__ = "usage_event"
+    __table_args__ = (
+        Index("ix_usage_event_asset_id_created_at", "asset_id", "created_at"),
+        Index("ix_usage_event_kind_created_at", "kind", "created_at"),
+        Index("ix_usage_event_user_id_created_at", "user_id", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    kind: Mapped[str] = mapped_column(String(20))
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"))
+    team_id: Mapped[int | None] = mapped_column(ForeignKey("team.id", ondelete="SET NULL"))
+    asset_id: Mapped[int | None] = mapped_column(ForeignKey("asset.id", ondelete="SET NULL"))
+    version_id: Mapped[int | None] = mapped_column(
+        ForeignKey("asset_version.id", ondelete="SET NULL")
+    )
+    context: Mapped[dict] = mapped_column(JSON, default=dict)

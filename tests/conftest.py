@@ -1,0 +1,142 @@
+"""Test world: a real SQLite file per test (copied from a template built by the migrations),
+files in a temp dir, and factories for users and assets."""
+from __future__ import annotations
+
+import os
+import re
+import shutil
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("BRIDGE_SECRET_KEY", "test-secret-key")
+
+from app import create_app  # noqa: E402
+from app import assets as asset_service  # noqa: E402
+from app import accounts, taxonomy  # noqa: E402
+from app.extensions import db  # noqa: E402
+from app.models import Segment, Stage  # noqa: E402
+
+from . import files  # noqa: E402
+
+PASSWORD = "correct-horse-battery"
+SEGMENTS = ["Healthcare", "Retail", "Manufacturing"]
+STAGES = ["Awareness", "Consideration", "Decision"]
+
+
+def app_config(data_dir: Path, **overrides) -> dict:
+    config = {
+        "TESTING": True,
+        "DATA_DIR": data_dir,
+        "COLLATERAL_DIR": data_dir / "files",
+        "SQLALCHEMY_DATABASE_URI": f"sqlite:///{data_dir / 'bridge.db'}",
+        "EXTRACT_TIMEOUT_S": 20.0,
+    }
+    config.update(overrides)
+    return config
+
+
+@pytest.fixture(scope="session")
+def template_db(tmp_path_factory) -> Path:
+    """An empty database built once per worker by `flask db upgrade`."""
+    from flask_migrate import upgrade
+
+    data_dir = tmp_path_factory.mktemp("template")
+    app = create_app(app_config(data_dir))
+    with app.app_context():
+        upgrade()
+        db.engine.dispose()
+    return data_dir / "bridge.db"
+
+
+@pytest.fixture
+def app(tmp_path, template_db, request):
+    """A fresh app on its own SQLite file and file store."""
+    shutil.copyfile(template_db, tmp_path / "bridge.db")
+    overrides = getattr(request, "param", {}) or {}
+    application = create_app(app_config(tmp_path, **overrides))
+    with application.app_context():
+        taxonomy.ensure_terms(Segment, SEGMENTS)
+        taxonomy.ensure_terms(Stage, STAGES)
+        yield application
+        db.session.remove()
+        db.engine.dispose()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+def csrf_token(client, path: str = "/login") -> str:
+    """The CSRF token of the client's session, read from a page's meta tag as a browser would."""
+    html = client.get(path, follow_redirects=True).get_data(as_text=True)
+    match = re.search(r'name="csrf-token" content="([^"]+)"', html)
+    assert match, f"no CSRF token on {path}"
+    return match.group(1)
+
+
+def post_form(client, url: str, data: dict | None = None, **kwargs):
+    """POST a form with the session's CSRF token, like the page's own form would."""
+    data = dict(data or {})
+    data.setdefault("csrf_token", csrf_token(client))
+    return client.post(url, data=data, **kwargs)
+
+
+def login(client, email: str, password: str = PASSWORD):
+    return post_form(client, "/login", {"email": email, "password": password})
+
+
+@pytest.fixture
+def make_user(app):
+    counter = iter(range(1, 10_000))
+
+    def make(role: str = "rep", email: str | None = None, team: str | None = "Team East",
+             password: str = PASSWORD, name: str | None = None):
+        n = next(counter)
+        return accounts.create_user(email or f"{role}{n}@example.com", name or f"{role.title()} {n}",
+                                    role, password, team)
+
+    return make
+
+
+@pytest.fixture
+def login_as(client, make_user):
+    """Log the test client in as a new user of `role`; returns the user."""
+
+    def do(role: str = "rep", **kwargs):
+        user = make_user(role, **kwargs)
+        response = login(client, user.email)
+        assert response.status_code == 302, response.get_data(as_text=True)
+        return user
+
+    return do
+
+
+@pytest.fixture
+def make_asset(app, make_user):
+    owner = {}
+
+    def make(title: str = "Retail ROI one-pager", *, kind: str = "one_pager",
+             segments: list[str] = ("Retail",), stages: list[str] = ("Decision",),
+             status: str = "published", expires_on: date | None = None, body: str = "Talk track text",
+             upload: tuple[Path, str] | None = None, tags: list[str] = (), product: str = "Flow",
+             description: str = ""):
+        if "user" not in owner:
+            owner["user"] = make_user("marketer", team="Marketing")
+        segs, _ = taxonomy.terms_by_name(Segment, list(segments))
+        stgs, _ = taxonomy.terms_by_name(Stage, list(stages))
+        data = asset_service.AssetData(
+            title=title, kind=kind, description=description, product=product, tags=list(tags),
+            segment_ids=[s.id for s in segs], stage_ids=[s.id for s in stgs], status=status,
+            expires_on=expires_on, body="" if upload else body,
+        )
+        return asset_service.save_asset(data, owner["user"], upload=upload)
+
+    return make
+
+
+@pytest.fixture
+def sample_files(tmp_path) -> files.SampleFiles:
+    return files.SampleFiles(tmp_path / "samples")
