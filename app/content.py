@@ -71,16 +71,18 @@ def index():
 @roles_required(*CONTENT_WRITERS)
 def new():
     form = asset_form()
+    status = 400 if form.is_submitted() else 200
     if form.validate_on_submit():
         with received_upload(form.file.data) as upload:
             try:
                 item = assets.save_asset(data_from(form), current_user, upload=upload)
             except (AssetError, IngestError) as exc:
                 flash(str(exc), "error")
+                status = 422
             else:
                 flash(f"“{item.title}” was saved as {item.status}.", "success")
                 return redirect(url_for("library.asset", asset_id=item.id))
-    return render_template("content/edit.html", form=form, asset=None), 400 if form.errors else 200
+    return render_template("content/edit.html", form=form, asset=None), status
 
 
 @bp.route("/<int:asset_id>/edit", methods=["GET", "POST"])
@@ -88,18 +90,20 @@ def new():
 def edit(asset_id: int):
     item = get_asset(asset_id)
     form = asset_form(item)
+    status = 400 if form.is_submitted() else 200
     if form.validate_on_submit():
         with received_upload(form.file.data) as upload:
             try:
                 assets.save_asset(data_from(form), current_user, asset=item, upload=upload)
             except (AssetError, IngestError) as exc:
                 flash(str(exc), "error")
+                status = 422
             else:
                 flash("Changes saved.", "success")
                 return redirect(url_for("library.asset", asset_id=item.id))
     return render_template("content/edit.html", form=form, asset=item,
                            version_form=VersionForm(), action=ActionForm(),
-                           status_form=StatusForm(status=item.status))
+                           status_form=StatusForm(status=item.status)), status
 
 
 @bp.post("/<int:asset_id>/versions")

@@ -9,6 +9,7 @@ from datetime import date
 from pathlib import Path
 
 import pytest
+from flask.testing import FlaskClient
 
 os.environ.setdefault("BRIDGE_SECRET_KEY", "test-secret-key")
 
@@ -37,6 +38,21 @@ def app_config(data_dir: Path, **overrides) -> dict:
     return config
 
 
+class IsolatedClient(FlaskClient):
+    """Runs each request in its own app context, as a real server does.
+
+    Without this, requests would share the test's app context, and so `g` (where Flask-Login
+    and Flask-WTF cache the user and the CSRF token) and the database session, between
+    browsers. After each request the test's own session is expired so it reads fresh rows.
+    """
+
+    def open(self, *args, **kwargs):
+        with self.application.app_context():
+            response = super().open(*args, **kwargs)
+        db.session.expire_all()
+        return response
+
+
 @pytest.fixture(scope="session")
 def template_db(tmp_path_factory) -> Path:
     """An empty database built once per worker by `flask db upgrade`."""
@@ -56,6 +72,7 @@ def app(tmp_path, template_db, request):
     shutil.copyfile(template_db, tmp_path / "bridge.db")
     overrides = getattr(request, "param", {}) or {}
     application = create_app(app_config(tmp_path, **overrides))
+    application.test_client_class = IsolatedClient
     with application.app_context():
         taxonomy.ensure_terms(Segment, SEGMENTS)
         taxonomy.ensure_terms(Stage, STAGES)

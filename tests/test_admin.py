@@ -1,0 +1,93 @@
+"""Admins manage users, teams and the taxonomy."""
+from sqlalchemy import select
+
+from app import accounts
+from app.extensions import db
+from app.models import Segment, Stage, Team, User
+
+from .conftest import login, post_form
+
+
+def test_admin_creates_a_user_who_can_log_in(app, client, login_as):
+    login_as("admin")
+    team = db.session.scalar(select(Team))
+    response = post_form(client, "/admin/users", {"name": "New Rep", "email": "new.rep@example.com",
+                                                  "role": "rep", "team_id": team.id, "password": "s3cret-pass"})
+    assert response.status_code == 302
+    assert "New Rep can now log in" in client.get("/admin/users").get_data(as_text=True)
+    assert login(app.test_client(), "new.rep@example.com", "s3cret-pass").status_code == 302
+
+
+def test_duplicate_email_is_refused(client, login_as, make_user):
+    existing = make_user("rep")
+    login_as("admin")
+    response = post_form(client, "/admin/users", {"name": "Again", "email": existing.email, "role": "rep",
+                                                  "team_id": 0, "password": "s3cret-pass"})
+    assert response.status_code == 400 and "already exists" in response.get_data(as_text=True)
+
+
+def test_deactivated_user_is_logged_out_and_cannot_log_back_in(app, client, login_as, make_user):
+    rep = make_user("rep")
+    rep_browser = app.test_client()
+    login(rep_browser, rep.email)
+    assert rep_browser.get("/").status_code == 200
+    login_as("admin")
+    post_form(client, f"/admin/users/{rep.id}", {"name": rep.name, "role": "rep", "team_id": 0})
+    db.session.refresh(rep)
+    assert rep.active is False and rep.team_id is None
+    assert rep_browser.get("/").status_code == 302
+    assert "deactivated" in login(app.test_client(), rep.email).get_data(as_text=True)
+
+
+def test_admin_changes_role_and_resets_password(app, client, login_as, make_user):
+    rep = make_user("rep")
+    login_as("admin")
+    post_form(client, f"/admin/users/{rep.id}", {"name": "Promoted", "role": "manager", "team_id": 0, "active": "y"})
+    post_form(client, f"/admin/users/{rep.id}/password", {"password": "brand-new-pass", "confirm": "brand-new-pass"})
+    db.session.refresh(rep)
+    assert (rep.name, rep.role, rep.active) == ("Promoted", "manager", True)
+    assert login(app.test_client(), rep.email).status_code == 200  # old password refused
+    assert login(app.test_client(), rep.email, "brand-new-pass").status_code == 302
+
+
+def test_teams_are_created_and_renamed_uniquely(client, login_as):
+    login_as("admin")
+    post_form(client, "/admin/teams", {"name": "Team North"})
+    team = db.session.scalar(select(Team).where(Team.name == "Team North"))
+    post_form(client, f"/admin/teams/{team.id}", {"name": "Team Nord"})
+    db.session.refresh(team)
+    assert team.name == "Team Nord"
+    page = post_form(client, "/admin/teams", {"name": "team nord"}).get_data(as_text=True)
+    assert "already exists" in page
+
+
+def test_taxonomy_add_rename_reorder_and_guarded_delete(client, login_as, make_asset):
+    make_asset(segments=["Retail"], stages=["Decision"])
+    login_as("admin")
+    post_form(client, "/admin/taxonomy/stage", {"name": "Onboarding"})
+    stages = lambda: [s.name for s in db.session.scalars(select(Stage).order_by(Stage.position))]  # noqa: E731
+    assert stages() == ["Awareness", "Consideration", "Decision", "Onboarding"]
+    onboarding = db.session.scalar(select(Stage).where(Stage.name == "Onboarding"))
+    post_form(client, f"/admin/taxonomy/stage/{onboarding.id}/up")
+    assert stages() == ["Awareness", "Consideration", "Onboarding", "Decision"]
+    retail = db.session.scalar(select(Segment).where(Segment.name == "Retail"))
+    post_form(client, f"/admin/taxonomy/segment/{retail.id}/rename", {"name": "Retail & E-commerce"})
+    db.session.refresh(retail)
+    assert retail.name == "Retail & E-commerce"
+    page = post_form(client, f"/admin/taxonomy/segment/{retail.id}/delete", follow_redirects=True).get_data(as_text=True)
+    assert "tags 1 asset(s)" in page and db.session.get(Segment, retail.id) is not None
+    unused_id = db.session.scalar(select(Segment.id).where(Segment.name == "Manufacturing"))
+    post_form(client, f"/admin/taxonomy/segment/{unused_id}/delete")
+    assert db.session.get(Segment, unused_id) is None
+
+
+def test_create_user_command_makes_the_first_admin(app):
+    result = app.test_cli_runner().invoke(args=[
+        "create-user", "--email", "boss@example.com", "--name", "Boss", "--role", "admin",
+        "--team", "HQ", "--password", "first-admin-pw"])
+    assert result.exit_code == 0, result.output
+    boss = accounts.find_user("boss@example.com")
+    assert boss.role == "admin" and boss.team.name == "HQ" and boss.check_password("first-admin-pw")
+    again = app.test_cli_runner().invoke(args=[
+        "create-user", "--email", "boss@example.com", "--name", "Boss", "--password", "x"])
+    assert again.exit_code != 0 and "already exists" in again.output

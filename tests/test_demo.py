@@ -1,0 +1,53 @@
+"""The demo: a realistic library, one account per role, and a skewed 90-day history."""
+from collections import Counter
+
+from pypdf import PdfReader
+from sqlalchemy import func, select
+
+from app import demo
+from app.extensions import db
+from app.models import Asset, AssetKind, Segment, Stage, UsageEvent, User
+
+from .conftest import login
+
+
+def test_seed_demo_builds_a_library_people_can_use(app):
+    result = app.test_cli_runner().invoke(args=["seed-demo"])
+    assert result.exit_code == 0, result.output
+    assets = list(db.session.scalars(select(Asset)))
+    assert 55 <= len(assets) <= 65
+    assert {a.kind for a in assets} == {k.value for k in AssetKind}
+    assert {s.name for s in db.session.scalars(select(Segment))} >= set(demo.SEGMENTS)
+    assert [s.name for s in db.session.scalars(select(Stage).order_by(Stage.position))] == demo.STAGES
+    brochure = next(a for a in assets if a.title == "Lumenfold Platform Overview")
+    pdf_path = app.config["COLLATERAL_DIR"] / brochure.current_version.stored_name
+    assert len(PdfReader(pdf_path).pages) >= 3 and brochure.current_version.thumbnail_name
+    assert "Lumenfold Insight" in brochure.current_version.text
+    deck = next(a for a in assets if a.kind == "slide_deck")
+    assert deck.current_version.file_type == "pptx" and deck.current_version.page_count >= 4
+    for email in ("admin@example.com", "marketer@example.com", "manager@example.com", "rep@example.com"):
+        assert login(app.test_client(), email, demo.DEMO_PASSWORD).status_code == 302, email
+    teams = Counter(u.team.name for u in db.session.scalars(select(User).where(User.role == "rep")))
+    assert len(teams) == 2 and sum(teams.values()) >= 5
+
+
+def test_demo_history_is_skewed_and_rerunning_changes_nothing(app):
+    runner = app.test_cli_runner()
+    runner.invoke(args=["seed-demo"])
+    uses = Counter(db.session.scalars(select(UsageEvent.asset_id).where(
+        UsageEvent.kind.in_(["view", "download", "copy"]))))
+    published = db.session.scalar(select(func.count()).select_from(Asset).where(Asset.status == "published"))
+    assert len(uses) < published * 0.7  # many assets never used
+    top, *rest = sorted(uses.values(), reverse=True)
+    assert top > 5 * sorted(rest)[len(rest) // 2]  # a few assets used heavily
+    rep_ids = set(db.session.scalars(select(User.id).where(User.role == "rep")))
+    active = set(db.session.scalars(select(UsageEvent.user_id).distinct()))
+    assert rep_ids - active, "one rep never used the portal"
+    events = db.session.scalar(select(func.count()).select_from(UsageEvent))
+    assets = db.session.scalar(select(func.count()).select_from(Asset))
+    again = runner.invoke(args=["seed-demo"])
+    assert again.exit_code == 0 and "0 assets created, 0 updated, 0 usage events" in again.output
+    assert db.session.scalar(select(func.count()).select_from(UsageEvent)) == events
+    assert db.session.scalar(select(func.count()).select_from(Asset)) == assets
+    first_run = runner.invoke(args=["seed-demo", "--first-run"])
+    assert "already present" in first_run.output

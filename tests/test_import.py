@@ -1,0 +1,86 @@
+"""Onboarding a share drive: manifest import reports bad rows, loads good ones, never duplicates."""
+import csv
+
+from sqlalchemy import func, select
+
+from app.extensions import db
+from app.importer import import_collateral
+from app.models import Asset
+
+COLUMNS = ["file", "title", "kind", "segments", "stages", "product", "tags", "description"]
+
+
+def write_manifest(folder, rows):
+    with (folder / "manifest.csv").open("w", newline="") as fh:
+        writer = csv.DictWriter(fh, fieldnames=COLUMNS + ["status"])
+        writer.writeheader()
+        for row in rows:
+            writer.writerow({c: row.get(c, "") for c in COLUMNS + ["status"]})
+
+
+def row(file, title, **kw):
+    return {"file": file, "title": title, "kind": kw.get("kind", "one-pager"),
+            "segments": kw.get("segments", "Retail"), "stages": kw.get("stages", "Decision"),
+            "product": "Flow", "tags": kw.get("tags", "roi;stores"), "description": "d", "status": kw.get("status", "")}
+
+
+def test_good_rows_load_and_bad_rows_are_reported(app, make_user, sample_files):
+    folder = sample_files.folder
+    sample_files.pdf("retail.pdf", ["Retail ROI"])
+    sample_files.pptx("deck.pptx")
+    (folder / "pitch.md").write_text("**Pitch** text")
+    sample_files.docx("fake.pdf")
+    write_manifest(folder, [
+        row("retail.pdf", "Retail ROI", segments="Retail; Healthcare"),
+        row("deck.pptx", "Deck", kind="Slide deck"),
+        row("pitch.md", "Pitch", kind="messaging / talk track"),
+        row("https://videos.example/tour", "Tour video", kind="video link"),
+        row("missing.pdf", "Missing file"),
+        row("retail.pdf", "Bad segment", segments="Atlantis"),
+        row("fake.pdf", "Mislabeled"),
+        row("deck.pptx", "Bad kind", kind="poster"),
+    ])
+    report = import_collateral(folder, make_user("marketer"))
+    assert sorted(report.created) == sorted(["retail.pdf", "deck.pptx", "pitch.md", "https://videos.example/tour"])
+    problems = {line: message for line, _, message in report.errors}
+    assert "was not found" in problems[6]
+    assert "unknown segment(s) 'Atlantis'" in problems[7]
+    assert "content is not a PDF" in problems[8]
+    assert "unknown kind 'poster'" in problems[9]
+    retail = db.session.scalar(select(Asset).where(Asset.title == "Retail ROI"))
+    assert {s.name for s in retail.segments} == {"Retail", "Healthcare"}
+    assert retail.tags == ["roi", "stores"] and "Retail ROI" in retail.current_version.text
+    assert db.session.scalar(select(Asset.body).where(Asset.title == "Pitch")) == "**Pitch** text"
+
+
+def test_reimport_does_not_duplicate_and_picks_up_changes(app, make_user, sample_files):
+    folder = sample_files.folder
+    sample_files.pdf("retail.pdf", ["First edition"])
+    write_manifest(folder, [row("retail.pdf", "Retail ROI")])
+    owner = make_user("marketer")
+    assert import_collateral(folder, owner).created == ["retail.pdf"]
+    again = import_collateral(folder, owner)
+    assert again.unchanged == ["retail.pdf"] and not again.created
+    sample_files.pdf("retail.pdf", ["Second edition"])
+    write_manifest(folder, [row("retail.pdf", "Retail ROI (2027)")])
+    changed = import_collateral(folder, owner)
+    assert changed.updated == ["retail.pdf"]
+    asset = db.session.scalar(select(Asset))
+    assert db.session.scalar(select(func.count()).select_from(Asset)) == 1
+    assert asset.title == "Retail ROI (2027)" and [v.number for v in asset.versions] == [2, 1]
+
+
+def test_import_command_lists_errors_and_exits_nonzero(app, make_user, sample_files):
+    folder = sample_files.folder
+    sample_files.pdf("ok.pdf")
+    write_manifest(folder, [row("ok.pdf", "Fine"), row("nope.pdf", "Broken")])
+    make_user("marketer")
+    result = app.test_cli_runner().invoke(args=["import-collateral", str(folder)])
+    assert result.exit_code == 1
+    assert "created 1" in result.output and "line 3 (nope.pdf)" in result.output
+
+
+def test_manifest_without_required_columns_is_refused(app, make_user, sample_files):
+    (sample_files.folder / "manifest.csv").write_text("file,title\nx.pdf,X\n")
+    report = import_collateral(sample_files.folder, make_user("marketer"))
+    assert report.errors and "missing columns" in report.errors[0][2]
