@@ -38,10 +38,11 @@ def configure_extensions(app: Flask) -> None:
     migrate.init_app(app, db, directory=str(bridge_config.ROOT / "migrations"))
     csrf.init_app(app)
     login_manager.init_app(app)
-    from . import accounts, database
+    from . import accounts, database, search
 
     accounts.configure_login(login_manager)
     database.configure(app)
+    search.init_app(app)
 
 
 def configure_blueprints(app: Flask) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 from flask import Blueprint, request
 from flask_login import current_user
 
-from . import assets
+from . import assets, discovery
 from .access import EVERYONE, roles_required
 from .extensions import csrf
 from .models import Asset
@@ -41,3 +41,20 @@ def list_assets():
                          per_page=API_PAGE_SIZE, **facets)
     return {"total": page.total, "page": page.page, "pages": page.pages,
             "assets": [asset_json(a) for a in page.items]}
+
+
+@bp.get("/search")
+@roles_required(*EVERYONE)
+def search():
+    """Full-text search with facet counts, as on the search page."""
+    result = discovery.run_search(current_user, discovery.request_from_args(
+        current_user, request.args, per_page=API_PAGE_SIZE))
+    return {
+        "total": result.page.total,
+        "results": [{"id": r.asset.id, "title": r.asset.title, "kind": r.asset.kind,
+                     "snippet": str(r.snippet), "score": r.score,
+                     "segments": [s.name for s in r.asset.segments],
+                     "stages": [s.name for s in r.asset.stages]} for r in result.results],
+        "facets": {facet: {o.label: o.count for o in options} for facet, options in result.facets.items()},
+        "suggestion": result.suggestion,
+    }

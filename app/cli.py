@@ -8,14 +8,14 @@ import click
 from flask import Flask, current_app
 from sqlalchemy import select
 
-from . import accounts, demo, importer
+from . import accounts, demo, importer, search
 from .accounts import AccountError
 from .extensions import db
 from .models import Role, User
 
 
 def register_commands(app: Flask) -> None:
-    for command in (create_user, import_collateral, seed_demo):
+    for command in (create_user, import_collateral, seed_demo, search_cli):
         app.cli.add_command(command)
 
 
@@ -81,3 +81,38 @@ def seed_demo(first_run: bool):
         click.echo(f"  manifest line {line} ({ref}): {message}", err=True)
     if imported.errors:
         raise SystemExit(1)
+
+
+search_cli = click.Group("search", help="Build, check and catch up the search index.")
+
+
+@search_cli.command("reindex")
+def search_reindex():
+    """Rebuild the index from the database into a fresh directory and swap it in."""
+    with click.progressbar(length=1, label="Indexing assets") as bar:
+        def progress(done: int, total: int) -> None:
+            bar.length = max(total, 1)
+            bar.update(done - bar.pos)
+
+        count = search.get_index().rebuild(progress)
+    click.echo(f"Indexed {count} assets.")
+
+
+@search_cli.command("check")
+def search_check():
+    """Compare index and database; exit 1 and list any drift."""
+    search.sync_pending()
+    drift = search.check()
+    for label, ids in (("missing from index", drift.missing), ("in index but not in database", drift.extra),
+                       ("stale in index", drift.stale)):
+        if ids:
+            click.echo(f"{len(ids)} {label}: {', '.join(map(str, ids[:50]))}", err=True)
+    if not drift.clean:
+        raise SystemExit(1)
+    click.echo("Index and database agree.")
+
+
+@search_cli.command("sync")
+def search_sync():
+    """Apply queued index updates (normally done right after each commit)."""
+    click.echo(f"Applied {search.sync_pending()} queued updates; {search.pending_count()} left.")

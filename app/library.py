@@ -4,7 +4,7 @@ from __future__ import annotations
 from flask import Blueprint, abort, render_template, request, send_file, url_for
 from flask_login import current_user
 
-from . import assets, storage, taxonomy, usage
+from . import assets, discovery, ratings, storage, taxonomy, usage
 from .access import EVERYONE, roles_required, sees_drafts
 from .forms import ActionForm
 
@@ -43,13 +43,31 @@ def browse():
     )
 
 
+@bp.route("/search")
+@roles_required(*EVERYONE)
+def search_page():
+    """Search with facets; an empty query with facets browses."""
+    result = discovery.run_search(current_user, discovery.request_from_args(current_user, request.args))
+    return render_template("library/search.html", result=result, facet_labels=discovery.FACET_LABELS)
+
+
+@bp.route("/search/suggest")
+@roles_required(*EVERYONE)
+def suggest():
+    return {"suggestions": discovery.suggestions(current_user, request.args.get("q", ""))}
+
+
 @bp.route("/assets/<int:asset_id>")
 @roles_required(*EVERYONE)
 def asset(asset_id: int):
     item = assets.get_visible(current_user, asset_id)
     usage.log_event("view", user=current_user, asset=item, version=item.current_version)
+    discovery.record_click(current_user, item, request.args.get("sid", type=int),
+                           request.args.get("pos", type=int))
     return render_template("library/asset.html", asset=item, action=ActionForm(),
-                           can_edit=sees_drafts(current_user))
+                           can_edit=sees_drafts(current_user),
+                           related=discovery.related(current_user, item),
+                           rating=ratings.summaries([item.id]).get(item.id))
 
 
 @bp.route("/assets/<int:asset_id>/download")

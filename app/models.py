@@ -261,3 +261,40 @@ class UsageEvent(db.Model):
         ForeignKey("asset_version.id", ondelete="SET NULL")
     )
     context: Mapped[dict] = mapped_column(JSON, default=dict)
+
+
+class SearchOutbox(db.Model):
+    """Assets whose search entry must be refreshed, written in the same transaction as the change.
+
+    The index is updated from these rows after commit; a row leaves only once the index holds
+    the change, so no update is lost when a worker cannot get the index lock or exits.
+    """
+
+    __tablename__ = "search_outbox"
+    __table_args__ = {"sqlite_autoincrement": True}  # ids never reused: see search.sync_pending
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    asset_id: Mapped[int]  # no foreign key: deleted assets must still leave the index
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Rating(db.Model):
+    """One user's 1–5 star rating of an asset, with optional comment and deal context."""
+
+    __tablename__ = "rating"
+    __table_args__ = (
+        UniqueConstraint("user_id", "asset_id", name="uq_rating_user_id_asset_id"),
+        Index("ix_rating_asset_id", "asset_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"))
+    asset_id: Mapped[int] = mapped_column(ForeignKey("asset.id", ondelete="CASCADE"))
+    stars: Mapped[int]
+    comment: Mapped[str] = mapped_column(Text, default="")
+    account: Mapped[str] = mapped_column(String(120), default="")
+    outcome: Mapped[str] = mapped_column(String(8), default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    user: Mapped[User] = relationship()

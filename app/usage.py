@@ -45,12 +45,15 @@ def record(rows: Iterable[dict]) -> int:
     return len(rows)
 
 
-def log_event(kind: str, **fields) -> None:
-    """Record one interaction; a failure is logged, never raised into the user's action."""
+def log_event(kind: str, **fields) -> int | None:
+    """Record one interaction and return its id; a failure is logged, never raised."""
     try:
-        record([event_row(kind, **fields)])
+        with db.engine.begin() as connection:
+            return connection.execute(
+                insert(UsageEvent).returning(UsageEvent.id), [event_row(kind, **fields)]).scalar_one()
     except Exception:  # the log must not break the action it describes
         log.exception("could not record %s event", kind)
+        return None
 
 
 def use_counts(asset_ids: list[int], days: int | None = None) -> dict[int, int]:

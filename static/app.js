@@ -39,3 +39,45 @@
     }
   });
 })();
+
+// Search: "/" focuses the search box, facets and sort apply at once, suggestions as you type.
+(function () {
+  "use strict";
+  document.addEventListener("keydown", (event) => {
+    if (event.key !== "/" || /INPUT|TEXTAREA|SELECT/.test(document.activeElement.tagName)) return;
+    const box = document.querySelector("#q, [data-shortcut='/']");
+    if (box) { event.preventDefault(); box.focus(); box.select(); }
+  });
+  document.addEventListener("change", (event) => {
+    if (event.target.matches("[data-autosubmit]")) {
+      const form = event.target.form;
+      const page = form.querySelector("input[name=page]");
+      if (page) page.remove();
+      form.submit();
+    }
+  });
+  const box = document.querySelector("input[data-suggest]");
+  if (!box) return;
+  const list = document.getElementById(box.getAttribute("list"));
+  let timer = null;
+  let last = "";
+  box.addEventListener("input", () => {
+    clearTimeout(timer);
+    timer = setTimeout(async () => {
+      const q = box.value.trim();
+      if (q.length < 2 || q === last) return;
+      last = q;
+      try {
+        const response = await fetch(`${box.dataset.suggest}?q=${encodeURIComponent(q)}`, { credentials: "same-origin" });
+        if (!response.ok) return;
+        const data = await response.json();
+        list.replaceChildren(...data.suggestions.map((s) => {
+          const option = document.createElement("option");
+          option.value = s.kind === "tag" ? `tag:${s.label}` : s.label;
+          option.label = s.kind === "tag" ? `Tag: ${s.label}` : s.label;
+          return option;
+        }));
+      } catch (err) { /* suggestions are optional */ }
+    }, 150);
+  });
+})();

@@ -1,0 +1,158 @@
+"""The rep's search experience: runs the index, loads rows, ranks by use and rating, logs searches."""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from . import ratings, search, taxonomy, usage
+from .access import sees_drafts
+from .assets import Page
+from .extensions import db
+from .models import Asset, AssetKind, UsageEvent
+from .search import FACETS, SORTS, SearchRequest
+
+FACET_LABELS = {"segment": "Segment", "stage": "Stage", "kind": "Kind", "product": "Product"}
+SORT_LABELS = {"relevance": "Relevance", "most_used": "Most used", "top_rated": "Top rated", "newest": "Newest"}
+RECENT_USE_DAYS = 30
+
+
+@dataclass
+class Result:
+    asset: Asset
+    snippet: str
+    score: float
+    uses: int
+    rating: ratings.RatingSummary | None
+    position: int
+
+
+@dataclass
+class FacetOption:
+    value: str
+    label: str
+    count: int
+    selected: bool
+
+
+@dataclass
+class SearchPage:
+    request: SearchRequest
+    results: list[Result]
+    page: Page
+    facets: dict[str, list[FacetOption]]
+    suggestion: str | None
+    search_id: int | None
+    query_error: bool = False
+    sort_labels: dict[str, str] = field(default_factory=lambda: dict(SORT_LABELS))
+
+
+def relevance_weight(uses: int, stars: float | None) -> float:
+    """Multiplier on the text score: well-used, well-rated assets rise (formula in the README)."""
+    return (1 + 0.25 * math.log1p(uses)) * (1 + 0.1 * ((stars or 3.0) - 3.0))
+
+
+def weights(ids: list[int], sort: str) -> dict[int, float]:
+    """Per-asset weights from the usage log and ratings, for ranking or sorting."""
+    uses = usage.use_counts(ids, days=RECENT_USE_DAYS)
+    if sort == "most_used":
+        return {i: float(uses.get(i, 0)) for i in ids}
+    stars = ratings.summaries(ids)
+    if sort == "top_rated":
+        return {i: stars[i].average + stars[i].count / 1e6 if i in stars else 0.0 for i in ids}
+    return {i: relevance_weight(uses.get(i, 0), stars[i].average if i in stars else None) for i in ids}
+
+
+def build_request(user, *, text="", segment=(), stage=(), kind=(), product=(), sort="relevance",
+                  page=1, per_page=20) -> SearchRequest:
+    return SearchRequest(
+        text=search.clean_text(text), segment=[str(s) for s in segment if str(s)],
+        stage=[str(s) for s in stage if str(s)], kind=[k for k in kind if k],
+        product=[p for p in product if p], sort=sort if sort in SORTS else "relevance",
+        page=max(1, page), per_page=per_page, include_hidden=sees_drafts(user),
+    )
+
+
+def request_from_args(user, args, per_page: int = 20) -> SearchRequest:
+    """The search parameters of a URL's query string (a MultiDict), shared by page and API."""
+    return build_request(
+        user, text=args.get("q", ""), segment=args.getlist("segment"), stage=args.getlist("stage"),
+        kind=args.getlist("kind"), product=args.getlist("product"),
+        sort=args.get("sort", "relevance"), page=args.get("page", 1, type=int), per_page=per_page,
+    )
+
+
+def load_assets(ids: list[int]) -> list[Asset]:
+    """Assets in the given order, with what result cards show."""
+    rows = db.session.scalars(select(Asset).where(Asset.id.in_(ids)).options(
+        selectinload(Asset.segments), selectinload(Asset.stages), selectinload(Asset.versions)))
+    by_id = {a.id: a for a in rows}
+    return [by_id[i] for i in ids if i in by_id]
+
+
+def facet_options(req: SearchRequest, counts: dict[str, dict[str, int]]) -> dict[str, list[FacetOption]]:
+    names = {
+        "segment": {str(s.id): s.name for s in taxonomy.segments()},
+        "stage": {str(s.id): s.name for s in taxonomy.stages()},
+        "kind": {k.value: k.label for k in AssetKind},
+    }
+    options = {}
+    for facet in FACETS:
+        chosen = set(getattr(req, facet))
+        labels = names.get(facet) or {v: v for v in counts[facet]}
+        order = list(labels) if facet in names else sorted(labels)
+        options[facet] = [FacetOption(v, labels[v], counts[facet].get(v, 0), v in chosen)
+                          for v in order if counts[facet].get(v) or v in chosen]
+    return options
+
+
+def run_search(user, req: SearchRequest, *, log: bool = True) -> SearchPage:
+    """Search, then log it (first pages only, so paging does not count as new searches)."""
+    hits = search.search(req, weights)
+    assets = load_assets(hits.ids)
+    uses = usage.use_counts([a.id for a in assets])
+    stars = ratings.summaries([a.id for a in assets])
+    offset = (req.page - 1) * req.per_page
+    results = [
+        Result(a, search.snippet(_searchable_text(a), hits.terms), hits.scores.get(a.id, 0.0),
+               uses.get(a.id, 0), stars.get(a.id), offset + n)
+        for n, a in enumerate(assets, start=1)
+    ]
+    facets = facet_options(req, hits.facets)
+    search_id = None
+    if log and req.page == 1 and (req.text or req.filters()):
+        search_id = usage.log_event(
+            "search", user=user, query=req.text, results=hits.total, sort=req.sort,
+            filters={f: [o.label for o in facets[f] if o.selected] for f in req.filters()},
+        )
+    return SearchPage(req, results, Page(results, hits.total, req.page, req.per_page), facets,
+                      hits.suggestion, search_id, hits.query_error)
+
+
+def _searchable_text(asset: Asset) -> str:
+    version = asset.current_version
+    return "\n".join(filter(None, [asset.description, asset.body, version.text if version else ""]))
+
+
+def suggestions(user, prefix: str) -> list[dict]:
+    """Titles and tags for the search box as the user types."""
+    ids, tags = search.suggest(prefix, sees_drafts(user))
+    titles = [{"label": a.title, "kind": "title", "id": a.id} for a in load_assets(ids)]
+    return titles + [{"label": t, "kind": "tag"} for t in tags]
+
+
+def related(user, asset: Asset, limit: int = 4) -> list[Asset]:
+    """"More like this": assets sharing the key terms of this one's text."""
+    return load_assets(search.more_like(asset, sees_drafts(user), limit=limit))
+
+
+def record_click(user, asset: Asset, search_id: int | None, position: int | None) -> None:
+    """Log that a search result was opened, tied to the search that listed it."""
+    if search_id is None:
+        return
+    owner = db.session.scalar(select(UsageEvent.user_id).where(
+        UsageEvent.id == search_id, UsageEvent.kind == "search"))
+    if owner == user.id:
+        usage.log_event("search_click", user=user, asset=asset, search_id=search_id, position=position)

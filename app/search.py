@@ -1,0 +1,589 @@
+"""Full-text search with Whoosh. The only module that imports whoosh.
+
+The index stores nothing but each asset's id (and a fingerprint to detect drift); rows are
+reloaded from the database, filters and visibility come from indexed ids and flags, and
+highlights are cut from the database text. The database is the source of truth: every change
+to an asset writes a `search_outbox` row in the same transaction, and after commit the rows are
+drained into the index by whichever process holds the index lock (see `sync_pending`).
+"""
+from __future__ import annotations
+
+import gc
+import hashlib
+import json
+import logging
+import math
+import os
+import re
+import shutil
+import threading
+import uuid
+import warnings
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Callable, Iterable
+
+from flask import Flask, current_app
+from markupsafe import Markup
+from sqlalchemy import delete, event, insert, select
+from sqlalchemy.orm import Session, selectinload
+from whoosh import highlight, index, qparser, query
+from whoosh.analysis import StandardAnalyzer, StemmingAnalyzer
+from whoosh.fields import ID, KEYWORD, NUMERIC, STORED, TEXT, Schema
+from whoosh.index import LockError
+
+from .extensions import db
+from .models import (Asset, AssetStatus, AssetVersion, SearchOutbox, Segment, Stage, asset_segment,
+                     asset_stage, utcnow)
+
+log = logging.getLogger(__name__)
+
+SCHEMA_VERSION = "4"
+MAX_QUERY_CHARS = 200
+RERANK_DEPTH = 200
+NO_EXPIRY = 99991231
+FACETS = ("segment", "stage", "kind", "product")
+SORTS = ("relevance", "most_used", "top_rated", "newest")
+SNIPPET_SOURCE_CHARS = 60_000
+ANALYZER = StemmingAnalyzer()
+SPELL_ANALYZER = StandardAnalyzer(minsize=3)
+TEXT_FIELDS = {"title": 4.0, "tags": 2.5, "product": 1.5, "taxonomy": 1.2, "description": 1.5, "content": 1.0}
+FIELD_ALIASES = {"tag": "tags", "type": "kind_text"}
+
+
+def make_schema() -> Schema:
+    return Schema(
+        id=ID(stored=True, unique=True),
+        fingerprint=STORED(),
+        title=TEXT(analyzer=ANALYZER, field_boost=TEXT_FIELDS["title"]),
+        description=TEXT(analyzer=ANALYZER, field_boost=TEXT_FIELDS["description"]),
+        content=TEXT(analyzer=ANALYZER),
+        tags=KEYWORD(lowercase=True, commas=True, scorable=True, field_boost=TEXT_FIELDS["tags"]),
+        product=TEXT(analyzer=ANALYZER, field_boost=TEXT_FIELDS["product"]),
+        taxonomy=TEXT(analyzer=ANALYZER, field_boost=TEXT_FIELDS["taxonomy"]),
+        kind_text=TEXT(analyzer=ANALYZER),
+        spell=TEXT(analyzer=SPELL_ANALYZER, phrase=False),  # unstemmed words for "Did you mean"
+        segment=KEYWORD(commas=True),
+        stage=KEYWORD(commas=True),
+        kind=ID(),
+        product_facet=ID(),
+        status=ID(),
+        expires=NUMERIC(int, bits=32),
+        updated=NUMERIC(int, bits=64, sortable=True),
+    )
+
+
+# --------------------------------------------------------------------------- documents
+
+def document_for(asset: Asset) -> dict:
+    """The index entry of one asset, built from the database row."""
+    version = asset.current_version
+    doc = {
+        "id": str(asset.id),
+        "title": asset.title,
+        "description": asset.description or "",
+        "content": "\n".join(filter(None, [asset.body, version.text if version else ""])),
+        "tags": ",".join(asset.tags or []),
+        "product": asset.product or "",
+        "taxonomy": " ".join([s.name for s in asset.segments] + [s.name for s in asset.stages]),
+        "kind_text": asset.kind_label,
+        "spell": " ".join([asset.title, asset.description or "", " ".join(asset.tags or []),
+                           asset.product or "", " ".join(s.name for s in asset.segments)]),
+        "segment": ",".join(str(s.id) for s in asset.segments),
+        "stage": ",".join(str(s.id) for s in asset.stages),
+        "kind": asset.kind,
+        "product_facet": asset.product or "",
+        "status": asset.status,
+        "expires": int(asset.expires_on.strftime("%Y%m%d")) if asset.expires_on else NO_EXPIRY,
+        "updated": int(asset.updated_at.timestamp() * 1000),
+    }
+    doc["fingerprint"] = hashlib.sha1(json.dumps(doc, sort_keys=True).encode()).hexdigest()
+    return {k: v for k, v in doc.items() if v != ""}
+
+
+def _load_assets(session: Session, ids: Iterable[int] | None = None):
+    stmt = select(Asset).options(selectinload(Asset.segments), selectinload(Asset.stages),
+                                 selectinload(Asset.versions)).order_by(Asset.id)
+    if ids is not None:
+        stmt = stmt.where(Asset.id.in_(list(ids)))
+    return session.scalars(stmt)
+
+
+# --------------------------------------------------------------------------- the index
+
+class SearchIndex:
+    """One process's handle on the on-disk index: opening, rebuilding, a reused searcher."""
+
+    def __init__(self, root: Path):
+        self.root = root
+        self.link = root / "current"
+        self._lock = threading.RLock()
+        self._local = threading.local()  # one reused searcher per thread
+
+    @property
+    def _searcher(self):
+        return getattr(self._local, "searcher", None)
+
+    @_searcher.setter
+    def _searcher(self, value) -> None:
+        self._local.searcher = value
+        self._local.facets = None
+
+    # opening -----------------------------------------------------------------
+    def _version_ok(self) -> bool:
+        marker = self.link / "SCHEMA_VERSION"
+        return marker.is_file() and marker.read_text().strip() == SCHEMA_VERSION
+
+    def open(self):
+        """The index, rebuilt from the database if it is missing, corrupt or of an old schema."""
+        ix = self._try_open() if self._version_ok() else None
+        if ix is None:
+            self.rebuild()
+            ix = index.open_dir(self.current_dir())
+        return ix
+
+    def _try_open(self):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ResourceWarning)  # whoosh leaks a handle on bad files
+            try:
+                ix = index.open_dir(self.current_dir())
+                ix.doc_count_all()  # reads the table of contents and segment info
+                return ix
+            except Exception as exc:  # whoosh raises many kinds on damaged files
+                log.warning("search index unreadable (%s); rebuilding from the database", str(exc))
+            gc.collect()  # close what the failed open left behind, while warnings are off
+        return None
+
+    def current_dir(self) -> str:
+        """The real directory behind `current`: an open index must not follow a later swap."""
+        return os.path.realpath(self.link)
+
+    def searcher(self):
+        """A searcher reused across requests, reopened when the index has changed.
+
+        (Whoosh's `refresh()` reuses segment readers and then misses new deletions in them,
+        so a changed index always gets a fresh searcher.)
+        """
+        with self._lock:
+            current = self._searcher
+            if current is not None and self._local.dir == self.current_dir() and current.up_to_date():
+                return current
+            self.reset()
+            self._searcher = self.open().searcher()
+            self._local.dir = self.current_dir()
+            return self._searcher
+
+    def reset(self) -> None:
+        """Forget this thread's searcher (others notice the new index on their next refresh)."""
+        if self._searcher is not None:
+            self._searcher.close()
+        self._searcher = None
+
+    # writing -----------------------------------------------------------------
+    def rebuild(self, progress: Callable[[int, int], None] | None = None) -> int:
+        """Build a fresh index from the database in a new directory and swap it in atomically.
+
+        The old index's write lock is held throughout, so no other process drains the outbox
+        into the old directory meanwhile; what they queued is drained into the new one after.
+        """
+        self.root.mkdir(parents=True, exist_ok=True)
+        old_writer = None
+        old_index = self._try_open() if self._version_ok() else None
+        if old_index is not None:
+            try:
+                old_writer = old_index.writer(timeout=30.0)
+            except LockError:  # locked for too long: build anyway
+                old_writer = None
+        try:
+            count = self._build_into(self.root / f"index-{uuid.uuid4().hex}", progress)
+        finally:
+            if old_writer is not None:
+                old_writer.cancel()
+        self.reset()
+        self._remove_stale_dirs()
+        sync_pending(self)
+        return count
+
+    def _build_into(self, target: Path, progress) -> int:
+        target.mkdir(parents=True)
+        ix = index.create_in(str(target), make_schema())
+        with Session(db.engine) as session:
+            total = session.query(Asset).count()
+            writer = ix.writer(limitmb=256)
+            done = 0
+            for asset in _load_assets(session):
+                writer.add_document(**document_for(asset))
+                done += 1
+                if progress and (done % 50 == 0 or done == total):
+                    progress(done, total)
+            writer.commit()
+        (target / "SCHEMA_VERSION").write_text(SCHEMA_VERSION)
+        tmp_link = self.root / f"current.{uuid.uuid4().hex}"
+        os.symlink(target.name, tmp_link)
+        os.replace(tmp_link, self.link)  # atomic: readers see the old or the new index, never neither
+        return done
+
+    def _remove_stale_dirs(self, keep: int = 2) -> None:
+        """Delete old index directories, keeping the newest few for searchers still open on them."""
+        current = self.current_dir()
+        old = sorted((p for p in self.root.glob("index-*") if str(p.resolve()) != current),
+                     key=lambda p: p.stat().st_mtime, reverse=True)
+        for path in old[keep - 1:]:
+            shutil.rmtree(path, ignore_errors=True)
+
+    def try_writer(self):
+        """The index writer if its lock is free right now, else None (never waits)."""
+        try:
+            return self.open().writer(timeout=0.0)
+        except LockError:
+            return None
+
+    @staticmethod
+    def apply(writer, session: Session, asset_ids: set[int]) -> None:
+        """Write the given assets' current database state through `writer`."""
+        found = {a.id: a for a in _load_assets(session, asset_ids)}
+        for asset_id in asset_ids:
+            if asset_id in found:
+                writer.update_document(**document_for(found[asset_id]))
+            else:
+                writer.delete_by_term("id", str(asset_id))
+
+    # reading -----------------------------------------------------------------
+    def facet_values(self, searcher) -> list[dict[str, tuple]]:
+        """Per document number, its facet values; rebuilt only when the index changes."""
+        cached = getattr(self._local, "facets", None)
+        if cached is not None and cached[0] is searcher:
+            return cached[1]
+        reader = searcher.reader()
+        values: list[dict[str, list]] = [dict() for _ in range(reader.doc_count_all())]
+        for facet, fieldname in (("segment", "segment"), ("stage", "stage"), ("kind", "kind"),
+                                 ("product", "product_facet")):
+            for term in reader.lexicon(fieldname):
+                text = term.decode("utf-8")
+                for docnum in reader.postings(fieldname, term).all_ids():
+                    values[docnum].setdefault(facet, []).append(text)
+        frozen = [{k: tuple(v) for k, v in d.items()} for d in values]
+        self._local.facets = (searcher, frozen)
+        return frozen
+
+
+def init_app(app: Flask) -> None:
+    """Attach this process's index handle to the app and keep the index following commits."""
+    app.extensions["search"] = SearchIndex(app.config["DATA_DIR"] / "search-index")
+    if not event.contains(Session, "after_flush", _queue_changes):
+        event.listen(Session, "after_flush", _queue_changes)
+        event.listen(Session, "after_commit", _after_commit)
+        event.listen(Session, "after_rollback", _after_rollback)
+
+
+def get_index() -> SearchIndex:
+    return current_app.extensions["search"]
+
+
+# --------------------------------------------------------------------------- following the database
+
+def _queue_changes(session: Session, _flush_context) -> None:
+    """Write outbox rows for every asset this flush touched, inside the same transaction."""
+    ids: set[int] = set()
+    for obj in list(session.new) + list(session.dirty) + list(session.deleted):
+        if isinstance(obj, Asset) and obj.id is not None:
+            ids.add(obj.id)
+        elif isinstance(obj, AssetVersion) and obj.asset_id is not None:
+            ids.add(obj.asset_id)
+        elif isinstance(obj, (Segment, Stage)) and obj in session.dirty and obj.id is not None:
+            table, column = (asset_segment, "segment_id") if isinstance(obj, Segment) else (asset_stage, "stage_id")
+            ids.update(session.connection().scalars(select(table.c.asset_id).where(table.c[column] == obj.id)))
+    if ids:
+        session.connection().execute(insert(SearchOutbox), [{"asset_id": i, "created_at": utcnow()} for i in ids])
+        session.info["search_pending"] = True
+
+
+def _after_commit(session: Session) -> None:
+    if session.info.pop("search_pending", False):
+        try:
+            sync_pending(get_index())
+        except Exception:  # the rows stay queued; the next writer or `flask search sync` drains them
+            log.exception("search index update deferred")
+
+
+def _after_rollback(session: Session) -> None:
+    session.info.pop("search_pending", None)
+
+
+def sync_pending(search_index: SearchIndex | None = None) -> int:
+    """Drain the outbox into the index; returns how many assets were written.
+
+    Only the holder of the index lock drains, and it reads the outbox after taking the lock.
+    A process that finds the lock taken leaves its rows: the holder looks at the outbox again
+    after releasing the lock, so every committed row is drained by its own committer or by the
+    holder at that moment, and survives any exit. Outbox ids never repeat (AUTOINCREMENT), so
+    deleting drained rows by id cannot touch rows queued meanwhile.
+    """
+    search_index = search_index or get_index()
+    written = 0
+    with Session(db.engine) as session:
+        while session.scalar(select(SearchOutbox.id).limit(1)) is not None:
+            writer = search_index.try_writer()
+            if writer is None:
+                return written
+            try:
+                rows = session.execute(select(SearchOutbox.id, SearchOutbox.asset_id)
+                                       .order_by(SearchOutbox.id).limit(2000)).all()
+                asset_ids = {r.asset_id for r in rows}
+                search_index.apply(writer, session, asset_ids)
+                writer.commit()
+            except BaseException:
+                writer.cancel()
+                raise
+            session.execute(delete(SearchOutbox).where(SearchOutbox.id.in_([r.id for r in rows])))
+            session.commit()
+            written += len(asset_ids)
+    return written
+
+
+def pending_count() -> int:
+    with Session(db.engine) as session:
+        return session.query(SearchOutbox).count()
+
+
+# --------------------------------------------------------------------------- drift
+
+@dataclass
+class Drift:
+    missing: list[int] = field(default_factory=list)
+    extra: list[int] = field(default_factory=list)
+    stale: list[int] = field(default_factory=list)
+
+    @property
+    def clean(self) -> bool:
+        return not (self.missing or self.extra or self.stale)
+
+
+def indexed_fingerprints() -> dict[int, str]:
+    """Every asset id in the index with the fingerprint it was indexed with."""
+    searcher = get_index().searcher()
+    return {int(f["id"]): f.get("fingerprint") for f in searcher.all_stored_fields()}
+
+
+def check() -> Drift:
+    """Compare every asset's fingerprint in the database with the index."""
+    indexed = indexed_fingerprints()
+    with Session(db.engine) as session:
+        expected = {a.id: document_for(a)["fingerprint"] for a in _load_assets(session)}
+    return Drift(
+        missing=sorted(set(expected) - set(indexed)),
+        extra=sorted(set(indexed) - set(expected)),
+        stale=sorted(i for i in set(expected) & set(indexed) if expected[i] != indexed[i]),
+    )
+
+
+# --------------------------------------------------------------------------- querying
+
+@dataclass
+class SearchRequest:
+    text: str = ""
+    segment: list[str] = field(default_factory=list)
+    stage: list[str] = field(default_factory=list)
+    kind: list[str] = field(default_factory=list)
+    product: list[str] = field(default_factory=list)
+    sort: str = "relevance"
+    page: int = 1
+    per_page: int = 20
+    include_hidden: bool = False  # marketers and admins see drafts, archived and expired
+
+    def filters(self) -> dict[str, list[str]]:
+        return {f: list(getattr(self, f)) for f in FACETS if getattr(self, f)}
+
+
+@dataclass
+class SearchHits:
+    ids: list[int]
+    total: int
+    scores: dict[int, float]
+    facets: dict[str, dict[str, int]]
+    terms: list[tuple[str, str]]
+    suggestion: str | None = None
+    query_error: bool = False
+
+
+def clean_text(raw: str) -> str:
+    """Cap the length and drop control characters."""
+    text = re.sub(r"[\x00-\x1f\x7f]", " ", raw or "")
+    return text[:MAX_QUERY_CHARS].strip()
+
+
+def _parser(schema) -> qparser.QueryParser:
+    parser = qparser.MultifieldParser(list(TEXT_FIELDS), schema, group=qparser.AndGroup)
+    parser.add_plugin(qparser.FieldAliasPlugin({v: [k] for k, v in FIELD_ALIASES.items()}))
+    parser.remove_plugin_class(qparser.BoostPlugin)
+    return parser
+
+
+def parse(text: str, schema) -> tuple[query.Query | None, bool]:
+    """Parse user syntax (phrases, prefix*, tag:roi); on trouble fall back to plain terms."""
+    if not text:
+        return None, False
+    try:
+        parsed = _parser(schema).parse(text)
+        if parsed is not query.NullQuery:
+            return parsed, False
+    except Exception:  # whoosh raises several kinds on malformed input
+        log.info("query fell back to plain terms: %r", text)
+    plain = " ".join(re.findall(r"\w+", text))
+    if not plain:
+        return None, True
+    return qparser.MultifieldParser(list(TEXT_FIELDS), schema, group=qparser.AndGroup,
+                                    plugins=[]).parse(plain), True
+
+
+def visibility_filter() -> query.Query:
+    today = int(date.today().strftime("%Y%m%d"))
+    return query.And([query.Term("status", AssetStatus.PUBLISHED.value),
+                      query.NumericRange("expires", today, None)])
+
+
+def search(req: SearchRequest, weights: Callable[[list[int], str], dict[int, float]]) -> SearchHits:
+    """Ids of matching assets for one page, total, facet counts and a spelling suggestion.
+
+    Facet counts are disjunctive: each facet's counts apply every other facet's selection, so
+    choosing "Retail" still shows how many "Healthcare" assets would match.
+    """
+    search_index = get_index()
+    searcher = search_index.searcher()
+    text = clean_text(req.text)
+    parsed, fell_back = parse(text, searcher.schema)
+    base_parts = [] if req.include_hidden else [visibility_filter()]
+    if parsed is not None:
+        base_parts.append(parsed)
+    base = query.And(base_parts) if base_parts else query.Every()
+    facet_values = search_index.facet_values(searcher)
+    selected = {f: set(v) for f, v in req.filters().items()}
+    counts: dict[str, Counter] = {f: Counter() for f in FACETS}
+    passing: set[int] = set()
+    for docnum in searcher.docs_for_query(base):
+        values = facet_values[docnum]
+        misses = [f for f, chosen in selected.items() if chosen.isdisjoint(values.get(f, ()))]
+        if not misses:
+            passing.add(docnum)
+        for facet in FACETS:
+            if not misses or misses == [facet]:
+                counts[facet].update(values.get(facet, ()))
+    ids, scores = _rank(searcher, parsed, passing, req, weights)
+    suggestion = _suggest_correction(searcher, text, parsed, base_parts) if not passing and text else None
+    return SearchHits(ids=ids, total=len(passing), scores=scores,
+                      facets={f: dict(c) for f, c in counts.items()},
+                      terms=_terms(parsed), suggestion=suggestion, query_error=fell_back)
+
+
+def _rank(searcher, parsed, passing: set[int], req: SearchRequest, weights) -> tuple[list[int], dict]:
+    """Order the passing documents and cut out the requested page.
+
+    `weights(ids, sort)` gives per-asset multipliers for relevance (use and rating) or the
+    sort key for "most_used" and "top_rated"; it comes from the database, not the index.
+    """
+    start = (max(1, req.page) - 1) * req.per_page
+    stop = start + req.per_page
+    if not passing:
+        return [], {}
+    if req.sort == "newest" or (parsed is None and req.sort == "relevance"):
+        results = searcher.search(query.Every(), filter=passing, sortedby="updated", reverse=True, limit=stop)
+        ordered = [(int(hit["id"]), 0.0) for hit in results[start:stop]]
+        return [i for i, _ in ordered], dict(ordered)
+    if req.sort in ("most_used", "top_rated"):
+        all_ids = [int(searcher.stored_fields(d)["id"]) for d in passing]
+        weight = weights(all_ids, req.sort)
+        ordered_ids = sorted(all_ids, key=lambda i: (-weight.get(i, 0.0), -i))[start:stop]
+        return ordered_ids, {i: weight.get(i, 0.0) for i in ordered_ids}
+    depth = max(RERANK_DEPTH, stop)
+    results = searcher.search(parsed, filter=passing, limit=depth)
+    text_scores = {int(hit["id"]): hit.score for hit in results}
+    boost = weights(list(text_scores), "relevance")
+    blended = {i: s * boost.get(i, 1.0) for i, s in text_scores.items()}
+    ordered_ids = sorted(blended, key=lambda i: (-blended[i], i))[start:stop]
+    return ordered_ids, {i: round(blended[i], 4) for i in ordered_ids}
+
+
+def _terms(parsed) -> list[tuple[str, str]]:
+    if parsed is None:
+        return []
+    return [(f, t if isinstance(t, str) else t.decode("utf-8")) for f, t in parsed.iter_all_terms(phrases=True)
+            if f in TEXT_FIELDS]
+
+
+def _suggest_correction(searcher, text: str, parsed, base_parts) -> str | None:
+    """A respelled query, offered only if it finds results the user may see.
+
+    Words are checked against unstemmed title, description, tag and segment words, so the
+    suggestion reads like what the user meant ("downtime"), not like an index stem.
+    """
+    if parsed is None:
+        return None
+    reader = searcher.reader()
+    corrector = searcher.corrector("spell")
+    changed = False
+    words = []
+    for token in re.split(r"(\W+)", text):
+        lower = token.lower()
+        if len(lower) >= 3 and lower.isalpha() and reader.frequency("spell", lower) == 0:
+            options = corrector.suggest(lower, limit=1, maxdist=2, prefix=1)
+            if options:
+                token, changed = options[0], True
+        words.append(token)
+    if not changed:
+        return None
+    corrected_text = "".join(words)
+    corrected, _ = parse(corrected_text, searcher.schema)
+    if corrected is None:
+        return None
+    candidate = query.And(base_parts[:-1] + [corrected])
+    return corrected_text if searcher.search(candidate, limit=1).scored_length() else None
+
+
+def suggest(prefix: str, include_hidden: bool, limit: int = 8) -> tuple[list[int], list[str]]:
+    """Ids of assets whose title starts with what was typed, and tags starting with it."""
+    words = re.findall(r"\w+", clean_text(prefix).lower())
+    if not words:
+        return [], []
+    searcher = get_index().searcher()
+    stems = [_stem(w) for w in words[:-1]]
+    parts = [query.Term("title", s) for s in stems if s] + [query.Prefix("title", words[-1])]
+    if not include_hidden:
+        parts.append(visibility_filter())
+    ids = [int(hit["id"]) for hit in searcher.search(query.And(parts), limit=limit)]
+    tag_prefix = clean_text(prefix).lower()
+    tags = [t.decode("utf-8") for t in searcher.reader().expand_prefix("tags", tag_prefix)][:limit]
+    return ids, tags
+
+
+def _stem(word: str) -> str:
+    tokens = [t.text for t in ANALYZER(word)]
+    return tokens[0] if tokens else ""
+
+
+def more_like(asset: Asset, include_hidden: bool, limit: int = 5) -> list[int]:
+    """Ids of assets sharing the key terms of `asset`'s own database text."""
+    searcher = get_index().searcher()
+    docnum = searcher.document_number(id=str(asset.id))
+    if docnum is None:
+        return []
+    text = " ".join([asset.title, asset.description, " ".join(asset.tags), asset.body,
+                     asset.current_version.text[:SNIPPET_SOURCE_CHARS] if asset.current_version else ""])
+    filter_q = None if include_hidden else visibility_filter()
+    results = searcher.more_like(docnum, "content", text=text, top=limit, numterms=12, filter=filter_q)
+    return [int(hit["id"]) for hit in results]
+
+
+def snippet(text: str, terms: list[tuple[str, str]], max_chars: int = 240) -> Markup:
+    """An HTML-escaped excerpt of `text` with the query's terms in <mark>."""
+    text = (text or "")[:SNIPPET_SOURCE_CHARS]
+    words = {t for _, t in terms}
+    if words:
+        fragmenter = highlight.ContextFragmenter(maxchars=max_chars, surround=60)
+        formatter = highlight.HtmlFormatter(tagname="mark", classname="hit", between=" … ")
+        html = highlight.highlight(text, frozenset(words), ANALYZER, fragmenter, formatter, top=2)
+        if html:
+            return Markup(html)
+    plain = re.sub(r"\s+", " ", text).strip()
+    return Markup.escape(plain[:max_chars] + ("…" if len(plain) > max_chars else ""))

@@ -1,0 +1,312 @@
+"""Search: relevance, facets, visibility, syntax, logging, and an index that always follows the database."""
+import multiprocessing
+import re
+import shutil
+from datetime import date, timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from app import accounts, ratings, search, taxonomy, usage
+from app.assets import AssetData, save_asset, set_status
+from app.extensions import db
+from app.models import Asset, Segment, UsageEvent
+
+from .conftest import app_config, post_form
+
+
+@pytest.fixture
+def library(make_asset):
+    """A small known library."""
+    return {
+        "roi": make_asset("Healthcare ROI calculator", kind="one_pager", segments=["Healthcare"],
+                          stages=["Decision"], tags=["roi"], body="Total cost of ownership and payback for hospitals."),
+        "retail": make_asset("Retail store automation brochure", kind="brochure", segments=["Retail"],
+                             stages=["Awareness"], tags=["stores"], body="Automate store opening checklists."),
+        "mfg": make_asset("Plant downtime case study", kind="case_study", segments=["Manufacturing"],
+                          stages=["Decision"], tags=["downtime", "roi"], body="Kessler cut unplanned downtime; total cost fell."),
+        "onboard": make_asset("Onboarding checklist", kind="messaging", segments=["Healthcare", "Retail"],
+                              stages=["Consideration"], body="Onboarding steps for new customers."),
+    }
+
+
+def titles(client, url):
+    body = client.get(url).get_json()
+    return [r["title"] for r in body["results"]], body
+
+
+def test_search_finds_by_words_and_ranks_title_matches_first(client, login_as, library):
+    login_as("rep")
+    found, body = titles(client, "/api/v1/search?q=downtime")
+    assert found == ["Plant downtime case study"]
+    assert body["total"] == 1
+    found, _ = titles(client, "/api/v1/search?q=roi")
+    assert set(found) == {"Healthcare ROI calculator", "Plant downtime case study"}
+    assert found[0] == "Healthcare ROI calculator"  # title beats tag-only
+
+
+def test_segment_and_stage_names_are_searchable_words(client, login_as, library):
+    login_as("rep")
+    found, _ = titles(client, "/api/v1/search?q=healthcare+decision+roi")
+    assert found == ["Healthcare ROI calculator"]
+
+
+def test_facet_counts_combine_or_within_and_across(client, login_as, library):
+    login_as("rep")
+    seg = {s.name: str(s.id) for s in taxonomy.segments()}
+    stg = {s.name: str(s.id) for s in taxonomy.stages()}
+    _, body = titles(client, "/api/v1/search")
+    assert body["total"] == 4
+    assert body["facets"]["segment"] == {"Healthcare": 2, "Retail": 2, "Manufacturing": 1}
+    assert body["facets"]["kind"] == {"One-pager": 1, "Brochure": 1, "Case study": 1, "Messaging / talk track": 1}
+    found, body = titles(client, f"/api/v1/search?segment={seg['Healthcare']}&segment={seg['Retail']}&stage={stg['Decision']}")
+    assert found == ["Healthcare ROI calculator"]
+    # each facet's counts apply the other facets' choices, not its own
+    assert body["facets"]["segment"] == {"Healthcare": 1, "Retail": 0, "Manufacturing": 1}  # Retail stays listed: chosen
+    assert body["facets"]["stage"] == {"Awareness": 1, "Consideration": 1, "Decision": 1}
+
+
+def test_reps_never_find_drafts_archived_or_expired(client, login_as, make_asset, library):
+    make_asset("Draft ROI sheet", status="draft", tags=["roi"])
+    make_asset("Archived ROI deck", status="archived", tags=["roi"])
+    make_asset("Expired ROI report", tags=["roi"], expires_on=date.today() - timedelta(days=1))
+    login_as("rep")
+    found, _ = titles(client, "/api/v1/search?q=roi")
+    assert not {"Draft ROI sheet", "Archived ROI deck", "Expired ROI report"} & set(found)
+
+
+def test_marketers_find_drafts(app, client, login_as, make_asset):
+    make_asset("Draft ROI sheet", status="draft", tags=["roi"])
+    login_as("marketer")
+    assert titles(client, "/api/v1/search?q=roi")[0] == ["Draft ROI sheet"]
+
+
+@pytest.mark.parametrize("q, expected", [
+    ('"total cost"', {"Healthcare ROI calculator", "Plant downtime case study"}),
+    ('"cost total"', set()),
+    ("onboard*", {"Onboarding checklist"}),
+    ("tag:roi", {"Healthcare ROI calculator", "Plant downtime case study"}),
+    ("tag:stores", {"Retail store automation brochure"}),
+])
+def test_phrase_prefix_and_field_queries(client, login_as, library, q, expected):
+    login_as("rep")
+    body = client.get("/api/v1/search", query_string={"q": q}).get_json()
+    assert {r["title"] for r in body["results"]} == expected
+
+
+@pytest.mark.parametrize("q", ['"unclosed phrase', "tag:", "((((", "AND OR NOT", "*", "x" * 5000,
+                               "title:(roi", "\x00\x01 roi", "{[}]~^", "NOT"])
+def test_malformed_or_huge_queries_never_error(client, login_as, library, q):
+    login_as("rep")
+    response = client.get("/search", query_string={"q": q})
+    assert response.status_code == 200
+    api = client.get("/api/v1/search", query_string={"q": q})
+    assert api.status_code == 200 and "total" in api.get_json()
+
+
+def test_did_you_mean_only_when_the_correction_finds_results(client, login_as, library):
+    login_as("rep")
+    _, body = titles(client, "/api/v1/search?q=dowmtime")
+    assert body["total"] == 0 and body["suggestion"] == "downtime"
+    page = client.get("/search?q=dowmtime").get_data(as_text=True)
+    assert "Did you mean" in page and "downtime" in page
+    _, nothing = titles(client, "/api/v1/search?q=zzzzqqq")
+    assert nothing["suggestion"] is None
+    _, found = titles(client, "/api/v1/search?q=downtime")
+    assert found["suggestion"] is None
+
+
+def test_well_used_well_rated_asset_outranks_an_equal_ignored_one(client, login_as, make_asset, make_user):
+    ignored = make_asset("Pricing guide for retail", body="pricing guidance")
+    loved = make_asset("Pricing guide for retail", body="pricing guidance")
+    rep = make_user("rep")
+    for _ in range(5):
+        usage.log_event("view", user=rep, asset=loved)
+    ratings.rate(rep, loved, 5)
+    login_as("rep")
+    body = client.get("/api/v1/search?q=pricing").get_json()
+    assert [r["id"] for r in body["results"]] == [loved.id, ignored.id]
+    assert body["results"][0]["score"] > body["results"][1]["score"]
+    assert ignored.id < loved.id  # not an accident of insertion order
+
+
+def test_sorts(client, login_as, make_asset, make_user):
+    old = make_asset("Guide A", body="guide")
+    used = make_asset("Guide B", body="guide")
+    rated = make_asset("Guide C", body="guide")
+    rep = make_user("rep")
+    for _ in range(3):
+        usage.log_event("download", user=rep, asset=used)
+    ratings.rate(rep, rated, 5)
+    ratings.rate(make_user("rep"), used, 2)
+    login_as("rep")
+    ids = lambda sort: [r["id"] for r in client.get(f"/api/v1/search?q=guide&sort={sort}").get_json()["results"]]  # noqa: E731
+    assert ids("most_used")[0] == used.id
+    assert ids("top_rated")[:2] == [rated.id, used.id]
+    assert ids("newest") == [rated.id, used.id, old.id]
+
+
+def test_results_show_snippet_rating_and_uses_and_paginate(client, login_as, make_asset, make_user):
+    for n in range(25):
+        make_asset(f"Battlecard {n:02d}", kind="battlecard", body=f"Competitor landmine number {n} for battlecard use.")
+    login_as("rep")
+    page = client.get("/search?q=landmine").get_data(as_text=True)
+    assert "25 results" in page and "Page 1 of 2" in page
+    assert re.search(r'<mark class="hit[^"]*">landmine</mark>', page)
+    second = client.get("/search?q=landmine&page=2").get_data(as_text=True)
+    assert second.count('class="result"') == 5
+
+
+def test_highlights_escape_database_text(client, login_as, make_asset):
+    make_asset("Hostile", body="<script>alert('x')</script> pricing objection")
+    login_as("rep")
+    page = client.get("/search?q=pricing").get_data(as_text=True)
+    assert "<script>alert" not in page and "&lt;/script&gt;" in page
+
+
+def test_search_and_click_are_logged(client, login_as, library):
+    rep = login_as("rep")
+    seg = {s.name: str(s.id) for s in taxonomy.segments()}
+    page = client.get(f"/search?q=roi&segment={seg['Healthcare']}").get_data(as_text=True)
+    [event] = db.session.scalars(select(UsageEvent).where(UsageEvent.kind == "search")).all()
+    assert event.user_id == rep.id
+    assert event.context == {"query": "roi", "results": 1, "sort": "relevance", "filters": {"segment": ["Healthcare"]}}
+    link = f"/assets/{library['roi'].id}?sid={event.id}&amp;pos=1"
+    assert link in page
+    client.get(link.replace("&amp;", "&"))
+    [click] = db.session.scalars(select(UsageEvent).where(UsageEvent.kind == "search_click")).all()
+    assert click.asset_id == library["roi"].id and click.context == {"search_id": event.id, "position": 1}
+    client.get("/search?q=roi&segment=1&page=2")
+    assert len(db.session.scalars(select(UsageEvent).where(UsageEvent.kind == "search")).all()) == 1
+
+
+def test_zero_result_search_is_logged_with_zero(client, login_as, library):
+    login_as("rep")
+    client.get("/search?q=fedramp+spanish")
+    event = db.session.scalar(select(UsageEvent).where(UsageEvent.kind == "search"))
+    assert event.context["results"] == 0
+
+
+def test_suggestions_as_you_type(client, login_as, library, make_asset):
+    make_asset("Roadmap draft", status="draft")
+    login_as("rep")
+    body = client.get("/search/suggest?q=onbo").get_json()
+    assert {"label": "Onboarding checklist", "kind": "title", "id": library["onboard"].id} in body["suggestions"]
+    assert [s["label"] for s in client.get("/search/suggest?q=ro").get_json()["suggestions"] if s["kind"] == "tag"] == ["roi"]
+    assert all(s["label"] != "Roadmap draft" for s in client.get("/search/suggest?q=road").get_json()["suggestions"])
+
+
+def test_more_like_this_on_the_asset_page(client, login_as, library):
+    login_as("rep")
+    page = client.get(f"/assets/{library['mfg'].id}").get_data(as_text=True)
+    related = page.split("More like this")[1]
+    assert "Healthcare ROI calculator" in related
+
+
+def test_index_follows_edits_archive_delete_and_taxonomy_rename(client, login_as, library):
+    roi = library["roi"]
+    login_as("rep")
+    data = AssetData(title="Hospital payback model", kind="one_pager", body="payback",
+                     segment_ids=[s.id for s in roi.segments], stage_ids=[s.id for s in roi.stages],
+                     status="published")
+    save_asset(data, roi.owner, asset=roi)
+    assert titles(client, "/api/v1/search?q=hospital+payback")[0] == ["Hospital payback model"]
+    assert titles(client, "/api/v1/search?q=calculator")[0] == []
+    healthcare = db.session.scalar(select(Segment).where(Segment.name == "Healthcare"))
+    taxonomy.rename_term(healthcare, "Life Sciences")
+    assert "Hospital payback model" in titles(client, "/api/v1/search?q=life+sciences")[0]
+    set_status(library["retail"], "archived")
+    assert titles(client, "/api/v1/search?q=store")[0] == []
+    post_form(client, "/logout")
+    login_as("marketer")
+    post_form(client, f"/manage/{library['mfg'].id}/delete")
+    assert titles(client, "/api/v1/search?q=kessler")[0] == []
+    assert search.check().clean
+
+
+def test_rolled_back_edit_leaves_the_index_unchanged(app, client, login_as, library):
+    roi = library["roi"]
+    roi.title = "Secret new title"
+    db.session.flush()
+    db.session.rollback()
+    assert search.pending_count() == 0
+    login_as("rep")
+    assert titles(client, "/api/v1/search?q=secret")[0] == []
+    assert titles(client, "/api/v1/search?q=calculator")[0] == ["Healthcare ROI calculator"]
+    assert search.check().clean
+
+
+def test_reindex_and_check_find_and_repair_planted_drift(app, library):
+    runner = app.test_cli_runner()
+    assert runner.invoke(args=["search", "check"]).exit_code == 0
+    # plant drift behind the database's back: a stale title, a deleted row, a ghost document
+    with db.engine.begin() as connection:
+        connection.execute(Asset.__table__.update().where(Asset.id == library["roi"].id).values(title="Changed directly"))
+        connection.execute(Asset.__table__.delete().where(Asset.id == library["onboard"].id))
+    index = search.get_index().open()
+    writer = index.writer()
+    writer.delete_by_term("id", str(library["retail"].id))
+    writer.commit()
+    result = runner.invoke(args=["search", "check"])
+    assert result.exit_code == 1
+    assert f"1 missing from index: {library['retail'].id}" in result.output
+    assert f"1 in index but not in database: {library['onboard'].id}" in result.output
+    assert f"1 stale in index: {library['roi'].id}" in result.output
+    rebuilt = runner.invoke(args=["search", "reindex"])
+    assert rebuilt.exit_code == 0 and "Indexed 3 assets" in rebuilt.output
+    assert runner.invoke(args=["search", "check"]).exit_code == 0
+
+
+def test_corrupt_or_missing_index_is_rebuilt_not_a_500(app, client, login_as, library):
+    login_as("rep")
+    assert titles(client, "/api/v1/search?q=downtime")[0] == ["Plant downtime case study"]
+    search.get_index().reset()
+    current = app.config["DATA_DIR"] / "search-index" / "current"
+    for path in current.iterdir():
+        if path.suffix in (".toc", ".seg") or path.name.startswith("_MAIN"):
+            path.write_bytes(b"garbage")
+    assert titles(client, "/api/v1/search?q=downtime")[0] == ["Plant downtime case study"]
+    search.get_index().reset()
+    shutil.rmtree(app.config["DATA_DIR"] / "search-index")
+    assert titles(client, "/api/v1/search?q=downtime")[0] == ["Plant downtime case study"]
+
+
+def test_schema_version_change_triggers_rebuild(app, client, login_as, library):
+    login_as("rep")
+    titles(client, "/api/v1/search?q=roi")
+    search.get_index().reset()
+    marker = app.config["DATA_DIR"] / "search-index" / "current" / "SCHEMA_VERSION"
+    marker.write_text("0")
+    assert titles(client, "/api/v1/search?q=downtime")[0] == ["Plant downtime case study"]
+    assert marker.read_text() == search.SCHEMA_VERSION
+
+
+def _write_assets(data_dir: str, prefix: str, count: int) -> None:
+    """Child process: a separate app on the same database and index, creating assets."""
+    from app import create_app
+
+    app = create_app(app_config(Path(data_dir)))
+    with app.app_context():
+        owner = accounts.find_user("writer@example.com")
+        for n in range(count):
+            save_asset(AssetData(title=f"{prefix} concurrent asset {n}", kind="one_pager",
+                                 body=f"{prefix} body", status="published"), owner)
+
+
+def test_concurrent_writers_in_two_processes_lose_nothing(app, make_user):
+    make_user("marketer", email="writer@example.com")
+    search.get_index().searcher()  # create the index first, as a running site would have
+    context = multiprocessing.get_context("spawn")
+    workers = [context.Process(target=_write_assets, args=(str(app.config["DATA_DIR"]), p, 15))
+               for p in ("alpha", "beta")]
+    for w in workers:
+        w.start()
+    for w in workers:
+        w.join(120)
+        assert w.exitcode == 0
+    search.sync_pending()  # anything a worker queued while the other held the lock
+    assert search.pending_count() == 0
+    drift = search.check()
+    assert drift.clean, drift
+    assert len(search.indexed_fingerprints()) == 30
