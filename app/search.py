@@ -19,7 +19,8 @@ import shutil
 import threading
 import uuid
 import warnings
-from collections import Counter
+from collections import Counter, OrderedDict
+from itertools import chain
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -40,30 +41,30 @@ from .models import (Asset, AssetStatus, AssetVersion, SearchOutbox, Segment, St
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = "4"
+SCHEMA_VERSION = "5"
 MAX_QUERY_CHARS = 200
 RERANK_DEPTH = 200
+QUERY_CACHE_SIZE = 256
 NO_EXPIRY = 99991231
 FACETS = ("segment", "stage", "kind", "product")
 SORTS = ("relevance", "most_used", "top_rated", "newest")
 SNIPPET_SOURCE_CHARS = 60_000
 ANALYZER = StemmingAnalyzer()
 SPELL_ANALYZER = StandardAnalyzer(minsize=3)
-TEXT_FIELDS = {"title": 4.0, "tags": 2.5, "product": 1.5, "taxonomy": 1.2, "description": 1.5, "content": 1.0}
-FIELD_ALIASES = {"tag": "tags", "type": "kind_text"}
+# Searched by default: two fields, because every extra field multiplies Whoosh's matcher work.
+# `keywords` (title, tags, product, segment and stage names, kind) outweighs `body`.
+TEXT_FIELDS = {"keywords": 3.0, "body": 1.0}
+FIELD_ALIASES = {"tag": "tags"}
 
 
 def make_schema() -> Schema:
     return Schema(
         id=ID(stored=True, unique=True),
         fingerprint=STORED(),
-        title=TEXT(analyzer=ANALYZER, field_boost=TEXT_FIELDS["title"]),
-        description=TEXT(analyzer=ANALYZER, field_boost=TEXT_FIELDS["description"]),
-        content=TEXT(analyzer=ANALYZER),
-        tags=KEYWORD(lowercase=True, commas=True, scorable=True, field_boost=TEXT_FIELDS["tags"]),
-        product=TEXT(analyzer=ANALYZER, field_boost=TEXT_FIELDS["product"]),
-        taxonomy=TEXT(analyzer=ANALYZER, field_boost=TEXT_FIELDS["taxonomy"]),
-        kind_text=TEXT(analyzer=ANALYZER),
+        keywords=TEXT(analyzer=ANALYZER, field_boost=TEXT_FIELDS["keywords"]),
+        body=TEXT(analyzer=ANALYZER),
+        title=TEXT(analyzer=ANALYZER, phrase=False),  # for title: queries and suggestions
+        tags=KEYWORD(lowercase=True, commas=True, scorable=True),  # for tag: queries
         spell=TEXT(analyzer=SPELL_ANALYZER, phrase=False),  # unstemmed words for "Did you mean"
         segment=KEYWORD(commas=True),
         stage=KEYWORD(commas=True),
@@ -80,17 +81,16 @@ def make_schema() -> Schema:
 def document_for(asset: Asset) -> dict:
     """The index entry of one asset, built from the database row."""
     version = asset.current_version
+    names = [s.name for s in asset.segments] + [s.name for s in asset.stages]
     doc = {
         "id": str(asset.id),
+        "keywords": " ".join([asset.title, " ".join(asset.tags or []), asset.product or "",
+                              " ".join(names), asset.kind_label]),
+        "body": "\n".join(filter(None, [asset.description, asset.body, version.text if version else ""])),
         "title": asset.title,
-        "description": asset.description or "",
-        "content": "\n".join(filter(None, [asset.body, version.text if version else ""])),
         "tags": ",".join(asset.tags or []),
-        "product": asset.product or "",
-        "taxonomy": " ".join([s.name for s in asset.segments] + [s.name for s in asset.stages]),
-        "kind_text": asset.kind_label,
         "spell": " ".join([asset.title, asset.description or "", " ".join(asset.tags or []),
-                           asset.product or "", " ".join(s.name for s in asset.segments)]),
+                           asset.product or "", " ".join(names)]),
         "segment": ",".join(str(s.id) for s in asset.segments),
         "stage": ",".join(str(s.id) for s in asset.stages),
         "kind": asset.kind,
@@ -113,6 +113,26 @@ def _load_assets(session: Session, ids: Iterable[int] | None = None):
 
 # --------------------------------------------------------------------------- the index
 
+class _LRU:
+    """A small least-recently-used map."""
+
+    def __init__(self, size: int):
+        self.size = size
+        self.items: OrderedDict = OrderedDict()
+
+    def get(self, key):
+        if key in self.items:
+            self.items.move_to_end(key)
+            return self.items[key]
+        return None
+
+    def put(self, key, value) -> None:
+        self.items[key] = value
+        self.items.move_to_end(key)
+        while len(self.items) > self.size:
+            self.items.popitem(last=False)
+
+
 class SearchIndex:
     """One process's handle on the on-disk index: opening, rebuilding, a reused searcher."""
 
@@ -130,6 +150,15 @@ class SearchIndex:
     def _searcher(self, value) -> None:
         self._local.searcher = value
         self._local.facets = None
+        self._local.queries = None
+
+    def query_cache(self, searcher) -> "_LRU":
+        """This thread's cache of query matches, valid while `searcher` is current."""
+        cached = getattr(self._local, "queries", None)
+        if cached is None or cached[0] is not searcher:
+            cached = (searcher, _LRU(QUERY_CACHE_SIZE))
+            self._local.queries = cached
+        return cached[1]
 
     # opening -----------------------------------------------------------------
     def _version_ok(self) -> bool:
@@ -251,22 +280,49 @@ class SearchIndex:
                 writer.delete_by_term("id", str(asset_id))
 
     # reading -----------------------------------------------------------------
-    def facet_values(self, searcher) -> list[dict[str, tuple]]:
-        """Per document number, its facet values; rebuilt only when the index changes."""
+    def facet_table(self, searcher) -> "FacetTable":
+        """Per-document facet values and visibility, rebuilt only when the index changes."""
         cached = getattr(self._local, "facets", None)
-        if cached is not None and cached[0] is searcher:
-            return cached[1]
+        if cached is None or cached[0] is not searcher:
+            cached = (searcher, FacetTable(searcher))
+            self._local.facets = cached
+        return cached[1]
+
+
+class FacetTable:
+    """Docnum-indexed facet values of one searcher, and the set of documents reps may see.
+
+    Read once from the postings per index generation, so a query's facet counts and its
+    visibility check are set and list lookups instead of extra Whoosh queries.
+    """
+
+    FIELDS = {"segment": "segment", "stage": "stage", "kind": "kind", "product": "product_facet"}
+
+    def __init__(self, searcher):
         reader = searcher.reader()
-        values: list[dict[str, list]] = [dict() for _ in range(reader.doc_count_all())]
-        for facet, fieldname in (("segment", "segment"), ("stage", "stage"), ("kind", "kind"),
-                                 ("product", "product_facet")):
+        size = reader.doc_count_all()
+        self.searcher = searcher
+        self.values: dict[str, list[tuple]] = {}
+        for facet, fieldname in self.FIELDS.items():
+            column: list[tuple] = [()] * size
             for term in reader.lexicon(fieldname):
                 text = term.decode("utf-8")
                 for docnum in reader.postings(fieldname, term).all_ids():
-                    values[docnum].setdefault(facet, []).append(text)
-        frozen = [{k: tuple(v) for k, v in d.items()} for d in values]
-        self._local.facets = (searcher, frozen)
-        return frozen
+                    column[docnum] = column[docnum] + (text,)
+            self.values[facet] = column
+        self.ids: list[int] = [0] * size
+        for term in reader.lexicon("id"):
+            for docnum in reader.postings("id", term).all_ids():
+                self.ids[docnum] = int(term)
+        self._visible: tuple[date, frozenset[int]] | None = None
+
+    def visible(self) -> frozenset[int]:
+        """Documents published and not expired today."""
+        today = date.today()
+        if self._visible is None or self._visible[0] != today:
+            docs = frozenset(self.searcher.docs_for_query(visibility_filter()))
+            self._visible = (today, docs)
+        return self._visible[1]
 
 
 def init_app(app: Flask) -> None:
@@ -444,63 +500,108 @@ def visibility_filter() -> query.Query:
                       query.NumericRange("expires", today, None)])
 
 
+@dataclass
+class _Matches:
+    """What one query and filter set match in one index generation; cached per searcher."""
+
+    parsed: query.Query | None
+    fell_back: bool
+    ranked: list[tuple[int, float]]  # (docnum, text score) of passing docs, best first
+    counts: dict[str, dict[str, int]]
+
+
+def _match(searcher, text: str, req: SearchRequest, table: FacetTable) -> _Matches:
+    """Documents passing visibility, query and facets, in text-score order, and facet counts.
+
+    One scored pass over the matches gives both the set (for facet counts) and the order:
+    a separate unscored pass cost as much again, and phrases made that doubling painful.
+    """
+    parsed, fell_back = parse(text, searcher.schema)
+    if parsed is not None:
+        scored = list(searcher.search(parsed, limit=None).items())
+    else:
+        reader = searcher.reader()
+        scored = [(d, 0.0) for d in range(searcher.doc_count_all()) if not reader.is_deleted(d)]
+    if not req.include_hidden:
+        visible = table.visible()
+        scored = [(d, score) for d, score in scored if d in visible]
+    selected = {f: set(v) for f, v in req.filters().items()}
+    counts: dict[str, Counter] = {}
+    if not selected:
+        ranked = scored
+        docs = [d for d, _ in ranked]
+        for facet, column in table.values.items():
+            counts[facet] = Counter(chain.from_iterable(map(column.__getitem__, docs)))
+    else:
+        counts = {f: Counter() for f in FACETS}
+        ranked = []
+        for docnum, score in scored:
+            misses = [f for f, chosen in selected.items()
+                      if chosen.isdisjoint(table.values[f][docnum])]
+            if not misses:
+                ranked.append((docnum, score))
+            for facet in FACETS:
+                if not misses or misses == [facet]:
+                    counts[facet].update(table.values[facet][docnum])
+    return _Matches(parsed, fell_back, ranked, {f: dict(c) for f, c in counts.items()})
+
+
 def search(req: SearchRequest, weights: Callable[[list[int], str], dict[int, float]]) -> SearchHits:
     """Ids of matching assets for one page, total, facet counts and a spelling suggestion.
 
     Facet counts are disjunctive: each facet's counts apply every other facet's selection, so
-    choosing "Retail" still shows how many "Healthcare" assets would match.
+    choosing "Retail" still shows how many "Healthcare" assets would match. What the index
+    matches is cached until the index changes; use and rating weights are applied fresh.
     """
     search_index = get_index()
     searcher = search_index.searcher()
     text = clean_text(req.text)
-    parsed, fell_back = parse(text, searcher.schema)
-    base_parts = [] if req.include_hidden else [visibility_filter()]
-    if parsed is not None:
-        base_parts.append(parsed)
-    base = query.And(base_parts) if base_parts else query.Every()
-    facet_values = search_index.facet_values(searcher)
-    selected = {f: set(v) for f, v in req.filters().items()}
-    counts: dict[str, Counter] = {f: Counter() for f in FACETS}
-    passing: set[int] = set()
-    for docnum in searcher.docs_for_query(base):
-        values = facet_values[docnum]
-        misses = [f for f, chosen in selected.items() if chosen.isdisjoint(values.get(f, ()))]
-        if not misses:
-            passing.add(docnum)
-        for facet in FACETS:
-            if not misses or misses == [facet]:
-                counts[facet].update(values.get(facet, ()))
-    ids, scores = _rank(searcher, parsed, passing, req, weights)
-    suggestion = _suggest_correction(searcher, text, parsed, base_parts) if not passing and text else None
-    return SearchHits(ids=ids, total=len(passing), scores=scores,
-                      facets={f: dict(c) for f, c in counts.items()},
-                      terms=_terms(parsed), suggestion=suggestion, query_error=fell_back)
+    key = (text, tuple(sorted((f, tuple(sorted(v))) for f, v in req.filters().items())),
+           req.include_hidden, date.today())
+    cache = search_index.query_cache(searcher)
+    table = search_index.facet_table(searcher)
+    matches = cache.get(key)
+    if matches is None:
+        matches = _match(searcher, text, req, table)
+        cache.put(key, matches)
+    ids, scores = _rank(searcher, table, matches, req, weights)
+    visible = None if req.include_hidden else table.visible()
+    suggestion = (_suggest_correction(searcher, text, matches.parsed, visible)
+                  if not matches.ranked and text else None)
+    return SearchHits(ids=ids, total=len(matches.ranked), scores=scores, facets=matches.counts,
+                      terms=_terms(matches.parsed), suggestion=suggestion,
+                      query_error=matches.fell_back)
 
 
-def _rank(searcher, parsed, passing: set[int], req: SearchRequest, weights) -> tuple[list[int], dict]:
+def _rank(searcher, table: FacetTable, matches: _Matches, req: SearchRequest,
+          weights) -> tuple[list[int], dict]:
     """Order the passing documents and cut out the requested page.
 
     `weights(ids, sort)` gives per-asset multipliers for relevance (use and rating) or the
     sort key for "most_used" and "top_rated"; it comes from the database, not the index.
+    Relevance re-ranks the best RERANK_DEPTH text matches (deeper pages keep text order).
     """
     start = (max(1, req.page) - 1) * req.per_page
     stop = start + req.per_page
-    if not passing:
+    ranked = matches.ranked
+    if not ranked:
         return [], {}
-    if req.sort == "newest" or (parsed is None and req.sort == "relevance"):
-        results = searcher.search(query.Every(), filter=passing, sortedby="updated", reverse=True, limit=stop)
-        ordered = [(int(hit["id"]), 0.0) for hit in results[start:stop]]
-        return [i for i, _ in ordered], dict(ordered)
+    if req.sort == "newest" or (matches.parsed is None and req.sort == "relevance"):
+        results = searcher.search(query.Every(), filter={d for d, _ in ranked}, sortedby="updated",
+                                  reverse=True, limit=stop)
+        ordered = [table.ids[hit.docnum] for hit in results[start:stop]]
+        return ordered, {i: 0.0 for i in ordered}
     if req.sort in ("most_used", "top_rated"):
-        all_ids = [int(searcher.stored_fields(d)["id"]) for d in passing]
+        all_ids = [table.ids[d] for d, _ in ranked]
         weight = weights(all_ids, req.sort)
         ordered_ids = sorted(all_ids, key=lambda i: (-weight.get(i, 0.0), -i))[start:stop]
         return ordered_ids, {i: weight.get(i, 0.0) for i in ordered_ids}
-    depth = max(RERANK_DEPTH, stop)
-    results = searcher.search(parsed, filter=passing, limit=depth)
-    text_scores = {int(hit["id"]): hit.score for hit in results}
-    boost = weights(list(text_scores), "relevance")
-    blended = {i: s * boost.get(i, 1.0) for i, s in text_scores.items()}
+    head = [(table.ids[d], score) for d, score in ranked[:max(RERANK_DEPTH, stop)]]
+    if stop > RERANK_DEPTH:
+        ordered = head[start:stop]
+        return [i for i, _ in ordered], {i: round(sc, 4) for i, sc in ordered}
+    boost = weights([i for i, _ in head], "relevance")
+    blended = {i: sc * boost.get(i, 1.0) for i, sc in head}
     ordered_ids = sorted(blended, key=lambda i: (-blended[i], i))[start:stop]
     return ordered_ids, {i: round(blended[i], 4) for i in ordered_ids}
 
@@ -509,10 +610,10 @@ def _terms(parsed) -> list[tuple[str, str]]:
     if parsed is None:
         return []
     return [(f, t if isinstance(t, str) else t.decode("utf-8")) for f, t in parsed.iter_all_terms(phrases=True)
-            if f in TEXT_FIELDS]
+            if f in ("keywords", "body", "title", "tags")]
 
 
-def _suggest_correction(searcher, text: str, parsed, base_parts) -> str | None:
+def _suggest_correction(searcher, text: str, parsed, visible: frozenset | None) -> str | None:
     """A respelled query, offered only if it finds results the user may see.
 
     Words are checked against unstemmed title, description, tag and segment words, so the
@@ -537,8 +638,8 @@ def _suggest_correction(searcher, text: str, parsed, base_parts) -> str | None:
     corrected, _ = parse(corrected_text, searcher.schema)
     if corrected is None:
         return None
-    candidate = query.And(base_parts[:-1] + [corrected])
-    return corrected_text if searcher.search(candidate, limit=1).scored_length() else None
+    hits = searcher.search(corrected, limit=1, filter=set(visible) if visible is not None else None)
+    return corrected_text if hits.scored_length() else None
 
 
 def suggest(prefix: str, include_hidden: bool, limit: int = 8) -> tuple[list[int], list[str]]:
@@ -549,9 +650,8 @@ def suggest(prefix: str, include_hidden: bool, limit: int = 8) -> tuple[list[int
     searcher = get_index().searcher()
     stems = [_stem(w) for w in words[:-1]]
     parts = [query.Term("title", s) for s in stems if s] + [query.Prefix("title", words[-1])]
-    if not include_hidden:
-        parts.append(visibility_filter())
-    ids = [int(hit["id"]) for hit in searcher.search(query.And(parts), limit=limit)]
+    allowed = None if include_hidden else set(get_index().facet_table(searcher).visible())
+    ids = [int(hit["id"]) for hit in searcher.search(query.And(parts), limit=limit, filter=allowed)]
     tag_prefix = clean_text(prefix).lower()
     tags = [t.decode("utf-8") for t in searcher.reader().expand_prefix("tags", tag_prefix)][:limit]
     return ids, tags
@@ -570,19 +670,27 @@ def more_like(asset: Asset, include_hidden: bool, limit: int = 5) -> list[int]:
         return []
     text = " ".join([asset.title, asset.description, " ".join(asset.tags), asset.body,
                      asset.current_version.text[:SNIPPET_SOURCE_CHARS] if asset.current_version else ""])
-    filter_q = None if include_hidden else visibility_filter()
-    results = searcher.more_like(docnum, "content", text=text, top=limit, numterms=12, filter=filter_q)
+    allowed = None if include_hidden else set(get_index().facet_table(searcher).visible())
+    results = searcher.more_like(docnum, "body", text=text, top=limit, numterms=12, filter=allowed)
     return [int(hit["id"]) for hit in results]
 
 
 def snippet(text: str, terms: list[tuple[str, str]], max_chars: int = 240) -> Markup:
-    """An HTML-escaped excerpt of `text` with the query's terms in <mark>."""
+    """An HTML-escaped excerpt of `text` with the query's terms in <mark>.
+
+    Only a window around the first place a term occurs is analysed: running the stemming
+    analyzer over a whole document for every result was most of a results page's time.
+    """
     text = (text or "")[:SNIPPET_SOURCE_CHARS]
-    words = {t for _, t in terms}
+    words = {t for _, t in terms if t}
     if words:
+        lower = text.lower()
+        starts = [m.start() for m in (re.search(r"\b" + re.escape(w[:6]), lower) for w in words) if m]
+        start = max(0, min(starts) - 150) if starts else 0
+        window = text[start:start + 700]
         fragmenter = highlight.ContextFragmenter(maxchars=max_chars, surround=60)
         formatter = highlight.HtmlFormatter(tagname="mark", classname="hit", between=" … ")
-        html = highlight.highlight(text, frozenset(words), ANALYZER, fragmenter, formatter, top=2)
+        html = highlight.highlight(window, frozenset(words), ANALYZER, fragmenter, formatter, top=2)
         if html:
             return Markup(html)
     plain = re.sub(r"\s+", " ", text).strip()

@@ -1,0 +1,223 @@
+"""Search speed: Bridge's search path against SQLite FTS5 on the same synthetic library.
+
+Usage: .venv/bin/python bench/search.py [--sizes 10000,100000] [--queries 300]
+
+Prints, per library size: index build rate; query p50/p95 for (a) the whole search path a page
+uses (index query, facet counts, ranking by use and rating, rows from the database, highlighted
+snippets), (b) the index query with facet counts alone, and (c) FTS5 with bm25, snippet() and
+facet counts in one SQLite file; and the ratios. Medians and ratios, measured in one run.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import sqlite3
+import statistics
+import sys
+import tempfile
+import time
+from datetime import datetime
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+os.environ.setdefault("BRIDGE_SECRET_KEY", "bench")
+
+from flask_migrate import upgrade  # noqa: E402
+from sqlalchemy import insert  # noqa: E402
+
+from app import create_app, discovery, search  # noqa: E402
+from app.extensions import db  # noqa: E402
+from app.models import (Asset, AssetVersion, Segment, Stage, User, asset_segment,  # noqa: E402
+                        asset_stage)
+
+DOMAIN = ("roi cost total ownership payback healthcare hospital patient retail store manufacturing "
+          "plant downtime compliance audit security onboarding renewal pricing discount competitor "
+          "integration workflow automation analytics forecast staffing capacity checklist proposal "
+          "executive summary case study deployment cloud migration risk governance").split()
+SEGMENTS = ["Healthcare", "Financial Services", "Retail", "Manufacturing", "Public Sector", "Mid-Market"]
+STAGES = ["Awareness", "Consideration", "Decision", "Onboarding", "Expansion"]
+KINDS = ["brochure", "one_pager", "case_study", "slide_deck", "datasheet", "messaging", "battlecard"]
+PRODUCTS = ["Insight", "Flow", "Shield", "Platform"]
+
+
+def vocabulary(rng: random.Random, size: int = 6000) -> list[str]:
+    letters = "abcdefghijklmnopqrstuvwxyz"
+    words = {"".join(rng.choice(letters) for _ in range(rng.randint(3, 10))) for _ in range(size)}
+    return DOMAIN + sorted(words)
+
+
+def zipf_weights(n: int) -> list[float]:
+    return [1 / (rank + 1) ** 1.05 for rank in range(n)]
+
+
+def populate(app, count: int, rng: random.Random) -> list[str]:
+    """Insert `count` published assets with ~400 words of text each, straight into the tables."""
+    vocab = vocabulary(rng)
+    weights = zipf_weights(len(vocab))
+    with app.app_context():
+        db.session.add_all([Segment(name=n, position=i) for i, n in enumerate(SEGMENTS)])
+        db.session.add_all([Stage(name=n, position=i) for i, n in enumerate(STAGES)])
+        owner = User(email="bench@example.com", name="Bench", role="marketer", password_hash="x")
+        db.session.add(owner)
+        db.session.commit()
+        now = datetime(2026, 11, 1)
+        for start in range(0, count, 2000):
+            ids = range(start + 1, min(start + 2000, count) + 1)
+            assets, versions, segs, stgs = [], [], [], []
+            for i in ids:
+                words = rng.choices(vocab, weights=weights, k=400)
+                assets.append(dict(id=i, title=" ".join(rng.choices(vocab[:400], k=5)).title(),
+                                   description=" ".join(rng.choices(vocab, weights=weights, k=20)),
+                                   kind=rng.choice(KINDS), product=rng.choice(PRODUCTS),
+                                   tags=rng.sample(DOMAIN, 2), owner_id=owner.id, status="published",
+                                   body="", url="", created_at=now, updated_at=now))
+                versions.append(dict(asset_id=i, number=1, stored_name=f"{i}.pdf", original_filename=f"{i}.pdf",
+                                     file_type="pdf", mime_type="application/pdf", size_bytes=1000,
+                                     sha256="0" * 64, page_count=2, text=" ".join(words), created_at=now))
+                segs += [dict(asset_id=i, segment_id=s) for s in rng.sample(range(1, 7), rng.randint(1, 2))]
+                stgs += [dict(asset_id=i, stage_id=s) for s in rng.sample(range(1, 6), rng.randint(1, 2))]
+            # Bulk insert straight into the tables: the benchmark times indexing, not the ORM.
+            with db.engine.begin() as conn:
+                conn.execute(insert(Asset.__table__), assets)
+                conn.execute(insert(AssetVersion.__table__), versions)
+                conn.execute(insert(asset_segment), segs)
+                conn.execute(insert(asset_stage), stgs)
+    return vocab
+
+
+def query_mix(vocab: list[str], n: int, rng: random.Random) -> list[dict]:
+    """1–3 terms, some phrases, some facets, popular queries repeated."""
+    popular = [rng.choice(DOMAIN) + " " + rng.choice(DOMAIN) for _ in range(10)]
+    mix = []
+    for _ in range(n):
+        roll = rng.random()
+        if roll < 0.3:
+            text = rng.choice(popular)
+        elif roll < 0.4:
+            text = '"' + " ".join(rng.sample(DOMAIN, 2)) + '"'
+        else:
+            text = " ".join(rng.choices(vocab[:800], k=rng.randint(1, 3)))
+        facets = {}
+        if rng.random() < 0.4:
+            facets["segment"] = [str(rng.randint(1, 6))]
+        if rng.random() < 0.2:
+            facets["stage"] = [str(rng.randint(1, 5))]
+        mix.append({"text": text, **facets})
+    return mix
+
+
+def percentile(values: list[float], p: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(len(ordered) * p))]
+
+
+def timed(fn, items) -> list[float]:
+    out = []
+    for item in items:
+        start = time.perf_counter()
+        fn(item)
+        out.append((time.perf_counter() - start) * 1000)
+    return out
+
+
+def fts5_setup(db_path: Path) -> float:
+    conn = sqlite3.connect(db_path)
+    start = time.perf_counter()
+    conn.executescript("""
+        DROP TABLE IF EXISTS bench_fts;
+        CREATE VIRTUAL TABLE bench_fts USING fts5(title, description, content, tokenize='porter');
+        INSERT INTO bench_fts(rowid, title, description, content)
+            SELECT a.id, a.title, a.description, v.text FROM asset a JOIN asset_version v ON v.asset_id = a.id;
+    """)
+    conn.commit()
+    conn.close()
+    return time.perf_counter() - start
+
+
+def fts5_query(conn: sqlite3.Connection, item: dict) -> None:
+    """bm25-ranked top 20 with snippets, plus segment/stage/kind facet counts over all matches."""
+    words = item["text"].replace('"', " ").split()
+    match = ('"' + " ".join(words) + '"') if item["text"].startswith('"') else " AND ".join(words)
+    where, args = "bench_fts MATCH ?", [match]
+    if "segment" in item:
+        where += " AND rowid IN (SELECT asset_id FROM asset_segment WHERE segment_id = ?)"
+        args.append(int(item["segment"][0]))
+    if "stage" in item:
+        where += " AND rowid IN (SELECT asset_id FROM asset_stage WHERE stage_id = ?)"
+        args.append(int(item["stage"][0]))
+    conn.execute(f"SELECT rowid, snippet(bench_fts, 2, '<mark>', '</mark>', '…', 24) FROM bench_fts "
+                 f"WHERE {where} ORDER BY bm25(bench_fts, 4.0, 1.5, 1.0) LIMIT 20", args).fetchall()
+    conn.execute(f"CREATE TEMP TABLE IF NOT EXISTS hits(id INTEGER PRIMARY KEY)")
+    conn.execute("DELETE FROM hits")
+    conn.execute(f"INSERT INTO hits SELECT rowid FROM bench_fts WHERE {where}", args)
+    for table, column in (("asset_segment", "segment_id"), ("asset_stage", "stage_id")):
+        conn.execute(f"SELECT {column}, count(*) FROM {table} WHERE asset_id IN (SELECT id FROM hits) "
+                     f"GROUP BY {column}").fetchall()
+    conn.execute("SELECT kind, count(*) FROM asset WHERE id IN (SELECT id FROM hits) GROUP BY kind").fetchall()
+
+
+def run(size: int, queries: int) -> None:
+    rng = random.Random(size)
+    data_dir = Path(tempfile.mkdtemp(prefix=f"bridge-bench-{size}-"))
+    app = create_app({"DATA_DIR": data_dir, "COLLATERAL_DIR": data_dir / "files",
+                      "SQLALCHEMY_DATABASE_URI": f"sqlite:///{data_dir / 'bridge.db'}"})
+    with app.app_context():
+        upgrade()
+    vocab = populate(app, size, rng)
+    mix = query_mix(vocab, queries, rng)
+    with app.app_context():
+        start = time.perf_counter()
+        search.get_index().rebuild()
+        build = time.perf_counter() - start
+        user = db.session.get(User, 1)
+
+        def engine_only(item):
+            req = discovery.build_request(user, text=item["text"], segment=item.get("segment", ()),
+                                          stage=item.get("stage", ()))
+            search.search(req, lambda ids, sort: {})
+
+        def whole_path(item):
+            req = discovery.build_request(user, text=item["text"], segment=item.get("segment", ()),
+                                          stage=item.get("stage", ()))
+            discovery.run_search(user, req, log=False)
+
+        # Each pass starts cold (fresh searcher, facet table and query cache) and then sees the
+        # mix's own repeats, as a server would. The first query of a pass pays the facet table.
+        search.get_index().reset()
+        engine = timed(engine_only, mix)
+        search.get_index().reset()
+        whole = timed(whole_path, mix)
+        search.get_index().reset()
+        cold = timed(engine_only, mix[:1])
+    fts_build = fts5_setup(data_dir / "bridge.db")
+    conn = sqlite3.connect(data_dir / "bridge.db")
+    timed(lambda item: fts5_query(conn, item), mix[:20])
+    fts = timed(lambda item: fts5_query(conn, item), mix)
+    conn.close()
+
+    def line(label, values):
+        return f"  {label:<44} p50 {statistics.median(values):7.2f} ms   p95 {percentile(values, 0.95):7.2f} ms"
+
+    print(f"\n{size:,} assets, {queries} queries")
+    print(f"  index build (flask search reindex path)       {size / build:7.0f} assets/s ({build:.1f} s)")
+    print(f"  FTS5 build                                    {size / fts_build:7.0f} assets/s ({fts_build:.1f} s)")
+    print(line("Bridge search page path (facets, snippets)", whole))
+    print(line("Bridge index query + facet counts", engine))
+    print(line("SQLite FTS5 (bm25, snippet, facet counts)", fts))
+    print(f"  first query after an index change (loads the facet table): {cold[0]:.0f} ms")
+    print(f"  ratio Bridge page path / FTS5:   p50 {statistics.median(whole) / statistics.median(fts):.2f}×"
+          f"   p95 {percentile(whole, .95) / percentile(fts, .95):.2f}×")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", default="10000,100000")
+    parser.add_argument("--queries", type=int, default=300)
+    args = parser.parse_args()
+    for size in (int(s) for s in args.sizes.split(",")):
+        run(size, args.queries)
+
+
+if __name__ == "__main__":
+    main()
