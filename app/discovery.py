@@ -54,15 +54,30 @@ def relevance_weight(uses: int, stars: float | None) -> float:
     return (1 + 0.25 * math.log1p(uses)) * (1 + 0.1 * ((stars or 3.0) - 3.0))
 
 
-def weights(ids: list[int], sort: str) -> dict[int, float]:
-    """Per-asset weights from the usage log and ratings, for ranking or sorting."""
-    uses = usage.use_counts(ids, days=RECENT_USE_DAYS)
-    if sort == "most_used":
-        return {i: float(uses.get(i, 0)) for i in ids}
-    stars = ratings.summaries(ids)
-    if sort == "top_rated":
-        return {i: stars[i].average + stars[i].count / 1e6 if i in stars else 0.0 for i in ids}
-    return {i: relevance_weight(uses.get(i, 0), stars[i].average if i in stars else None) for i in ids}
+class Signals:
+    """Recent use and ratings from the database, fetched once per search and reused for the page."""
+
+    def __init__(self):
+        self.uses: dict[int, int] = {}
+        self.stars: dict[int, ratings.RatingSummary] = {}
+
+    def load(self, ids: list[int]) -> None:
+        missing = [i for i in ids if i not in self.uses]
+        if missing:
+            counts = usage.use_counts(missing, days=RECENT_USE_DAYS)
+            self.uses.update({i: counts.get(i, 0) for i in missing})
+            self.stars.update(ratings.summaries(missing))
+
+    def weights(self, ids: list[int], sort: str) -> dict[int, float]:
+        """Per-asset weights for ranking (relevance) or sorting (most used, top rated)."""
+        self.load(ids)
+        if sort == "most_used":
+            return {i: float(self.uses[i]) for i in ids}
+        if sort == "top_rated":
+            return {i: self.stars[i].average + self.stars[i].count / 1e6 if i in self.stars else 0.0
+                    for i in ids}
+        return {i: relevance_weight(self.uses[i], self.stars[i].average if i in self.stars else None)
+                for i in ids}
 
 
 def build_request(user, *, text="", segment=(), stage=(), kind=(), product=(), sort="relevance",
@@ -110,14 +125,14 @@ def facet_options(req: SearchRequest, counts: dict[str, dict[str, int]]) -> dict
 
 def run_search(user, req: SearchRequest, *, log: bool = True) -> SearchPage:
     """Search, then log it (first pages only, so paging does not count as new searches)."""
-    hits = search.search(req, weights)
+    signals = Signals()
+    hits = search.search(req, signals.weights)
     assets = load_assets(hits.ids)
-    uses = usage.use_counts([a.id for a in assets])
-    stars = ratings.summaries([a.id for a in assets])
+    signals.load([a.id for a in assets])
     offset = (req.page - 1) * req.per_page
     results = [
         Result(a, search.snippet(_searchable_text(a), hits.terms), hits.scores.get(a.id, 0.0),
-               uses.get(a.id, 0), stars.get(a.id), offset + n)
+               signals.uses[a.id], signals.stars.get(a.id), offset + n)
         for n, a in enumerate(assets, start=1)
     ]
     facets = facet_options(req, hits.facets)
