@@ -11,7 +11,7 @@ from . import ratings, search, taxonomy, usage
 from .access import sees_drafts
 from .assets import Page
 from .extensions import db
-from .models import Asset, AssetKind, UsageEvent
+from .models import Asset, AssetKind, Segment, Stage, UsageEvent
 from .search import FACETS, SORTS, SearchRequest
 
 FACET_LABELS = {"segment": "Segment", "stage": "Stage", "kind": "Kind", "product": "Product"}
@@ -93,10 +93,19 @@ def build_request(user, *, text="", segment=(), stage=(), kind=(), product=(), s
 def request_from_args(user, args, per_page: int = 20) -> SearchRequest:
     """The search parameters of a URL's query string (a MultiDict), shared by page and API."""
     return build_request(
-        user, text=args.get("q", ""), segment=args.getlist("segment"), stage=args.getlist("stage"),
+        user, text=args.get("q", ""), segment=_term_ids(Segment, args.getlist("segment")),
+        stage=_term_ids(Stage, args.getlist("stage")),
         kind=args.getlist("kind"), product=args.getlist("product"),
         sort=args.get("sort", "relevance"), page=args.get("page", 1, type=int), per_page=per_page,
     )
+
+
+def _term_ids(model, values: list[str]) -> list[str]:
+    """Segment or stage filters given as ids (the page's links) or names (API callers)."""
+    ids = [v for v in values if v.isdigit()]
+    names = [v for v in values if v and not v.isdigit()]
+    found, unknown = taxonomy.terms_by_name(model, names)
+    return ids + [str(t.id) for t in found] + (["-1"] if unknown else [])
 
 
 def load_assets(ids: list[int]) -> list[Asset]:

@@ -1,7 +1,7 @@
 """The rep's library: home grid, browsing, asset pages, downloads and copies."""
 from __future__ import annotations
 
-from flask import Blueprint, abort, render_template, request, send_file, url_for
+from flask import Blueprint, abort, redirect, render_template, request, send_file, url_for
 from flask_login import current_user
 
 from . import assets, discovery, ratings, storage, taxonomy, usage
@@ -9,15 +9,6 @@ from .access import EVERYONE, roles_required, sees_drafts
 from .forms import ActionForm
 
 bp = Blueprint("library", __name__)
-
-
-def facet_args() -> dict:
-    """The facet filters of a browse URL, as lists of ids and kinds."""
-    return {
-        "segment_ids": request.args.getlist("segment", type=int),
-        "stage_ids": request.args.getlist("stage", type=int),
-        "kinds": [k for k in request.args.getlist("kind") if k],
-    }
 
 
 @bp.route("/")
@@ -35,12 +26,8 @@ def home():
 @bp.route("/browse")
 @roles_required(*EVERYONE)
 def browse():
-    facets = facet_args()
-    page = assets.browse(current_user, page=request.args.get("page", 1, type=int), **facets)
-    return render_template(
-        "library/browse.html", page=page, facets=facets,
-        segments=taxonomy.segments(), stages=taxonomy.stages(), kinds=assets.kinds(),
-    )
+    """Old browse links: the search page browses when given facets and no words."""
+    return redirect(url_for("library.search_page", **request.args.to_dict(flat=False)))
 
 
 @bp.route("/search")

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import mimetypes
-from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 from weasyprint import CSS, HTML

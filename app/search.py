@@ -12,7 +12,6 @@ import gc
 import hashlib
 import json
 import logging
-import math
 import os
 import re
 import shutil
@@ -149,16 +148,22 @@ class SearchIndex:
     @_searcher.setter
     def _searcher(self, value) -> None:
         self._local.searcher = value
-        self._local.facets = None
-        self._local.queries = None
+
+    def _per_searcher(self, name: str, searcher, make: Callable):
+        """This thread's `name` object for `searcher`, made anew when the searcher changes."""
+        cached = getattr(self._local, name, None)
+        if cached is None or cached[0] is not searcher:
+            cached = (searcher, make())
+            setattr(self._local, name, cached)
+        return cached[1]
 
     def query_cache(self, searcher) -> "_LRU":
-        """This thread's cache of query matches, valid while `searcher` is current."""
-        cached = getattr(self._local, "queries", None)
-        if cached is None or cached[0] is not searcher:
-            cached = (searcher, _LRU(QUERY_CACHE_SIZE))
-            self._local.queries = cached
-        return cached[1]
+        """Query matches, valid while `searcher` is current."""
+        return self._per_searcher("queries", searcher, lambda: _LRU(QUERY_CACHE_SIZE))
+
+    def facet_table(self, searcher) -> "FacetTable":
+        """Per-document facet values and visibility, rebuilt only when the index changes."""
+        return self._per_searcher("facets", searcher, lambda: FacetTable(searcher))
 
     # opening -----------------------------------------------------------------
     def _version_ok(self) -> bool:
@@ -281,14 +286,6 @@ class SearchIndex:
             else:
                 writer.delete_by_term("id", str(asset_id))
 
-    # reading -----------------------------------------------------------------
-    def facet_table(self, searcher) -> "FacetTable":
-        """Per-document facet values and visibility, rebuilt only when the index changes."""
-        cached = getattr(self._local, "facets", None)
-        if cached is None or cached[0] is not searcher:
-            cached = (searcher, FacetTable(searcher))
-            self._local.facets = cached
-        return cached[1]
 
 
 class FacetTable:

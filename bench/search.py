@@ -148,7 +148,7 @@ def fts5_query(conn: sqlite3.Connection, item: dict) -> None:
         args.append(int(item["stage"][0]))
     conn.execute(f"SELECT rowid, snippet(bench_fts, 2, '<mark>', '</mark>', '…', 24) FROM bench_fts "
                  f"WHERE {where} ORDER BY bm25(bench_fts, 4.0, 1.5, 1.0) LIMIT 20", args).fetchall()
-    conn.execute(f"CREATE TEMP TABLE IF NOT EXISTS hits(id INTEGER PRIMARY KEY)")
+    conn.execute("CREATE TEMP TABLE IF NOT EXISTS hits(id INTEGER PRIMARY KEY)")
     conn.execute("DELETE FROM hits")
     conn.execute(f"INSERT INTO hits SELECT rowid FROM bench_fts WHERE {where}", args)
     for table, column in (("asset_segment", "segment_id"), ("asset_stage", "stage_id")):

@@ -3,7 +3,7 @@ from sqlalchemy import select
 
 from app import accounts
 from app.extensions import db
-from app.models import Segment, Stage, Team, User
+from app.models import Segment, Stage, Team
 
 from .conftest import login, post_form
 

@@ -20,7 +20,7 @@ def test_reps_see_only_published_unexpired_assets(client, login_as, make_asset):
     expired = make_asset("Expired trends report", expires_on=date.today() - timedelta(days=1))
     expiring_today = make_asset("Expires today", expires_on=date.today())
     login_as("rep")
-    listing = client.get("/browse").get_data(as_text=True)
+    listing = client.get("/browse", follow_redirects=True).get_data(as_text=True)
     assert "Live retail one-pager" in listing and "Expires today" in listing
     for hidden in (draft, archived, expired):
         assert hidden.title not in listing
@@ -43,10 +43,10 @@ def test_facets_are_or_within_and_across(client, login_as, make_asset):
     make_asset("Healthcare brochure", kind="brochure", segments=["Healthcare"], stages=["Awareness"])
     login_as("rep")
     ids = {name: i for i, name in enumerate(["Healthcare", "Retail", "Manufacturing"], start=1)}
-    either = client.get(f"/browse?segment={ids['Healthcare']}&segment={ids['Retail']}&stage=3").get_data(as_text=True)
+    either = client.get(f"/search?segment={ids['Healthcare']}&segment={ids['Retail']}&stage=3").get_data(as_text=True)
     assert "Retail decision" in either and "Healthcare decision" in either
     assert "Retail awareness" not in either and "Healthcare brochure" not in either
-    by_kind = client.get("/browse?kind=brochure").get_data(as_text=True)
+    by_kind = client.get("/search?kind=brochure").get_data(as_text=True)
     assert "Healthcare brochure" in by_kind and "Retail decision" not in by_kind
 
 
