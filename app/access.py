@@ -12,6 +12,7 @@ from .models import Role
 EVERYONE = (Role.REP, Role.MARKETER, Role.MANAGER, Role.ADMIN)
 CONTENT_WRITERS = (Role.MARKETER, Role.ADMIN)
 ADMINS = (Role.ADMIN,)
+RATERS = (Role.REP, Role.MANAGER)  # the people who use content with customers
 
 
 def roles_required(*roles: Role) -> Callable:

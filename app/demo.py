@@ -11,7 +11,7 @@ from pathlib import Path
 from flask import render_template
 from sqlalchemy import select
 
-from . import accounts, importer, pdf, taxonomy, usage
+from . import accounts, importer, pdf, ratings, taxonomy, usage
 from .config import ROOT
 from .extensions import db
 from .markup import render_markdown
@@ -163,7 +163,35 @@ def seed_demo(build_dir: Path, first_run_only: bool = False) -> SeedReport | Non
     events = 0
     if db.session.scalar(select(UsageEvent.id).limit(1)) is None:
         events = usage.record(history_events(people, random.Random(2026)))
+        events += seed_ratings(people, random.Random(7))
     return SeedReport(len(people), report, events)
+
+
+RATING_COMMENTS = {
+    5: ["Opened the CFO meeting with this; they asked for a copy.", "Exactly what the champion needed for their boss."],
+    4: ["Solid, but I trimmed the second page for the call.", "Good proof points; the numbers landed."],
+    3: ["Fine for a first touch, too generic after that."],
+    2: ["Pricing slide is out of date; customer noticed.", "Too long; nobody read past page one."],
+    1: ["Wrong product names; had to apologise on the call."],
+}
+
+
+def seed_ratings(people: list[User], rng: random.Random) -> int:
+    """Ratings from active reps on assets they used: mostly good, a few bad ones with reasons."""
+    used = list(db.session.scalars(
+        select(Asset).where(Asset.id.in_(select(UsageEvent.asset_id).distinct())).order_by(Asset.id)))
+    raters = [u for u in people if ACTIVITY.get(u.email, 0) > 0.2]
+    rows = []
+    for asset in rng.sample(used, k=min(len(used), 18)):
+        for user in rng.sample(raters, k=rng.randint(1, 3)):
+            stars = rng.choices([5, 4, 3, 2, 1], weights=[4, 4, 2, 1.2, 0.5])[0]
+            comment = rng.choice(RATING_COMMENTS[stars]) if rng.random() < 0.6 else ""
+            outcome = rng.choice(["", "open", "won", "lost"])
+            account = rng.choice(["Acme Health", "Harbor Credit Union", "Northwind Foods", "Kestrel Tools"]) if outcome else ""
+            ratings.rate(user, asset, stars, comment, account, outcome)
+            rows.append(usage.event_row("rate", user=user, asset=asset, stars=stars,
+                                        outcome=outcome or None, account=account or None))
+    return usage.record(rows)
 
 
 def history_events(people: list[User], rng: random.Random) -> list[dict]:

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
-from wtforms import (BooleanField, SelectChoice, DateField, EmailField, HiddenField, PasswordField, SelectField,
+from wtforms import (BooleanField, RadioField, SelectChoice, DateField, EmailField, HiddenField, PasswordField, SelectField,
                      SelectMultipleField, StringField, TextAreaField)
 from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional, URL
 from wtforms.widgets import CheckboxInput, ListWidget
@@ -92,3 +92,12 @@ class NameForm(FlaskForm):
 class TokenForm(FlaskForm):
     name = StringField("Token name", validators=[DataRequired(), Length(max=80)],
                        description="What will use it, e.g. 'Salesforce sync'")
+
+
+class RatingForm(FlaskForm):
+    stars = RadioField("Rating", choices=choices((str(n), "★" * n) for n in range(5, 0, -1)),
+                       validators=[DataRequired(message="Choose a number of stars.")])
+    comment = TextAreaField("Where did it help or fall flat?", validators=[Length(max=2000)])
+    account = StringField("Account (optional)", validators=[Length(max=120)])
+    outcome = SelectField("Deal outcome", default="", choices=choices(
+        [("", "—"), ("open", "Open"), ("won", "Won"), ("lost", "Lost")]))

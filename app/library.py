@@ -1,12 +1,12 @@
 """The rep's library: home grid, browsing, asset pages, downloads and copies."""
 from __future__ import annotations
 
-from flask import Blueprint, abort, redirect, render_template, request, send_file, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
 from flask_login import current_user
 
 from . import assets, discovery, ratings, storage, taxonomy, usage
-from .access import EVERYONE, roles_required, sees_drafts
-from .forms import ActionForm
+from .access import EVERYONE, RATERS, roles_required, sees_drafts
+from .forms import ActionForm, RatingForm
 
 bp = Blueprint("library", __name__)
 
@@ -51,10 +51,38 @@ def asset(asset_id: int):
     usage.log_event("view", user=current_user, asset=item, version=item.current_version)
     discovery.record_click(current_user, item, request.args.get("sid", type=int),
                            request.args.get("pos", type=int))
-    return render_template("library/asset.html", asset=item, action=ActionForm(),
-                           can_edit=sees_drafts(current_user),
-                           related=discovery.related(current_user, item),
-                           rating=ratings.summaries([item.id]).get(item.id))
+    return render_asset(item)
+
+
+def render_asset(item, rating_form: RatingForm | None = None, status: int = 200):
+    mine = ratings.rating_of(current_user, item)
+    if rating_form is None:
+        rating_form = RatingForm(obj=mine) if mine else RatingForm()
+        if mine:
+            rating_form.stars.data = str(mine.stars)
+    return render_template(
+        "library/asset.html", asset=item, action=ActionForm(), can_edit=sees_drafts(current_user),
+        related=discovery.related(current_user, item), rating=ratings.summaries([item.id]).get(item.id),
+        comments=ratings.recent_comments(item), rating_form=rating_form,
+        can_rate=current_user.has_role(*RATERS), my_rating=mine,
+    ), status
+
+
+@bp.post("/assets/<int:asset_id>/rate")
+@roles_required(*RATERS)
+def rate(asset_id: int):
+    """Rate an asset 1–5 stars, optionally with a comment and the deal it was used in."""
+    item = assets.get_visible(current_user, asset_id)
+    form = RatingForm()
+    if not form.validate_on_submit():
+        flash("Choose between 1 and 5 stars.", "error")
+        return render_asset(item, form, 400)
+    rating = ratings.rate(current_user, item, int(form.stars.data), form.comment.data or "",
+                          form.account.data or "", form.outcome.data or "")
+    usage.log_event("rate", user=current_user, asset=item, stars=rating.stars,
+                    outcome=rating.outcome or None, account=rating.account or None)
+    flash("Thanks: your rating helps marketing see what works.", "success")
+    return redirect(url_for("library.asset", asset_id=item.id))
 
 
 @bp.route("/assets/<int:asset_id>/download")

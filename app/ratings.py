@@ -47,3 +47,14 @@ def summaries(asset_ids: list[int]) -> dict[int, RatingSummary]:
         .where(Rating.asset_id.in_(asset_ids)).group_by(Rating.asset_id)
     )
     return {asset_id: RatingSummary(round(float(avg), 2), n) for asset_id, avg, n in rows}
+
+
+def rating_of(user, asset) -> Rating | None:
+    return db.session.scalar(select(Rating).where(Rating.user_id == user.id, Rating.asset_id == asset.id))
+
+
+def recent_comments(asset, limit: int = 5) -> list[Rating]:
+    """The latest ratings that came with a comment."""
+    return list(db.session.scalars(
+        select(Rating).where(Rating.asset_id == asset.id, Rating.comment != "")
+        .order_by(Rating.updated_at.desc()).limit(limit)))
