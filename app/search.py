@@ -19,15 +19,15 @@ import threading
 import uuid
 import warnings
 from collections import Counter, OrderedDict
-from itertools import chain
 from dataclasses import dataclass, field
 from datetime import date
+from itertools import chain
 from pathlib import Path
 from typing import Callable, Iterable
 
 from flask import Flask, current_app
 from markupsafe import Markup
-from sqlalchemy import delete, event, insert, select
+from sqlalchemy import delete, event, func, insert, select
 from sqlalchemy.orm import Session, selectinload
 from whoosh import index, qparser, query
 from whoosh.analysis import StandardAnalyzer, StemmingAnalyzer
@@ -138,8 +138,7 @@ class SearchIndex:
     def __init__(self, root: Path):
         self.root = root
         self.link = root / "current"
-        self._lock = threading.RLock()
-        self._local = threading.local()  # one reused searcher per thread
+        self._local = threading.local()  # one reused searcher (and its caches) per thread
 
     @property
     def _searcher(self):
@@ -200,14 +199,13 @@ class SearchIndex:
         (Whoosh's `refresh()` reuses segment readers and then misses new deletions in them,
         so a changed index always gets a fresh searcher.)
         """
-        with self._lock:
-            current = self._searcher
-            if current is not None and self._local.dir == self.current_dir() and current.up_to_date():
-                return current
-            self.reset()
-            self._searcher = self.open().searcher()
-            self._local.dir = self.current_dir()
-            return self._searcher
+        current = self._searcher
+        if current is not None and self._local.dir == self.current_dir() and current.up_to_date():
+            return current
+        self.reset()
+        self._searcher = self.open().searcher()
+        self._local.dir = self.current_dir()
+        return self._searcher
 
     def reset(self) -> None:
         """Forget this thread's searcher (others notice the new index on their next refresh)."""
@@ -244,7 +242,7 @@ class SearchIndex:
         target.mkdir(parents=True)
         ix = index.create_in(str(target), make_schema())
         with Session(db.engine) as session:
-            total = session.query(Asset).count()
+            total = session.scalar(select(func.count()).select_from(Asset))
             # Two indexing processes when it pays (measured 383 → 610 docs/s on 2 cores).
             procs = min(os.cpu_count() or 1, 2) if total > 2000 else 1
             writer = ix.writer(limitmb=256, procs=procs, multisegment=procs > 1)
@@ -285,7 +283,6 @@ class SearchIndex:
                 writer.update_document(**document_for(found[asset_id]))
             else:
                 writer.delete_by_term("id", str(asset_id))
-
 
 
 class FacetTable:
@@ -399,7 +396,7 @@ def sync_pending(search_index: SearchIndex | None = None) -> int:
 
 def pending_count() -> int:
     with Session(db.engine) as session:
-        return session.query(SearchOutbox).count()
+        return session.scalar(select(func.count()).select_from(SearchOutbox))
 
 
 # --------------------------------------------------------------------------- drift
