@@ -4,14 +4,14 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
 from . import ratings, search, taxonomy, usage
 from .access import sees_drafts
 from .assets import Page
 from .extensions import db
-from .models import Asset, AssetKind, Segment, Stage, UsageEvent
+from .models import Asset, AssetKind, AssetVersion, Segment, Stage, UsageEvent
 from .search import FACETS, SORTS, SearchRequest
 
 FACET_LABELS = {"segment": "Segment", "stage": "Stage", "kind": "Kind", "product": "Product"}
@@ -109,11 +109,21 @@ def _term_ids(model, values: list[str]) -> list[str]:
 
 
 def load_assets(ids: list[int]) -> list[Asset]:
-    """Assets in the given order, with what result cards show."""
+    """Assets in the given order, with what result cards show (not the versions' file text)."""
     rows = db.session.scalars(select(Asset).where(Asset.id.in_(ids)).options(
-        selectinload(Asset.segments), selectinload(Asset.stages), selectinload(Asset.versions)))
+        selectinload(Asset.segments), selectinload(Asset.stages),
+        selectinload(Asset.versions).defer(AssetVersion.text)))
     by_id = {a.id: a for a in rows}
     return [by_id[i] for i in ids if i in by_id]
+
+
+def snippet_sources(assets: list[Asset]) -> dict[int, str]:
+    """Description, messaging and the current file's text of each asset, for snippets."""
+    current = [a.current_version.id for a in assets if a.current_version]
+    texts = dict(db.session.execute(
+        select(AssetVersion.asset_id, func.substr(AssetVersion.text, 1, search.SNIPPET_SOURCE_CHARS))
+        .where(AssetVersion.id.in_(current))).all()) if current else {}
+    return {a.id: "\n".join(filter(None, [a.description, a.body, texts.get(a.id, "")])) for a in assets}
 
 
 def facet_options(req: SearchRequest, counts: dict[str, dict[str, int]]) -> dict[str, list[FacetOption]]:
@@ -138,9 +148,10 @@ def run_search(user, req: SearchRequest, *, log: bool = True) -> SearchPage:
     hits = search.search(req, signals.weights)
     assets = load_assets(hits.ids)
     signals.load([a.id for a in assets])
+    sources = snippet_sources(assets)
     offset = (req.page - 1) * req.per_page
     results = [
-        Result(a, search.snippet(_searchable_text(a), hits.terms), hits.scores.get(a.id, 0.0),
+        Result(a, search.snippet(sources[a.id], hits.terms), hits.scores.get(a.id, 0.0),
                signals.uses[a.id], signals.stars.get(a.id), offset + n)
         for n, a in enumerate(assets, start=1)
     ]
@@ -153,11 +164,6 @@ def run_search(user, req: SearchRequest, *, log: bool = True) -> SearchPage:
         )
     return SearchPage(req, results, Page(results, hits.total, req.page, req.per_page), facets,
                       hits.suggestion, search_id, hits.query_error)
-
-
-def _searchable_text(asset: Asset) -> str:
-    version = asset.current_version
-    return "\n".join(filter(None, [asset.description, asset.body, version.text if version else ""]))
 
 
 def suggestions(user, prefix: str) -> list[dict]:

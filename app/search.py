@@ -676,23 +676,22 @@ def snippet(text: str, terms: list[tuple[str, str]], max_chars: int = 240) -> Ma
     Words are matched on the stem's prefix ("pric" for pricing/price) with one regular
     expression: running Whoosh's analyzer over each result's text was most of a page's time.
     """
-    text = re.sub(r"\s+", " ", (text or "")[:SNIPPET_SOURCE_CHARS]).strip()
+    text = (text or "")[:SNIPPET_SOURCE_CHARS]
     prefixes = sorted({t[:-1] if len(t) > 4 else t for _, t in terms if t}, key=len, reverse=True)
-    match = None
+    pattern = match = None
     if prefixes:
         pattern = re.compile(r"\b(?:" + "|".join(map(re.escape, prefixes)) + r")\w*", re.IGNORECASE)
         match = pattern.search(text)
-    if match is None:
-        return Markup.escape(text[:max_chars] + ("…" if len(text) > max_chars else ""))
-    start = max(0, match.start() - max_chars // 3)
+    start = max(0, match.start() - max_chars // 3) if match else 0
     if start:
         start = text.find(" ", start) + 1 or start
-    end = min(len(text), start + max_chars)
-    window = text[start:end]
+    window = re.sub(r"\s+", " ", text[start:start + max_chars * 2]).strip()
+    more = len(window) > max_chars or start + max_chars * 2 < len(text)
+    window = window[:max_chars]
     parts, last = [], 0
-    for hit in pattern.finditer(window):
+    for hit in (pattern.finditer(window) if match else ()):
         parts.append(Markup.escape(window[last:hit.start()]))
         parts.append(Markup('<mark class="hit">{}</mark>').format(hit.group(0)))
         last = hit.end()
     parts.append(Markup.escape(window[last:]))
-    return Markup("{}{}{}").format("… " if start else "", Markup("").join(parts), " …" if end < len(text) else "")
+    return Markup("{}{}{}").format("… " if start else "", Markup("").join(parts), " …" if more else "")
