@@ -40,7 +40,7 @@ from .models import (Asset, AssetStatus, AssetVersion, SearchOutbox, Segment, St
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = "5"
+SCHEMA_VERSION = "6"
 MAX_QUERY_CHARS = 200
 RERANK_DEPTH = 200
 QUERY_CACHE_SIZE = 256
@@ -50,9 +50,14 @@ SORTS = ("relevance", "most_used", "top_rated", "newest")
 SNIPPET_SOURCE_CHARS = 60_000
 ANALYZER = StemmingAnalyzer()
 SPELL_ANALYZER = StandardAnalyzer(minsize=3)
-# Searched by default: two fields, because every extra field multiplies Whoosh's matcher work.
-# `keywords` (title, tags, product, segment and stage names, kind) outweighs `body`.
-TEXT_FIELDS = {"keywords": 3.0, "body": 1.0}
+# Searched by default: one field, because every extra field multiplies Whoosh's matcher work
+# (measured: two fields took twice as long as one on broad queries). The keywords (title, tags,
+# product, segment and stage names, kind) are written KEYWORD_WEIGHT times ahead of the body
+# text, which weighs them like a field boost; a separator token keeps phrases from spanning
+# the copies.
+TEXT_FIELDS = {"text": 1.0}
+KEYWORD_WEIGHT = 3
+SEPARATOR = "xsepx"
 FIELD_ALIASES = {"tag": "tags"}
 
 
@@ -60,8 +65,7 @@ def make_schema() -> Schema:
     return Schema(
         id=ID(stored=True, unique=True),
         fingerprint=STORED(),
-        keywords=TEXT(analyzer=ANALYZER, field_boost=TEXT_FIELDS["keywords"]),
-        body=TEXT(analyzer=ANALYZER),
+        text=TEXT(analyzer=ANALYZER),
         title=TEXT(analyzer=ANALYZER, phrase=False),  # for title: queries and suggestions
         tags=KEYWORD(lowercase=True, commas=True, scorable=True),  # for tag: queries
         spell=TEXT(analyzer=SPELL_ANALYZER, phrase=False),  # unstemmed words for "Did you mean"
@@ -83,9 +87,10 @@ def document_for(asset: Asset) -> dict:
     names = [s.name for s in asset.segments] + [s.name for s in asset.stages]
     doc = {
         "id": str(asset.id),
-        "keywords": " ".join([asset.title, " ".join(asset.tags or []), asset.product or "",
-                              " ".join(names), asset.kind_label]),
-        "body": "\n".join(filter(None, [asset.description, asset.body, version.text if version else ""])),
+        "text": _weighted_text(
+            " ".join([asset.title, " ".join(asset.tags or []), asset.product or "", " ".join(names),
+                      asset.kind_label]),
+            "\n".join(filter(None, [asset.description, asset.body, version.text if version else ""]))),
         "title": asset.title,
         "tags": ",".join(asset.tags or []),
         "spell": " ".join([asset.title, asset.description or "", " ".join(asset.tags or []),
@@ -100,6 +105,10 @@ def document_for(asset: Asset) -> dict:
     }
     doc["fingerprint"] = hashlib.sha1(json.dumps(doc, sort_keys=True).encode()).hexdigest()
     return {k: v for k, v in doc.items() if v != ""}
+
+
+def _weighted_text(keywords: str, body: str) -> str:
+    return f" {SEPARATOR} ".join([keywords] * KEYWORD_WEIGHT + [body])
 
 
 def _load_assets(session: Session, ids: Iterable[int] | None = None):
@@ -605,7 +614,7 @@ def _terms(parsed) -> list[tuple[str, str]]:
     if parsed is None:
         return []
     return [(f, t if isinstance(t, str) else t.decode("utf-8")) for f, t in parsed.iter_all_terms(phrases=True)
-            if f in ("keywords", "body", "title", "tags")]
+            if f in ("text", "title", "tags") and t != SEPARATOR]
 
 
 def _suggest_correction(searcher, text: str, parsed, visible: frozenset | None) -> str | None:
@@ -666,7 +675,7 @@ def more_like(asset: Asset, include_hidden: bool, limit: int = 5) -> list[int]:
     text = " ".join([asset.title, asset.description, " ".join(asset.tags), asset.body,
                      asset.current_version.text[:SNIPPET_SOURCE_CHARS] if asset.current_version else ""])
     allowed = None if include_hidden else set(get_index().facet_table(searcher).visible())
-    results = searcher.more_like(docnum, "body", text=text, top=limit, numterms=12, filter=allowed)
+    results = searcher.more_like(docnum, "text", text=text, top=limit, numterms=12, filter=allowed)
     return [int(hit["id"]) for hit in results]
 
 
