@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from datetime import timedelta
 
 from flask import flash, redirect, request, url_for
 from flask_login import LoginManager
@@ -13,6 +14,7 @@ from .extensions import db
 from .models import ApiToken, Role, Team, User, utcnow
 
 TOKEN_PREFIX = "brg_"
+TOKEN_USE_RESOLUTION = timedelta(minutes=5)
 
 
 class AccountError(ValueError):
@@ -164,8 +166,10 @@ def user_from_bearer_token(req=None) -> User | None:
     )
     if token is None or not token.user.active:
         return None
-    with transaction():
-        token.last_used_at = utcnow()
+    now = utcnow()
+    if token.last_used_at is None or now - token.last_used_at > TOKEN_USE_RESOLUTION:
+        with transaction():  # at most one write per token every few minutes, not per call
+            token.last_used_at = now
     return token.user
 
 

@@ -140,11 +140,10 @@ def recent(user, limit: int = 6) -> list[Asset]:
 
 def popular(user, days: int = 30, limit: int = 6) -> list[tuple[Asset, int]]:
     """The most used assets of the last `days` days with their use counts."""
-    ids = usage.most_used_asset_ids(visible_to(user, select(Asset.id)), days, limit)
-    counts = usage.use_counts(ids, days)
+    ranked = usage.most_used(visible_to(user, select(Asset.id)), days, limit)
     by_id = {a.id: a for a in db.session.scalars(
-        select(Asset).where(Asset.id.in_(ids)).options(selectinload(Asset.versions)))}
-    return [(by_id[i], counts.get(i, 0)) for i in ids if i in by_id]
+        select(Asset).where(Asset.id.in_([i for i, _ in ranked])).options(selectinload(Asset.versions)))}
+    return [(by_id[i], uses) for i, uses in ranked if i in by_id]
 
 
 def _apply(asset: Asset, data: AssetData) -> None:

@@ -70,8 +70,8 @@ def use_counts(asset_ids: list[int], days: int | None = None) -> dict[int, int]:
     return dict(db.session.execute(query).all())
 
 
-def most_used_asset_ids(candidate_filter, days: int, limit: int) -> list[int]:
-    """Ids of the most used assets in the last `days` days among those `candidate_filter` allows."""
+def most_used(candidate_filter, days: int, limit: int) -> list[tuple[int, int]]:
+    """(asset id, uses) of the most used assets in the last `days` days among `candidate_filter`."""
     since = utcnow() - timedelta(days=days)
     query = (
         select(UsageEvent.asset_id, func.count().label("uses"))
@@ -81,4 +81,4 @@ def most_used_asset_ids(candidate_filter, days: int, limit: int) -> list[int]:
         .order_by(func.count().desc(), UsageEvent.asset_id)
         .limit(limit)
     )
-    return [row.asset_id for row in db.session.execute(query)]
+    return [(row.asset_id, row.uses) for row in db.session.execute(query)]
