@@ -17,9 +17,6 @@ from .extensions import db
 from .models import (Asset, AssetKind, AssetStatus, AssetVersion, Segment, Stage, asset_segment,
                      asset_stage, utcnow)
 
-FILE_KINDS_HINT = "PDF, PPTX, DOCX, PNG or JPEG"
-
-
 class AssetError(ValueError):
     """A user-facing reason why an asset change was refused."""
 
@@ -242,15 +239,6 @@ def version_of(asset: Asset, number: int | None) -> AssetVersion:
         if number is None or version.number == number:
             return version
     abort(404)
-
-
-def kinds() -> list[AssetKind]:
-    return list(AssetKind)
-
-
-def products(user) -> list[str]:
-    query = visible_to(user, select(Asset.product).where(Asset.product != "")).distinct()
-    return sorted(db.session.scalars(query))
 
 
 def facets_by_name(*, segments: list[str], stages: list[str], kinds: list[str]) -> dict:

@@ -44,7 +44,6 @@ def from_environment(env: dict[str, str] | None = None) -> dict:
         "REMEMBER_COOKIE_SECURE": env.get("BRIDGE_SECURE_COOKIES", "0") == "1",
         "EXTRACT_TIMEOUT_S": float(env.get("BRIDGE_EXTRACT_TIMEOUT_S", "30")),
         "EXTRACT_MEMORY_MB": int(env.get("BRIDGE_EXTRACT_MEMORY_MB", "1024")),
-        "PAGE_SIZE": 24,
     }
 
 
