@@ -38,23 +38,25 @@ def configure_extensions(app: Flask) -> None:
     migrate.init_app(app, db, directory=str(bridge_config.ROOT / "migrations"))
     csrf.init_app(app)
     login_manager.init_app(app)
-    from . import accounts, database, search
+    from . import accounts, database, search, usage
 
     accounts.configure_login(login_manager)
     database.configure(app)
     search.init_app(app)
+    usage.init_app(app)
 
 
 def configure_blueprints(app: Flask) -> None:
-    from . import admin, api, auth, content, errors, library
+    from . import admin, api, auth, content, errors, insights, library
 
-    for module in (auth, library, content, admin, api, errors):
+    for module in (auth, library, content, insights, admin, api, errors):
         app.register_blueprint(module.bp)
 
 
 def configure_templates(app: Flask) -> None:
-    from . import markup, models
+    from . import markup, models, reports
 
     app.jinja_env.filters["markdown"] = markup.render_markdown
     app.jinja_env.filters["filesize"] = markup.filesize
+    app.jinja_env.filters["cell"] = reports.cell_text
     app.jinja_env.globals.update(Role=models.Role, AssetKind=models.AssetKind)

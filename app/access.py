@@ -13,6 +13,7 @@ EVERYONE = (Role.REP, Role.MARKETER, Role.MANAGER, Role.ADMIN)
 CONTENT_WRITERS = (Role.MARKETER, Role.ADMIN)
 ADMINS = (Role.ADMIN,)
 RATERS = (Role.REP, Role.MANAGER)  # the people who use content with customers
+INSIGHT_VIEWERS = (Role.MARKETER, Role.MANAGER, Role.ADMIN)  # managers: their own team only
 
 
 def roles_required(*roles: Role) -> Callable:

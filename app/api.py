@@ -4,8 +4,8 @@ from __future__ import annotations
 from flask import Blueprint, request
 from flask_login import current_user
 
-from . import assets, discovery
-from .access import EVERYONE, roles_required
+from . import analytics, assets, discovery
+from .access import EVERYONE, INSIGHT_VIEWERS, roles_required
 from .extensions import csrf
 from .models import Asset
 
@@ -58,3 +58,43 @@ def search():
         "facets": {facet: {o.label: o.count for o in options} for facet, options in result.facets.items()},
         "suggestion": result.suggestion,
     }
+
+
+def iso(moment) -> str | None:
+    return moment.isoformat() + "Z" if moment else None
+
+
+@bp.get("/assets/<int:asset_id>/stats")
+@roles_required(*EVERYONE)
+def asset_stats(asset_id: int):
+    """All-time uses of one asset by kind of event, its rating summary and open flags."""
+    stats = analytics.asset_stats(assets.get_visible(current_user, asset_id).id)
+    return {"id": asset_id, "uses": stats.uses, "last_used_at": iso(stats.last_used_at),
+            "rating": {"average": stats.rating_average, "count": stats.rating_count},
+            "open_flags": stats.open_flags}
+
+
+@bp.get("/insights/ignored")
+@roles_required(*INSIGHT_VIEWERS)
+def insights_ignored():
+    """Live assets with no use in the last `days` days (default 30); never-used ones have no date."""
+    result = analytics.ignored(analytics.scope_from_args(current_user, request.args))
+    return {"assets": [{"id": a.id, "title": a.title, "last_used_at": iso(a.last_used_at), "owner": a.owner}
+                       for a in [*result.not_used, *result.never_used]]}
+
+
+@bp.get("/insights/coverage")
+@roles_required(*INSIGHT_VIEWERS)
+def insights_coverage():
+    grid = analytics.coverage(analytics.scope_from_args(current_user, request.args))
+    return {"segments": grid.segments, "stages": grid.stages,
+            "cells": [{"segment": c.segment, "stage": c.stage, "assets": c.assets, "uses": c.uses}
+                      for c in grid.cells]}
+
+
+@bp.get("/insights/content-gaps")
+@roles_required(*INSIGHT_VIEWERS)
+def insights_content_gaps():
+    gaps = analytics.content_gaps(analytics.scope_from_args(current_user, request.args))
+    return {"queries": [{"query": g.query, "searches": g.searches, "zero_results": g.zero_results,
+                         "no_click": g.no_click} for g in gaps]}

@@ -8,14 +8,14 @@ import click
 from flask import Flask, current_app
 from sqlalchemy import select
 
-from . import accounts, demo, importer, search
+from . import accounts, analytics, demo, importer, reports, search
 from .accounts import AccountError
 from .extensions import db
-from .models import Role, User
+from .models import Role, Team, User
 
 
 def register_commands(app: Flask) -> None:
-    for command in (create_user, import_collateral, seed_demo, search_cli):
+    for command in (create_user, import_collateral, seed_demo, search_cli, insights_cli):
         app.cli.add_command(command)
 
 
@@ -116,3 +116,29 @@ def search_check():
 def search_sync():
     """Apply queued index updates (normally done right after each commit)."""
     click.echo(f"Applied {search.sync_pending()} queued updates; {search.pending_count()} left.")
+
+
+@click.group("insights")
+def insights_cli():
+    """Insights reports."""
+
+
+@insights_cli.command("report")
+@click.option("--week", default=None, help="ISO week, e.g. 2026-W47 (default: last complete week).")
+@click.option("--out", "out_path", type=click.Path(dir_okay=False, path_type=Path), required=True)
+@click.option("--team", default=None, help="Only this team's activity.")
+def insights_report(week, out_path, team):
+    """Render the weekly review PDF, as downloaded from the insights page."""
+    label = week or analytics.recent_weeks(1)[0]
+    try:
+        scope = analytics.iso_week(label)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--week") from exc
+    if team:
+        found = db.session.scalar(select(Team).where(Team.name == team))
+        if found is None:
+            raise click.BadParameter(f"no team named {team!r}", param_hint="--team")
+        scope = analytics.Scope(scope.start, scope.end, team_id=found.id)
+    started = time.perf_counter()
+    out_path.write_bytes(reports.weekly_review_pdf(reports.weekly_review(scope, f"Weekly review {label}")))
+    click.echo(f"Wrote {out_path} ({out_path.stat().st_size // 1024} KB) in {time.perf_counter() - started:.1f} s.")

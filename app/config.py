@@ -44,6 +44,10 @@ def from_environment(env: dict[str, str] | None = None) -> dict:
         "REMEMBER_COOKIE_SECURE": env.get("BRIDGE_SECURE_COOKIES", "0") == "1",
         "EXTRACT_TIMEOUT_S": float(env.get("BRIDGE_EXTRACT_TIMEOUT_S", "30")),
         "EXTRACT_MEMORY_MB": int(env.get("BRIDGE_EXTRACT_MEMORY_MB", "1024")),
+        # Usage events are written in batches: at most this long after they happen (the crash-loss
+        # bound), or as soon as this many are waiting.
+        "USAGE_FLUSH_MS": int(env.get("BRIDGE_USAGE_FLUSH_MS", "500")),
+        "USAGE_BATCH": int(env.get("BRIDGE_USAGE_BATCH", "1000")),
     }
 
 

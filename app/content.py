@@ -3,14 +3,14 @@ from __future__ import annotations
 
 from contextlib import contextmanager
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from . import assets, storage, taxonomy
+from . import assets, flags, storage, taxonomy
 from .access import CONTENT_WRITERS, roles_required
 from .assets import AssetData, AssetError
 from .extensions import db
-from .forms import ActionForm, AssetForm, StatusForm, VersionForm, choices
+from .forms import ActionForm, AssetForm, ResolveFlagForm, StatusForm, VersionForm, choices
 from .ingest import IngestError
 from .models import Asset, AssetStatus
 
@@ -146,3 +146,35 @@ def delete(asset_id: int):
         flash(f"“{title}” and its files were deleted.", "success")
         return redirect(url_for("content.index"))
     return redirect(url_for("content.edit", asset_id=item.id))
+
+
+FLAG_VIEWS = {"mine": "On my assets", "all": "All open", "resolved": "Recently resolved"}
+
+
+@bp.route("/flags")
+@roles_required(*CONTENT_WRITERS)
+def flag_queue():
+    """Flags waiting for a marketer: the owner's own first, then everyone's, then resolved."""
+    view = request.args.get("view", "mine")
+    if view not in FLAG_VIEWS:
+        view = "mine"
+    items = flags.queue(owner=current_user if view == "mine" else None, resolved=view == "resolved")
+    return render_template("content/flags.html", flags=items, view=view, views=FLAG_VIEWS,
+                           form=ResolveFlagForm())
+
+
+@bp.post("/flags/<int:flag_id>/resolve")
+@roles_required(*CONTENT_WRITERS)
+def resolve_flag(flag_id: int):
+    item = flags.get(flag_id) or abort(404)
+    form = ResolveFlagForm()
+    if form.validate_on_submit():
+        try:
+            flags.resolve(item, current_user, form.resolution.data or "")
+        except flags.FlagError as exc:
+            flash(str(exc), "error")
+        else:
+            flash(f"Flag on “{item.asset.title}” resolved.", "success")
+    else:
+        flash("The note is too long (2,000 characters at most).", "error")
+    return redirect(url_for("content.flag_queue", view=request.args.get("view", "mine")))

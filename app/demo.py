@@ -11,7 +11,8 @@ from pathlib import Path
 from flask import render_template
 from sqlalchemy import select
 
-from . import accounts, importer, pdf, ratings, taxonomy, usage
+from . import accounts, flags, importer, pdf, ratings, taxonomy, usage
+from .database import transaction
 from .config import ROOT
 from .extensions import db
 from .markup import render_markdown
@@ -177,7 +178,7 @@ RATING_COMMENTS = {
 
 
 def seed_ratings(people: list[User], rng: random.Random) -> int:
-    """Ratings from active reps on assets they used: mostly good, a few bad ones with reasons."""
+    """Ratings from active reps on assets they used: mostly good, a few bad ones with reasons and flags."""
     used = list(db.session.scalars(
         select(Asset).where(Asset.id.in_(select(UsageEvent.asset_id).distinct())).order_by(Asset.id)))
     raters = [u for u in people if ACTIVITY.get(u.email, 0) > 0.2]
@@ -188,9 +189,15 @@ def seed_ratings(people: list[User], rng: random.Random) -> int:
             comment = rng.choice(RATING_COMMENTS[stars]) if rng.random() < 0.6 else ""
             outcome = rng.choice(["", "open", "won", "lost"])
             account = rng.choice(["Acme Health", "Harbor Credit Union", "Northwind Foods", "Kestrel Tools"]) if outcome else ""
-            ratings.rate(user, asset, stars, comment, account, outcome)
-            rows.append(usage.event_row("rate", user=user, asset=asset, stars=stars,
+            rating = ratings.rate(user, asset, stars, comment, account, outcome)
+            when = utcnow() - timedelta(days=rng.randint(1, HISTORY_DAYS - 1), hours=rng.randint(0, 8))
+            with transaction():
+                rating.created_at = rating.updated_at = when
+            rows.append(usage.event_row("rate", user=user, asset=asset, at=when, stars=stars,
                                         outcome=outcome or None, account=account or None))
+            if stars <= 2 and comment and not flags.open_on(asset):
+                flags.raise_flag(user, asset, "outdated" if "date" in comment else "wrong", comment)
+                rows.append(usage.event_row("flag", user=user, asset=asset, at=when, reason="outdated"))
     return usage.record(rows)
 
 
@@ -221,10 +228,13 @@ def _session(user: User, start: datetime, used: list[Asset], weights: list[float
     if rng.random() < 0.6:
         query = rng.choice(SEARCHES)
         hits = _naive_hits(query, used)
-        rows.append(usage.event_row("search", user=user, at=at, query=query, results=len(hits)))
+        search_id = f"{rng.getrandbits(64):016x}"
+        rows.append(usage.event_row("search", user=user, at=at, search_id=search_id, query=query,
+                                    results=len(hits), sort="relevance"))
         if hits and rng.random() < 0.7:
             at += timedelta(seconds=rng.randint(5, 60))
-            rows.append(usage.event_row("search_click", user=user, asset=hits[0], at=at, query=query))
+            rows.append(usage.event_row("search_click", user=user, asset=hits[0], at=at,
+                                        search_id=search_id, position=1))
     for asset in rng.choices(used, weights=weights, k=rng.randint(1, 3)):
         at += timedelta(minutes=rng.randint(1, 9))
         version = asset.current_version

@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import math
+import re
+import secrets
 from dataclasses import dataclass, field
 
 from sqlalchemy import func, select
@@ -11,12 +13,13 @@ from . import ratings, search, taxonomy, usage
 from .access import sees_drafts
 from .assets import Page
 from .extensions import db
-from .models import Asset, AssetKind, AssetVersion, Segment, Stage, UsageEvent
+from .models import Asset, AssetKind, AssetVersion, Segment, Stage
 from .search import FACETS, SORTS, SearchRequest
 
 FACET_LABELS = {"segment": "Segment", "stage": "Stage", "kind": "Kind", "product": "Product"}
 SORT_LABELS = {"relevance": "Relevance", "most_used": "Most used", "top_rated": "Top rated", "newest": "Newest"}
 RECENT_USE_DAYS = 30
+SEARCH_ID = re.compile(r"[0-9a-f]{16}|e[0-9]{1,12}")  # tokens, and event ids from before 0004
 
 
 @dataclass
@@ -44,7 +47,7 @@ class SearchPage:
     page: Page
     facets: dict[str, list[FacetOption]]
     suggestion: str | None
-    search_id: int | None
+    search_id: str | None
     query_error: bool = False
     sort_labels: dict[str, str] = field(default_factory=lambda: dict(SORT_LABELS))
 
@@ -158,8 +161,9 @@ def run_search(user, req: SearchRequest, *, log: bool = True) -> SearchPage:
     facets = facet_options(req, hits.facets)
     search_id = None
     if log and req.page == 1 and (req.text or req.filters()):
-        search_id = usage.log_event(
-            "search", user=user, query=req.text, results=hits.total, sort=req.sort,
+        search_id = secrets.token_hex(8)
+        usage.log_event(
+            "search", user=user, search_id=search_id, query=req.text, results=hits.total, sort=req.sort,
             filters={f: [o.label for o in facets[f] if o.selected] for f in req.filters()},
         )
     return SearchPage(req, results, Page(results, hits.total, req.page, req.per_page), facets,
@@ -178,11 +182,11 @@ def related(user, asset: Asset, limit: int = 4) -> list[Asset]:
     return load_assets(search.more_like(asset, sees_drafts(user), limit=limit))
 
 
-def record_click(user, asset: Asset, search_id: int | None, position: int | None) -> None:
-    """Log that a search result was opened, tied to the search that listed it."""
-    if search_id is None:
-        return
-    owner = db.session.scalar(select(UsageEvent.user_id).where(
-        UsageEvent.id == search_id, UsageEvent.kind == "search"))
-    if owner == user.id:
+def record_click(user, asset: Asset, search_id: str | None, position: int | None) -> None:
+    """Log that a search result was opened, tied to the search that listed it.
+
+    Reports pair a click with a search only when both are the same user's, so a forged `sid`
+    can at most mark one's own searches as clicked.
+    """
+    if search_id and SEARCH_ID.fullmatch(search_id):
         usage.log_event("search_click", user=user, asset=asset, search_id=search_id, position=position)

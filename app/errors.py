@@ -28,6 +28,8 @@ def http_error(error: HTTPException):
         message = f"That upload is larger than the {current_app.config['MAX_UPLOAD_MB']} MB limit."
     elif isinstance(error, CSRFError):
         message = "The form expired or was sent from elsewhere. Reload the page and try again."
+    elif error.description != type(error).description:
+        message = error.description  # a view said exactly what was wrong
     else:
         message = MESSAGES.get(code, error.description)
     if request.path.startswith("/api/"):

@@ -8,8 +8,8 @@ from wtforms import (BooleanField, RadioField, SelectChoice, DateField, EmailFie
 from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional, URL
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from .flags import REASONS
 from .models import AssetKind, AssetStatus, Role
-
 
 
 def choices(pairs) -> list[SelectChoice]:
@@ -101,3 +101,13 @@ class RatingForm(FlaskForm):
     account = StringField("Account (optional)", validators=[Length(max=120)])
     outcome = SelectField("Deal outcome", default="", choices=choices(
         [("", "—"), ("open", "Open"), ("won", "Won"), ("lost", "Lost")]))
+
+
+class FlagForm(FlaskForm):
+    reason = SelectField("What is wrong?", default="outdated", choices=choices(REASONS.items()))
+    note = TextAreaField("Details for the owner", validators=[Length(max=2000)],
+                         description="e.g. 'Pricing on page 2 is last year's'")
+
+
+class ResolveFlagForm(FlaskForm):
+    resolution = TextAreaField("What was done", validators=[Length(max=2000)])

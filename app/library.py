@@ -4,9 +4,9 @@ from __future__ import annotations
 from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
 from flask_login import current_user
 
-from . import assets, discovery, ratings, storage, taxonomy, usage
+from . import assets, discovery, flags, ratings, storage, taxonomy, usage
 from .access import EVERYONE, RATERS, roles_required, sees_drafts
-from .forms import ActionForm, RatingForm
+from .forms import ActionForm, FlagForm, RatingForm
 
 bp = Blueprint("library", __name__)
 
@@ -49,22 +49,25 @@ def suggest():
 def asset(asset_id: int):
     item = assets.get_visible(current_user, asset_id)
     usage.log_event("view", user=current_user, asset=item, version=item.current_version)
-    discovery.record_click(current_user, item, request.args.get("sid", type=int),
+    discovery.record_click(current_user, item, request.args.get("sid"),
                            request.args.get("pos", type=int))
     return render_asset(item)
 
 
-def render_asset(item, rating_form: RatingForm | None = None, status: int = 200):
+def render_asset(item, rating_form: RatingForm | None = None, flag_form: FlagForm | None = None,
+                 status: int = 200):
     mine = ratings.rating_of(current_user, item)
     if rating_form is None:
         rating_form = RatingForm(obj=mine) if mine else RatingForm()
         if mine:
             rating_form.stars.data = str(mine.stars)
+    can_edit = sees_drafts(current_user)
     return render_template(
-        "library/asset.html", asset=item, action=ActionForm(), can_edit=sees_drafts(current_user),
+        "library/asset.html", asset=item, action=ActionForm(), can_edit=can_edit,
         related=discovery.related(current_user, item), rating=ratings.summaries([item.id]).get(item.id),
         comments=ratings.recent_comments(item), rating_form=rating_form,
         can_rate=current_user.has_role(*RATERS), my_rating=mine,
+        flag_form=flag_form or FlagForm(), open_flags=flags.open_on(item) if can_edit else [],
     ), status
 
 
@@ -76,12 +79,28 @@ def rate(asset_id: int):
     form = RatingForm()
     if not form.validate_on_submit():
         flash("Choose between 1 and 5 stars.", "error")
-        return render_asset(item, form, 400)
+        return render_asset(item, rating_form=form, status=400)
     rating = ratings.rate(current_user, item, int(form.stars.data), form.comment.data or "",
                           form.account.data or "", form.outcome.data or "")
     usage.log_event("rate", user=current_user, asset=item, stars=rating.stars,
                     outcome=rating.outcome or None, account=rating.account or None)
     flash("Thanks: your rating helps marketing see what works.", "success")
+    return redirect(url_for("library.asset", asset_id=item.id))
+
+
+@bp.post("/assets/<int:asset_id>/flag")
+@roles_required(*EVERYONE)
+def flag(asset_id: int):
+    """Report an asset as outdated or wrong; it goes to the owner's queue."""
+    item = assets.get_visible(current_user, asset_id)
+    form = FlagForm()
+    if not form.validate_on_submit():
+        flash("Say what is wrong with the asset.", "error")
+        return render_asset(item, flag_form=form, status=400)
+    raised = flags.raise_flag(current_user, item, form.reason.data, form.note.data or "")
+    usage.log_event("flag", user=current_user, asset=item, reason=raised.reason)
+    owner = item.owner.name if item.owner else "marketing"
+    flash(f"Thanks: {owner} will review your flag.", "success")
     return redirect(url_for("library.asset", asset_id=item.id))
 
 

@@ -6,7 +6,7 @@ import secrets
 from datetime import date, datetime, timezone
 
 from flask_login import UserMixin
-from sqlalchemy import JSON, Column, ForeignKey, Index, String, Table, Text, UniqueConstraint
+from sqlalchemy import JSON, Column, ForeignKey, Index, String, Table, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -246,9 +246,12 @@ class UsageEvent(db.Model):
 
     __tablename__ = "usage_event"
     __table_args__ = (
-        Index("ix_usage_event_asset_id_created_at", "asset_id", "created_at"),
+        # Covers "was this asset used since …" per asset without touching the table.
+        Index("ix_usage_event_asset_id_kind_created_at", "asset_id", "kind", "created_at"),
         Index("ix_usage_event_kind_created_at", "kind", "created_at"),
         Index("ix_usage_event_user_id_created_at", "user_id", "created_at"),
+        Index("ix_usage_event_search_id", "search_id",
+              sqlite_where=text("search_id IS NOT NULL"), postgresql_where=text("search_id IS NOT NULL")),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -260,6 +263,8 @@ class UsageEvent(db.Model):
     version_id: Mapped[int | None] = mapped_column(
         ForeignKey("asset_version.id", ondelete="SET NULL")
     )
+    # Ties a search to the clicks on its results (a token: buffered events have no id yet).
+    search_id: Mapped[str | None] = mapped_column(String(32))
     context: Mapped[dict] = mapped_column(JSON, default=dict)
 
 
@@ -298,3 +303,30 @@ class Rating(db.Model):
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
     user: Mapped[User] = relationship()
+
+
+class Flag(db.Model):
+    """A report that an asset is outdated or wrong, waiting in its owner's queue until resolved."""
+
+    __tablename__ = "flag"
+    __table_args__ = (Index("ix_flag_asset_id_resolved_at", "asset_id", "resolved_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    asset_id: Mapped[int] = mapped_column(ForeignKey("asset.id", ondelete="CASCADE"))
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"))
+    reason: Mapped[str] = mapped_column(String(16))
+    note: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    resolved_at: Mapped[datetime | None]
+    resolved_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"))
+    resolution: Mapped[str] = mapped_column(Text, default="")
+
+    asset: Mapped[Asset] = relationship()
+    user: Mapped[User | None] = relationship(foreign_keys=[user_id])
+    resolved_by: Mapped[User | None] = relationship(foreign_keys=[resolved_by_id])
+
+    @property
+    def reason_label(self) -> str:
+        from .flags import REASONS
+
+        return REASONS.get(self.reason, self.reason)

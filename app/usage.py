@@ -1,10 +1,25 @@
-"""The usage-event log: writing events and the queries that read them."""
+"""The usage-event log: writing events and the queries that read them.
+
+Requests never wait on the database to log: `log_event` appends a row to this process's
+`EventWriter`, whose thread inserts them in batches every `USAGE_FLUSH_MS` (or at
+`USAGE_BATCH` rows). A clean shutdown (SIGTERM to a gunicorn worker, Ctrl-C, `flask`
+commands ending) flushes what is pending; if the database cannot be reached then, the rows go
+to a spool file in the data directory and are inserted at the next start. A crash (SIGKILL,
+power loss) loses at most the events of the last flush interval.
+"""
 from __future__ import annotations
 
+import atexit
+import json
 import logging
+import os
+import threading
+import time
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Iterable
 
+from flask import Flask, current_app
 from sqlalchemy import func, insert, select
 
 from .extensions import db
@@ -18,10 +33,11 @@ EVENT_KINDS = (
 )
 # The interactions that count as a rep using an asset.
 USE_KINDS = ("view", "download", "copy", "customize", "share")
+SPOOL_GLOB = "usage-spool-*.jsonl"
 
 
 def event_row(kind: str, *, user=None, asset=None, version=None, at: datetime | None = None,
-              **context) -> dict:
+              search_id: str | None = None, **context) -> dict:
     """One event as a plain row, ready for `record`."""
     if kind not in EVENT_KINDS:
         raise ValueError(f"unknown usage event kind {kind!r}")
@@ -32,12 +48,13 @@ def event_row(kind: str, *, user=None, asset=None, version=None, at: datetime | 
         "team_id": getattr(user, "team_id", None),
         "asset_id": getattr(asset, "id", asset if isinstance(asset, int) else None),
         "version_id": getattr(version, "id", None),
+        "search_id": search_id,
         "context": {k: v for k, v in context.items() if v is not None},
     }
 
 
 def record(rows: Iterable[dict]) -> int:
-    """Insert events on a connection of their own, apart from the request's session."""
+    """Insert events now, on a connection of their own (imports, demo history, the writer)."""
     rows = list(rows)
     if rows:
         with db.engine.begin() as connection:
@@ -45,15 +62,138 @@ def record(rows: Iterable[dict]) -> int:
     return len(rows)
 
 
-def log_event(kind: str, **fields) -> int | None:
-    """Record one interaction and return its id; a failure is logged, never raised."""
+def log_event(kind: str, **fields) -> None:
+    """Record one interaction; costs the request an append, never an error."""
     try:
-        with db.engine.begin() as connection:
-            return connection.execute(
-                insert(UsageEvent).returning(UsageEvent.id), [event_row(kind, **fields)]).scalar_one()
+        current_app.extensions["usage_log"].emit(event_row(kind, **fields))
     except Exception:  # the log must not break the action it describes
         log.exception("could not record %s event", kind)
-        return None
+
+
+def flush() -> int:
+    """Write every event logged so far in this process; returns how many were written."""
+    return current_app.extensions["usage_log"].flush()
+
+
+class EventWriter:
+    """Buffers events in memory and inserts them in batches on a thread of its own."""
+
+    def __init__(self, app: Flask, interval: float, batch: int):
+        self.app, self.interval, self.batch = app, interval, batch
+        self.spool_dir = Path(app.config["DATA_DIR"])
+        self._pid = None
+        self._start()
+
+    def _start(self) -> None:
+        """(Re)initialise locks and buffer; after a fork the parent's thread does not exist here."""
+        self._pid = os.getpid()
+        self._pending: list[dict] = []
+        self._ready = threading.Condition()
+        self._writing = threading.Lock()  # taking rows and inserting them happen under it
+        self._thread: threading.Thread | None = None
+        self._closed = False
+
+    def emit(self, row: dict) -> None:
+        if self._pid != os.getpid():
+            self._start()
+        with self._ready:
+            self._pending.append(row)
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._run, name="usage-log", daemon=True)
+                self._thread.start()
+            if len(self._pending) >= self.batch:
+                self._ready.notify()
+
+    def flush(self) -> int:
+        """Insert everything emitted before this call; returns the number of rows inserted."""
+        if self._pid != os.getpid():
+            return 0
+        with self._writing:
+            return self._write_pending(all_rows=True)
+
+    def close(self) -> None:
+        """Flush and stop; rows the database refuses now are spooled to disk for the next start."""
+        if self._pid != os.getpid() or self._closed:
+            return
+        self._closed = True
+        with self._ready:
+            self._ready.notify()
+        try:
+            self.flush()
+        except Exception:
+            log.exception("usage log: database unavailable at shutdown; spooling events")
+        with self._writing, self._ready:
+            rows, self._pending = self._pending, []
+        if rows:
+            self._spool(rows)
+
+    def _run(self) -> None:
+        self._replay_spool()
+        failures = 0
+        while not self._closed:
+            with self._ready:
+                self._ready.wait_for(lambda: len(self._pending) >= self.batch or self._closed,
+                                     timeout=self.interval * (2 ** min(failures, 4)))
+            try:
+                with self._writing:
+                    self._write_pending(all_rows=False)
+                failures = 0
+            except Exception:
+                failures += 1  # rows went back to the buffer: retried with backoff
+                log.warning("usage log: insert failed (%d in a row); will retry", failures, exc_info=True)
+
+    def _write_pending(self, all_rows: bool) -> int:
+        """Take rows from the buffer and insert them; on failure they go back, in order."""
+        written = 0
+        while True:
+            with self._ready:
+                size = len(self._pending) if all_rows else min(len(self._pending), self.batch * 10)
+                rows, self._pending = self._pending[:size], self._pending[size:]
+            if not rows:
+                return written
+            try:
+                with self.app.app_context():
+                    record(rows)
+            except Exception:
+                with self._ready:
+                    self._pending[:0] = rows
+                raise
+            written += len(rows)
+            if not all_rows:
+                return written
+
+    def _spool(self, rows: list[dict]) -> None:
+        path = self.spool_dir / f"usage-spool-{os.getpid()}-{time.time_ns()}.jsonl"
+        with path.open("w") as fh:
+            for row in rows:
+                fh.write(json.dumps({**row, "created_at": row["created_at"].isoformat()}) + "\n")
+        log.error("usage log: %d events spooled to %s", len(rows), path)
+
+    def _replay_spool(self) -> None:
+        """Insert events a previous process spooled at shutdown, then remove the files."""
+        for path in sorted(self.spool_dir.glob(SPOOL_GLOB)):
+            claimed = path.with_suffix(".replaying")
+            try:
+                path.rename(claimed)  # only one worker replays a given file
+            except OSError:
+                continue
+            rows = [json.loads(line) for line in claimed.read_text().splitlines() if line]
+            for row in rows:
+                row["created_at"] = datetime.fromisoformat(row["created_at"])
+            try:
+                with self.app.app_context():
+                    record(rows)
+                claimed.unlink()
+            except Exception:
+                claimed.rename(path)
+                log.exception("usage log: could not replay %s", path)
+
+
+def init_app(app: Flask) -> None:
+    """Give the app its event writer; it is flushed when the process exits cleanly."""
+    writer = EventWriter(app, app.config["USAGE_FLUSH_MS"] / 1000, app.config["USAGE_BATCH"])
+    app.extensions["usage_log"] = writer
+    atexit.register(writer.close)
 
 
 def use_counts(asset_ids: list[int], days: int | None = None) -> dict[int, int]:

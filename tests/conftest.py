@@ -43,12 +43,14 @@ class IsolatedClient(FlaskClient):
 
     Without this, requests would share the test's app context, and so `g` (where Flask-Login
     and Flask-WTF cache the user and the CSRF token) and the database session, between
-    browsers. After each request the test's own session is expired so it reads fresh rows.
+    browsers. After each request the usage log is flushed (a server does it within
+    USAGE_FLUSH_MS) and the test's own session is expired so it reads fresh rows.
     """
 
     def open(self, *args, **kwargs):
         with self.application.app_context():
             response = super().open(*args, **kwargs)
+        self.application.extensions["usage_log"].flush()
         db.session.expire_all()
         return response
 
@@ -77,6 +79,7 @@ def app(tmp_path, template_db, request):
         taxonomy.ensure_terms(Segment, SEGMENTS)
         taxonomy.ensure_terms(Stage, STAGES)
         yield application
+        application.extensions["usage_log"].close()
         db.session.remove()
         db.engine.dispose()
 

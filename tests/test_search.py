@@ -121,8 +121,7 @@ def test_well_used_well_rated_asset_outranks_an_equal_ignored_one(client, login_
     ignored = make_asset("Pricing guide for retail", body="pricing guidance")
     loved = make_asset("Pricing guide for retail", body="pricing guidance")
     rep = make_user("rep")
-    for _ in range(5):
-        usage.log_event("view", user=rep, asset=loved)
+    usage.record(usage.event_row("view", user=rep, asset=loved) for _ in range(5))
     ratings.rate(rep, loved, 5)
     login_as("rep")
     body = client.get("/api/v1/search?q=pricing").get_json()
@@ -136,8 +135,7 @@ def test_sorts(client, login_as, make_asset, make_user):
     used = make_asset("Guide B", body="guide")
     rated = make_asset("Guide C", body="guide")
     rep = make_user("rep")
-    for _ in range(3):
-        usage.log_event("download", user=rep, asset=used)
+    usage.record(usage.event_row("download", user=rep, asset=used) for _ in range(3))
     ratings.rate(rep, rated, 5)
     ratings.rate(make_user("rep"), used, 2)
     login_as("rep")
@@ -172,11 +170,12 @@ def test_search_and_click_are_logged(client, login_as, library):
     [event] = db.session.scalars(select(UsageEvent).where(UsageEvent.kind == "search")).all()
     assert event.user_id == rep.id
     assert event.context == {"query": "roi", "results": 1, "sort": "relevance", "filters": {"segment": ["Healthcare"]}}
-    link = f"/assets/{library['roi'].id}?sid={event.id}&amp;pos=1"
+    link = f"/assets/{library['roi'].id}?sid={event.search_id}&amp;pos=1"
     assert link in page
     client.get(link.replace("&amp;", "&"))
     [click] = db.session.scalars(select(UsageEvent).where(UsageEvent.kind == "search_click")).all()
-    assert click.asset_id == library["roi"].id and click.context == {"search_id": event.id, "position": 1}
+    assert click.asset_id == library["roi"].id and click.search_id == event.search_id
+    assert click.user_id == rep.id and click.context == {"position": 1}
     client.get("/search?q=roi&segment=1&page=2")
     assert len(db.session.scalars(select(UsageEvent).where(UsageEvent.kind == "search")).all()) == 1
 

@@ -1,0 +1,207 @@
+"""Insights as tables and charts: one Table feeds both the page and its CSV, and the weekly PDF.
+
+Pages render `Table` rows through one macro and the CSV writes the same rows, so the two
+cannot disagree.
+"""
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from flask import render_template
+
+from . import analytics, charts, pdf
+from .analytics import Scope
+from .models import utcnow
+
+EVENT_KIND_LABELS = {"view": "Views", "download": "Downloads", "copy": "Copies",
+                     "customize": "Customized", "share": "Shares"}
+
+
+@dataclass
+class Table:
+    name: str           # also the CSV file name
+    caption: str
+    columns: list[str]
+    rows: list[list]    # plain values: str, int, float, date, datetime or None
+    asset_ids: list[int] | None = None  # the asset each row is about: its first cell links there
+    empty: str = "Nothing in this range."
+
+
+def cell_text(value) -> str:
+    """How a value reads on the page and in the CSV."""
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        return value.strftime("%Y-%m-%d %H:%M")
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, float):
+        return f"{value:g}"
+    return str(value)
+
+
+def to_csv(table: Table) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(table.columns)
+    for row in table.rows:
+        # A leading =, +, - or @ would make a spreadsheet evaluate user text as a formula.
+        writer.writerow(["'" + t if t[:1] in "=+-@" and not _is_number(t) else t
+                         for t in map(cell_text, row)])
+    return out.getvalue()
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+        return True
+    except ValueError:
+        return False
+
+
+def describe(scope: Scope) -> str:
+    """The scope in words, e.g. "2026-10-26 – 2026-11-24 (30 days) · Retail · Team East"."""
+    parts = [f"{scope.first_day.isoformat()} – {scope.last_day.isoformat()} ({scope.days} days, UTC)"]
+    parts += analytics.scope_names(scope)
+    return " · ".join(parts)
+
+
+def percent(part: int, whole: int) -> str:
+    return f"{part / whole:.0%}" if whole else "—"
+
+
+# --- one builder per page ---------------------------------------------------------------------
+
+def ignored_tables(result: analytics.Ignored) -> list[Table]:
+    columns = ["Asset", "Kind", "Owner", "Age (days)", "Last used"]
+    def rows(items):
+        return [[i.title, i.kind, i.owner, i.age_days, i.last_used_at] for i in items]
+    return [
+        Table("ignored", "Not used in this range", columns, rows(result.not_used),
+              [i.id for i in result.not_used], "Every live asset was used in this range."),
+        Table("never-used", "Never used", columns, rows(result.never_used),
+              [i.id for i in result.never_used], "Every live asset has been used at least once."),
+    ]
+
+
+def coverage_tables(grid: analytics.Coverage) -> list[Table]:
+    rows = [[c.segment, c.stage, c.assets, c.uses, c.ignored] for c in grid.cells]
+    return [Table("coverage", "Cells", ["Segment", "Stage", "Assets", "Uses", "Ignored assets"], rows)]
+
+
+def usage_tables(result: analytics.Usage) -> list[Table]:
+    columns = ["Asset", "Kind", "Uses", *EVENT_KIND_LABELS.values()]
+    def rows(items):
+        return [[a.title, a.kind, a.uses, *(a.by_kind.get(k, 0) for k in EVENT_KIND_LABELS)] for a in items]
+    return [
+        Table("top-assets", "Most used", columns, rows(result.top), [a.id for a in result.top]),
+        Table("bottom-assets", "Least used live assets", columns, rows(result.bottom),
+              [a.id for a in result.bottom], "No live assets."),
+        Table("uses-per-day", "Uses per day", ["Day", "Uses"], [[d, n] for d, n in result.per_day]),
+    ]
+
+
+def usage_charts(result: analytics.Usage) -> list[charts.Chart]:
+    return [
+        charts.columns("Uses per day", [(d.strftime("%d %b"), n) for d, n in result.per_day]),
+        charts.bars("Uses by asset kind", result.by_asset_kind),
+        charts.bars("Uses by kind of use", [(EVENT_KIND_LABELS[k], n) for k, n in result.by_event_kind.items()]),
+    ]
+
+
+def adoption_tables(result: analytics.Adoption) -> list[Table]:
+    return [
+        Table("adoption-teams", "By team", ["Team", "Reps", "Active reps", "Uses", "Uses per rep"],
+              [[t.name, t.reps, t.active, t.uses, t.uses_per_rep] for t in result.teams], empty="No reps."),
+        Table("adoption-reps", "By rep", ["Rep", "Team", "Uses", "Searches", "Last active"],
+              [[r.name, r.team, r.uses, r.searches, r.last_active_at] for r in result.reps], empty="No reps."),
+        Table("never-used-portal", "Reps who never used Bridge", ["Rep", "Team"],
+              [[r.name, r.team] for r in result.never], empty="Every rep has used Bridge."),
+    ]
+
+
+def ratings_tables(result: analytics.RatingsReport) -> list[Table]:
+    return [
+        Table("lowest-rated", "Lowest rated", ["Asset", "Average", "Ratings", "Latest comments"],
+              [[a.title, a.average, a.count, " | ".join(a.comments[:3])] for a in result.lowest],
+              [a.id for a in result.lowest], "No ratings in this range."),
+        Table("open-flags", "Assets with open flags", ["Asset", "Owner", "Open flags", "Reasons"],
+              [[f.title, f.owner, f.open_flags, ", ".join(f.reasons)] for f in result.flagged],
+              [f.id for f in result.flagged], "No open flags."),
+    ]
+
+
+def ratings_charts(result: analytics.RatingsReport) -> list[charts.Chart]:
+    return [charts.bars("Ratings by stars", [("★" * s, n) for s, n in sorted(result.distribution.items(), reverse=True)])]
+
+
+def gaps_tables(gaps: list[analytics.Gap]) -> list[Table]:
+    return [Table("content-gaps", "Searches that found nothing or led nowhere",
+                  ["Query", "Searches", "Zero results", "No click", "Filters used"],
+                  [[g.query, g.searches, g.zero_results, g.no_click, ", ".join(g.filters_used)] for g in gaps],
+                  empty="Every search in this range found something that was opened.")]
+
+
+def influence_tables(result: analytics.InfluenceReport) -> list[Table]:
+    return [Table("influence", "Win rate with and without each asset",
+                  ["Asset", "Deals with", "Won with", "Win rate with", "Deals without", "Won without",
+                   "Win rate without"],
+                  [[i.title, i.deals_with, i.won_with, percent(i.won_with, i.deals_with), i.deals_without,
+                    i.won_without, percent(i.won_without, i.deals_without)] for i in result.shown],
+                  [i.id for i in result.shown],
+                  f"No asset has {result.min_deals} closed deals with and without it yet.")]
+
+
+# --- the overview page and the weekly review -------------------------------------------------
+
+@dataclass
+class Dashboard:
+    overview: analytics.Overview
+    usage: analytics.Usage
+    tables: list[Table]
+    charts: list[charts.Chart]
+
+
+def dashboard(scope: Scope) -> Dashboard:
+    """Headline figures, uses per day and the most used assets."""
+    usage = analytics.usage_report(scope)
+    people = analytics.adoption(scope)
+    rated = analytics.ratings_report(scope)
+    return Dashboard(analytics.overview(scope, usage, people, rated), usage, usage_tables(usage)[:1],
+                     usage_charts(usage)[:1])
+
+
+# --- the weekly review ------------------------------------------------------------------------
+
+@dataclass
+class WeeklyReview:
+    scope: Scope
+    title: str
+    overview: analytics.Overview
+    usage: analytics.Usage
+    coverage: analytics.Coverage
+    ignored: analytics.Ignored
+    tables: list[Table]
+    charts: list[charts.Chart]
+
+
+def weekly_review(scope: Scope, title: str) -> WeeklyReview:
+    """Every figure of the insights pages for one week (or any scope)."""
+    usage = analytics.usage_report(scope)
+    people = analytics.adoption(scope)
+    rated = analytics.ratings_report(scope)
+    ignored = analytics.ignored(scope)
+    tables = [*usage_tables(usage)[:1], *ratings_tables(rated), *gaps_tables(analytics.content_gaps(scope, 15)),
+              *influence_tables(analytics.influence(scope)), *adoption_tables(people)[:1], ignored_tables(ignored)[1]]
+    return WeeklyReview(scope, title, analytics.overview(scope, usage, people, rated), usage,
+                        analytics.coverage(scope), ignored, tables,
+                        [*usage_charts(usage), *ratings_charts(rated)])
+
+
+def weekly_review_pdf(review: WeeklyReview) -> bytes:
+    html = render_template("pdf/weekly_review.html", review=review, generated=utcnow(),
+                           scope_names=analytics.scope_names(review.scope))
+    return pdf.render_pdf(html, ("pdf/report.css",))
