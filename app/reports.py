@@ -49,7 +49,7 @@ def to_csv(table: Table) -> str:
     writer.writerow(table.columns)
     for row in table.rows:
         # A leading =, +, - or @ would make a spreadsheet evaluate user text as a formula.
-        writer.writerow(["'" + t if t[:1] in "=+-@" and not _is_number(t) else t
+        writer.writerow(["'" + t if t and t[0] in "=+-@" and not _is_number(t) else t
                          for t in map(cell_text, row)])
     return out.getvalue()
 
@@ -125,6 +125,8 @@ def adoption_tables(result: analytics.Adoption) -> list[Table]:
 
 def ratings_tables(result: analytics.RatingsReport) -> list[Table]:
     return [
+        Table("ratings-by-stars", "Ratings by stars", ["Stars", "Ratings"],
+              [[stars, n] for stars, n in sorted(result.distribution.items(), reverse=True)]),
         Table("lowest-rated", "Lowest rated", ["Asset", "Average", "Ratings", "Latest comments"],
               [[a.title, a.average, a.count, " | ".join(a.comments[:3])] for a in result.lowest],
               [a.id for a in result.lowest], "No ratings in this range."),
@@ -194,7 +196,7 @@ def weekly_review(scope: Scope, title: str) -> WeeklyReview:
     people = analytics.adoption(scope)
     rated = analytics.ratings_report(scope)
     ignored = analytics.ignored(scope)
-    tables = [*usage_tables(usage)[:1], *ratings_tables(rated), *gaps_tables(analytics.content_gaps(scope, 15)),
+    tables = [*usage_tables(usage)[:1], *ratings_tables(rated)[1:], *gaps_tables(analytics.content_gaps(scope, 15)),
               *influence_tables(analytics.influence(scope)), *adoption_tables(people)[:1], ignored_tables(ignored)[1]]
     return WeeklyReview(scope, title, analytics.overview(scope, usage, people, rated), usage,
                         analytics.coverage(scope), ignored, tables,

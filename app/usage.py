@@ -92,6 +92,7 @@ class EventWriter:
         self._writing = threading.Lock()  # taking rows and inserting them happen under it
         self._thread: threading.Thread | None = None
         self._closed = False
+        self._spool_replayed = False
 
     def emit(self, row: dict) -> None:
         if self._pid != os.getpid():
@@ -128,7 +129,6 @@ class EventWriter:
             self._spool(rows)
 
     def _run(self) -> None:
-        self._replay_spool()
         failures = 0
         while not self._closed:
             with self._ready:
@@ -144,6 +144,9 @@ class EventWriter:
 
     def _write_pending(self, all_rows: bool) -> int:
         """Take rows from the buffer and insert them; on failure they go back, in order."""
+        if not self._spool_replayed:
+            self._spool_replayed = True
+            self._replay_spool()
         written = 0
         while True:
             with self._ready:

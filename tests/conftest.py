@@ -21,6 +21,7 @@ from app.models import Segment, Stage  # noqa: E402
 
 from . import files  # noqa: E402
 
+ROOT_DIR = Path(__file__).resolve().parent.parent
 PASSWORD = "correct-horse-battery"
 SEGMENTS = ["Healthcare", "Retail", "Manufacturing"]
 STAGES = ["Awareness", "Consideration", "Decision"]

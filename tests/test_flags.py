@@ -1,0 +1,69 @@
+"""Flags: a rep reports an outdated asset, its owner sees it queued, a marketer resolves it."""
+from sqlalchemy import select
+
+from app import flags
+from app.extensions import db
+from app.models import Flag, UsageEvent
+
+from .conftest import login, post_form
+
+
+def test_flag_reaches_the_owners_queue_and_is_resolved(app, client, make_user, make_asset):
+    asset = make_asset("Pricing sheet 2025")
+    owner = asset.owner
+    rep = make_user("rep")
+    login(client, rep.email)
+    response = post_form(client, f"/assets/{asset.id}/flag", {"reason": "outdated", "note": "Prices changed in May"},
+                         follow_redirects=True)
+    assert f"{owner.name} will review your flag" in response.get_data(as_text=True)
+    [flag] = db.session.scalars(select(Flag)).all()
+    assert (flag.asset_id, flag.user_id, flag.reason, flag.note) == (asset.id, rep.id, "outdated", "Prices changed in May")
+    [event] = db.session.scalars(select(UsageEvent).where(UsageEvent.kind == "flag")).all()
+    assert event.asset_id == asset.id and event.user_id == rep.id
+    post_form(client, "/logout")
+
+    login(client, owner.email)
+    mine = client.get("/manage/flags").get_data(as_text=True)
+    assert "Pricing sheet 2025" in mine and "Prices changed in May" in mine
+    assert "Open flags" in client.get(f"/assets/{asset.id}").get_data(as_text=True)
+    post_form(client, "/logout")
+
+    colleague = make_user("marketer")
+    login(client, colleague.email)
+    assert "Pricing sheet 2025" not in client.get("/manage/flags").get_data(as_text=True)
+    assert "Pricing sheet 2025" in client.get("/manage/flags?view=all").get_data(as_text=True)
+    response = post_form(client, f"/manage/flags/{flag.id}/resolve?view=all", {"resolution": "New price list in v2"},
+                         follow_redirects=True)
+    assert "resolved" in response.get_data(as_text=True)
+    assert "Pricing sheet 2025" not in client.get("/manage/flags?view=all").get_data(as_text=True)
+    resolved = client.get("/manage/flags?view=resolved").get_data(as_text=True)
+    assert "New price list in v2" in resolved and colleague.name in resolved
+    again = post_form(client, f"/manage/flags/{flag.id}/resolve", {"resolution": "x"}, follow_redirects=True)
+    assert "already resolved" in again.get_data(as_text=True)
+
+
+def test_flag_needs_a_known_reason_and_loses_nothing(client, login_as, make_asset):
+    asset = make_asset()
+    login_as("rep")
+    response = post_form(client, f"/assets/{asset.id}/flag", {"reason": "boring", "note": "<b>x</b>"})
+    assert response.status_code == 400 and "Say what is wrong" in response.get_data(as_text=True)
+    assert db.session.scalars(select(Flag)).all() == []
+
+
+def test_reps_do_not_see_the_flag_queue_or_others_flags(client, login_as, make_asset, make_user):
+    asset = make_asset()
+
+    flags.raise_flag(make_user("rep"), asset, "wrong", "Secret note")
+    login_as("rep")
+    assert client.get("/manage/flags").status_code == 403
+    page = client.get(f"/assets/{asset.id}").get_data(as_text=True)
+    assert "Secret note" not in page and "Flag as outdated or wrong" in page
+
+
+def test_flag_note_is_escaped_in_the_queue(client, login_as, make_asset, make_user):
+    asset = make_asset()
+
+    flags.raise_flag(make_user("rep"), asset, "other", "<script>alert(1)</script>")
+    login_as("marketer")
+    page = client.get("/manage/flags?view=all").get_data(as_text=True)
+    assert "<script>alert(1)" not in page and "&lt;script&gt;" in page

@@ -1,0 +1,441 @@
+"""Insights must equal a recount of the event log.
+
+A seeded random world (assets, reps in two teams, a few thousand events, ratings) is written
+through the usage API; every expected figure below is recounted from that Python list by the
+definitions in the README, never by calling the code under test.
+"""
+from __future__ import annotations
+
+import csv
+import html
+import io
+import random
+import re
+from collections import Counter, defaultdict
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+
+import pypdf
+import pytest
+from sqlalchemy import update
+
+from app import flags, ratings, usage
+from app.database import transaction
+from app.extensions import db
+from app.models import AssetKind, Rating, utcnow
+
+from .conftest import SEGMENTS, STAGES, login, post_form
+
+USE = {"view", "download", "copy", "customize", "share"}
+QUERIES = ["ROI calculator", "roi  Calculator", "hipaa", "Spanish brochure", "fedramp", "pricing 2027", ""]
+ACCOUNTS = [f"Account {n}" for n in range(14)]
+
+
+@dataclass
+class Event:
+    kind: str
+    at: datetime
+    user: object
+    asset: object = None
+    search_id: str | None = None
+    query: str | None = None
+    results: int | None = None
+    filters: dict | None = None
+
+
+def window(days: int, today: date | None = None) -> tuple[datetime, datetime]:
+    """[start, end) of the last `days` whole UTC days, today included."""
+    today = today or utcnow().date()
+    end = datetime.combine(today + timedelta(days=1), time())
+    return end - timedelta(days=days), end
+
+
+@pytest.fixture
+def world(app, make_user, make_asset):
+    rng = random.Random(4711)
+    kinds = ["brochure", "case_study", "one_pager", "email_template"]
+    assets = []
+    for n in range(24):
+        status = "draft" if n in (3, 7) else "archived" if n == 11 else "published"
+        expires = utcnow().date() - timedelta(days=1) if n == 15 else None
+        assets.append(make_asset(
+            f"Asset {n:02d}", kind=kinds[n % 4], status=status, expires_on=expires,
+            segments=rng.sample(SEGMENTS, rng.randint(1, 2)), stages=rng.sample(STAGES, rng.randint(1, 2))))
+    east = [make_user("rep", team="Team East") for _ in range(4)]  # the last one never uses Bridge
+    west = [make_user("rep", team="Team West") for _ in range(2)]
+    manager = make_user("manager", team="Team East")
+    active = east[:3] + west
+    live_and_used = [a for a in assets if a.id % 5 != 0]  # some assets are never touched
+    events: list[Event] = []
+    now = utcnow()
+    for _ in range(1800):
+        user = rng.choice(active + [manager])
+        at = now - timedelta(seconds=rng.randint(0, 120 * 86400))
+        kind = rng.choices(["view", "download", "copy", "customize", "share", "search", "rate"],
+                           weights=[30, 12, 6, 3, 3, 18, 2])[0]
+        if kind == "search":
+            sid = f"{rng.getrandbits(64):016x}"
+            results = rng.choice([0, 0, 1, 3, 8])
+            filters = rng.choice([{}, {"segment": [rng.choice(SEGMENTS)]}, {"stage": ["Decision"]}])
+            events.append(Event("search", at, user, search_id=sid, query=rng.choice(QUERIES),
+                                results=results, filters=filters))
+            if results and rng.random() < 0.5:
+                clicker = user if rng.random() < 0.85 else rng.choice(active)  # others' clicks do not count
+                events.append(Event("search_click", at + timedelta(seconds=20), clicker,
+                                    rng.choice(live_and_used), search_id=sid))
+        else:
+            events.append(Event(kind, at, user, rng.choice(live_and_used)))
+    usage.record(usage.event_row(
+        e.kind, user=e.user, asset=e.asset, at=e.at, search_id=e.search_id, query=e.query,
+        results=e.results, filters=e.filters) for e in events)
+
+    rated = []
+    for asset in rng.sample([a for a in assets if a.status == "published"], 12):
+        for user in rng.sample(active + [manager], rng.randint(2, 6)):
+            outcome = rng.choice(["", "open", "won", "lost", "won"])
+            account = rng.choice(ACCOUNTS) if outcome else ""
+            rating = ratings.rate(user, asset, rng.randint(1, 5), rng.choice(["", "useful", "stale"]),
+                                  account.upper() if rng.random() < 0.2 else account, outcome)
+            when = now - timedelta(days=rng.randint(0, 60), minutes=rng.randint(0, 600))
+            with transaction():
+                db.session.execute(update(Rating).where(Rating.id == rating.id).values(updated_at=when))
+            rated.append((user, asset, rating.stars, rating.account, outcome, when))
+    return {"assets": assets, "events": events, "east": east, "west": west, "manager": manager,
+            "ratings": rated}
+
+
+@pytest.fixture
+def marketer_client(app, make_user):
+    client = app.test_client()
+    assert login(client, make_user("marketer", team="Marketing").email).status_code == 302
+    return client
+
+
+def csv_rows(client, url: str) -> list[list[str]]:
+    response = client.get(url)
+    assert response.status_code == 200 and response.mimetype == "text/csv"
+    return list(csv.reader(io.StringIO(response.get_data(as_text=True))))
+
+
+def is_live(asset) -> bool:
+    return asset.status == "published" and (asset.expires_on is None or asset.expires_on >= utcnow().date())
+
+
+def uses_in(events, start, end, team=None) -> Counter:
+    return Counter(e.asset.id for e in events if e.kind in USE and start <= e.at < end
+                   and (team is None or e.user.team_id == team))
+
+
+# --- ignored ---------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("days", [7, 30, 90])
+def test_ignored_assets_api_equals_recount(world, marketer_client, days):
+    start, end = window(days)
+    used = uses_in(world["events"], start, end)
+    expected = {}
+    for asset in world["assets"]:
+        if is_live(asset) and not used[asset.id]:
+            times = [e.at for e in world["events"] if e.asset is asset and e.kind in USE and e.at < end]
+            expected[asset.id] = max(times).isoformat() + "Z" if times else None
+    body = marketer_client.get(f"/api/v1/insights/ignored?days={days}").get_json()
+    assert {a["id"]: a["last_used_at"] for a in body["assets"]} == expected
+    assert all(a["owner"] and a["title"] for a in body["assets"])
+    assert None in expected.values()  # never-used assets are part of the answer
+
+
+def test_ignored_page_lists_never_used_apart_and_csv_matches(world, marketer_client):
+    never = [a for a in world["assets"] if is_live(a) and not any(e.asset is a for e in world["events"] if e.kind in USE)]
+    page = marketer_client.get("/insights/ignored?days=30").get_data(as_text=True)
+    rows = csv_rows(marketer_client, "/insights/ignored?days=30&format=csv&table=never-used")
+    assert rows[0] == ["Asset", "Kind", "Owner", "Age (days)", "Last used"]
+    assert sorted(r[0] for r in rows[1:]) == sorted(a.title for a in never)
+    assert html_table(page, "never-used") == rows
+
+
+# --- coverage --------------------------------------------------------------------------------
+
+def test_coverage_cells_equal_recount(world, marketer_client):
+    start, end = window(30)
+    used = uses_in(world["events"], start, end)
+    body = marketer_client.get("/api/v1/insights/coverage").get_json()
+    assert body["segments"] == SEGMENTS and body["stages"] == STAGES
+    cells = {(c["segment"], c["stage"]): (c["assets"], c["uses"]) for c in body["cells"]}
+    for segment in SEGMENTS:
+        for stage in STAGES:
+            in_cell = [a for a in world["assets"] if is_live(a)
+                       and segment in [s.name for s in a.segments] and stage in [s.name for s in a.stages]]
+            assert cells[(segment, stage)] == (len(in_cell), sum(used[a.id] for a in in_cell)), (segment, stage)
+
+
+def test_coverage_grid_marks_empty_and_ignored_cells(app, marketer_client, make_asset):
+    make_asset("Only retail decision", segments=["Retail"], stages=["Decision"])
+    page = marketer_client.get("/insights/coverage").get_data(as_text=True)
+    assert 'class="cell-ignored" title="Retail × Decision: 1 assets, 0 uses, 1 ignored"' in page
+    assert 'class="cell-empty" title="Healthcare × Awareness: 0 assets' in page
+
+
+# --- top and bottom, over time ---------------------------------------------------------------
+
+def test_top_assets_and_uses_per_day_equal_recount(world, marketer_client):
+    start, end = window(30)
+    in_range = [e for e in world["events"] if e.kind in USE and start <= e.at < end]
+    per_asset = Counter(e.asset.id for e in in_range)
+    by_id = {a.id: a for a in world["assets"]}
+    ranked = sorted(per_asset, key=lambda i: (-per_asset[i], by_id[i].title, i))[:10]
+    rows = csv_rows(marketer_client, "/insights/usage?days=30&format=csv&table=top-assets")
+    assert [r[0] for r in rows[1:]] == [by_id[i].title for i in ranked]
+    first = [e for e in in_range if e.asset.id == ranked[0]]
+    assert rows[1][2:5] == [str(len(first)), str(sum(e.kind == "view" for e in first)),
+                            str(sum(e.kind == "download" for e in first))]
+    days = Counter(e.at.date().isoformat() for e in in_range)
+    per_day = csv_rows(marketer_client, "/insights/usage?days=30&format=csv&table=uses-per-day")[1:]
+    assert len(per_day) == 30 and {d: int(n) for d, n in per_day} == {d: days.get(d, 0) for d, _ in per_day}
+
+
+def test_segment_and_kind_filters_narrow_top_assets(world, marketer_client):
+    start, end = window(90)
+    retail_cases = {a.id for a in world["assets"] if a.kind == "case_study" and "Retail" in [s.name for s in a.segments]}
+    expected = Counter(e.asset.id for e in world["events"] if e.kind in USE and start <= e.at < end and e.asset.id in retail_cases)
+    segment_id = next(s.id for a in world["assets"] for s in a.segments if s.name == "Retail")
+    rows = csv_rows(marketer_client, f"/insights/usage?days=90&segment={segment_id}&kind=case_study&format=csv&table=top-assets")
+    titles = {a.id: a.title for a in world["assets"]}
+    assert {r[0]: int(r[2]) for r in rows[1:]} == {titles[i]: n for i, n in expected.items()}
+
+
+# --- adoption --------------------------------------------------------------------------------
+
+def test_adoption_equals_recount(world, marketer_client):
+    start, end = window(30)
+    reps = world["east"] + world["west"]
+    rows = csv_rows(marketer_client, "/insights/adoption?days=30&format=csv&table=adoption-reps")[1:]
+    got = {r[0]: (int(r[2]), int(r[3]), bool(r[4])) for r in rows}
+    for rep in reps:
+        mine = [e for e in world["events"] if e.user is rep and start <= e.at < end]
+        assert got[rep.name] == (sum(e.kind in USE for e in mine), sum(e.kind == "search" for e in mine), bool(mine))
+    never = csv_rows(marketer_client, "/insights/adoption?format=csv&table=never-used-portal")[1:]
+    assert never == [[world["east"][3].name, "Team East"]]
+    teams = {r[0]: r[1:4] for r in csv_rows(marketer_client, "/insights/adoption?days=30&format=csv&table=adoption-teams")[1:]}
+    east_active = sum(1 for rep in world["east"] if any(e.user is rep and start <= e.at < end for e in world["events"]))
+    assert teams["Team East"][:2] == ["4", str(east_active)]
+
+
+def test_manager_sees_only_their_team(world, app):
+    client = app.test_client()
+    assert login(client, world["manager"].email).status_code == 302
+    west_team = world["west"][0].team_id
+    rows = csv_rows(client, f"/insights/adoption?team={west_team}&format=csv&table=adoption-reps")[1:]
+    assert sorted(r[0] for r in rows) == sorted(r.name for r in world["east"])
+    start, end = window(30)
+    east = world["manager"].team_id
+    searches = Counter(" ".join(e.query.casefold().split()) for e in world["events"]
+                       if e.kind == "search" and start <= e.at < end and e.user.team_id == east and e.query.strip())
+    body = client.get("/api/v1/insights/content-gaps").get_json()
+    assert {q["query"]: q["searches"] for q in body["queries"]}.items() <= searches.items()
+    assert "Team West" not in client.get("/insights/adoption").get_data(as_text=True)
+
+
+# --- content gaps ----------------------------------------------------------------------------
+
+def expected_gaps(events, start, end, team=None) -> dict[str, tuple[int, int, int]]:
+    clicks = {(e.search_id, e.user.id) for e in events if e.kind == "search_click"}
+    groups: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0])
+    for e in events:
+        if e.kind != "search" or not (start <= e.at < end) or (team and e.user.team_id != team):
+            continue
+        query = " ".join(e.query.casefold().split())
+        if not query:
+            continue
+        g = groups[query]
+        g[0] += 1
+        g[1] += e.results == 0
+        g[2] += e.results > 0 and (e.search_id, e.user.id) not in clicks
+    return {q: tuple(g) for q, g in groups.items() if g[1] or g[2]}
+
+
+@pytest.mark.parametrize("days", [7, 30])
+def test_content_gaps_equal_recount(world, marketer_client, days):
+    start, end = window(days)
+    body = marketer_client.get(f"/api/v1/insights/content-gaps?days={days}").get_json()
+    got = {q["query"]: (q["searches"], q["zero_results"], q["no_click"]) for q in body["queries"]}
+    assert got == expected_gaps(world["events"], start, end)
+    assert "roi calculator" in got  # "ROI calculator" and "roi  Calculator" are one query
+    order = [(-z, -n, -s, q) for q, (s, z, n) in got.items()]
+    assert [q["query"] for q in body["queries"]] == [o[3] for o in sorted(order)]
+
+
+def test_zero_result_search_shows_in_content_gaps(client, login_as, make_asset):
+    make_asset("Retail ROI one-pager")
+    rep = login_as("rep")
+    client.get("/search?q=fedramp+moderate")
+    client.get("/search?q=FedRAMP  moderate")
+    post_form(client, "/logout")
+    marketer = login_as("marketer")
+    page = client.get("/insights/gaps").get_data(as_text=True)
+    assert html_table(page, "content-gaps")[1][:4] == ["fedramp moderate", "2", "2", "0"]
+    assert rep.id != marketer.id
+
+
+def test_search_then_click_is_not_a_gap_but_search_without_click_is(client, login_as, make_asset):
+    asset = make_asset("Retail ROI one-pager", body="roi numbers")
+    login_as("rep")
+    page = client.get("/search?q=roi").get_data(as_text=True)
+    sid = re.search(r'sid=([0-9a-f]{16})', page)[1]
+    client.get(f"/assets/{asset.id}?sid={sid}&pos=1")
+    client.get("/search?q=numbers")
+    post_form(client, "/logout")
+    login_as("marketer")
+    body = client.get("/api/v1/insights/content-gaps").get_json()
+    assert body["queries"] == [{"query": "numbers", "searches": 1, "zero_results": 0, "no_click": 1}]
+
+
+# --- ratings, flags, influence -----------------------------------------------------------------
+
+def test_ratings_distribution_and_lowest_equal_recount(world, marketer_client):
+    start, end = window(30)
+    in_range = [r for r in world["ratings"] if start <= r[5] < end]
+    rows = csv_rows(marketer_client, "/insights/ratings?days=30&format=csv&table=ratings-by-stars")[1:]
+    assert {int(s): int(n) for s, n in rows} == {s: sum(r[2] == s for r in in_range) for s in range(1, 6)}
+    per_asset = defaultdict(list)
+    for r in in_range:
+        per_asset[r[1].title].append(r[2])
+    lowest = sorted(per_asset, key=lambda t: (round(sum(per_asset[t]) / len(per_asset[t]), 2), -len(per_asset[t]), t))
+    got = csv_rows(marketer_client, "/insights/ratings?days=30&format=csv&table=lowest-rated")[1:]
+    assert [r[0] for r in got] == lowest[:10]
+    assert float(got[0][1]) == round(sum(per_asset[lowest[0]]) / len(per_asset[lowest[0]]), 2)
+
+
+def test_influence_equals_recount(world, marketer_client):
+    start, end = window(90)
+    rated = [r for r in world["ratings"] if start <= r[5] < end and r[3]]
+    outcome = {}
+    for _, _, _, account, result, when in sorted(rated, key=lambda r: r[5]):
+        if result in ("won", "lost"):
+            outcome[" ".join(account.casefold().split())] = result
+    used = defaultdict(set)
+    for _, asset, _, account, _, _ in rated:
+        used[asset.title].add(" ".join(account.casefold().split()))
+    expected = {}
+    for title, deals in used.items():
+        with_ = [d for d in deals if d in outcome]
+        without = [d for d in outcome if d not in deals]
+        if len(with_) >= 5 and len(without) >= 5:
+            expected[title] = (len(with_), sum(outcome[d] == "won" for d in with_),
+                               len(without), sum(outcome[d] == "won" for d in without))
+    rows = csv_rows(marketer_client, "/insights/influence?days=90&format=csv")[1:]
+    assert {r[0]: (int(r[1]), int(r[2]), int(r[4]), int(r[5])) for r in rows} == expected
+    assert expected, "the seeded world should have at least one asset above the minimum sample"
+
+
+def test_open_flags_show_on_ratings_page(world, marketer_client):
+    asset = world["assets"][0]
+    flags.raise_flag(world["east"][0], asset, "outdated", "Old pricing")
+    flags.raise_flag(world["west"][0], asset, "wrong")
+    rows = csv_rows(marketer_client, "/insights/ratings?format=csv&table=open-flags")[1:]
+    assert rows == [[asset.title, asset.owner.name, "2", "outdated, wrong"]]
+
+
+# --- pages, exports, report ------------------------------------------------------------------
+
+def html_table(page: str, name: str) -> list[list[str]]:
+    """A data table of an insights page as text rows, header first, as a reader sees it."""
+    table = re.search(rf'<table class="table" data-table="{name}">(.*?)</table>', page, re.S)
+    assert table, f"no table {name}"
+    rows = re.findall(r"<tr>(.*?)</tr>", table[1], re.S)
+    def text(cell):
+        return html.unescape(re.sub(r"<[^>]+>", "", cell)).strip()
+    return [[text(c) for c in re.findall(r"<t[hd][^>]*>(.*?)</t[hd]>", row, re.S)] for row in rows]
+
+
+@pytest.mark.parametrize("path,table", [
+    ("/insights/usage?days=90", "top-assets"), ("/insights/adoption?days=30", "adoption-reps"),
+    ("/insights/gaps?days=30", "content-gaps"), ("/insights/coverage?days=30", "coverage"),
+    ("/insights/ratings?days=90", "lowest-rated"),
+])
+def test_csv_matches_the_page(world, marketer_client, path, table):
+    page = marketer_client.get(path).get_data(as_text=True)
+    assert html_table(page, table) == csv_rows(marketer_client, f"{path}&format=csv&table={table}")
+
+
+def test_csv_neutralises_spreadsheet_formulas(client, login_as):
+    login_as("rep")
+    client.get("/search?q=%3DHYPERLINK(%22http://evil%22)")
+    post_form(client, "/logout")
+    login_as("marketer")
+    rows = csv_rows(client, "/insights/gaps?format=csv")
+    assert rows[1][0] == "'=hyperlink(\"http://evil\")"
+
+
+def test_every_insights_page_renders_for_marketer_and_manager(world, app, marketer_client):
+    manager = app.test_client()
+    login(manager, world["manager"].email)
+    for path in ["/insights/", "/insights/usage", "/insights/ignored", "/insights/coverage", "/insights/adoption",
+                 "/insights/ratings", "/insights/gaps", "/insights/influence",
+                 "/insights/?from=2026-13-01&to=x&days=-4&segment=abc&kind=<script>"]:
+        for client in (marketer_client, manager):
+            response = client.get(path)
+            assert response.status_code == 200, path
+            assert "<script>" not in response.get_data(as_text=True).split("<main", 1)[1]
+
+
+def test_reps_get_403_on_insights(client, login_as):
+    login_as("rep")
+    for path in ["/insights/", "/insights/report.pdf", "/api/v1/insights/ignored?days=30",
+                 "/api/v1/insights/coverage", "/api/v1/insights/content-gaps?days=7"]:
+        assert client.get(path).status_code == 403, path
+
+
+def last_week_events(world):
+    monday = utcnow().date() - timedelta(days=utcnow().date().weekday() + 7)
+    start = datetime.combine(monday, time())
+    label = "{}-W{:02d}".format(*monday.isocalendar()[:2])
+    return label, [e for e in world["events"] if start <= e.at < start + timedelta(days=7)]
+
+
+def test_weekly_report_pdf_holds_the_weeks_figures(world, marketer_client):
+    label, events = last_week_events(world)
+    response = marketer_client.get(f"/insights/report.pdf?week={label}")
+    assert response.status_code == 200 and response.mimetype == "application/pdf"
+    text = " ".join(p.extract_text() for p in pypdf.PdfReader(io.BytesIO(response.data)).pages)
+    assert f"Weekly review {label}" in text
+    uses = sum(e.kind in USE for e in events)
+    searches = sum(e.kind == "search" for e in events)
+    assert re.search(rf"\b{uses}\s+uses\b", text) and re.search(rf"\b{searches}\s+searches\b", text)
+    top = Counter(e.asset.title for e in events if e.kind in USE).most_common()
+    best = min(t for t, n in top if n == top[0][1])
+    assert best in text
+
+
+def test_weekly_report_from_the_command_line(world, app, tmp_path):
+    label, events = last_week_events(world)
+    out = tmp_path / "report.pdf"
+    result = app.test_cli_runner().invoke(args=["insights", "report", "--week", label, "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    text = " ".join(p.extract_text() for p in pypdf.PdfReader(out).pages)
+    assert re.search(rf"\b{sum(e.kind in USE for e in events)}\s+uses\b", text)
+    bad = app.test_cli_runner().invoke(args=["insights", "report", "--week", "2026-W60", "--out", str(out)])
+    assert bad.exit_code != 0 and "--week" in bad.output
+
+
+def test_bad_week_is_a_clear_400(client, login_as):
+    login_as("marketer")
+    response = client.get("/insights/report.pdf?week=last-tuesday")
+    assert response.status_code == 400 and "ISO week like 2026-W47" in response.get_data(as_text=True)
+
+
+def test_asset_stats_api(client, login_as, make_asset, make_user):
+    asset = make_asset()
+    rep = make_user("rep")
+    usage.record([usage.event_row("view", user=rep, asset=asset), usage.event_row("view", user=rep, asset=asset),
+                  usage.event_row("download", user=rep, asset=asset)])
+    ratings.rate(rep, asset, 4)
+    ratings.rate(make_user("rep"), asset, 2)
+    login_as("rep")
+    body = client.get(f"/api/v1/assets/{asset.id}/stats").get_json()
+    assert body["uses"] == {"view": 2, "download": 1} and body["rating"] == {"average": 3.0, "count": 2}
+    draft = make_asset("Draft", status="draft")
+    assert client.get(f"/api/v1/assets/{draft.id}/stats").status_code == 404
+
+
+def test_kind_labels_are_used_on_pages(world, marketer_client):
+    rows = csv_rows(marketer_client, "/insights/usage?days=90&format=csv&table=bottom-assets")[1:]
+    assert {r[1] for r in rows} <= {k.label for k in AssetKind}
