@@ -24,7 +24,7 @@ $(VENV)/.installed: pyproject.toml
 run: setup
 	$(BIN)/flask db upgrade
 	$(BIN)/flask seed-demo --first-run
-	$(BIN)/flask run --host $(HOST) --port $(PORT)
+	$(BIN)/flask --app app.wsgi run --host $(HOST) --port $(PORT)
 
 test: setup
 	$(BIN)/python -m pytest -n 2 $(PYTEST_ARGS)

@@ -8,6 +8,9 @@ Definitions (the README's Insights section says the same):
 """
 from __future__ import annotations
 
+import functools
+import heapq
+import json
 import re
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field, replace
@@ -298,27 +301,25 @@ def usage_report(scope: Scope, limit: int = 10) -> Usage:
     per_asset: dict[int, Counter] = defaultdict(Counter)
     for asset_id, kind, n in counts:
         per_asset[asset_id][kind] += n
-    live = db.session.execute(select(Asset.id, Asset.title, Asset.kind).where(_asset_filter(scope, live=True))).all()
-    used_ids = [i for i in per_asset if i is not None]
-    known = {r.id: r for r in db.session.execute(
-        select(Asset.id, Asset.title, Asset.kind).where(Asset.id.in_(used_ids)))} if used_ids else {}
-    known.update({r.id: r for r in live})
+    assets = {r.id: r for r in db.session.execute(
+        select(Asset.id, Asset.title, Asset.kind, live_clause().label("live")).where(_asset_filter(scope)))}
+    uses = {i: sum(kinds.values()) for i, kinds in per_asset.items()}
 
     def row(asset_id: int) -> AssetUse:
-        a = known[asset_id]
-        kinds = per_asset.get(asset_id, Counter())
-        return AssetUse(a.id, a.title, AssetKind(a.kind).label, sum(kinds.values()), dict(kinds))
+        a = assets[asset_id]
+        return AssetUse(a.id, a.title, AssetKind(a.kind).label, uses.get(asset_id, 0), dict(per_asset.get(asset_id, {})))
 
-    top = sorted((row(i) for i in used_ids if i in known), key=lambda r: (-r.uses, r.title, r.id))[:limit]
-    bottom = sorted((row(r.id) for r in live), key=lambda r: (r.uses, r.title, r.id))[:limit]
+    top = heapq.nsmallest(limit, (i for i in uses if i in assets),
+                          key=lambda i: (-uses[i], assets[i].title, i))
+    bottom = heapq.nsmallest(limit, (i for i, a in assets.items() if a.live),
+                             key=lambda i: (uses.get(i, 0), assets[i].title, i))
     by_asset_kind: Counter = Counter()
+    by_event_kind: Counter = Counter()
     for asset_id, kinds in per_asset.items():
-        if asset_id in known:
-            by_asset_kind[AssetKind(known[asset_id].kind).label] += sum(kinds.values())
-    by_event_kind = Counter()
-    for kinds in per_asset.values():
+        if asset_id in assets:
+            by_asset_kind[AssetKind(assets[asset_id].kind).label] += uses[asset_id]
         by_event_kind.update(kinds)
-    return Usage(sum(by_event_kind.values()), top, bottom, uses_per_day(scope),
+    return Usage(sum(uses.values()), [row(i) for i in top], [row(i) for i in bottom], uses_per_day(scope),
                  by_asset_kind.most_common(), {k: by_event_kind.get(k, 0) for k in USE_KINDS})
 
 
@@ -514,27 +515,38 @@ def content_gaps(scope: Scope, limit: int = 100) -> list[Gap]:
     click = aliased(UsageEvent)
     clicked = exists().where(click.search_id == UsageEvent.search_id, click.kind == "search_click",
                              click.user_id == UsageEvent.user_id)
-    query = (select(UsageEvent.context, case((clicked, 1), else_=0))
+    context = UsageEvent.context
+    # Only three fields of the JSON are needed: extracting them in SQL spares decoding each row.
+    query = (select(context["query"].as_string(), context["results"].as_integer(),
+                    context["filters"].as_string(), case((clicked, 1), else_=0))
              .where(UsageEvent.kind == "search", UsageEvent.created_at >= scope.start,
                     UsageEvent.created_at < scope.end))
     if scope.team_id is not None:
         query = query.where(UsageEvent.team_id == scope.team_id)
     wanted = _filter_labels(scope)
     gaps: dict[str, Gap] = {}
-    for context, was_clicked in db.session.execute(query):
-        text = normalise_query(str(context.get("query") or ""))
-        used = {f"{facet.title()}: {label}" for facet, labels in (context.get("filters") or {}).items()
-                for label in labels}
+    for raw_query, results, filters, was_clicked in db.session.execute(query):
+        text = normalise_query(raw_query or "")
+        used = _filter_names(filters)
         if not text or not wanted <= used:
             continue
-        gap = gaps.setdefault(text, Gap(text))
+        gap = gaps.get(text) or gaps.setdefault(text, Gap(text))
         gap.searches += 1
-        results = int(context.get("results") or 0)
+        results = results or 0
         gap.zero_results += results == 0
         gap.no_click += results > 0 and not was_clicked
         gap.filters.update(used)
     found = [g for g in gaps.values() if g.zero_results or g.no_click]
     return sorted(found, key=lambda g: (-g.zero_results, -g.no_click, -g.searches, g.query))[:limit]
+
+
+@functools.lru_cache(maxsize=256)
+def _filter_names(filters_json: str | None) -> frozenset[str]:
+    """{"segment": ["Retail"]} as {"Segment: Retail"}; searches repeat a few filter sets."""
+    if not filters_json or filters_json == "{}":
+        return frozenset()
+    return frozenset(f"{facet.title()}: {label}" for facet, labels in json.loads(filters_json).items()
+                     for label in labels)
 
 
 def _filter_labels(scope: Scope) -> set[str]:
@@ -655,12 +667,22 @@ class Overview:
     open_flags: int
 
 
-def overview(scope: Scope, usage: Usage, people: Adoption, rated: RatingsReport) -> Overview:
-    """Headline figures, from reports already computed for the same scope."""
-    searches = select(func.count()).where(
-        UsageEvent.kind == "search", UsageEvent.created_at >= scope.start, UsageEvent.created_at < scope.end,
-        *([UsageEvent.team_id == scope.team_id] if scope.team_id is not None else []))
-    zero = searches.where(UsageEvent.context["results"].as_integer() == 0)
-    return Overview(usage.total, db.session.scalar(searches), db.session.scalar(zero), people.active,
-                    len(people.reps), rated.count, rated.average,
-                    sum(f.open_flags for f in rated.flagged))
+def overview(scope: Scope, usage: Usage) -> Overview:
+    """Headline figures; `usage` is the usage report already computed for the same scope."""
+    in_range = [UsageEvent.created_at >= scope.start, UsageEvent.created_at < scope.end]
+    if scope.team_id is not None:
+        in_range.append(UsageEvent.team_id == scope.team_id)
+    searches, zero = db.session.execute(
+        select(func.count(), func.coalesce(func.sum(case((UsageEvent.context["results"].as_integer() == 0, 1),
+                                                          else_=0)), 0))
+        .where(UsageEvent.kind == "search", *in_range)).one()
+    reps = select(User.id).where(User.role == Role.REP.value, User.active.is_(True))
+    if scope.team_id is not None:
+        reps = reps.where(User.team_id == scope.team_id)
+    all_reps = db.session.scalar(select(func.count()).select_from(reps.subquery()))
+    active = db.session.scalar(select(func.count(func.distinct(UsageEvent.user_id))).where(
+        UsageEvent.user_id.in_(reps), UsageEvent.created_at >= scope.start, UsageEvent.created_at < scope.end))
+    ratings, average = db.session.execute(_ratings_in(scope, func.count(), func.avg(Rating.stars))).one()
+    return Overview(usage.total, searches, zero, active, all_reps, ratings,
+                    round(float(average), 2) if average is not None else None,
+                    sum(f.open_flags for f in open_flags(scope)))

@@ -23,6 +23,11 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA busy_timeout=10000")
+    # The default 2 MB page cache is smaller than the usage log's indexes: insights queries
+    # evicted each other's pages (a 35 ms query took 110 ms after another one). Map the file
+    # instead of copying pages, and keep more of them per connection.
+    cursor.execute("PRAGMA cache_size=-32000")
+    cursor.execute("PRAGMA mmap_size=1073741824")
     cursor.close()
 
 

@@ -246,10 +246,11 @@ class UsageEvent(db.Model):
 
     __tablename__ = "usage_event"
     __table_args__ = (
-        # Covers "was this asset used since …" per asset without touching the table.
-        Index("ix_usage_event_asset_id_kind_created_at", "asset_id", "kind", "created_at"),
-        Index("ix_usage_event_kind_created_at", "kind", "created_at"),
-        Index("ix_usage_event_user_id_created_at", "user_id", "created_at"),
+        # Insights read ranges of the log; these indexes hold every column those queries read,
+        # so SQLite answers from the index alone (bench/insights.py: 3× faster than without).
+        Index("ix_usage_event_kind_created_at_cover", "kind", "created_at", "asset_id", "team_id", "user_id"),
+        Index("ix_usage_event_asset_id_kind_created_at", "asset_id", "kind", "created_at", "team_id"),
+        Index("ix_usage_event_user_id_created_at_kind", "user_id", "created_at", "kind"),
         Index("ix_usage_event_search_id", "search_id",
               sqlite_where=text("search_id IS NOT NULL"), postgresql_where=text("search_id IS NOT NULL")),
     )

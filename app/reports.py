@@ -170,9 +170,7 @@ class Dashboard:
 def dashboard(scope: Scope) -> Dashboard:
     """Headline figures, uses per day and the most used assets."""
     usage = analytics.usage_report(scope)
-    people = analytics.adoption(scope)
-    rated = analytics.ratings_report(scope)
-    return Dashboard(analytics.overview(scope, usage, people, rated), usage, usage_tables(usage)[:1],
+    return Dashboard(analytics.overview(scope, usage), usage, usage_tables(usage)[:1],
                      usage_charts(usage)[:1])
 
 
@@ -198,7 +196,7 @@ def weekly_review(scope: Scope, title: str) -> WeeklyReview:
     ignored = analytics.ignored(scope)
     tables = [*usage_tables(usage)[:1], *ratings_tables(rated)[1:], *gaps_tables(analytics.content_gaps(scope, 15)),
               *influence_tables(analytics.influence(scope)), *adoption_tables(people)[:1], ignored_tables(ignored)[1]]
-    return WeeklyReview(scope, title, analytics.overview(scope, usage, people, rated), usage,
+    return WeeklyReview(scope, title, analytics.overview(scope, usage), usage,
                         analytics.coverage(scope), ignored, tables,
                         [*usage_charts(usage), *ratings_charts(rated)])
 

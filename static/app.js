@@ -35,7 +35,12 @@
     if (form.dataset.progress) {
       const note = form.querySelector(".progress");
       if (note) { note.hidden = false; note.textContent = form.dataset.progress; }
-      form.querySelectorAll("button[type=submit]").forEach((b) => { b.disabled = true; });
+      const buttons = form.querySelectorAll("button[type=submit]");
+      buttons.forEach((b) => { b.disabled = true; });
+      // A download leaves the page in place: give the form back once the file is on its way.
+      if (form.dataset.download !== undefined) {
+        setTimeout(() => { buttons.forEach((b) => { b.disabled = false; }); if (note) note.hidden = true; }, 5000);
+      }
     }
   });
 })();

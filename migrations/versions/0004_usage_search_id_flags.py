@@ -13,7 +13,7 @@ depends_on = None
 
 
 def upgrade():
-    """Flags table; usage_event.search_id with an index; the per-asset index gains `kind`."""
+    """Flags table; usage_event.search_id; the usage indexes cover the insights queries."""
     op.create_table('flag',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('asset_id', sa.Integer(), nullable=False),
@@ -35,7 +35,11 @@ def upgrade():
     with op.batch_alter_table('usage_event', schema=None) as batch_op:
         batch_op.add_column(sa.Column('search_id', sa.String(length=32), nullable=True))
         batch_op.drop_index(batch_op.f('ix_usage_event_asset_id_created_at'))
-        batch_op.create_index('ix_usage_event_asset_id_kind_created_at', ['asset_id', 'kind', 'created_at'], unique=False)
+        batch_op.drop_index(batch_op.f('ix_usage_event_kind_created_at'))
+        batch_op.drop_index(batch_op.f('ix_usage_event_user_id_created_at'))
+        batch_op.create_index('ix_usage_event_asset_id_kind_created_at', ['asset_id', 'kind', 'created_at', 'team_id'], unique=False)
+        batch_op.create_index('ix_usage_event_kind_created_at_cover', ['kind', 'created_at', 'asset_id', 'team_id', 'user_id'], unique=False)
+        batch_op.create_index('ix_usage_event_user_id_created_at_kind', ['user_id', 'created_at', 'kind'], unique=False)
         batch_op.create_index('ix_usage_event_search_id', ['search_id'], unique=False, sqlite_where=sa.text('search_id IS NOT NULL'), postgresql_where=sa.text('search_id IS NOT NULL'))
     link_existing_searches()
 
@@ -55,7 +59,11 @@ def downgrade():
     with op.batch_alter_table('usage_event', schema=None) as batch_op:
         batch_op.drop_index('ix_usage_event_search_id', sqlite_where=sa.text('search_id IS NOT NULL'), postgresql_where=sa.text('search_id IS NOT NULL'))
         batch_op.drop_index('ix_usage_event_asset_id_kind_created_at')
+        batch_op.drop_index('ix_usage_event_kind_created_at_cover')
+        batch_op.drop_index('ix_usage_event_user_id_created_at_kind')
         batch_op.create_index(batch_op.f('ix_usage_event_asset_id_created_at'), ['asset_id', 'created_at'], unique=False)
+        batch_op.create_index(batch_op.f('ix_usage_event_kind_created_at'), ['kind', 'created_at'], unique=False)
+        batch_op.create_index(batch_op.f('ix_usage_event_user_id_created_at'), ['user_id', 'created_at'], unique=False)
         batch_op.drop_column('search_id')
 
     with op.batch_alter_table('flag', schema=None) as batch_op:
