@@ -292,8 +292,9 @@ class Usage:
     by_event_kind: dict[str, int]
 
 
-def usage_report(scope: Scope, limit: int = 10) -> Usage:
-    """Most and least used assets, uses per day, per asset kind and per kind of use."""
+def usage_report(scope: Scope, limit: int = 10, bottom: bool = True) -> Usage:
+    """Most (and unless `bottom` is False, least) used assets, uses per day, per asset kind and
+    per kind of use. Without the bottom list only used assets are read, not the whole library."""
     counts = db.session.execute(
         select(UsageEvent.asset_id, UsageEvent.kind, func.count())
         .where(_event_filter(scope)).group_by(UsageEvent.asset_id, UsageEvent.kind)
@@ -301,9 +302,11 @@ def usage_report(scope: Scope, limit: int = 10) -> Usage:
     per_asset: dict[int, Counter] = defaultdict(Counter)
     for asset_id, kind, n in counts:
         per_asset[asset_id][kind] += n
-    assets = {r.id: r for r in db.session.execute(
-        select(Asset.id, Asset.title, Asset.kind, live_clause().label("live")).where(_asset_filter(scope)))}
     uses = {i: sum(kinds.values()) for i, kinds in per_asset.items()}
+    wanted = select(Asset.id, Asset.title, Asset.kind, live_clause().label("live")).where(_asset_filter(scope))
+    if not bottom:
+        wanted = wanted.where(Asset.id.in_(select(UsageEvent.asset_id).where(_event_filter(scope))))
+    assets = {r.id: r for r in db.session.execute(wanted)}
 
     def row(asset_id: int) -> AssetUse:
         a = assets[asset_id]
@@ -311,15 +314,15 @@ def usage_report(scope: Scope, limit: int = 10) -> Usage:
 
     top = heapq.nsmallest(limit, (i for i in uses if i in assets),
                           key=lambda i: (-uses[i], assets[i].title, i))
-    bottom = heapq.nsmallest(limit, (i for i, a in assets.items() if a.live),
-                             key=lambda i: (uses.get(i, 0), assets[i].title, i))
+    least = heapq.nsmallest(limit, (i for i, a in assets.items() if a.live),
+                            key=lambda i: (uses.get(i, 0), assets[i].title, i)) if bottom else []
     by_asset_kind: Counter = Counter()
     by_event_kind: Counter = Counter()
     for asset_id, kinds in per_asset.items():
         if asset_id in assets:
             by_asset_kind[AssetKind(assets[asset_id].kind).label] += uses[asset_id]
         by_event_kind.update(kinds)
-    return Usage(sum(uses.values()), [row(i) for i in top], [row(i) for i in bottom], uses_per_day(scope),
+    return Usage(sum(uses.values()), [row(i) for i in top], [row(i) for i in least], uses_per_day(scope),
                  by_asset_kind.most_common(), {k: by_event_kind.get(k, 0) for k in USE_KINDS})
 
 

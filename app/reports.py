@@ -169,7 +169,7 @@ class Dashboard:
 
 def dashboard(scope: Scope) -> Dashboard:
     """Headline figures, uses per day and the most used assets."""
-    usage = analytics.usage_report(scope)
+    usage = analytics.usage_report(scope, bottom=False)
     return Dashboard(analytics.overview(scope, usage), usage, usage_tables(usage)[:1],
                      usage_charts(usage)[:1])
 
