@@ -1,16 +1,19 @@
 """JSON API for CRM integrations: session cookie or `Authorization: Bearer` personal token."""
 from __future__ import annotations
 
-from flask import Blueprint, request
+from flask import Blueprint, abort, request, send_file
 from flask_login import current_user
 
-from . import analytics, assets, discovery
-from .access import EVERYONE, INSIGHT_VIEWERS, roles_required
+from . import analytics, assets, customization, discovery, storage, usage
+from .access import EVERYONE, INSIGHT_VIEWERS, RATERS, roles_required
 from .extensions import csrf
 from .models import Asset
+from .pdf import RenderError
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
-csrf.exempt(bp)  # no cookie-authenticated writes exist here yet; bearer calls carry no CSRF token
+# Bearer calls carry no CSRF token. The one write (customize) only accepts application/json,
+# which a cross-site form cannot send, so a session cookie alone cannot be abused.
+csrf.exempt(bp)
 
 API_PAGE_SIZE = 50
 
@@ -98,3 +101,34 @@ def insights_content_gaps():
     gaps = analytics.content_gaps(analytics.scope_from_args(current_user, request.args))
     return {"queries": [{"query": g.query, "searches": g.searches, "zero_results": g.zero_results,
                          "no_click": g.no_click} for g in gaps]}
+
+
+@bp.post("/assets/<int:asset_id>/customize")
+@roles_required(*RATERS)
+def customize(asset_id: int):
+    """JSON field values (plus "account") in, the customized PDF out; kept in My documents."""
+    item = assets.get_visible(current_user, asset_id)
+    if item.template is None:
+        abort(404)
+    given = request.get_json(silent=True)
+    if not isinstance(given, dict):
+        abort(400, description="Send the field values as a JSON object with Content-Type: application/json.")
+    fields = customization.fields_of(item.template)
+    try:
+        values = customization.clean_values(fields, given, fallback=customization.prefilled(fields, current_user))
+        document = customization.generate(current_user, item, values, str(given.get("account", "")))
+    except (customization.ValueProblem, customization.TemplateProblem, RenderError) as exc:
+        abort(422, description=str(exc))
+    usage.log_event("customize", user=current_user, asset=item, account=document.account,
+                    document_id=document.id, template_version=document.template_version)
+    return send_file(storage.path_of(document.stored_name), mimetype="application/pdf",
+                     download_name=f"{document.title}.pdf".replace("/", "-"))
+
+
+@bp.get("/documents")
+@roles_required(*RATERS)
+def documents():
+    """The caller's generated documents, newest first."""
+    return {"documents": [{"id": d.id, "title": d.title, "account": d.account, "asset_id": d.asset_id,
+                           "template_version": d.template_version, "pages": d.page_count,
+                           "created_at": iso(d.created_at)} for d in customization.documents_of(current_user)]}

@@ -11,7 +11,7 @@ from pathlib import Path
 from flask import render_template
 from sqlalchemy import select
 
-from . import accounts, flags, importer, pdf, ratings, taxonomy, usage
+from . import accounts, customization, flags, importer, pdf, ratings, taxonomy, usage
 from .database import transaction
 from .config import ROOT
 from .extensions import db
@@ -161,11 +161,35 @@ def seed_demo(build_dir: Path, first_run_only: bool = False) -> SeedReport | Non
     people = ensure_people()
     marketer = next(u for u in people if u.role == Role.MARKETER.value)
     report = importer.import_collateral(build_demo_files(DEMO_SOURCE, build_dir), marketer)
+    attach_templates(marketer)
     events = 0
     if db.session.scalar(select(UsageEvent.id).limit(1)) is None:
         events = usage.record(history_events(people, random.Random(2026)))
         events += seed_ratings(people, random.Random(7))
     return SeedReport(len(people), report, events)
+
+
+# Customizable demo assets: template folder under collateral/templates → manifest path.
+TEMPLATES = {
+    "roi-summary": "pdf/roi-summary-one-pager.pdf",
+    "hospital-one-pager": "pdf/healthcare-one-pager.pdf",
+    "proposal-cover-letter": "messaging/proposal-cover-letter.md",
+}
+
+
+def attach_templates(author: User) -> int:
+    """Make the demo's customizable assets customizable (once; marketers' later edits stay)."""
+    attached = 0
+    for folder, manifest_path in TEMPLATES.items():
+        asset = db.session.scalar(select(Asset).where(Asset.source_key == manifest_path))
+        if asset is None or asset.template is not None:
+            continue
+        source = DEMO_SOURCE / "templates" / folder
+        fields = customization.parse_fields_json((source / "fields.json").read_text())
+        customization.save_template(asset, (source / "template.html").read_text(),
+                                    (source / "template.css").read_text(), fields, author)
+        attached += 1
+    return attached
 
 
 RATING_COMMENTS = {

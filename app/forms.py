@@ -4,7 +4,7 @@ from __future__ import annotations
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import (BooleanField, RadioField, SelectChoice, DateField, EmailField, HiddenField, PasswordField, SelectField,
-                     SelectMultipleField, StringField, TextAreaField)
+                     SelectMultipleField, StringField, SubmitField, TextAreaField)
 from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional, URL
 from wtforms.widgets import CheckboxInput, ListWidget
 
@@ -111,3 +111,11 @@ class FlagForm(FlaskForm):
 
 class ResolveFlagForm(FlaskForm):
     resolution = TextAreaField("What was done", validators=[Length(max=2000)])
+
+
+class TemplateForm(FlaskForm):
+    html = TextAreaField("Template HTML (Jinja)", validators=[DataRequired(), Length(max=200_000)])
+    css = TextAreaField("CSS", validators=[Length(max=200_000)])
+    fields_json = TextAreaField("Fields (JSON)", validators=[Length(max=20_000)])
+    preview = SubmitField("Preview")
+    save = SubmitField("Save template")

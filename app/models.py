@@ -7,7 +7,7 @@ from datetime import date, datetime, timezone
 
 from flask_login import UserMixin
 from sqlalchemy import JSON, Column, ForeignKey, Index, String, Table, Text, UniqueConstraint, text
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, backref, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from .extensions import db
@@ -331,3 +331,42 @@ class Flag(db.Model):
         from .flags import REASONS
 
         return REASONS.get(self.reason, self.reason)
+
+
+class DocumentTemplate(db.Model):
+    """The HTML + CSS that makes an asset customizable, with the fields a rep fills in."""
+
+    __tablename__ = "document_template"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    asset_id: Mapped[int] = mapped_column(ForeignKey("asset.id", ondelete="CASCADE"), unique=True)
+    html: Mapped[str] = mapped_column(Text)
+    css: Mapped[str] = mapped_column(Text, default="")
+    fields: Mapped[list[dict]] = mapped_column(JSON, default=list)
+    version: Mapped[int] = mapped_column(default=1)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"))
+
+    asset: Mapped[Asset] = relationship(backref=backref("template", uselist=False, passive_deletes=True))
+
+
+class GeneratedDocument(db.Model):
+    """A PDF a rep made from a template: who, when, for which account, with which values."""
+
+    __tablename__ = "generated_document"
+    __table_args__ = (Index("ix_generated_document_user_id_created_at", "user_id", "created_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"))
+    asset_id: Mapped[int | None] = mapped_column(ForeignKey("asset.id", ondelete="SET NULL"))
+    template_version: Mapped[int]
+    account: Mapped[str] = mapped_column(String(120))
+    title: Mapped[str] = mapped_column(String(240))
+    values: Mapped[dict] = mapped_column(JSON, default=dict)
+    stored_name: Mapped[str] = mapped_column(String(64), unique=True)
+    page_count: Mapped[int]
+    size_bytes: Mapped[int]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    asset: Mapped[Asset | None] = relationship()
+    user: Mapped[User] = relationship()

@@ -47,3 +47,10 @@ def discard(*names_or_paths: str | Path | None) -> None:
             continue
         path = item if isinstance(item, Path) else path_of(item)
         path.unlink(missing_ok=True)
+
+
+def store_bytes(data: bytes, extension: str) -> str:
+    """Write generated content (a rendered PDF) into the store; returns its generated name."""
+    scratch = scratch_path(extension.lstrip("."))
+    scratch.write_bytes(data)
+    return keep(scratch)

@@ -1,7 +1,7 @@
 """The role matrix: every route, walked anonymously and as each role."""
 import pytest
 
-from app import flags
+from app import customization, flags
 from app.models import Role, Team
 
 from .conftest import login, post_form
@@ -29,11 +29,14 @@ def world(app, make_user, make_asset):
     users = {role: make_user(role.value) for role in Role}
     team = app.extensions["sqlalchemy"].session.query(Team).first()
     flag = flags.raise_flag(users[Role.REP], asset, "outdated")
+    customization.save_template(asset, "<h1>{{ customer }}</h1>", "",
+                                customization.parse_fields([{"name": "customer", "default": "Acme"}]),
+                                users[Role.MARKETER])
     return {
         "users": users,
         "ids": {"asset_id": asset.id, "number": 1, "user_id": users[Role.REP].id, "team_id": team.id,
                 "token_id": 999, "vocabulary": "segment", "term_id": 1, "action": "up",
-                "filename": "app.css", "flag_id": flag.id},
+                "filename": "app.css", "flag_id": flag.id, "document_id": 999},
     }
 
 
