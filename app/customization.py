@@ -7,6 +7,7 @@ data: URIs, a time and memory limit per render).
 from __future__ import annotations
 
 import base64
+import functools
 import io
 import json
 import re
@@ -103,19 +104,23 @@ def _environment() -> SandboxedEnvironment:
     return SandboxedEnvironment(autoescape=True, undefined=StrictUndefined)
 
 
-def compile_html(html: str):
+def check_syntax(html: str) -> None:
+    """Parse only: compiling folds constant expressions ({{ 'x' * 2000000000 }} allocates 2 GB),
+    so compiling and rendering happen in the limited render process, never in the worker."""
     try:
-        return _environment().from_string(html)
+        _environment().parse(html)
     except TemplateSyntaxError as exc:
         raise TemplateProblem(f"Line {exc.lineno}: {exc.message}") from exc
 
 
 def render_html(html: str, values: dict[str, str]) -> str:
-    """The template's HTML with `values` (plain strings, escaped) inside a document."""
+    """The template's HTML with `values` (plain strings, escaped) inside a document.
+
+    Runs inside the render process (see `render_document`)."""
     try:
-        body = compile_html(html).render(**values, today=date.today().isoformat())
-    except TemplateProblem:
-        raise
+        body = _environment().from_string(html).render(**values, today=date.today().isoformat())
+    except TemplateSyntaxError as exc:
+        raise TemplateProblem(f"Line {exc.lineno}: {exc.message}") from exc
     except JinjaTemplateError as exc:
         line = getattr(exc, "lineno", None)
         raise TemplateProblem(f"{f'Line {line}: ' if line else ''}{exc}") from exc
@@ -128,10 +133,10 @@ def defaults(fields: list[Field]) -> dict[str, str]:
 
 def render_document(template: DocumentTemplate, values: dict[str, str]) -> bytes:
     """The PDF of a template with these values, rendered within the configured limits."""
-    html = render_html(template.html, values)
+    check_syntax(template.html)
     return pdf.render_pdf_bounded(
-        html, (BASE_STYLESHEET,), template.css, timeout=current_app.config["RENDER_TIMEOUT_S"],
-        memory_mb=current_app.config["RENDER_MEMORY_MB"])
+        functools.partial(render_html, template.html, values), (BASE_STYLESHEET,), template.css,
+        timeout=current_app.config["RENDER_TIMEOUT_S"], memory_mb=current_app.config["RENDER_MEMORY_MB"])
 
 
 def first_page_png(pdf_bytes: bytes, width: int = 900) -> bytes:
@@ -156,7 +161,7 @@ def trial_render(html: str, css: str, fields: list[Field]) -> bytes:
     probe = DocumentTemplate(html=html, css=css, fields=[f.as_dict() for f in fields])
     try:
         return render_document(probe, defaults(fields))
-    except pdf.RenderError as exc:
+    except pdf.RenderError as exc:  # includes the template's own errors, raised in the renderer
         raise TemplateProblem(str(exc)) from exc
 
 

@@ -6,6 +6,7 @@ import mimetypes
 import multiprocessing
 import os
 import resource
+from typing import Callable
 from urllib.parse import unquote, urlsplit
 
 from pypdf import PdfReader
@@ -55,16 +56,18 @@ def render_pdf(html: str, stylesheets: tuple[str, ...] = (), css: str = "") -> b
     return HTML(string=html, base_url=base, url_fetcher=fetcher).write_pdf(stylesheets=sheets)
 
 
-def render_pdf_bounded(html: str, stylesheets: tuple[str, ...] = (), css: str = "", *,
+def render_pdf_bounded(build_html: Callable[[], str], stylesheets: tuple[str, ...] = (), css: str = "", *,
                        timeout: float, memory_mb: int) -> bytes:
-    """Render in a forked child with a time and memory limit; a runaway template costs only the child.
+    """Build the HTML and render it in a forked child with a time and memory limit.
 
-    WeasyPrint is imported in this process already, so the child starts in milliseconds (no
-    import per render). Raises RenderError with a reason a marketer or rep can act on.
+    Both steps run in the child, so a runaway template (an endless loop, a huge string, absurd
+    CSS) costs only the child. WeasyPrint is imported in this process already, so the child
+    starts in milliseconds. Raises RenderError with a reason a marketer or rep can act on;
+    `build_html` raising ValueError is reported with its message.
     """
     context = multiprocessing.get_context("fork")
     receiver, sender = context.Pipe(duplex=False)
-    child = context.Process(target=_render_child, args=(sender, html, stylesheets, css, memory_mb),
+    child = context.Process(target=_render_child, args=(sender, build_html, stylesheets, css, memory_mb),
                             daemon=True)
     child.start()
     sender.close()
@@ -84,16 +87,18 @@ def render_pdf_bounded(html: str, stylesheets: tuple[str, ...] = (), css: str = 
     return payload
 
 
-def _render_child(sender, html, stylesheets, css, memory_mb) -> None:
+def _render_child(sender, build_html, stylesheets, css, memory_mb) -> None:
     pages = os.sysconf("SC_PAGE_SIZE")
     with open("/proc/self/statm") as fh:
         in_use = int(fh.read().split()[0]) * pages  # the forked image counts against the limit
     limit = in_use + memory_mb * 1024 * 1024
     resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
     try:
-        sender.send(("ok", render_pdf(html, stylesheets, css)))
+        sender.send(("ok", render_pdf(build_html(), stylesheets, css)))
     except MemoryError:
         sender.send(("error", "Rendering stopped: the document needs more memory than allowed."))
+    except ValueError as exc:  # the caller's own words (a template problem)
+        sender.send(("error", str(exc)[:500]))
     except Exception as exc:  # reported to the user; the worker itself is untouched
         sender.send(("error", f"The document could not be rendered: {str(exc)[:300]}"))
     finally:
