@@ -134,9 +134,9 @@ def defaults(fields: list[Field]) -> dict[str, str]:
 def render_document(template: DocumentTemplate, values: dict[str, str]) -> bytes:
     """The PDF of a template with these values, rendered within the configured limits."""
     check_syntax(template.html)
-    return pdf.render_pdf_bounded(
+    return current_app.extensions["pdf_renderer"].render(
         functools.partial(render_html, template.html, values), (BASE_STYLESHEET,), template.css,
-        timeout=current_app.config["RENDER_TIMEOUT_S"], memory_mb=current_app.config["RENDER_MEMORY_MB"])
+        timeout=current_app.config["RENDER_TIMEOUT_S"])
 
 
 def first_page_png(pdf_bytes: bytes, width: int = 900) -> bytes:

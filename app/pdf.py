@@ -1,11 +1,13 @@
 """PDF rendering with WeasyPrint, which may fetch nothing but the app's own static files."""
 from __future__ import annotations
 
+import gc
 import io
 import mimetypes
 import multiprocessing
 import os
 import resource
+import threading
 from typing import Callable
 from urllib.parse import unquote, urlsplit
 
@@ -56,53 +58,98 @@ def render_pdf(html: str, stylesheets: tuple[str, ...] = (), css: str = "") -> b
     return HTML(string=html, base_url=base, url_fetcher=fetcher).write_pdf(stylesheets=sheets)
 
 
-def render_pdf_bounded(build_html: Callable[[], str], stylesheets: tuple[str, ...] = (), css: str = "", *,
-                       timeout: float, memory_mb: int) -> bytes:
-    """Build the HTML and render it in a forked child with a time and memory limit.
+class RenderProcess:
+    """A long-lived child process, one per worker, that builds and renders documents under limits.
 
-    Both steps run in the child, so a runaway template (an endless loop, a huge string, absurd
-    CSS) costs only the child. WeasyPrint is imported in this process already, so the child
-    starts in milliseconds. Raises RenderError with a reason a marketer or rep can act on;
-    `build_html` raising ValueError is reported with its message.
+    The child is forked from the worker, so WeasyPrint is already imported and warm; it runs with
+    an address-space limit, and a render that outlives its time limit gets the child killed (a
+    fresh one is forked for the next render). So a runaway template, an endless loop, a huge
+    string or absurd CSS, costs only the child. Forking per render instead cost 35–45 ms of
+    copy-on-write faults on every document (bench/pdf.py).
     """
-    context = multiprocessing.get_context("fork")
-    receiver, sender = context.Pipe(duplex=False)
-    child = context.Process(target=_render_child, args=(sender, build_html, stylesheets, css, memory_mb),
-                            daemon=True)
-    child.start()
-    sender.close()
-    try:
-        if not receiver.poll(timeout):
-            raise RenderError(f"Rendering took longer than {timeout:g} s and was stopped.")
-        status, payload = receiver.recv()
-    except EOFError:
-        raise RenderError("Rendering stopped: the document needs more memory than allowed.") from None
-    finally:
-        receiver.close()
-        if child.is_alive():
-            child.kill()
-        child.join()
-    if status != "ok":
-        raise RenderError(payload)
-    return payload
+
+    def __init__(self, memory_mb: int):
+        self.memory_mb = memory_mb
+        self._lock = threading.Lock()  # one render at a time through the pipe
+        self._child = self._conn = None
+        self._pid = None
+
+    def render(self, build_html: Callable[[], str], stylesheets: tuple[str, ...] = (), css: str = "", *,
+               timeout: float) -> bytes:
+        """PDF bytes, or RenderError with a reason a marketer or rep can act on.
+
+        `build_html` runs in the child (it must pickle: a module function or a partial of one);
+        a ValueError it raises is reported with its own message.
+        """
+        with self._lock:
+            self._start_if_needed()
+            self._conn.send((build_html, stylesheets, css))
+            try:
+                if not self._conn.poll(timeout):
+                    self._stop()
+                    raise RenderError(f"Rendering took longer than {timeout:g} s and was stopped.")
+                status, payload = self._conn.recv()
+            except (EOFError, OSError):
+                self._stop()
+                raise RenderError(MEMORY_MESSAGE) from None
+            if status == "memory":
+                self._stop()  # a fresh child rather than one with a fragmented heap
+            if status != "ok":
+                raise RenderError(payload)
+            return payload
+
+    def _start_if_needed(self) -> None:
+        if self._child is not None and self._pid == os.getpid() and self._child.is_alive():
+            return
+        context = multiprocessing.get_context("fork")
+        self._conn, child_end = context.Pipe()
+        self._child = context.Process(target=_serve, args=(child_end, self.memory_mb), daemon=True,
+                                      name="bridge-render")
+        self._child.start()
+        child_end.close()
+        self._pid = os.getpid()
+
+    def _stop(self) -> None:
+        if self._child is not None and self._pid == os.getpid():
+            self._child.kill()
+            self._child.join()
+            self._conn.close()
+        self._child = self._conn = None
+
+    def close(self) -> None:
+        with self._lock:
+            self._stop()
 
 
-def _render_child(sender, build_html, stylesheets, css, memory_mb) -> None:
-    pages = os.sysconf("SC_PAGE_SIZE")
+MEMORY_MESSAGE = "Rendering stopped: the document needs more memory than allowed."
+
+
+def _serve(conn, memory_mb: int) -> None:
+    """The render child's loop: build the HTML, render it, send back the PDF or the reason why not."""
     with open("/proc/self/statm") as fh:
-        in_use = int(fh.read().split()[0]) * pages  # the forked image counts against the limit
+        in_use = int(fh.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")  # the forked image counts too
     limit = in_use + memory_mb * 1024 * 1024
     resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
-    try:
-        sender.send(("ok", render_pdf(build_html(), stylesheets, css)))
-    except MemoryError:
-        sender.send(("error", "Rendering stopped: the document needs more memory than allowed."))
-    except ValueError as exc:  # the caller's own words (a template problem)
-        sender.send(("error", str(exc)[:500]))
-    except Exception as exc:  # reported to the user; the worker itself is untouched
-        sender.send(("error", f"The document could not be rendered: {str(exc)[:300]}"))
-    finally:
-        sender.close()
+    gc.freeze()  # the inherited heap is never garbage here: do not traverse (and copy) it again
+    while True:
+        try:
+            build_html, stylesheets, css = conn.recv()
+        except (EOFError, OSError):
+            return
+        try:
+            conn.send(("ok", render_pdf(build_html(), stylesheets, css)))
+        except MemoryError:
+            conn.send(("memory", MEMORY_MESSAGE))
+            return
+        except ValueError as exc:  # the caller's own words (a template problem)
+            conn.send(("error", str(exc)[:500]))
+        except Exception as exc:  # reported to the user; the worker itself is untouched
+            conn.send(("error", f"The document could not be rendered: {str(exc)[:300]}"))
+
+
+def init_app(app) -> None:
+    """Give the app its render process (started on first use, in the process that renders)."""
+    app.extensions["pdf_renderer"] = RenderProcess(app.config["RENDER_MEMORY_MB"])
 
 
 def page_count(pdf_bytes: bytes) -> int:

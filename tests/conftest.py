@@ -81,6 +81,7 @@ def app(tmp_path, template_db, request):
         taxonomy.ensure_terms(Stage, STAGES)
         yield application
         application.extensions["usage_log"].close()
+        application.extensions["pdf_renderer"].close()
         db.session.remove()
         db.engine.dispose()
 

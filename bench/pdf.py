@@ -1,0 +1,87 @@
+"""PDF speed: bare WeasyPrint against Bridge's customize path on the same 2-page template.
+
+Usage: .venv/bin/python bench/pdf.py [--runs 9]
+
+Prints the median of: WeasyPrint's import in a fresh interpreter (paid once per worker); a bare
+`HTML(string).write_pdf()` of the demo ROI summary filled to two pages; Bridge's customize path
+for the same template and values (`customization.render_document`: syntax check, the worker's
+render process with time and memory limits, sandboxed Jinja, the URL fetcher that refuses the
+outside world), with the ratio to the bare render measured in the same run.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("BRIDGE_SECRET_KEY", "bench")
+
+from weasyprint import CSS, HTML  # noqa: E402
+
+from app import create_app, customization, pdf  # noqa: E402
+from app.models import DocumentTemplate  # noqa: E402
+
+TEMPLATE = ROOT / "collateral" / "templates" / "roi-summary"
+
+
+def median_s(fn, runs: int) -> float:
+    fn()
+    times = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - started)
+    return statistics.median(times)
+
+
+def import_cost(runs: int) -> float:
+    def once():
+        subprocess.run([sys.executable, "-c", "import weasyprint"], check=True)
+    baseline = median_s(lambda: subprocess.run([sys.executable, "-c", "pass"], check=True), runs)
+    return median_s(once, runs) - baseline
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=9)
+    args = parser.parse_args()
+    fields = customization.parse_fields(json.loads((TEMPLATE / "fields.json").read_text()))
+    values = customization.defaults(fields)
+    values["value_story"] = " ".join(["Fewer manual reports, faster escalations and staffing matched to demand."] * 45)
+    template = DocumentTemplate(html=(TEMPLATE / "template.html").read_text(),
+                                css=(TEMPLATE / "template.css").read_text(), fields=[f.as_dict() for f in fields])
+    with tempfile.TemporaryDirectory() as tmp:
+        data = Path(tmp)
+        app = create_app({"DATA_DIR": data, "COLLATERAL_DIR": data / "files",
+                          "SQLALCHEMY_DATABASE_URI": f"sqlite:///{data / 'bridge.db'}"})
+        with app.app_context():
+            html = customization.render_html(template.html, values)
+            base_css = (pdf.STATIC_DIR / customization.BASE_STYLESHEET).read_text()
+
+            def bare():
+                return HTML(string=html).write_pdf(stylesheets=[CSS(string=base_css), CSS(string=template.css)])
+
+            pages = pdf.page_count(bare())
+            bare_s = median_s(bare, args.runs)
+            bridge_s = median_s(lambda: customization.render_document(template, values), args.runs)
+            assert pdf.page_count(customization.render_document(template, values)) == pages
+            app.extensions["usage_log"].close()
+            app.extensions["pdf_renderer"].close()
+    weasy_import = import_cost(max(3, args.runs // 3))
+    print(f"WeasyPrint import (fresh interpreter, once per worker): {weasy_import:.2f} s")
+    print(f"{pages}-page ROI summary, median of {args.runs}:")
+    print(f"  bare WeasyPrint render          {bare_s * 1000:7.0f} ms")
+    print(f"  Bridge customize path           {bridge_s * 1000:7.0f} ms   ratio {bridge_s / bare_s:.2f}")
+    print("20-page pitch kit: not built yet (issue 5's pitch kit part is still open)")
+
+
+if __name__ == "__main__":
+    main()
