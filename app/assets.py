@@ -85,6 +85,14 @@ def get_visible(user, asset_id: int) -> Asset:
     return asset
 
 
+def visible_among(user, asset_ids: list[int]) -> list[Asset]:
+    """The assets of `asset_ids` that `user` may see, in the order given."""
+    if not asset_ids:
+        return []
+    found = {a.id: a for a in db.session.scalars(visible_to(user, select(Asset).where(Asset.id.in_(asset_ids))))}
+    return [found[i] for i in dict.fromkeys(asset_ids) if i in found]
+
+
 def filtered(user, *, segment_ids=(), stage_ids=(), kinds=(), statuses=()) -> Select:
     """Assets `user` may see, narrowed by facets (OR within one facet, AND across facets)."""
     query = visible_to(user, select(Asset))

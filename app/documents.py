@@ -3,11 +3,12 @@ from __future__ import annotations
 
 import base64
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, send_file, url_for
 from flask_login import current_user
 
-from . import assets, customization, storage, usage
+from . import assets, customization, discovery, kits, storage, usage
 from .access import RATERS, roles_required
+from .models import Role
 from .customization import TemplateProblem, ValueProblem
 from .forms import ActionForm
 from .pdf import RenderError
@@ -70,3 +71,74 @@ def download(document_id: int):
     document = customization.document_of(current_user, document_id) or abort(404)
     return send_file(storage.path_of(document.stored_name), mimetype="application/pdf", as_attachment=True,
                      download_name=f"{document.title}.pdf".replace("/", "-"))
+
+
+@bp.route("/kits/new", methods=["GET", "POST"])
+@roles_required(*RATERS)
+def new_kit():
+    """Pick assets (search to find more), add a cover and a letter, get one PDF."""
+    chosen = [int(i) for i in request.values.getlist("ids") if i.isdigit()]
+    status, form = 200, ActionForm()
+    if request.method == "POST":
+        try:
+            if not form.validate_on_submit():
+                raise ValueProblem("The form expired. Reload the page and try again.")
+            document = kits.build_kit(current_user, chosen, request.form.get("account", ""),
+                                      request.form.get("title", ""), request.form.get("intro", ""))
+        except (ValueProblem, RenderError) as exc:
+            flash(str(exc), "error")
+            status = 400
+        else:
+            for item in kits.kit_assets(document):
+                usage.log_event("customize", user=current_user, asset=item, account=document.account,
+                                document_id=document.id, kit=True)
+            flash(f"“{document.title}” is ready: {document.page_count} pages.", "success")
+            return redirect(url_for("documents.index", new=document.id))
+    found = []
+    if request.args.get("q"):
+        found = [r.asset for r in discovery.run_search(
+            current_user, discovery.request_from_args(current_user, request.args), log=False).results]
+    selected = assets.visible_among(current_user, chosen)
+    return render_template("documents/kit.html", selected=selected,
+                           found=[a for a in found if a not in selected], form=form,
+                           max_items=kits.MAX_ITEMS), status
+
+
+@bp.route("/assets/<int:asset_id>/bulk", methods=["GET", "POST"])
+@roles_required(Role.MANAGER)
+def bulk(asset_id: int):
+    """Managers: a CSV of accounts in, one customized PDF per account out (as a ZIP)."""
+    item = customizable(asset_id)
+    results, status, form = [], 200, ActionForm()
+    if request.method == "POST":
+        upload = request.files.get("accounts")
+        try:
+            if not form.validate_on_submit() or upload is None or not upload.filename:
+                raise ValueProblem("Choose a CSV file of accounts.")
+            results = customization.generate_many(
+                current_user, item, customization.read_accounts_csv(upload.read(customization.MAX_CSV_BYTES)))
+        except ValueProblem as exc:
+            flash(str(exc), "error")
+            status = 400
+        made = [r.document for r in results if r.document]
+        for document in made:
+            usage.log_event("customize", user=current_user, asset=item, account=document.account,
+                            document_id=document.id, bulk=True)
+        if results:
+            failed = len(results) - len(made)
+            flash(f"{len(made)} documents made" + (f"; {failed} rows need fixing (below)." if failed else "."),
+                  "success" if not failed else "error")
+    return render_template("documents/bulk.html", asset=item, results=results, form=form,
+                           fields=customization.fields_of(item.template)), status
+
+
+@bp.route("/documents/zip")
+@roles_required(*RATERS)
+def download_zip():
+    """Several of the user's own documents in one ZIP (?ids=1&ids=2…)."""
+    documents = [d for i in request.args.getlist("ids", type=int)
+                 if (d := customization.document_of(current_user, i)) is not None]
+    if not documents:
+        abort(404)
+    return Response(customization.zip_of(documents), mimetype="application/zip",
+                    headers={"Content-Disposition": 'attachment; filename="bridge-documents.zip"'})

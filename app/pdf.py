@@ -74,12 +74,12 @@ class RenderProcess:
         self._child = self._conn = None
         self._pid = None
 
-    def render(self, build_html: Callable[[], str], stylesheets: tuple[str, ...] = (), css: str = "", *,
+    def render(self, build_html: str | Callable[[], str], stylesheets: tuple[str, ...] = (), css: str = "", *,
                timeout: float) -> bytes:
         """PDF bytes, or RenderError with a reason a marketer or rep can act on.
 
-        `build_html` runs in the child (it must pickle: a module function or a partial of one);
-        a ValueError it raises is reported with its own message.
+        `build_html` is the HTML, or a function run in the child to build it (it must pickle: a
+        module function or a partial of one); a ValueError it raises is reported with its message.
         """
         with self._lock:
             self._start_if_needed()
@@ -137,7 +137,8 @@ def _serve(conn, memory_mb: int) -> None:
         except (EOFError, OSError):
             return
         try:
-            conn.send(("ok", render_pdf(build_html(), stylesheets, css)))
+            html = build_html() if callable(build_html) else build_html
+            conn.send(("ok", render_pdf(html, stylesheets, css)))
         except MemoryError:
             conn.send(("memory", MEMORY_MESSAGE))
             return

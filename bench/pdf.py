@@ -6,7 +6,8 @@ Prints the median of: WeasyPrint's import in a fresh interpreter (paid once per 
 `HTML(string).write_pdf()` of the demo ROI summary filled to two pages; Bridge's customize path
 for the same template and values (`customization.render_document`: syntax check, the worker's
 render process with time and memory limits, sandboxed Jinja, the URL fetcher that refuses the
-outside world), with the ratio to the bare render measured in the same run.
+outside world), with the ratio to the bare render measured in the same run; and a pitch kit
+(cover and contents rendered, 10 stored 2-page PDFs merged with pypdf).
 """
 from __future__ import annotations
 
@@ -26,7 +27,9 @@ os.environ.setdefault("BRIDGE_SECRET_KEY", "bench")
 
 from weasyprint import CSS, HTML  # noqa: E402
 
-from app import create_app, customization, pdf  # noqa: E402
+from flask_migrate import upgrade  # noqa: E402
+
+from app import accounts, assets, create_app, customization, kits, pdf  # noqa: E402
 from app.models import DocumentTemplate  # noqa: E402
 
 TEMPLATE = ROOT / "collateral" / "templates" / "roi-summary"
@@ -47,6 +50,22 @@ def import_cost(runs: int) -> float:
         subprocess.run([sys.executable, "-c", "import weasyprint"], check=True)
     baseline = median_s(lambda: subprocess.run([sys.executable, "-c", "pass"], check=True), runs)
     return median_s(once, runs) - baseline
+
+
+def pitch_kit(app, brochure: bytes, runs: int) -> tuple[float, int]:
+    """Median time of `kits.build_kit` over 10 stored copies of the brochure, as a rep's request."""
+    upgrade()
+    marketer = accounts.create_user("m@bench.example", "Marketer", "marketer", "bench-password-1")
+    rep = accounts.create_user("r@bench.example", "Rep", "rep", "bench-password-1")
+    source = Path(app.config["DATA_DIR"]) / "brochure.pdf"
+    ids = []
+    for n in range(10):
+        source.write_bytes(brochure)
+        data = assets.AssetData(title=f"Brochure {n}", kind="brochure", status="published")
+        ids.append(assets.save_asset(data, marketer, upload=(source, f"brochure-{n}.pdf")).id)
+    with app.test_request_context():
+        seconds = median_s(lambda: kits.build_kit(rep, ids, "Acme Health", "Operations in one view", ""), runs)
+        return seconds, kits.build_kit(rep, ids, "Acme Health", "", "").page_count
 
 
 def main() -> None:
@@ -73,6 +92,7 @@ def main() -> None:
             bare_s = median_s(bare, args.runs)
             bridge_s = median_s(lambda: customization.render_document(template, values), args.runs)
             assert pdf.page_count(customization.render_document(template, values)) == pages
+            kit_s, kit_pages = pitch_kit(app, bare(), args.runs)
             app.extensions["usage_log"].close()
             app.extensions["pdf_renderer"].close()
     weasy_import = import_cost(max(3, args.runs // 3))
@@ -80,7 +100,8 @@ def main() -> None:
     print(f"{pages}-page ROI summary, median of {args.runs}:")
     print(f"  bare WeasyPrint render          {bare_s * 1000:7.0f} ms")
     print(f"  Bridge customize path           {bridge_s * 1000:7.0f} ms   ratio {bridge_s / bare_s:.2f}")
-    print("20-page pitch kit: not built yet (issue 5's pitch kit part is still open)")
+    print(f"  pitch kit: cover + contents + 10 stored {pages}-page PDFs merged = {kit_pages} pages"
+          f"          {kit_s * 1000:7.0f} ms")
 
 
 if __name__ == "__main__":

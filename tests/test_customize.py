@@ -4,6 +4,7 @@ from __future__ import annotations
 import io
 import json
 import threading
+import zipfile
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pypdf
@@ -254,3 +255,79 @@ def test_api_customize_returns_the_pdf_and_lists_it(client, login_as, customizab
     assert bad.status_code == 422 and "choose one of" in bad.get_json()["error"]
     form_post = client.post(f"/api/v1/assets/{customizable.id}/customize", data={"account": "X"})
     assert form_post.status_code == 400
+
+
+def test_pitch_kit_merges_stored_pdfs_and_summarises_the_rest(client, make_user, make_asset, sample_files):
+    brochure = make_asset("Platform brochure", kind="brochure",
+                          upload=(sample_files.pdf(pages=["Brochure page one", "Brochure page two"]), "brochure.pdf"))
+    deck = make_asset("Executive deck", kind="slide_deck",
+                      upload=(sample_files.pptx(slides=["Quarterly business review"]), "deck.pptx"))
+    talk = make_asset("Pricing talk track", kind="messaging", body="Lead with **total cost**, not licence price.")
+    rep = make_user("rep", name="Riley Park")
+    login(client, rep.email)
+    picker = client.get(f"/kits/new?ids={brochure.id}&q=deck").get_data(as_text=True)
+    assert "Platform brochure" in picker and "Executive deck" in picker
+    response = post_form(client, "/kits/new", {"ids": [str(brochure.id), str(deck.id), str(talk.id)],
+                                               "account": "Mercy Regional", "title": "Operations in one view",
+                                               "intro": "Dear Dr. Rivera,\n\nAs promised."})
+    assert response.status_code == 302
+    kit = db.session.scalar(select(GeneratedDocument))
+    with client.get(f"/documents/{kit.id}/download") as download:
+        reader = pypdf.PdfReader(io.BytesIO(download.data))
+    pages = [" ".join(p.extract_text().split()) for p in reader.pages]
+    # cover, letter, contents, 2 brochure pages (merged as they are), deck summary, talk track summary
+    assert len(pages) == kit.page_count == 7
+    assert "Operations in one view" in pages[0] and "Mercy Regional" in pages[0] and "Riley Park" in pages[0]
+    assert "As promised." in pages[1]
+    assert "Platform brochure 4" in pages[2] and "Executive deck (summary) 6" in pages[2]
+    assert pages[3:5] == ["Brochure page one", "Brochure page two"]
+    assert "Executive deck" in pages[5] and "Quarterly business review" in pages[5]
+    assert "Lead with total cost" in pages[6]
+    assert [item.title for item in reader.outline] == ["Contents", "Platform brochure", "Executive deck", "Pricing talk track"]
+    assert kit.values["summarised"] == [deck.id, talk.id]
+    events = db.session.scalars(select(UsageEvent).where(UsageEvent.kind == "customize")).all()
+    assert sorted(e.asset_id for e in events) == sorted([brochure.id, deck.id, talk.id])
+
+
+def test_pitch_kit_notes_a_pdf_it_cannot_open(app, client, login_as, make_asset, sample_files):
+    damaged = make_asset("Price list", upload=(sample_files.pdf(), "prices.pdf"))
+    (app.config["COLLATERAL_DIR"] / damaged.current_version.stored_name).write_bytes(b"%PDF-1.7 damaged on disk")
+    login_as("rep")
+    assert post_form(client, "/kits/new", {"ids": [str(damaged.id)], "account": "Acme"}).status_code == 302
+    kit = db.session.scalar(select(GeneratedDocument))
+    with client.get(f"/documents/{kit.id}/download") as download:
+        text, pages = pdf_text(download.data)
+    assert pages == 3 and "could not be read and was left out" in text
+
+
+def test_pitch_kit_needs_an_account_and_assets_the_rep_may_see(client, login_as, make_asset):
+    draft = make_asset("Draft", status="draft")
+    login_as("rep")
+    assert post_form(client, "/kits/new", {"account": "Acme"}).status_code == 400
+    assert post_form(client, "/kits/new", {"ids": [str(draft.id)], "account": "Acme"}).status_code == 404
+    assert db.session.scalars(select(GeneratedDocument)).all() == []
+
+
+def test_bulk_makes_one_pdf_per_account_and_reports_bad_rows(client, make_user, customizable):
+    manager = make_user("manager")
+    login(client, manager.email)
+    rows = "account,customer,tier\nAcme Health,Acme Health,Gold\nBad Row Inc,Bad Row Inc,Platinum\nKestrel Tools,Kestrel Tools,\n"
+    response = post_form(client, f"/assets/{customizable.id}/bulk",
+                         {"accounts": (io.BytesIO(rows.encode()), "accounts.csv")}, content_type="multipart/form-data")
+    page = response.get_data(as_text=True)
+    assert "2 documents made; 1 rows need fixing" in page and "Tier: choose one of Gold, Silver" in page
+    documents = db.session.scalars(select(GeneratedDocument).order_by(GeneratedDocument.id)).all()
+    assert [d.account for d in documents] == ["Acme Health", "Kestrel Tools"]
+    with client.get("/documents/zip?" + "&".join(f"ids={d.id}" for d in documents)) as archive:
+        with zipfile.ZipFile(io.BytesIO(archive.data)) as zipped:
+            names = sorted(zipped.namelist())
+            texts = [pdf_text(zipped.read(n))[0] for n in names]
+    assert len(names) == 2 and "Proposal for Acme Health" in texts[0] and "Proposal for Kestrel Tools" in texts[1]
+    no_header = post_form(client, f"/assets/{customizable.id}/bulk",
+                          {"accounts": (io.BytesIO(b"name\nAcme\n"), "a.csv")}, content_type="multipart/form-data")
+    assert no_header.status_code == 400 and "account" in no_header.get_data(as_text=True)
+
+
+def test_only_managers_run_bulk(client, login_as, customizable):
+    login_as("rep")
+    assert client.get(f"/assets/{customizable.id}/bulk").status_code == 403
