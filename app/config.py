@@ -48,6 +48,7 @@ def from_environment(env: dict[str, str] | None = None) -> dict:
         # bound), or as soon as this many are waiting.
         "USAGE_FLUSH_MS": int(env.get("BRIDGE_USAGE_FLUSH_MS", "500")),
         "USAGE_BATCH": int(env.get("BRIDGE_USAGE_BATCH", "1000")),
+        "COMPANY_NAME": env.get("BRIDGE_COMPANY_NAME", "Bridge"),
         "RENDER_TIMEOUT_S": float(env.get("BRIDGE_RENDER_TIMEOUT_S", "30")),
         "RENDER_MEMORY_MB": int(env.get("BRIDGE_RENDER_MEMORY_MB", "768")),
     }

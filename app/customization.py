@@ -143,17 +143,7 @@ def render_document(template: DocumentTemplate, values: dict[str, str]) -> bytes
 
 def first_page_png(pdf_bytes: bytes, width: int = 900) -> bytes:
     """Page 1 as a PNG, for previews."""
-    import pypdfium2
-
-    document = pypdfium2.PdfDocument(pdf_bytes)
-    try:
-        page = document[0]
-        image = page.render(scale=width / page.get_width()).to_pil()
-        out = io.BytesIO()
-        image.save(out, format="PNG", optimize=True)
-        return out.getvalue()
-    finally:
-        document.close()
+    return pdf.page_png(pdf_bytes, 0, width)
 
 
 def trial_render(html: str, css: str, fields: list[Field]) -> bytes:

@@ -9,6 +9,7 @@ from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional, U
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from .flags import REASONS
+from .sharing import EXPIRY_CHOICES
 from .models import AssetKind, AssetStatus, Role
 
 
@@ -119,3 +120,11 @@ class TemplateForm(FlaskForm):
     fields_json = TextAreaField("Fields (JSON)", validators=[Length(max=20_000)])
     preview = SubmitField("Preview")
     save = SubmitField("Save template")
+
+
+class ShareForm(FlaskForm):
+    recipient_name = StringField("Recipient name", validators=[Length(max=120)])
+    recipient_email = EmailField("Recipient email", validators=[Optional(), Email(check_deliverability=False), Length(max=254)])
+    account = StringField("Account", validators=[Length(max=120)])
+    expires = SelectField("Link expires", default="30", choices=choices(EXPIRY_CHOICES.items()))
+    allow_download = BooleanField("Allow download", default=True)

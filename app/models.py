@@ -370,3 +370,52 @@ class GeneratedDocument(db.Model):
 
     asset: Mapped[Asset | None] = relationship()
     user: Mapped[User] = relationship()
+
+
+class ShareLink(db.Model):
+    """A link that lets one prospect view one asset or document, tracked, until it expires or is revoked."""
+
+    __tablename__ = "share_link"
+    __table_args__ = (Index("ix_share_link_user_id_created_at", "user_id", "created_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"))
+    asset_id: Mapped[int | None] = mapped_column(ForeignKey("asset.id", ondelete="CASCADE"))
+    document_id: Mapped[int | None] = mapped_column(ForeignKey("generated_document.id", ondelete="CASCADE"))
+    recipient_name: Mapped[str] = mapped_column(String(120), default="")
+    recipient_email: Mapped[str] = mapped_column(String(254), default="")
+    account: Mapped[str] = mapped_column(String(120), default="")
+    allow_download: Mapped[bool] = mapped_column(default=True)
+    expires_at: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    revoked_at: Mapped[datetime | None]
+    first_opened_at: Mapped[datetime | None]
+
+    user: Mapped[User] = relationship()
+    asset: Mapped[Asset | None] = relationship()
+    document: Mapped[GeneratedDocument | None] = relationship()
+
+
+class Notification(db.Model):
+    """Something a user should know, shown in the top bar until read."""
+
+    __tablename__ = "notification"
+    __table_args__ = (Index("ix_notification_user_id_read_at", "user_id", "read_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"))
+    message: Mapped[str] = mapped_column(String(300))
+    link: Mapped[str] = mapped_column(String(300), default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    read_at: Mapped[datetime | None]
+
+
+class RateLimitWindow(db.Model):
+    """Requests counted per key (a client, a token) and fixed time window, shared by all workers."""
+
+    __tablename__ = "rate_limit_window"
+
+    key: Mapped[str] = mapped_column(String(120), primary_key=True)
+    window: Mapped[int] = mapped_column(primary_key=True)
+    hits: Mapped[int] = mapped_column(default=0)

@@ -8,6 +8,7 @@ import multiprocessing
 import os
 import resource
 import threading
+from pathlib import Path
 from typing import Callable
 from urllib.parse import unquote, urlsplit
 
@@ -155,3 +156,28 @@ def init_app(app) -> None:
 
 def page_count(pdf_bytes: bytes) -> int:
     return len(PdfReader(io.BytesIO(pdf_bytes)).pages)
+
+
+def page_png(source: bytes | Path, index: int, width: int = 1000) -> bytes:
+    """One page (0-based) as a PNG `width` pixels wide."""
+    import pypdfium2
+
+    document = pypdfium2.PdfDocument(source if isinstance(source, bytes) else str(source))
+    try:
+        page = document[index]
+        image = page.render(scale=width / page.get_width()).to_pil()
+        out = io.BytesIO()
+        image.save(out, format="PNG", optimize=True)
+        return out.getvalue()
+    finally:
+        document.close()
+
+
+def pdf_pages(path: Path) -> int:
+    import pypdfium2
+
+    document = pypdfium2.PdfDocument(str(path))
+    try:
+        return len(document)
+    finally:
+        document.close()
