@@ -21,8 +21,8 @@ from sqlalchemy.orm import aliased
 
 from .assets import live_clause, today
 from .extensions import db
-from .models import (Asset, AssetKind, Flag, Rating, Role, Segment, Stage, Team, UsageEvent, User,
-                     asset_segment, asset_stage, utcnow)
+from .models import (Asset, AssetKind, Flag, GeneratedDocument, Rating, Role, Segment, ShareLink, Stage,
+                     Team, UsageEvent, User, asset_segment, asset_stage, utcnow)
 from .usage import USE_KINDS
 
 PERIODS = (7, 30, 90)
@@ -631,6 +631,64 @@ def influence(scope: Scope, min_deals: int = INFLUENCE_MIN_DEALS) -> InfluenceRe
             below += 1
     shown.sort(key=lambda i: (-i.lift, i.title))
     return InfluenceReport(len(closed), won_total, shown, below, min_deals)
+
+
+# --- shares with prospects ---------------------------------------------------------------------
+
+@dataclass
+class SharedAsset:
+    id: int
+    title: str
+    links: int = 0          # links created in the range
+    opened_links: int = 0   # of those, opened at least once by a prospect (any time)
+    opens: int = 0          # prospect opens in the range, of any link
+    downloads: int = 0
+
+    @property
+    def open_rate(self) -> float:
+        return round(self.opened_links / self.links, 3) if self.links else 0.0
+
+
+def shares_report(scope: Scope) -> list[SharedAsset]:
+    """Per asset: links made, how many prospects opened, opens and downloads; most opened first.
+
+    A customized document's link counts for its asset. Opens by a link's sender are never logged.
+    """
+    link_asset = func.coalesce(ShareLink.asset_id, GeneratedDocument.asset_id)
+    links = select(ShareLink.id, link_asset.label("asset_id"), ShareLink.created_at, ShareLink.user_id) \
+        .outerjoin(GeneratedDocument, GeneratedDocument.id == ShareLink.document_id)
+    if scope.team_id is not None:
+        links = links.where(ShareLink.user_id.in_(select(User.id).where(User.team_id == scope.team_id)))
+    link_rows = {r.id: r for r in db.session.execute(links) if r.asset_id is not None}
+    allowed = set(db.session.scalars(select(Asset.id).where(_asset_filter(scope))))
+    share_id = UsageEvent.context["share_id"].as_integer()
+    opened_ever = set(db.session.scalars(select(share_id).where(UsageEvent.kind == "share_open").distinct()))
+    in_range = db.session.execute(
+        select(UsageEvent.kind, share_id, func.count())
+        .where(UsageEvent.kind.in_(("share_open", "share_download")),
+               UsageEvent.created_at >= scope.start, UsageEvent.created_at < scope.end)
+        .group_by(UsageEvent.kind, share_id)).all()
+    report: dict[int, SharedAsset] = {}
+    titles = _titles(allowed & {r.asset_id for r in link_rows.values()})
+
+    def item(asset_id: int) -> SharedAsset:
+        return report.setdefault(asset_id, SharedAsset(asset_id, titles.get(asset_id, "")))
+
+    for link in link_rows.values():
+        if link.asset_id in allowed and scope.start <= link.created_at < scope.end:
+            entry = item(link.asset_id)
+            entry.links += 1
+            entry.opened_links += link.id in opened_ever
+    for kind, link_id, n in in_range:
+        link = link_rows.get(link_id)
+        if link is None or link.asset_id not in allowed:
+            continue
+        entry = item(link.asset_id)
+        if kind == "share_open":
+            entry.opens += n
+        else:
+            entry.downloads += n
+    return sorted(report.values(), key=lambda a: (-a.opens, -a.links, a.title))
 
 
 # --- one asset; the week's overview ------------------------------------------------------------

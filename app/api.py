@@ -1,17 +1,19 @@
 """JSON API for CRM integrations: session cookie or `Authorization: Bearer` personal token."""
 from __future__ import annotations
 
-from flask import Blueprint, abort, request, send_file
+from datetime import datetime, timezone
+
+from flask import Blueprint, abort, request, send_file, url_for
 from flask_login import current_user
 
-from . import analytics, assets, customization, discovery, storage, usage
+from . import analytics, assets, customization, discovery, sharing, storage, usage
 from .access import EVERYONE, INSIGHT_VIEWERS, RATERS, roles_required
 from .extensions import csrf
 from .models import Asset
 from .pdf import RenderError
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
-# Bearer calls carry no CSRF token. The one write (customize) only accepts application/json,
+# Bearer calls carry no CSRF token. The writes (customize, shares) only accept application/json,
 # which a cross-site form cannot send, so a session cookie alone cannot be abused.
 csrf.exempt(bp)
 
@@ -103,6 +105,34 @@ def insights_content_gaps():
                          "no_click": g.no_click} for g in gaps]}
 
 
+def json_object() -> dict:
+    given = request.get_json(silent=True)
+    if not isinstance(given, dict):
+        abort(400, description="Send a JSON object with Content-Type: application/json.")
+    return given
+
+
+def id_field(given: dict, name: str) -> int | None:
+    value = given.get(name)
+    if value in (None, ""):
+        return None
+    if isinstance(value, bool) or not str(value).isdigit():
+        abort(422, description=f"{name} must be a whole number.")
+    return int(value)
+
+
+def utc_field(given: dict, name: str) -> datetime | None:
+    """An ISO 8601 date-time as naive UTC (the database's convention); a date alone means its midnight UTC."""
+    value = given.get(name)
+    if value in (None, ""):
+        return None
+    try:
+        when = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    except ValueError:
+        abort(422, description=f"{name} must be an ISO 8601 date-time, e.g. 2026-12-31T17:00:00Z.")
+    return when.astimezone(timezone.utc).replace(tzinfo=None) if when.tzinfo else when
+
+
 @bp.post("/assets/<int:asset_id>/customize")
 @roles_required(*RATERS)
 def customize(asset_id: int):
@@ -110,9 +140,7 @@ def customize(asset_id: int):
     item = assets.get_visible(current_user, asset_id)
     if item.template is None:
         abort(404)
-    given = request.get_json(silent=True)
-    if not isinstance(given, dict):
-        abort(400, description="Send the field values as a JSON object with Content-Type: application/json.")
+    given = json_object()
     fields = customization.fields_of(item.template)
     try:
         values = customization.clean_values(fields, given, fallback=customization.prefilled(fields, current_user))
@@ -132,3 +160,38 @@ def documents():
     return {"documents": [{"id": d.id, "title": d.title, "account": d.account, "asset_id": d.asset_id,
                            "template_version": d.template_version, "pages": d.page_count,
                            "created_at": iso(d.created_at)} for d in customization.documents_of(current_user)]}
+
+
+@bp.post("/shares")
+@roles_required(*RATERS)
+def create_share():
+    """{"asset_id"|"document_id", "recipient_email", "recipient_name", "account", "expires_at", "allow_download"}."""
+    given = json_object()
+    asset_id, document_id = id_field(given, "asset_id"), id_field(given, "document_id")
+    asset = assets.get_visible(current_user, asset_id) if asset_id else None
+    document = (customization.document_of(current_user, document_id) or abort(404)) if document_id else None
+    try:
+        link = sharing.create_link(
+            current_user, asset=asset, document=document, recipient_name=str(given.get("recipient_name", "")),
+            recipient_email=str(given.get("recipient_email", "")), account=str(given.get("account", "")),
+            expires_at=utc_field(given, "expires_at"), allow_download=given.get("allow_download", True) is not False)
+    except sharing.ShareProblem as problem:
+        abort(422, description=str(problem))
+    usage.log_event("share", user=current_user, asset=sharing.shared_asset_id(link), share_id=link.id,
+                    account=link.account or None)
+    return {"token": link.token, "url": url_for("share.view", token=link.token, _external=True)}, 201
+
+
+@bp.get("/shares/<token>/activity")
+@roles_required(*RATERS)
+def share_activity(token: str):
+    """Opens, page views and downloads of one of the caller's links."""
+    link = sharing.by_token(token)
+    if link is None or link.user_id != current_user.id:
+        abort(404)
+    seen = sharing.activity([link])[link.id]
+    return {"token": link.token, "live": sharing.is_live(link), "opens": seen.opens, "downloads": seen.downloads,
+            "last_opened_at": iso(seen.last_opened_at),
+            "pages": [{"page": p, "seconds": round(s, 1)} for p, s in sorted(seen.pages.items())],
+            "events": [{"kind": e.kind, "at": iso(e.created_at), "page": e.context.get("page"),
+                        "seconds": e.context.get("seconds")} for e in seen.events]}

@@ -21,6 +21,7 @@ PAGES = {
     "insights.ratings": "Ratings & flags",
     "insights.gaps": "Content gaps",
     "insights.influence": "Influence",
+    "insights.shares": "Shares",
 }
 
 
@@ -111,6 +112,12 @@ def gaps():
 def influence():
     result = analytics.influence(scope())
     return page("insights/influence.html", reports.influence_tables(result), result=result)
+
+
+@bp.route("/shares")
+@roles_required(*INSIGHT_VIEWERS)
+def shares():
+    return page("insights/shares.html", reports.shares_tables(analytics.shares_report(scope())))
 
 
 @bp.route("/report.pdf")

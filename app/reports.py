@@ -157,6 +157,13 @@ def influence_tables(result: analytics.InfluenceReport) -> list[Table]:
                   f"No asset has {result.min_deals} closed deals with and without it yet.")]
 
 
+def shares_tables(shared: list[analytics.SharedAsset]) -> list[Table]:
+    return [Table("shares", "Assets shared with prospects, most opened first",
+                  ["Asset", "Links made", "Links opened", "Open rate", "Prospect opens", "Downloads"],
+                  [[a.title, a.links, a.opened_links, percent(a.opened_links, a.links), a.opens, a.downloads]
+                   for a in shared], [a.id for a in shared], "No links shared or opened in this range.")]
+
+
 # --- the overview page and the weekly review -------------------------------------------------
 
 @dataclass
@@ -195,7 +202,8 @@ def weekly_review(scope: Scope, title: str) -> WeeklyReview:
     rated = analytics.ratings_report(scope)
     ignored = analytics.ignored(scope)
     tables = [*usage_tables(usage)[:1], *ratings_tables(rated)[1:], *gaps_tables(analytics.content_gaps(scope, 15)),
-              *influence_tables(analytics.influence(scope)), *adoption_tables(people)[:1], ignored_tables(ignored)[1]]
+              *influence_tables(analytics.influence(scope)), *shares_tables(analytics.shares_report(scope)),
+              *adoption_tables(people)[:1], ignored_tables(ignored)[1]]
     return WeeklyReview(scope, title, analytics.overview(scope, usage), usage,
                         analytics.coverage(scope), ignored, tables,
                         [*usage_charts(usage), *ratings_charts(rated)])
