@@ -50,9 +50,9 @@ def configure_extensions(app: Flask) -> None:
 
 
 def configure_blueprints(app: Flask) -> None:
-    from . import admin, api, auth, content, documents, errors, insights, library, share
+    from . import admin, api, auth, collect, content, documents, errors, insights, library, share
 
-    for module in (auth, library, documents, share, content, insights, admin, api, errors):
+    for module in (auth, library, documents, collect, share, content, insights, admin, api, errors):
         app.register_blueprint(module.bp)
 
 

@@ -11,7 +11,7 @@ from pathlib import Path
 from flask import render_template
 from sqlalchemy import select
 
-from . import accounts, customization, flags, importer, pdf, ratings, taxonomy, usage
+from . import accounts, customization, flags, importer, pdf, ratings, saved, taxonomy, usage
 from .database import transaction
 from .config import ROOT
 from .extensions import db
@@ -162,6 +162,7 @@ def seed_demo(build_dir: Path, first_run_only: bool = False) -> SeedReport | Non
     marketer = next(u for u in people if u.role == Role.MARKETER.value)
     report = importer.import_collateral(build_demo_files(DEMO_SOURCE, build_dir), marketer)
     attach_templates(marketer)
+    save_collections(next(u for u in people if u.email == "rep@example.com"))
     events = 0
     if db.session.scalar(select(UsageEvent.id).limit(1)) is None:
         events = usage.record(history_events(people, random.Random(2026)))
@@ -190,6 +191,25 @@ def attach_templates(author: User) -> int:
                                     (source / "template.css").read_text(), fields, author)
         attached += 1
     return attached
+
+
+# A demo rep's saved collections: name → manifest paths, in order.
+COLLECTIONS = {
+    "Healthcare decision stage": ["pdf/healthcare-one-pager.pdf", "pdf/roi-summary-one-pager.pdf",
+                                  "messaging/proposal-cover-letter.md"],
+}
+
+
+def save_collections(rep: User) -> int:
+    """Give the demo rep a saved collection or two (once; kept as the rep changes them)."""
+    made = 0
+    for name, paths in COLLECTIONS.items():
+        if any(s.collection.name == name for s in saved.collections_of(rep)):
+            continue
+        found = {a.source_key: a.id for a in db.session.scalars(select(Asset).where(Asset.source_key.in_(paths)))}
+        saved.create(rep, name, [found[p] for p in paths if p in found])
+        made += 1
+    return made
 
 
 RATING_COMMENTS = {

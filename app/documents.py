@@ -6,7 +6,7 @@ import base64
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, send_file, url_for
 from flask_login import current_user
 
-from . import assets, customization, discovery, kits, storage, usage
+from . import assets, customization, discovery, kits, saved, storage, usage
 from .access import RATERS, roles_required
 from .models import Role
 from .customization import TemplateProblem, ValueProblem
@@ -76,8 +76,11 @@ def download(document_id: int):
 @bp.route("/kits/new", methods=["GET", "POST"])
 @roles_required(*RATERS)
 def new_kit():
-    """Pick assets (search to find more), add a cover and a letter, get one PDF."""
+    """Pick assets (from a saved collection, or search to find more), add a cover and a letter, get one PDF."""
     chosen = [int(i) for i in request.values.getlist("ids") if i.isdigit()]
+    collection = saved.own(current_user, request.args.get("collection", type=int))
+    if collection is not None:
+        chosen += [a.id for a in saved.assets_in(current_user, collection)]
     status, form = 200, ActionForm()
     if request.method == "POST":
         try:
@@ -100,8 +103,8 @@ def new_kit():
             current_user, discovery.request_from_args(current_user, request.args), log=False).results]
     selected = assets.visible_among(current_user, chosen)
     return render_template("documents/kit.html", selected=selected,
-                           found=[a for a in found if a not in selected], form=form,
-                           max_items=kits.MAX_ITEMS), status
+                           found=[a for a in found if a not in selected], form=form, max_items=kits.MAX_ITEMS,
+                           collections=saved.collections_of(current_user)), status
 
 
 @bp.route("/assets/<int:asset_id>/bulk", methods=["GET", "POST"])

@@ -4,7 +4,7 @@ from __future__ import annotations
 from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
 from flask_login import current_user
 
-from . import assets, discovery, flags, ratings, storage, taxonomy, usage
+from . import assets, discovery, flags, ratings, saved, storage, taxonomy, usage
 from .access import EVERYONE, RATERS, roles_required, sees_drafts
 from .forms import ActionForm, FlagForm, RatingForm
 
@@ -68,6 +68,7 @@ def render_asset(item, rating_form: RatingForm | None = None, flag_form: FlagFor
         comments=ratings.recent_comments(item), rating_form=rating_form,
         can_rate=current_user.has_role(*RATERS), my_rating=mine,
         flag_form=flag_form or FlagForm(), open_flags=flags.open_on(item) if can_edit else [],
+        collections=saved.collections_of(current_user) if current_user.has_role(*RATERS) else [],
     ), status
 
 

@@ -419,3 +419,32 @@ class RateLimitWindow(db.Model):
     key: Mapped[str] = mapped_column(String(120), primary_key=True)
     window: Mapped[int] = mapped_column(primary_key=True)
     hits: Mapped[int] = mapped_column(default=0)
+
+
+class Collection(db.Model):
+    """A user's named list of assets, kept for later: the ones they reuse, or a pitch kit in the making."""
+
+    __tablename__ = "collection"
+    __table_args__ = (UniqueConstraint("user_id", "name", name="uq_collection_user_id_name"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(80))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    items: Mapped[list[CollectionItem]] = relationship(
+        order_by="CollectionItem.position", cascade="all, delete-orphan", passive_deletes=True)
+
+
+class CollectionItem(db.Model):
+    """One asset in a collection, in the order the user added it."""
+
+    __tablename__ = "collection_item"
+
+    collection_id: Mapped[int] = mapped_column(ForeignKey("collection.id", ondelete="CASCADE"), primary_key=True)
+    asset_id: Mapped[int] = mapped_column(ForeignKey("asset.id", ondelete="CASCADE"), primary_key=True)
+    position: Mapped[int]
+    added_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    asset: Mapped[Asset] = relationship()

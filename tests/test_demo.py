@@ -6,7 +6,7 @@ from sqlalchemy import func, select
 
 from app import demo
 from app.extensions import db
-from app.models import Asset, AssetKind, Segment, Stage, UsageEvent, User
+from app.models import Asset, AssetKind, Collection, Segment, Stage, UsageEvent, User
 
 from .conftest import login
 
@@ -29,6 +29,11 @@ def test_seed_demo_builds_a_library_people_can_use(app):
         assert login(app.test_client(), email, demo.DEMO_PASSWORD).status_code == 302, email
     teams = Counter(u.team.name for u in db.session.scalars(select(User).where(User.role == "rep")))
     assert len(teams) == 2 and sum(teams.values()) >= 5
+    rep = app.test_client()
+    login(rep, "rep@example.com", demo.DEMO_PASSWORD)
+    (kept,) = db.session.scalars(select(Collection)).all()
+    picker = rep.get(f"/kits/new?collection={kept.id}").get_data(as_text=True)
+    assert picker.count("checked>") == 3 and "ROI" in picker
 
 
 def test_demo_history_is_skewed_and_rerunning_changes_nothing(app):
@@ -49,5 +54,6 @@ def test_demo_history_is_skewed_and_rerunning_changes_nothing(app):
     assert again.exit_code == 0 and "0 assets created, 0 updated, 0 usage events" in again.output
     assert db.session.scalar(select(func.count()).select_from(UsageEvent)) == events
     assert db.session.scalar(select(func.count()).select_from(Asset)) == assets
+    assert db.session.scalar(select(func.count()).select_from(Collection)) == 1
     first_run = runner.invoke(args=["seed-demo", "--first-run"])
     assert "already present" in first_run.output
