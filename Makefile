@@ -26,8 +26,10 @@ run: setup
 	$(BIN)/flask seed-demo --first-run
 	$(BIN)/flask --app app.wsgi run --host $(HOST) --port $(PORT)
 
+# The whole suite twice: on SQLite files, then on a throwaway PostgreSQL server (.ci/with-postgres).
 test: setup
 	$(BIN)/python -m pytest -n 2 $(PYTEST_ARGS)
+	bash .ci/with-postgres $(BIN)/python -m pytest -n 2 -p no:cacheprovider $(PYTEST_ARGS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache

@@ -93,9 +93,12 @@ def visible_among(user, asset_ids: list[int]) -> list[Asset]:
     return [found[i] for i in dict.fromkeys(asset_ids) if i in found]
 
 
-def filtered(user, *, segment_ids=(), stage_ids=(), kinds=(), statuses=()) -> Select:
-    """Assets `user` may see, narrowed by facets (OR within one facet, AND across facets)."""
+def filtered(user, *, segment_ids=(), stage_ids=(), kinds=(), statuses=(), title: str = "") -> Select:
+    """Assets `user` may see, narrowed by facets (OR within one facet, AND across facets) and by
+    words in the title, ignoring case (Unicode-aware on SQLite too: see database.py)."""
     query = visible_to(user, select(Asset))
+    if title := " ".join(title.split())[:200]:
+        query = query.where(func.lower(Asset.title).contains(title.lower(), autoescape=True))
     if segment_ids:
         query = query.where(Asset.id.in_(
             select(asset_segment.c.asset_id).where(asset_segment.c.segment_id.in_(segment_ids))))

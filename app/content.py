@@ -59,11 +59,11 @@ def get_asset(asset_id: int) -> Asset:
 @bp.route("/")
 @roles_required(*CONTENT_WRITERS)
 def index():
-    """Every asset, any status, with status filter."""
-    status = request.args.get("status", "")
+    """Every asset, any status, filtered by status and words of the title."""
+    status, title = request.args.get("status", ""), request.args.get("q", "")
     page = assets.browse(current_user, page=request.args.get("page", 1, type=int),
-                         statuses=[status] if status else [])
-    return render_template("content/index.html", page=page, status=status,
+                         statuses=[status] if status else [], title=title)
+    return render_template("content/index.html", page=page, status=status, title=title,
                            statuses=[s.value for s in AssetStatus])
 
 

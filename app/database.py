@@ -18,6 +18,9 @@ def configure(app: Flask) -> None:
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:
+    # SQLite's lower() folds ASCII only; PostgreSQL's folds every letter. Python's makes them agree,
+    # so case-insensitive matches ("Über" for "über") find the same rows on both.
+    dbapi_connection.create_function("lower", 1, _lower, deterministic=True)
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA journal_mode=WAL")
@@ -29,6 +32,10 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
     cursor.execute("PRAGMA cache_size=-32000")
     cursor.execute("PRAGMA mmap_size=1073741824")
     cursor.close()
+
+
+def _lower(value):
+    return value.lower() if isinstance(value, str) else value
 
 
 @contextmanager

@@ -1,10 +1,10 @@
-"""Test world: a real SQLite file per test (copied from a template built by the migrations),
-files in a temp dir, and factories for users and assets."""
+"""Test world: a real database per test (a SQLite file, or a PostgreSQL database when the run has a
+server: see tests/databases.py), copied from a template built by the migrations; files in a temp
+dir; factories for users and assets."""
 from __future__ import annotations
 
 import os
 import re
-import shutil
 from datetime import date
 from pathlib import Path
 
@@ -19,7 +19,7 @@ from app import accounts, taxonomy  # noqa: E402
 from app.extensions import db  # noqa: E402
 from app.models import Segment, Stage  # noqa: E402
 
-from . import files  # noqa: E402
+from . import databases, files  # noqa: E402
 
 ROOT_DIR = Path(__file__).resolve().parent.parent
 PASSWORD = "correct-horse-battery"
@@ -28,11 +28,15 @@ STAGES = ["Awareness", "Consideration", "Decision"]
 
 
 def app_config(data_dir: Path, **overrides) -> dict:
+    """Settings for an app whose data (and database) belong to `data_dir`; an empty database is
+    made for it on PostgreSQL if it has none yet (a SQLite file appears by itself)."""
+    if databases.SERVER and "SQLALCHEMY_DATABASE_URI" not in overrides and not databases.exists(data_dir):
+        databases.create(data_dir)
     config = {
         "TESTING": True,
         "DATA_DIR": data_dir,
         "COLLATERAL_DIR": data_dir / "files",
-        "SQLALCHEMY_DATABASE_URI": f"sqlite:///{data_dir / 'bridge.db'}",
+        "SQLALCHEMY_DATABASE_URI": databases.url(data_dir),
         "EXTRACT_TIMEOUT_S": 20.0,
     }
     config.update(overrides)
@@ -58,7 +62,7 @@ class IsolatedClient(FlaskClient):
 
 @pytest.fixture(scope="session")
 def template_db(tmp_path_factory) -> Path:
-    """An empty database built once per worker by `flask db upgrade`."""
+    """The data directory of an empty database built once per worker by `flask db upgrade`."""
     from flask_migrate import upgrade
 
     data_dir = tmp_path_factory.mktemp("template")
@@ -66,13 +70,14 @@ def template_db(tmp_path_factory) -> Path:
     with app.app_context():
         upgrade()
         db.engine.dispose()
-    return data_dir / "bridge.db"
+    yield data_dir
+    databases.drop(data_dir)
 
 
 @pytest.fixture
 def app(tmp_path, template_db, request):
-    """A fresh app on its own SQLite file and file store."""
-    shutil.copyfile(template_db, tmp_path / "bridge.db")
+    """A fresh app on its own database (a copy of the template) and file store."""
+    databases.create(tmp_path, template_db)
     overrides = getattr(request, "param", {}) or {}
     application = create_app(app_config(tmp_path, **overrides))
     application.test_client_class = IsolatedClient
@@ -84,6 +89,7 @@ def app(tmp_path, template_db, request):
         application.extensions["pdf_renderer"].close()
         db.session.remove()
         db.engine.dispose()
+    databases.drop(tmp_path)
 
 
 @pytest.fixture

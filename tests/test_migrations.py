@@ -20,4 +20,5 @@ def test_upgrade_from_empty_matches_the_models_and_downgrade_removes_all(tmp_pat
         assert {"asset", "asset_version", "usage_event", "user_account"} <= set(inspect(db.engine).get_table_names())
         downgrade(revision="base")
         assert set(inspect(db.engine).get_table_names()) == {"alembic_version"}
+        db.session.remove()
         db.engine.dispose()

@@ -1,7 +1,6 @@
 """The usage log's writer: nothing lost on a clean exit, nothing lost when the database is away."""
 from __future__ import annotations
 
-import shutil
 import subprocess
 import sys
 import textwrap
@@ -13,6 +12,7 @@ from app import create_app, usage
 from app.extensions import db
 from app.models import UsageEvent
 
+from . import databases
 from .conftest import ROOT_DIR, app_config
 
 
@@ -29,7 +29,7 @@ def test_events_logged_by_a_process_are_all_written_when_it_exits(app, tmp_path)
         from app import create_app, usage
         data = Path({str(tmp_path)!r})
         app = create_app({{"DATA_DIR": data, "COLLATERAL_DIR": data / "files", "USAGE_FLUSH_MS": 60000, "USAGE_BATCH": 100000,
-                          "SQLALCHEMY_DATABASE_URI": "sqlite:///" + str(data / "bridge.db")}})
+                          "SQLALCHEMY_DATABASE_URI": {app.config["SQLALCHEMY_DATABASE_URI"]!r}}})
         with app.app_context():
             for n in range(5000):
                 usage.log_event("search", query=f"q{{n}}", results=n % 3)
@@ -41,7 +41,7 @@ def test_events_logged_by_a_process_are_all_written_when_it_exits(app, tmp_path)
 
 
 def test_full_batches_are_written_without_waiting_for_the_interval(tmp_path, template_db):
-    shutil.copyfile(template_db, tmp_path / "bridge.db")
+    databases.create(tmp_path, template_db)
     app = create_app(app_config(tmp_path, USAGE_FLUSH_MS=60_000, USAGE_BATCH=100))
     with app.app_context():
         for _ in range(250):
@@ -52,23 +52,27 @@ def test_full_batches_are_written_without_waiting_for_the_interval(tmp_path, tem
         assert count("view") >= 200  # two full batches went without a flush
         app.extensions["usage_log"].close()
         assert count("view") == 250
+        db.session.remove()
         db.engine.dispose()
 
 
 def test_events_are_spooled_when_the_database_is_away_and_written_at_next_start(tmp_path, template_db):
-    database = tmp_path / "bridge.db"
-    shutil.copyfile(template_db, database)
+    databases.create(tmp_path, template_db)
+    away = tmp_path / "away"
+    away.mkdir()
     app = create_app(app_config(tmp_path, USAGE_FLUSH_MS=60_000))
     with app.app_context():
         for _ in range(30):
             usage.log_event("download", reason="spool test")
+        db.session.remove()
         db.engine.dispose()
-        database.rename(tmp_path / "away.db")  # an empty database now answers: the insert fails
+        databases.rename(tmp_path, away)  # the database is gone (SQLite: an empty file answers): the insert fails
         app.extensions["usage_log"].close()
+        db.session.remove()
         db.engine.dispose()
     assert len(list(tmp_path.glob(usage.SPOOL_GLOB))) == 1
-    database.unlink()
-    (tmp_path / "away.db").rename(database)
+    databases.drop(tmp_path)
+    databases.rename(away, tmp_path)
 
     restarted = create_app(app_config(tmp_path))
     with restarted.app_context():
@@ -77,6 +81,7 @@ def test_events_are_spooled_when_the_database_is_away_and_written_at_next_start(
         assert count("download") == 30 and count("view") == 1
         assert not list(tmp_path.glob(usage.SPOOL_GLOB))
         restarted.extensions["usage_log"].close()
+        db.session.remove()
         db.engine.dispose()
 
 
