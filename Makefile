@@ -26,6 +26,12 @@ run: setup
 	$(BIN)/flask seed-demo --first-run
 	$(BIN)/flask --app app.wsgi run --host $(HOST) --port $(PORT)
 
+# Production-style: gunicorn with $(WORKERS) workers (point BRIDGE_DATABASE_URL at PostgreSQL to scale out).
+serve: setup
+	$(BIN)/flask db upgrade
+	$(BIN)/flask seed-demo --first-run
+	BRIDGE_BIND=$(HOST):$(PORT) BRIDGE_WORKERS=$(WORKERS) $(BIN)/gunicorn -c python:app.gunicorn_conf app.wsgi:app
+
 # The whole suite twice: on SQLite files, then on a throwaway PostgreSQL server (.ci/with-postgres).
 test: setup
 	$(BIN)/python -m pytest -n 2 $(PYTEST_ARGS)
