@@ -40,13 +40,14 @@ def configure_extensions(app: Flask) -> None:
     migrate.init_app(app, db, directory=str(bridge_config.ROOT / "migrations"))
     csrf.init_app(app)
     login_manager.init_app(app)
-    from . import accounts, database, pdf, search, usage
+    from . import accounts, database, pdf, search, security, usage
 
     accounts.configure_login(login_manager)
     database.configure(app)
     search.init_app(app)
     usage.init_app(app)
     pdf.init_app(app)
+    security.configure(app)
 
 
 def configure_blueprints(app: Flask) -> None:

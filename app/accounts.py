@@ -5,10 +5,11 @@ import hashlib
 import secrets
 from datetime import timedelta
 
-from flask import flash, redirect, request, url_for
+from flask import current_app, flash, redirect, request, url_for
 from flask_login import LoginManager
 from sqlalchemy import func, select
 
+from . import ratelimit
 from .database import transaction
 from .extensions import db
 from .models import ApiToken, Role, Team, User, utcnow
@@ -42,6 +43,28 @@ def user_by_session_token(token: str) -> User | None:
 
 def normalise_email(email: str) -> str:
     return email.strip().lower()
+
+
+def _login_keys(email: str, address: str) -> tuple[str, str]:
+    return (ratelimit.private_key("login-account", normalise_email(email)),
+            ratelimit.private_key("login-client", address))
+
+
+def login_throttled(email: str, address: str) -> bool:
+    """Whether logins for this account, or from this address, failed too often in the current window.
+
+    Counted in the database, so the limit holds across every worker. An address gets five times an
+    account's allowance (several people behind one office address).
+    """
+    limit, window = current_app.config["LOGIN_MAX_FAILURES"], current_app.config["LOGIN_WINDOW_S"]
+    account, client = _login_keys(email, address)
+    return ratelimit.over(account, limit, window) or ratelimit.over(client, limit * 5, window)
+
+
+def note_failed_login(email: str, address: str) -> None:
+    window = current_app.config["LOGIN_WINDOW_S"]
+    for key in _login_keys(email, address):
+        ratelimit.hit(key, 10**9, window)
 
 
 def find_user(email: str) -> User | None:

@@ -149,7 +149,7 @@ def customize(asset_id: int):
         abort(422, description=str(exc))
     usage.log_event("customize", user=current_user, asset=item, account=document.account,
                     document_id=document.id, template_version=document.template_version)
-    return send_file(storage.path_of(document.stored_name), mimetype="application/pdf",
+    return send_file(storage.path_of(document.stored_name), mimetype="application/pdf", as_attachment=True,
                      download_name=f"{document.title}.pdf".replace("/", "-"))
 
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 
 from . import accounts
@@ -29,12 +29,19 @@ def login():
     if current_user.is_authenticated:
         return redirect(url_for("library.home"))
     form = LoginForm(next=request.args.get("next", ""))
+    address = request.remote_addr or ""
     if form.validate_on_submit():
+        if accounts.login_throttled(form.email.data, address):
+            minutes = current_app.config["LOGIN_WINDOW_S"] // 60
+            flash(f"Too many failed attempts. Try again in {minutes} minutes, or ask an admin to reset "
+                  "your password.", "error")
+            return render_template("auth/login.html", form=form), 429
         user = accounts.authenticate(form.email.data, form.password.data)
         if user is not None:
             login_user(user)
             flash(f"Welcome back, {user.name}.", "success")
             return redirect(safe_next(form.next.data) or url_for("library.home"))
+        accounts.note_failed_login(form.email.data, address)
         flash("Email or password is wrong, or the account is deactivated.", "error")
     return render_template("auth/login.html", form=form)
 

@@ -49,6 +49,9 @@ def from_environment(env: dict[str, str] | None = None) -> dict:
         "USAGE_FLUSH_MS": int(env.get("BRIDGE_USAGE_FLUSH_MS", "500")),
         "USAGE_BATCH": int(env.get("BRIDGE_USAGE_BATCH", "1000")),
         "COMPANY_NAME": env.get("BRIDGE_COMPANY_NAME", "Bridge"),
+        # Failed logins allowed per account per window (five times as many per client address).
+        "LOGIN_MAX_FAILURES": int(env.get("BRIDGE_LOGIN_MAX_FAILURES", "10")),
+        "LOGIN_WINDOW_S": int(env.get("BRIDGE_LOGIN_WINDOW_S", "900")),
         "RENDER_TIMEOUT_S": float(env.get("BRIDGE_RENDER_TIMEOUT_S", "30")),
         "RENDER_MEMORY_MB": int(env.get("BRIDGE_RENDER_MEMORY_MB", "768")),
     }

@@ -1,9 +1,12 @@
 """Fixed-window request counting in the database, so every worker shares the same count."""
 from __future__ import annotations
 
+import hashlib
+import hmac
 import time
 
-from sqlalchemy import delete
+from flask import current_app
+from sqlalchemy import delete, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from .extensions import db
@@ -23,3 +26,17 @@ def hit(key: str, limit: int, per_seconds: int) -> bool:
         if hits == 1 and window % 16 == 0:  # now and then, forget windows long past
             connection.execute(delete(RateLimitWindow).where(RateLimitWindow.window < window - 16))
     return hits <= limit
+
+
+def over(key: str, limit: int, per_seconds: int) -> bool:
+    """Whether `key` has already reached `limit` in the current window (counts nothing)."""
+    window = int(time.time() // per_seconds)
+    hits = db.session.scalar(select(RateLimitWindow.hits).where(RateLimitWindow.key == key[:120],
+                                                                RateLimitWindow.window == window))
+    return (hits or 0) >= limit
+
+
+def private_key(kind: str, value: str) -> str:
+    """A rate-limit key that does not store `value` (an address, an email) in clear."""
+    secret = current_app.config["SECRET_KEY"].encode()
+    return f"{kind}:{hmac.new(secret, value.encode(), hashlib.sha256).hexdigest()[:32]}"
