@@ -1,4 +1,4 @@
-"""`flask` commands: first admin, collateral import, demo data."""
+"""`flask` commands: first admin, collateral import, demo data, search, insights, backup and restore."""
 from __future__ import annotations
 
 import time
@@ -8,14 +8,15 @@ import click
 from flask import Flask, current_app
 from sqlalchemy import select
 
-from . import accounts, analytics, demo, importer, reports, search
+from . import accounts, analytics, backup, demo, importer, reports, search
 from .accounts import AccountError
 from .extensions import db
 from .models import Role, Team, User
 
 
 def register_commands(app: Flask) -> None:
-    for command in (create_user, import_collateral, seed_demo, search_cli, insights_cli):
+    for command in (create_user, import_collateral, seed_demo, search_cli, insights_cli, backup_command,
+                    restore_command):
         app.cli.add_command(command)
 
 
@@ -142,3 +143,31 @@ def insights_report(week, out_path, team):
     started = time.perf_counter()
     out_path.write_bytes(reports.weekly_review_pdf(reports.weekly_review(scope, f"Weekly review {label}")))
     click.echo(f"Wrote {out_path} ({out_path.stat().st_size // 1024} KB) in {time.perf_counter() - started:.1f} s.")
+
+
+@click.command("backup")
+@click.option("--out", "out_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Archive to write (default: <data dir>/backups/bridge-<UTC time>.tar.gz).")
+def backup_command(out_path):
+    """Copy the database, the stored files and the settings into one archive, while the site runs."""
+    if out_path is None:
+        out_path = current_app.config["DATA_DIR"] / "backups" / f"bridge-{time.strftime('%Y%m%d-%H%M%S', time.gmtime())}.tar.gz"
+    started = time.perf_counter()
+    report = backup.create(out_path)
+    click.echo(f"Backed up {report.total_rows} rows of {len(report.rows)} tables and {report.files} files "
+               f"({report.bytes / 1e6:.1f} MB) at schema revision {report.revision} into {out_path} "
+               f"in {time.perf_counter() - started:.1f} s.")
+
+
+@click.command("restore")
+@click.argument("archive", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--replace", is_flag=True, help="Delete what the database holds first (in the same transaction).")
+def restore_command(archive, replace):
+    """Load a backup made by `flask backup` into this database and file store; rebuild the search index."""
+    try:
+        report = backup.restore(archive, replace=replace)
+    except backup.BackupProblem as problem:
+        raise click.ClickException(str(problem)) from None
+    click.echo(f"Restored {report.total_rows} rows and {report.files} files at schema revision {report.revision}.")
+    count = search.get_index().rebuild()
+    click.echo(f"Search index rebuilt: {count} assets. Restart the server so every worker uses the restored data.")
