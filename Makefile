@@ -7,7 +7,7 @@ HOST ?= 127.0.0.1
 WORKERS ?= 3
 export FLASK_APP := app
 
-.PHONY: run test serve setup system-deps clean
+.PHONY: run test serve setup system-deps test-deps clean
 
 setup: system-deps $(VENV)/.installed
 
@@ -32,8 +32,12 @@ serve: setup
 	$(BIN)/flask seed-demo --first-run
 	BRIDGE_BIND=$(HOST):$(PORT) BRIDGE_WORKERS=$(WORKERS) $(BIN)/gunicorn -c python:app.gunicorn_conf app.wsgi:app
 
+# Chromium for the browser journeys, installed with apt when missing.
+test-deps:
+	@bash .ci/test-deps
+
 # The whole suite twice: on SQLite files, then on a throwaway PostgreSQL server (.ci/with-postgres).
-test: setup
+test: setup test-deps
 	$(BIN)/python -m pytest -n 2 $(PYTEST_ARGS)
 	bash .ci/with-postgres $(BIN)/python -m pytest -n 2 -p no:cacheprovider $(PYTEST_ARGS)
 

@@ -48,7 +48,7 @@ def suggest():
 @roles_required(*EVERYONE)
 def asset(asset_id: int):
     item = assets.get_visible(current_user, asset_id)
-    usage.log_event("view", user=current_user, asset=item, version=item.current_version)
+    usage.log_use("view", user=current_user, asset=item, version=item.current_version)
     discovery.record_click(current_user, item, request.args.get("sid"),
                            request.args.get("pos", type=int))
     return render_asset(item)
@@ -112,7 +112,7 @@ def download(asset_id: int, number: int | None = None):
     """Send a version as an attachment under its original name."""
     item = assets.get_visible(current_user, asset_id)
     version = assets.version_of(item, number)
-    usage.log_event("download", user=current_user, asset=item, version=version)
+    usage.log_use("download", user=current_user, asset=item, version=version)
     return send_file(storage.path_of(version.stored_name), mimetype=version.mime_type,
                      as_attachment=True, download_name=version.original_filename)
 
@@ -132,5 +132,5 @@ def thumbnail(asset_id: int):
 def copied(asset_id: int):
     """Record that the messaging text was copied to the clipboard."""
     item = assets.get_visible(current_user, asset_id)  # CSRFProtect has checked X-CSRFToken
-    usage.log_event("copy", user=current_user, asset=item)
+    usage.log_use("copy", user=current_user, asset=item)
     return {"ok": True, "asset": url_for("library.asset", asset_id=item.id)}

@@ -70,6 +70,17 @@ def log_event(kind: str, **fields) -> None:
         log.exception("could not record %s event", kind)
 
 
+# Marketers and admins open assets to maintain them: not the field's use the insights measure.
+MAINTAINERS = ("marketer", "admin")
+
+
+def log_use(kind: str, *, user, **fields) -> None:
+    """Record a rep's or manager's view, download or copy of an asset; a maintainer's is not logged,
+    so publishing an asset (and landing on its page) does not make it "used"."""
+    if getattr(user, "role", None) not in MAINTAINERS:
+        log_event(kind, user=user, **fields)
+
+
 def flush() -> int:
     """Write every event logged so far in this process; returns how many were written."""
     return current_app.extensions["usage_log"].flush()

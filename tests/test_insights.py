@@ -439,3 +439,18 @@ def test_asset_stats_api(client, login_as, make_asset, make_user):
 def test_kind_labels_are_used_on_pages(world, marketer_client):
     rows = csv_rows(marketer_client, "/insights/usage?days=90&format=csv&table=bottom-assets")[1:]
     assert {r[1] for r in rows} <= {k.label for k in AssetKind}
+
+
+def test_a_maintainers_own_looks_do_not_make_an_asset_used(app, make_user, make_asset):
+    item = make_asset("Fresh telehealth guide")
+    marketer, rep = app.test_client(), app.test_client()
+    login(marketer, make_user("marketer").email)
+    login(rep, make_user("rep").email)
+
+    def ignored_titles() -> list[str]:
+        return [a["title"] for a in marketer.get("/api/v1/insights/ignored?days=7").get_json()["assets"]]
+
+    marketer.get(f"/assets/{item.id}")  # where publishing lands
+    assert "Fresh telehealth guide" in ignored_titles()
+    rep.get(f"/assets/{item.id}")
+    assert "Fresh telehealth guide" not in ignored_titles()

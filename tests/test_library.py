@@ -6,7 +6,7 @@ from sqlalchemy import select
 from app.extensions import db
 from app.models import UsageEvent
 
-from .conftest import post_form
+from .conftest import login, post_form
 
 
 def events(kind: str) -> list[UsageEvent]:
@@ -120,12 +120,16 @@ def test_asset_needs_some_content(client, login_as):
     assert "Add a file, write the messaging text, or give a video link" in response.get_data(as_text=True)
 
 
-def test_deleting_an_asset_removes_its_files_but_keeps_history(app, client, login_as, make_asset, sample_files):
+def test_deleting_an_asset_removes_its_files_but_keeps_history(app, client, login_as, make_user, make_asset,
+                                                               sample_files):
     asset = make_asset("With file", upload=(sample_files.pdf(), "brochure.pdf"))
-    client_user = login_as("marketer")
-    client.get(f"/assets/{asset.id}")
+    reader = make_user("rep")
+    rep = app.test_client()
+    login(rep, reader.email)
+    rep.get(f"/assets/{asset.id}")
+    login_as("marketer")
     assert any(app.config["COLLATERAL_DIR"].glob("*.pdf"))
     assert post_form(client, f"/manage/{asset.id}/delete").status_code == 302
     assert not any(app.config["COLLATERAL_DIR"].glob("*.pdf"))
     [view] = events("view")
-    assert view.asset_id is None and view.user_id == client_user.id
+    assert view.asset_id is None and view.user_id == reader.id
