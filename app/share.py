@@ -99,8 +99,7 @@ def own_link(link_id: int) -> ShareLink:
 
 def public_link(token: str) -> ShareLink:
     """The live link for `token`, after rate limits: 429 when exceeded, 404 unknown, 410 ended."""
-    client = sharing.viewer_hash(request.remote_addr or "", "")
-    if not ratelimit.hit(f"share-client:{client}", *CLIENT_LIMIT):
+    if not ratelimit.hit(ratelimit.private_key("share-client", request.remote_addr or ""), *CLIENT_LIMIT):
         abort(429)
     link = sharing.by_token(token)
     if link is None:
