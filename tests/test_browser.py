@@ -164,7 +164,7 @@ def test_rep_finds_uses_customizes_and_shares_an_asset(journey, make_user, make_
     row = page.locator("tbody tr").first
     expect(row).to_contain_text("opened")
     expect(row.locator("td").nth(3)).to_have_text("1")
-    expect(page.locator(".topbar")).to_contain_text("🔔")
+    expect(page.get_by_role("link", name="Notifications: 1 unread")).to_be_visible()
     journey.shot(page, "my-shares")
 
     phone = journey.login(rep.email, viewport=PHONE)
