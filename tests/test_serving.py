@@ -2,7 +2,8 @@
 
 Clients search, open and download assets while marketers edit and upload; afterwards no request got
 an error (4xx or 5xx), the usage log holds exactly the events the clients caused, the search index matches the
-database (`flask search check`), and no worker logged a LockError or a traceback.
+database (`flask search check`), no worker logged a LockError or a traceback, and the login limit
+holds across workers.
 """
 from __future__ import annotations
 
@@ -156,6 +157,20 @@ def test_three_gunicorn_workers_under_concurrent_use(app, make_user, make_asset,
             t.start()
         for t in threads:
             t.join(DURATION_S + 120)
+        # Failed logins are counted in the database: sync workers take one request per connection,
+        # so these attempts land on different workers, and the limit still holds.
+        guesser = requests.Session()
+        for _ in range(10):
+            page = guesser.get(f"{base}/login").text
+            token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
+            wrong = guesser.post(f"{base}/login", data={"email": rep_emails[0], "password": "guess",
+                                                        "csrf_token": token}, allow_redirects=False)
+            assert wrong.status_code == 200
+        locked_out = requests.Session()
+        page = locked_out.get(f"{base}/login").text
+        token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
+        assert locked_out.post(f"{base}/login", data={"email": rep_emails[0], "password": PASSWORD,
+                                                      "csrf_token": token}).status_code == 429
     finally:
         server.send_signal(signal.SIGTERM)  # graceful: each worker writes what its usage log holds
         server.wait(60)
