@@ -64,7 +64,7 @@ def login_throttled(email: str, address: str) -> bool:
 def note_failed_login(email: str, address: str) -> None:
     window = current_app.config["LOGIN_WINDOW_S"]
     for key in _login_keys(email, address):
-        ratelimit.hit(key, 10**9, window)
+        ratelimit.count(key, window)
 
 
 def find_user(email: str) -> User | None:

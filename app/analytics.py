@@ -655,14 +655,13 @@ def shares_report(scope: Scope) -> list[SharedAsset]:
     A customized document's link counts for its asset. Opens by a link's sender are never logged.
     """
     link_asset = func.coalesce(ShareLink.asset_id, GeneratedDocument.asset_id)
-    links = select(ShareLink.id, link_asset.label("asset_id"), ShareLink.created_at, ShareLink.user_id) \
+    links = select(ShareLink.id, link_asset.label("asset_id"), ShareLink.created_at, ShareLink.first_opened_at) \
         .outerjoin(GeneratedDocument, GeneratedDocument.id == ShareLink.document_id)
     if scope.team_id is not None:
         links = links.where(ShareLink.user_id.in_(select(User.id).where(User.team_id == scope.team_id)))
     link_rows = {r.id: r for r in db.session.execute(links) if r.asset_id is not None}
     allowed = set(db.session.scalars(select(Asset.id).where(_asset_filter(scope))))
     share_id = UsageEvent.context["share_id"].as_integer()
-    opened_ever = set(db.session.scalars(select(share_id).where(UsageEvent.kind == "share_open").distinct()))
     in_range = db.session.execute(
         select(UsageEvent.kind, share_id, func.count())
         .where(UsageEvent.kind.in_(("share_open", "share_download")),
@@ -678,7 +677,7 @@ def shares_report(scope: Scope) -> list[SharedAsset]:
         if link.asset_id in allowed and scope.start <= link.created_at < scope.end:
             entry = item(link.asset_id)
             entry.links += 1
-            entry.opened_links += link.id in opened_ever
+            entry.opened_links += link.first_opened_at is not None  # set by a prospect's first open
     for kind, link_id, n in in_range:
         link = link_rows.get(link_id)
         if link is None or link.asset_id not in allowed:

@@ -203,8 +203,9 @@ COLLECTIONS = {
 def save_collections(rep: User) -> int:
     """Give the demo rep a saved collection or two (once; kept as the rep changes them)."""
     made = 0
+    existing = {s.collection.name for s in saved.collections_of(rep)}
     for name, paths in COLLECTIONS.items():
-        if any(s.collection.name == name for s in saved.collections_of(rep)):
+        if name in existing:
             continue
         found = {a.source_key: a.id for a in db.session.scalars(select(Asset).where(Asset.source_key.in_(paths)))}
         saved.create(rep, name, [found[p] for p in paths if p in found])

@@ -61,14 +61,14 @@ def render_asset(item, rating_form: RatingForm | None = None, flag_form: FlagFor
         rating_form = RatingForm(obj=mine) if mine else RatingForm()
         if mine:
             rating_form.stars.data = str(mine.stars)
-    can_edit = sees_drafts(current_user)
+    can_edit, can_rate = sees_drafts(current_user), current_user.has_role(*RATERS)
     return render_template(
         "library/asset.html", asset=item, action=ActionForm(), can_edit=can_edit,
         related=discovery.related(current_user, item), rating=ratings.summaries([item.id]).get(item.id),
         comments=ratings.recent_comments(item), rating_form=rating_form,
-        can_rate=current_user.has_role(*RATERS), my_rating=mine,
+        can_rate=can_rate, my_rating=mine,
         flag_form=flag_form or FlagForm(), open_flags=flags.open_on(item) if can_edit else [],
-        collections=saved.collections_of(current_user) if current_user.has_role(*RATERS) else [],
+        collections=saved.collections_of(current_user) if can_rate else [],
     ), status
 
 

@@ -15,6 +15,11 @@ from .models import RateLimitWindow
 
 def hit(key: str, limit: int, per_seconds: int) -> bool:
     """Count one request for `key`; False when it is over `limit` in the current window."""
+    return count(key, per_seconds) <= limit
+
+
+def count(key: str, per_seconds: int) -> int:
+    """Add one to `key`'s count in the current window; returns the new count."""
     window = int(time.time() // per_seconds)
     dialect = postgresql if db.engine.dialect.name == "postgresql" else sqlite
     upsert = dialect.insert(RateLimitWindow).values(key=key[:120], window=window, hits=1)
@@ -25,7 +30,7 @@ def hit(key: str, limit: int, per_seconds: int) -> bool:
         hits = connection.execute(upsert).scalar_one()
         if hits == 1 and window % 16 == 0:  # now and then, forget windows long past
             connection.execute(delete(RateLimitWindow).where(RateLimitWindow.window < window - 16))
-    return hits <= limit
+    return hits
 
 
 def over(key: str, limit: int, per_seconds: int) -> bool:

@@ -22,6 +22,7 @@ from typing import Iterable
 from flask import Flask, current_app
 from sqlalchemy import func, insert, select
 
+from .access import CONTENT_WRITERS
 from .extensions import db
 from .models import UsageEvent, utcnow
 
@@ -70,14 +71,11 @@ def log_event(kind: str, **fields) -> None:
         log.exception("could not record %s event", kind)
 
 
-# Marketers and admins open assets to maintain them: not the field's use the insights measure.
-MAINTAINERS = ("marketer", "admin")
-
-
 def log_use(kind: str, *, user, **fields) -> None:
-    """Record a rep's or manager's view, download or copy of an asset; a maintainer's is not logged,
-    so publishing an asset (and landing on its page) does not make it "used"."""
-    if getattr(user, "role", None) not in MAINTAINERS:
+    """Record a rep's or manager's view, download or copy of an asset. Marketers and admins open
+    assets to maintain them, which is not the use insights measure: publishing an asset (and
+    landing on its page) must not make it "used"."""
+    if not user.has_role(*CONTENT_WRITERS):
         log_event(kind, user=user, **fields)
 
 
