@@ -13,19 +13,21 @@ import hashlib
 import json
 import logging
 import os
+import pickle
 import re
 import shutil
 import threading
 import uuid
 import warnings
-from collections import Counter, OrderedDict
+import weakref
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from datetime import date
-from itertools import chain
 from pathlib import Path
 from typing import Callable, Iterable
 
 from flask import Flask, current_app
+import numpy as np
 from markupsafe import Markup
 from sqlalchemy import delete, event, func, insert, select
 from sqlalchemy.orm import Session, selectinload
@@ -33,14 +35,18 @@ from whoosh import index, qparser, query
 from whoosh.analysis import StandardAnalyzer, StemmingAnalyzer
 from whoosh.fields import ID, KEYWORD, NUMERIC, STORED, TEXT, Schema
 from whoosh.index import LockError
+from whoosh.matching.wrappers import FilterMatcher
+from whoosh.reading import TermNotFound
+from whoosh.system import _INT_SIZE
 
+from . import postings
 from .extensions import db
 from .models import (Asset, AssetStatus, AssetVersion, SearchOutbox, Segment, Stage, asset_segment,
                      asset_stage, utcnow)
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = "6"
+SCHEMA_VERSION = "7"
 MAX_QUERY_CHARS = 200
 RERANK_DEPTH = 200
 QUERY_CACHE_SIZE = 256
@@ -59,6 +65,7 @@ TEXT_FIELDS = {"text": 1.0}
 KEYWORD_WEIGHT = 3
 SEPARATOR = "xsepx"
 FIELD_ALIASES = {"tag": "tags"}
+FACET_FIELDS = {"segment": "segment", "stage": "stage", "kind": "kind", "product": "product_facet"}
 
 
 def make_schema() -> Schema:
@@ -73,9 +80,9 @@ def make_schema() -> Schema:
         stage=KEYWORD(commas=True),
         kind=ID(),
         product_facet=ID(),
-        status=ID(),
-        expires=NUMERIC(int, bits=32),
-        updated=NUMERIC(int, bits=64, sortable=True),
+        status=ID(stored=True),
+        expires=NUMERIC(int, bits=32, stored=True),
+        updated=NUMERIC(int, bits=64, stored=True),
     )
 
 
@@ -144,10 +151,15 @@ class _LRU:
 class SearchIndex:
     """One process's handle on the on-disk index: opening, rebuilding, a reused searcher."""
 
-    def __init__(self, root: Path):
+    def __init__(self, root: Path, term_cache_mb: int = 256):
         self.root = root
         self.link = root / "current"
         self._local = threading.local()  # one reused searcher (and its caches) per thread
+        # Segments never change, so what was read of them serves every later searcher; a
+        # segment is forgotten once no generation uses it (merged away or a rebuilt index).
+        self._segments: weakref.WeakValueDictionary[str, _Segment] = weakref.WeakValueDictionary()
+        self._segments_lock = threading.Lock()
+        self._terms = _TermCache(term_cache_mb << 20)
 
     @property
     def _searcher(self):
@@ -169,9 +181,19 @@ class SearchIndex:
         """Query matches, valid while `searcher` is current."""
         return self._per_searcher("queries", searcher, lambda: _LRU(QUERY_CACHE_SIZE))
 
-    def facet_table(self, searcher) -> "FacetTable":
-        """Per-document facet values and visibility, rebuilt only when the index changes."""
-        return self._per_searcher("facets", searcher, lambda: FacetTable(searcher))
+    def generation(self, searcher) -> "_Generation":
+        """The searcher's documents as arrays; only segments new to this process are read."""
+        return self._per_searcher("generation", searcher, lambda: _Generation(searcher, self._segment))
+
+    def _segment(self, reader) -> "_Segment":
+        key = reader.segment().segment_id()  # random per segment, unique across indexes
+        with self._segments_lock:
+            found = self._segments.get(key)
+        if found is None:
+            found = _Segment(reader, self._terms)
+            with self._segments_lock:
+                self._segments[key] = found
+        return found
 
     # opening -----------------------------------------------------------------
     def _version_ok(self) -> bool:
@@ -221,6 +243,15 @@ class SearchIndex:
         if self._searcher is not None:
             self._searcher.close()
         self._searcher = None
+
+    def forget(self) -> None:
+        """Start cold, as a new process would: no searcher, no segment arrays, no term postings."""
+        self.reset()
+        for name in ("generation", "queries"):
+            setattr(self._local, name, None)
+        with self._segments_lock:
+            self._segments.clear()
+        self._terms.clear()
 
     # writing -----------------------------------------------------------------
     def rebuild(self, progress: Callable[[int, int], None] | None = None) -> int:
@@ -294,39 +325,224 @@ class SearchIndex:
                 writer.delete_by_term("id", str(asset_id))
 
 
-class FacetTable:
-    """Docnum-indexed facet values of one searcher, and the set of documents reps may see.
+class _TermCache:
+    """A thread-safe least-recently-used map bounded by the bytes of the arrays it holds."""
 
-    Read once from the postings per index generation, so a query's facet counts and its
-    visibility check are set and list lookups instead of extra Whoosh queries.
+    def __init__(self, max_bytes: int):
+        self.max_bytes = max_bytes
+        self.bytes = 0
+        self.items: OrderedDict = OrderedDict()
+        self.lock = threading.Lock()
+
+    def get(self, key):
+        with self.lock:
+            value = self.items.get(key)
+            if value is not None:
+                self.items.move_to_end(key)
+            return value
+
+    def clear(self) -> None:
+        with self.lock:
+            self.items.clear()
+            self.bytes = 0
+
+    def put(self, key, value: tuple) -> None:
+        with self.lock:
+            if key in self.items:
+                return
+            self.items[key] = value
+            self.bytes += sum(a.nbytes for a in value)
+            while self.bytes > self.max_bytes and len(self.items) > 1:
+                _, old = self.items.popitem(last=False)
+                self.bytes -= sum(a.nbytes for a in old)
+
+
+def _posting_blocks(reader, fieldname: str, text: bytes):
+    """The raw data tuples (id deltas, weights, values) of one term's posting blocks.
+
+    Reads whoosh3's W3 codec blocks directly (the version is pinned exactly): the matcher's
+    per-posting methods cost a Python call per posting, a block is one `pickle.loads`.
     """
+    matcher = _segment_postings(reader, fieldname, text)
+    if matcher is None:
+        return
+    while matcher.is_active():
+        matcher._read_data()
+        yield matcher._data
+        matcher._next_block()
 
-    FIELDS = {"segment": "segment", "stage": "stage", "kind": "kind", "product": "product_facet"}
 
-    def __init__(self, searcher):
-        reader = searcher.reader()
-        size = reader.doc_count_all()
+def _segment_postings(reader, fieldname: str, text: bytes):
+    """A segment's own postings of one term, deleted documents included (those are masked
+    per generation), or None if the term is not in the segment."""
+    try:
+        matcher = reader.postings(fieldname, text)
+    except TermNotFound:
+        return None
+    return matcher.child if isinstance(matcher, FilterMatcher) else matcher
+
+
+def _concat(parts: list, dtype) -> np.ndarray:
+    return np.concatenate(parts).astype(dtype, copy=False) if parts else np.zeros(0, dtype=dtype)
+
+
+class _Segment:
+    """One Whoosh segment as arrays, read once per process: segments never change (their
+    deletions are kept beside them and applied per generation, see `_Generation`)."""
+
+    def __init__(self, reader, cache: _TermCache):
+        self.key = reader.segment().segment_id()
+        self.cache = cache
+        self.size = size = reader.doc_count_all()
+        self.ids = np.zeros(size, dtype=np.int64)
+        self.published = np.zeros(size, dtype=bool)
+        self.expires = np.zeros(size, dtype=np.int64)
+        self.updated = np.zeros(size, dtype=np.int64)
+        for docnum in range(size):
+            stored = reader.stored_fields(docnum)
+            if stored:
+                self.ids[docnum] = int(stored["id"])
+                self.published[docnum] = stored.get("status") == AssetStatus.PUBLISHED.value
+                self.expires[docnum] = stored.get("expires", NO_EXPIRY)
+                self.updated[docnum] = stored.get("updated", 0)
+        self.facets: dict[str, dict[str, np.ndarray]] = {
+            facet: {term.decode("utf-8"): np.fromiter(_segment_postings(reader, fieldname, term).all_ids(), np.int64)
+                    for term in reader.lexicon(fieldname)}
+            for facet, fieldname in FACET_FIELDS.items()}
+        self.lengths = np.array([reader.doc_field_length(d, "text", 0) or 0 for d in range(size)],
+                                dtype=np.float32)
+
+    def term(self, reader, fieldname: str, text: bytes) -> tuple[np.ndarray, np.ndarray]:
+        """(document numbers, weights) of one term's postings in this segment."""
+        found = self.cache.get((self.key, fieldname, text, "weights"))
+        return found if found is not None else self._read(reader, fieldname, text, positions=False)
+
+    def occurrences(self, reader, fieldname: str, text: bytes) -> np.ndarray:
+        """Every occurrence of one term in this segment as document << 32 | position, sorted."""
+        found = self.cache.get((self.key, fieldname, text, "occurrences"))
+        return found[0] if found is not None else self._read(reader, fieldname, text, positions=True)
+
+    def _read(self, reader, fieldname: str, text: bytes, positions: bool):
+        """Read one term's blocks once, caching its weights (and occurrences when asked)."""
+        docs, weights, occurrences = [], [], []
+        for ids, weight, values in _posting_blocks(reader, fieldname, text):
+            block_docs = np.cumsum(np.array(ids, dtype=np.int64))
+            docs.append(block_docs)
+            weights.append(np.array(weight, dtype=np.float32) if isinstance(weight, tuple)
+                           else np.full(len(ids), 1.0 if weight is None else weight, np.float32))
+            if positions:
+                counts, block_positions = _block_positions(values)
+                occurrences.append((np.repeat(block_docs, counts) << 32) | block_positions)
+        found = (_concat(docs, np.int64), _concat(weights, np.float32))
+        self.cache.put((self.key, fieldname, text, "weights"), found)
+        if not positions:
+            return found
+        keys = _concat(occurrences, np.int64)
+        self.cache.put((self.key, fieldname, text, "occurrences"), (keys,))
+        return keys
+
+
+_LIST_HEADER = pickle.dumps([0, 0], 2)[:5]  # PROTO 2, EMPTY_LIST, BINPUT 0
+
+
+def _block_positions(values: tuple[bytes, ...]) -> tuple[np.ndarray, np.ndarray]:
+    """Occurrences per posting and every position, from one block's encoded values.
+
+    Each value is a 4-byte count and a protocol-2 pickle of the position deltas (a list).
+    With each list's header and STOP cut, the values' APPEND/APPENDS opcodes all append to
+    one list, so a block decodes in one `pickle.loads` instead of one per posting.
+    """
+    counts = np.frombuffer(b"".join(v[:_INT_SIZE] for v in values), dtype=">u4").astype(np.int64)
+    if all(v.startswith(_LIST_HEADER, _INT_SIZE) for v in values):
+        start = _INT_SIZE + len(_LIST_HEADER)
+        deltas = pickle.loads(_LIST_HEADER + b"".join(v[start:-1] for v in values) + b".")
+        try:  # most deltas are small: bytes() converts a list 3x faster than NumPy can
+            flat = np.frombuffer(bytes(deltas), dtype=np.uint8).astype(np.int64)
+        except ValueError:
+            flat = np.fromiter(deltas, dtype=np.int64, count=len(deltas))
+    else:  # not the encoding this reader knows: decode each posting the slow, sure way
+        flat = np.array([d for v in values for d in pickle.loads(v[_INT_SIZE:])], dtype=np.int64)
+    running = np.cumsum(flat)
+    before = np.concatenate(([0], running[np.cumsum(counts)[:-1] - 1]))
+    return counts, running - np.repeat(before, counts)
+
+
+class _Generation:
+    """One searcher's view of the index as arrays over its document numbers: which are live
+    and visible, their asset ids, facet values, field lengths, and term postings on demand."""
+
+    def __init__(self, searcher, segments: Callable):
         self.searcher = searcher
-        self.values: dict[str, list[tuple]] = {}
-        for facet, fieldname in self.FIELDS.items():
-            column: list[tuple] = [()] * size
-            for term in reader.lexicon(fieldname):
-                text = term.decode("utf-8")
-                for docnum in reader.postings(fieldname, term).all_ids():
-                    column[docnum] = column[docnum] + (text,)
-            self.values[facet] = column
-        self.ids: list[int] = [0] * size
-        for docnum in reader.all_doc_ids():  # stored fields: 5x faster than the id postings
-            self.ids[docnum] = int(reader.stored_fields(docnum)["id"])
-        self._visible: tuple[date, frozenset[int]] | None = None
+        self.size = searcher.doc_count_all()
+        self.parts = [(segments(leaf.reader()), leaf.reader(), offset)
+                      for leaf, offset in searcher.leaf_searchers()
+                      if leaf.reader().segment() is not None]  # an empty index has no segment
+        self.alive = np.ones(self.size, dtype=bool)
+        for _segment, reader, offset in self.parts:
+            if reader.has_deletions():
+                self.alive[[offset + d for d in reader.segment().deleted_docs()]] = False
+        self.ids = self._joined("ids", np.int64)
+        self.updated = self._joined("updated", np.int64)
+        self.lengths = self._joined("lengths", np.float32)
+        self.avg_length = float(self.lengths.mean()) if self.size else 1.0
+        self._published = self._joined("published", bool) & self.alive
+        self._expires = self._joined("expires", np.int64)
+        values: dict[str, dict[str, list]] = {facet: {} for facet in FACET_FIELDS}
+        for segment, _reader, offset in self.parts:
+            for facet, by_value in segment.facets.items():
+                for value, docs in by_value.items():
+                    values[facet].setdefault(value, []).append(docs + offset)
+        self.facets = postings.FacetColumns(
+            {f: {v: _concat(d, np.int64) for v, d in by_value.items()} for f, by_value in values.items()},
+            self.size)
+        self._visible: tuple[date, np.ndarray, set] | None = None
 
-    def visible(self) -> frozenset[int]:
-        """Documents published and not expired today."""
+    def _joined(self, name: str, dtype) -> np.ndarray:
+        return _concat([getattr(segment, name) for segment, _r, _o in self.parts], dtype)
+
+    def visible(self) -> np.ndarray:
+        """Mask of documents published and not expired today."""
+        return self._visibility()[1]
+
+    def visible_docs(self) -> set[int]:
+        """The same as a set of document numbers, for Whoosh's `filter=`."""
+        return self._visibility()[2]
+
+    def _visibility(self):
         today = date.today()
         if self._visible is None or self._visible[0] != today:
-            docs = frozenset(self.searcher.docs_for_query(visibility_filter()))
-            self._visible = (today, docs)
-        return self._visible[1]
+            mask = self._published & (self._expires >= int(today.strftime("%Y%m%d")))
+            self._visible = (today, mask, set(np.flatnonzero(mask).tolist()))
+        return self._visible
+
+    def term(self, fieldname: str, text: str, boost: float = 1.0) -> postings.Hits:
+        """One term's matches with BM25 scores."""
+        field = self.searcher.schema[fieldname]
+        try:
+            btext = field.to_bytes(text)
+        except ValueError:
+            return postings.Hits.none(self.size)
+        docs, weights = [], []
+        for segment, reader, offset in self.parts:
+            d, w = segment.term(reader, fieldname, btext)
+            docs.append(d + offset)
+            weights.append(w)
+        docs_all, tf = _concat(docs, np.int64), _concat(weights, np.float32)
+        if not len(docs_all):
+            return postings.Hits.none(self.size)
+        if not field.scorable:
+            return postings.Hits.of(self.size, docs_all, np.full(len(docs_all), boost, np.float32))
+        lengths = (self.lengths[docs_all] if fieldname == "text"
+                   else np.full(len(docs_all), self.searcher.avg_field_length(fieldname) or 1, np.float32))
+        avg = self.avg_length if fieldname == "text" else (self.searcher.avg_field_length(fieldname) or 1)
+        scores = postings.bm25(tf, lengths, self.size, len(docs_all), avg, boost)
+        return postings.Hits.of(self.size, docs_all, scores)
+
+    def occurrences(self, fieldname: str, text: str) -> np.ndarray:
+        """Every occurrence of one term as document << 32 | position, sorted."""
+        btext = self.searcher.schema[fieldname].to_bytes(text)
+        return _concat([segment.occurrences(reader, fieldname, btext) + (offset << 32)
+                        for segment, reader, offset in self.parts], np.int64)
 
 
 def init_app(app: Flask) -> None:
@@ -510,44 +726,56 @@ class _Matches:
 
     parsed: query.Query | None
     fell_back: bool
-    ranked: list[tuple[int, float]]  # (docnum, text score) of passing docs, best first
+    docs: np.ndarray  # document numbers passing visibility, query and facets, best text score first
+    scores: np.ndarray
     counts: dict[str, dict[str, int]]
 
 
-def _match(searcher, text: str, req: SearchRequest, table: FacetTable) -> _Matches:
-    """Documents passing visibility, query and facets, in text-score order, and facet counts.
-
-    One scored pass over the matches gives both the set (for facet counts) and the order:
-    a separate unscored pass cost as much again, and phrases made that doubling painful.
-    """
-    parsed, fell_back = parse(text, searcher.schema)
-    if parsed is not None:
-        scored = list(searcher.search(parsed, limit=None).items())
-    else:
-        reader = searcher.reader()
-        scored = [(d, 0.0) for d in range(searcher.doc_count_all()) if not reader.is_deleted(d)]
-    if not req.include_hidden:
-        visible = table.visible()
-        scored = [(d, score) for d, score in scored if d in visible]
+def _match(gen: _Generation, text: str, req: SearchRequest) -> _Matches:
+    """Documents passing visibility, query and facets, in text-score order, and facet counts."""
+    parsed, fell_back = parse(text, gen.searcher.schema)
+    hits = _evaluate(parsed, gen) if parsed is not None else postings.Hits.every(gen.alive)
+    allowed = hits.mask & (gen.alive if req.include_hidden else gen.visible())
     selected = {f: set(v) for f, v in req.filters().items()}
-    counts: dict[str, Counter] = {}
-    if not selected:
-        ranked = scored
-        docs = [d for d, _ in ranked]
-        for facet, column in table.values.items():
-            counts[facet] = Counter(chain.from_iterable(map(column.__getitem__, docs)))
-    else:
-        counts = {f: Counter() for f in FACETS}
-        ranked = []
-        for docnum, score in scored:
-            misses = [f for f, chosen in selected.items()
-                      if chosen.isdisjoint(table.values[f][docnum])]
-            if not misses:
-                ranked.append((docnum, score))
-            for facet in FACETS:
-                if not misses or misses == [facet]:
-                    counts[facet].update(table.values[facet][docnum])
-    return _Matches(parsed, fell_back, ranked, {f: dict(c) for f, c in counts.items()})
+    passing, counts = postings.facet_counts(gen.facets, allowed, selected)
+    docs, scores = postings.ranked(passing, hits.score)
+    return _Matches(parsed, fell_back, docs, scores, counts)
+
+
+def _evaluate(q: query.Query, gen: _Generation) -> postings.Hits:
+    """A parsed query's matches and scores, computed on term arrays.
+
+    Terms, AND, OR, NOT and exact phrases are evaluated here; anything else the parser can
+    produce (ranges, fuzzy terms, phrases with slop) is left to Whoosh's own matcher.
+    """
+    size = gen.size
+    if q is query.NullQuery:
+        return postings.Hits.none(size)
+    if isinstance(q, query.Every):
+        return postings.Hits.every(gen.alive)
+    if type(q) is query.Term:
+        return gen.term(q.fieldname, q.text, q.boost)
+    if type(q) is query.And:
+        return postings.all_of([_evaluate(sub, gen) for sub in q.subqueries], size)
+    if type(q) is query.Or:
+        return postings.any_of([_evaluate(sub, gen) for sub in q.subqueries], size)
+    if type(q) is query.Not:
+        return postings.without(postings.Hits.every(gen.alive), _evaluate(q.query, gen))
+    if type(q) is query.AndNot:
+        return postings.without(_evaluate(q.a, gen), _evaluate(q.b, gen))
+    if isinstance(q, (query.Prefix, query.Wildcard)):
+        return _evaluate(q.simplify(gen.searcher.reader()), gen)
+    if type(q) is query.Phrase and q.slop == 1 and gen.searcher.schema[q.fieldname].format.supports("positions"):
+        occurrences = [gen.occurrences(q.fieldname, w) for w in q.words]  # reads weights too
+        words = postings.all_of([gen.term(q.fieldname, w, q.boost) for w in q.words], size)
+        docs = postings.phrase_docs(occurrences)
+        keep = np.zeros(size, dtype=bool)
+        keep[docs] = True
+        return postings.Hits(words.mask & keep, np.where(keep, words.score, 0).astype(np.float32))
+    results = gen.searcher.search(q, limit=None)
+    items = list(results.items())
+    return postings.Hits.of(size, np.array([d for d, _ in items], dtype=np.int64),
+                            np.array([sc for _, sc in items], dtype=np.float32))
 
 
 def search(req: SearchRequest, weights: Callable[[list[int], str], dict[int, float]]) -> SearchHits:
@@ -559,26 +787,25 @@ def search(req: SearchRequest, weights: Callable[[list[int], str], dict[int, flo
     """
     search_index = get_index()
     searcher = search_index.searcher()
+    gen = search_index.generation(searcher)
     text = clean_text(req.text)
     key = (text, tuple(sorted((f, tuple(sorted(v))) for f, v in req.filters().items())),
            req.include_hidden, date.today())
     cache = search_index.query_cache(searcher)
-    table = search_index.facet_table(searcher)
     matches = cache.get(key)
     if matches is None:
-        matches = _match(searcher, text, req, table)
+        matches = _match(gen, text, req)
         cache.put(key, matches)
-    ids, scores = _rank(searcher, table, matches, req, weights)
-    visible = None if req.include_hidden else table.visible()
+    ids, scores = _rank(gen, matches, req, weights)
+    visible = None if req.include_hidden else gen.visible_docs()
     suggestion = (_suggest_correction(searcher, text, matches.parsed, visible)
-                  if not matches.ranked and text else None)
-    return SearchHits(ids=ids, total=len(matches.ranked), scores=scores, facets=matches.counts,
+                  if not len(matches.docs) and text else None)
+    return SearchHits(ids=ids, total=len(matches.docs), scores=scores, facets=matches.counts,
                       terms=_terms(matches.parsed), suggestion=suggestion,
                       query_error=matches.fell_back)
 
 
-def _rank(searcher, table: FacetTable, matches: _Matches, req: SearchRequest,
-          weights) -> tuple[list[int], dict]:
+def _rank(gen: _Generation, matches: _Matches, req: SearchRequest, weights) -> tuple[list[int], dict]:
     """Order the passing documents and cut out the requested page.
 
     `weights(ids, sort)` gives per-asset multipliers for relevance (use and rating) or the
@@ -587,20 +814,20 @@ def _rank(searcher, table: FacetTable, matches: _Matches, req: SearchRequest,
     """
     start = (max(1, req.page) - 1) * req.per_page
     stop = start + req.per_page
-    ranked = matches.ranked
-    if not ranked:
+    if not len(matches.docs):
         return [], {}
     if req.sort == "newest" or (matches.parsed is None and req.sort == "relevance"):
-        results = searcher.search(query.Every(), filter={d for d, _ in ranked}, sortedby="updated",
-                                  reverse=True, limit=stop)
-        ordered = [table.ids[hit.docnum] for hit in results[start:stop]]
+        docs = np.sort(matches.docs)
+        newest = docs[np.argsort(-gen.updated[docs], kind="stable")][start:stop]
+        ordered = gen.ids[newest].tolist()
         return ordered, {i: 0.0 for i in ordered}
     if req.sort in ("most_used", "top_rated"):
-        all_ids = [table.ids[d] for d, _ in ranked]
+        all_ids = gen.ids[matches.docs].tolist()
         weight = weights(all_ids, req.sort)
         ordered_ids = sorted(all_ids, key=lambda i: (-weight.get(i, 0.0), -i))[start:stop]
         return ordered_ids, {i: weight.get(i, 0.0) for i in ordered_ids}
-    head = [(table.ids[d], score) for d, score in ranked[:max(RERANK_DEPTH, stop)]]
+    depth = max(RERANK_DEPTH, stop)
+    head = list(zip(gen.ids[matches.docs[:depth]].tolist(), matches.scores[:depth].tolist()))
     if stop > RERANK_DEPTH:
         ordered = head[start:stop]
         return [i for i, _ in ordered], {i: round(sc, 4) for i, sc in ordered}
@@ -617,7 +844,7 @@ def _terms(parsed) -> list[tuple[str, str]]:
             if f in ("text", "title", "tags") and t != SEPARATOR]
 
 
-def _suggest_correction(searcher, text: str, parsed, visible: frozenset | None) -> str | None:
+def _suggest_correction(searcher, text: str, parsed, visible: set[int] | None) -> str | None:
     """A respelled query, offered only if it finds results the user may see.
 
     Words are checked against unstemmed title, description, tag and segment words, so the
@@ -642,7 +869,7 @@ def _suggest_correction(searcher, text: str, parsed, visible: frozenset | None) 
     corrected, _ = parse(corrected_text, searcher.schema)
     if corrected is None:
         return None
-    hits = searcher.search(corrected, limit=1, filter=set(visible) if visible is not None else None)
+    hits = searcher.search(corrected, limit=1, filter=visible)
     return corrected_text if hits.scored_length() else None
 
 
@@ -654,7 +881,7 @@ def suggest(prefix: str, include_hidden: bool, limit: int = 8) -> tuple[list[int
     searcher = get_index().searcher()
     stems = [_stem(w) for w in words[:-1]]
     parts = [query.Term("title", s) for s in stems if s] + [query.Prefix("title", words[-1])]
-    allowed = None if include_hidden else set(get_index().facet_table(searcher).visible())
+    allowed = None if include_hidden else get_index().generation(searcher).visible_docs()
     ids = [int(hit["id"]) for hit in searcher.search(query.And(parts), limit=limit, filter=allowed)]
     tag_prefix = clean_text(prefix).lower()
     tags = [t.decode("utf-8") for t in searcher.reader().expand_prefix("tags", tag_prefix)][:limit]
@@ -674,7 +901,7 @@ def more_like(asset: Asset, include_hidden: bool, limit: int = 5) -> list[int]:
         return []
     text = " ".join([asset.title, asset.description, " ".join(asset.tags), asset.body,
                      asset.current_version.text[:SNIPPET_SOURCE_CHARS] if asset.current_version else ""])
-    allowed = None if include_hidden else set(get_index().facet_table(searcher).visible())
+    allowed = None if include_hidden else get_index().generation(searcher).visible_docs()
     results = searcher.more_like(docnum, "text", text=text, top=limit, numterms=12, filter=allowed)
     return [int(hit["id"]) for hit in results]
 

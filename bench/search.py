@@ -182,13 +182,14 @@ def run(size: int, queries: int) -> None:
                                           stage=item.get("stage", ()))
             discovery.run_search(user, req, log=False)
 
-        # Each pass starts cold (fresh searcher, facet table and query cache) and then sees the
-        # mix's own repeats, as a server would. The first query of a pass pays the facet table.
-        search.get_index().reset()
+        # Each pass starts cold, as a new server process would (no searcher, segment arrays,
+        # term postings or query cache), then sees the mix's own repeats. The first query of
+        # a pass pays for reading the segments' arrays.
+        search.get_index().forget()
         engine = timed(engine_only, mix)
-        search.get_index().reset()
+        search.get_index().forget()
         whole = timed(whole_path, mix)
-        search.get_index().reset()
+        search.get_index().forget()
         cold = timed(engine_only, mix[:1])
 
     def line(label, values):

@@ -1,0 +1,159 @@
+"""Query evaluation on term arrays with NumPy: matching, BM25 scores, phrases and facet counts.
+
+`search.py` reads postings out of Whoosh's segments into arrays (and caches them); this module
+turns them into results. Scoring thousands of postings one Python call at a time was most of
+a search's time on a large library (measured in bench/search.py), so every step here works
+on whole arrays: a query's result is a dense match mask and score vector over the index's
+document numbers. Nothing here knows Whoosh.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+# BM25 as Whoosh's BM25F computes it for one field, so scores keep their meaning.
+K1 = 1.2
+B = 0.75
+
+
+@dataclass
+class Hits:
+    """Which documents match (a boolean mask over document numbers) and their text scores."""
+
+    mask: np.ndarray
+    score: np.ndarray
+
+    @classmethod
+    def none(cls, size: int) -> "Hits":
+        return cls(np.zeros(size, dtype=bool), np.zeros(size, dtype=np.float32))
+
+    @classmethod
+    def every(cls, alive: np.ndarray) -> "Hits":
+        return cls(alive.copy(), np.zeros(len(alive), dtype=np.float32))
+
+    @classmethod
+    def of(cls, size: int, docs: np.ndarray, scores: np.ndarray) -> "Hits":
+        hits = cls.none(size)
+        hits.mask[docs] = True
+        hits.score[docs] = scores
+        return hits
+
+
+def bm25(tf: np.ndarray, lengths: np.ndarray, doc_count: int, doc_frequency: int,
+         avg_length: float, boost: float = 1.0) -> np.ndarray:
+    """BM25 of one term in the documents whose term frequencies and field lengths are given."""
+    idf = np.log(doc_count / (doc_frequency + 1)) + 1
+    norm = K1 * ((1 - B) + B * lengths / (avg_length or 1))
+    return (boost * idf * tf * (K1 + 1) / (tf + norm)).astype(np.float32)
+
+
+def all_of(parts: list[Hits], size: int) -> Hits:
+    """Documents matching every part; scores add up."""
+    if not parts:
+        return Hits.none(size)
+    mask = parts[0].mask.copy()
+    score = parts[0].score.copy()
+    for part in parts[1:]:
+        mask &= part.mask
+        score += part.score
+    return Hits(mask, np.where(mask, score, 0).astype(np.float32))
+
+
+def any_of(parts: list[Hits], size: int) -> Hits:
+    """Documents matching at least one part; scores add up."""
+    mask = np.zeros(size, dtype=bool)
+    score = np.zeros(size, dtype=np.float32)
+    for part in parts:
+        mask |= part.mask
+        score += part.score
+    return Hits(mask, score)
+
+
+def without(hits: Hits, excluded: Hits) -> Hits:
+    mask = hits.mask & ~excluded.mask
+    return Hits(mask, np.where(mask, hits.score, 0).astype(np.float32))
+
+
+def phrase_docs(occurrences: list[np.ndarray]) -> np.ndarray:
+    """Documents where the words occur one right after the other, in order.
+
+    `occurrences` has, per word, every occurrence as one sorted 64-bit key, document << 32 |
+    position, so "word i + 1 at the next position" is a sorted-array membership test.
+    """
+    starts = occurrences[0] if occurrences else np.zeros(0, np.int64)
+    for offset, word in enumerate(occurrences[1:], start=1):
+        if not len(starts):
+            break
+        starts = starts[_contains(word, starts + offset)]
+    return np.unique(starts >> 32)
+
+
+def _contains(sorted_keys: np.ndarray, probes: np.ndarray) -> np.ndarray:
+    """For each probe, whether it is in `sorted_keys`."""
+    if not len(sorted_keys):
+        return np.zeros(len(probes), dtype=bool)
+    at = np.searchsorted(sorted_keys, probes)
+    at[at == len(sorted_keys)] = 0
+    return sorted_keys[at] == probes
+
+
+class FacetColumns:
+    """Per-document facet values as one boolean column per value, for counting matches."""
+
+    def __init__(self, values: dict[str, dict[str, np.ndarray]], size: int):
+        """`values` maps each facet to each of its values' document numbers."""
+        self.names: dict[str, list[str]] = {}
+        self.columns: dict[str, np.ndarray] = {}
+        for facet, by_value in values.items():
+            names = sorted(by_value)
+            matrix = np.zeros((len(names), size), dtype=bool)
+            for row, name in enumerate(names):
+                matrix[row, by_value[name]] = True
+            self.names[facet] = names
+            self.columns[facet] = matrix
+
+    def selection(self, facet: str, chosen: set[str]) -> np.ndarray:
+        """Documents having any of the chosen values of one facet."""
+        matrix = self.columns[facet]
+        rows = [i for i, name in enumerate(self.names[facet]) if name in chosen]
+        if not rows:
+            return np.zeros(matrix.shape[1], dtype=bool)
+        return matrix[rows].any(axis=0)
+
+    def counts(self, facet: str, mask: np.ndarray) -> dict[str, int]:
+        """How many of the masked documents have each value of `facet` (zeros left out)."""
+        matrix = self.columns[facet]
+        if not len(matrix):
+            return {}
+        totals = np.count_nonzero(matrix & mask, axis=1)
+        return {name: int(n) for name, n in zip(self.names[facet], totals) if n}
+
+
+def facet_counts(columns: FacetColumns, matched: np.ndarray,
+                 selected: dict[str, set[str]]) -> tuple[np.ndarray, dict[str, dict[str, int]]]:
+    """The documents passing every facet selection, and disjunctive counts per facet.
+
+    Each facet's counts apply every *other* facet's selection, so choosing "Retail" still
+    shows how many "Healthcare" assets would match.
+    """
+    chosen = {f: columns.selection(f, values) for f, values in selected.items()}
+    passing = matched.copy()
+    for mask in chosen.values():
+        passing &= mask
+    counts = {}
+    for facet in columns.columns:
+        scope = matched.copy()
+        for other, mask in chosen.items():
+            if other != facet:
+                scope &= mask
+        counts[facet] = columns.counts(facet, scope)
+    return passing, counts
+
+
+def ranked(mask: np.ndarray, score: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Matching document numbers and scores, best first (ties in document order)."""
+    docs = np.flatnonzero(mask)
+    scores = score[docs]
+    order = np.argsort(-scores, kind="stable")
+    return docs[order], scores[order]
