@@ -54,6 +54,8 @@ def from_environment(env: dict[str, str] | None = None) -> dict:
         "LOGIN_WINDOW_S": int(env.get("BRIDGE_LOGIN_WINDOW_S", "900")),
         "RENDER_TIMEOUT_S": float(env.get("BRIDGE_RENDER_TIMEOUT_S", "30")),
         "RENDER_MEMORY_MB": int(env.get("BRIDGE_RENDER_MEMORY_MB", "768")),
+        # Term postings each process keeps in memory for search (least recently used go first).
+        "SEARCH_CACHE_MB": int(env.get("BRIDGE_SEARCH_CACHE_MB", "256")),
     }
 
 

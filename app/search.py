@@ -547,7 +547,8 @@ class _Generation:
 
 def init_app(app: Flask) -> None:
     """Attach this process's index handle to the app and keep the index following commits."""
-    app.extensions["search"] = SearchIndex(app.config["DATA_DIR"] / "search-index")
+    app.extensions["search"] = SearchIndex(app.config["DATA_DIR"] / "search-index",
+                                           app.config.get("SEARCH_CACHE_MB", 256))
     if not event.contains(Session, "after_flush", _queue_changes):
         event.listen(Session, "after_flush", _queue_changes)
         event.listen(Session, "after_commit", _after_commit)
@@ -797,8 +798,8 @@ def search(req: SearchRequest, weights: Callable[[list[int], str], dict[int, flo
         matches = _match(gen, text, req)
         cache.put(key, matches)
     ids, scores = _rank(gen, matches, req, weights)
-    visible = None if req.include_hidden else gen.visible_docs()
-    suggestion = (_suggest_correction(searcher, text, matches.parsed, visible)
+    visible = gen.alive if req.include_hidden else gen.visible()
+    suggestion = (_suggest_correction(gen, text, matches.parsed, visible)
                   if not len(matches.docs) and text else None)
     return SearchHits(ids=ids, total=len(matches.docs), scores=scores, facets=matches.counts,
                       terms=_terms(matches.parsed), suggestion=suggestion,
@@ -844,33 +845,35 @@ def _terms(parsed) -> list[tuple[str, str]]:
             if f in ("text", "title", "tags") and t != SEPARATOR]
 
 
-def _suggest_correction(searcher, text: str, parsed, visible: set[int] | None) -> str | None:
+def _suggest_correction(gen: _Generation, text: str, parsed, visible: np.ndarray) -> str | None:
     """A respelled query, offered only if it finds results the user may see.
 
     Words are checked against unstemmed title, description, tag and segment words, so the
-    suggestion reads like what the user meant ("downtime"), not like an index stem.
+    suggestion reads like what the user meant ("downtime"), not like an index stem. Words one
+    edit away are preferred to words two away (Whoosh ranks everything within the distance by
+    frequency alone), and looking for two edits, the slow walk, happens only when one finds none.
     """
     if parsed is None:
         return None
-    reader = searcher.reader()
-    corrector = searcher.corrector("spell")
+    reader = gen.searcher.reader()
+    corrector = gen.searcher.corrector("spell")
     changed = False
     words = []
     for token in re.split(r"(\W+)", text):
         lower = token.lower()
         if len(lower) >= 3 and lower.isalpha() and reader.frequency("spell", lower) == 0:
-            options = corrector.suggest(lower, limit=1, maxdist=2, prefix=1)
+            options = (corrector.suggest(lower, limit=1, maxdist=1, prefix=1)
+                       or corrector.suggest(lower, limit=1, maxdist=2, prefix=1))
             if options:
                 token, changed = options[0], True
         words.append(token)
     if not changed:
         return None
     corrected_text = "".join(words)
-    corrected, _ = parse(corrected_text, searcher.schema)
+    corrected, _ = parse(corrected_text, gen.searcher.schema)
     if corrected is None:
         return None
-    hits = searcher.search(corrected, limit=1, filter=visible)
-    return corrected_text if hits.scored_length() else None
+    return corrected_text if (_evaluate(corrected, gen).mask & visible).any() else None
 
 
 def suggest(prefix: str, include_hidden: bool, limit: int = 8) -> tuple[list[int], list[str]]:
