@@ -151,9 +151,17 @@ def facet_counts(columns: FacetColumns, matched: np.ndarray,
     return passing, counts
 
 
-def ranked(mask: np.ndarray, score: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Matching document numbers and scores, best first (ties in document order)."""
-    docs = np.flatnonzero(mask)
-    scores = score[docs]
-    order = np.argsort(-scores, kind="stable")
+def best(docs: np.ndarray, scores: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """The `k` best-scoring documents, best first, ties in document order.
+
+    Only the best k are sorted: ordering all of 100,000 matches was most of a broad query.
+    `docs` must be in ascending order, as `np.flatnonzero` gives them.
+    """
+    if k < len(scores):
+        kth = np.partition(scores, len(scores) - k)[len(scores) - k]  # the k-th highest score
+        above = np.flatnonzero(scores > kth)
+        ties = np.flatnonzero(scores == kth)[:k - len(above)]
+        pick = np.sort(np.concatenate((above, ties)))
+        docs, scores = docs[pick], scores[pick]
+    order = np.lexsort((docs, -scores))
     return docs[order], scores[order]

@@ -33,6 +33,7 @@ from sqlalchemy import delete, event, func, insert, select
 from sqlalchemy.orm import Session, selectinload
 from whoosh import index, qparser, query
 from whoosh.analysis import StandardAnalyzer, StemmingAnalyzer
+from whoosh.codec.whoosh3 import W3Codec
 from whoosh.fields import ID, KEYWORD, NUMERIC, STORED, TEXT, Schema
 from whoosh.index import LockError
 from whoosh.matching.wrappers import FilterMatcher
@@ -285,7 +286,7 @@ class SearchIndex:
             total = session.scalar(select(func.count()).select_from(Asset))
             # Two indexing processes when it pays (measured 383 → 610 docs/s on 2 cores).
             procs = min(os.cpu_count() or 1, 2) if total > 2000 else 1
-            writer = ix.writer(limitmb=256, procs=procs, multisegment=procs > 1)
+            writer = ix.writer(limitmb=256, procs=procs, multisegment=procs > 1, codec=_codec())
             done = 0
             for asset in _load_assets(session):
                 writer.add_document(**document_for(asset))
@@ -310,7 +311,7 @@ class SearchIndex:
     def try_writer(self):
         """The index writer if its lock is free right now, else None (never waits)."""
         try:
-            return self.open().writer(timeout=0.0)
+            return self.open().writer(timeout=0.0, codec=_codec())
         except LockError:
             return None
 
@@ -355,6 +356,12 @@ class _TermCache:
             while self.bytes > self.max_bytes and len(self.items) > 1:
                 _, old = self.items.popitem(last=False)
                 self.bytes -= sum(a.nbytes for a in old)
+
+
+def _codec() -> W3Codec:
+    """Posting blocks stored uncompressed: reading them back into arrays costs half as much
+    (zlib was half of a block's decoding), for a larger index on disk."""
+    return W3Codec(compression=0)
 
 
 def _posting_blocks(reader, fieldname: str, text: bytes):
@@ -409,8 +416,15 @@ class _Segment:
             facet: {term.decode("utf-8"): np.fromiter(_segment_postings(reader, fieldname, term).all_ids(), np.int64)
                     for term in reader.lexicon(fieldname)}
             for facet, fieldname in FACET_FIELDS.items()}
-        self.lengths = np.array([reader.doc_field_length(d, "text", 0) or 0 for d in range(size)],
-                                dtype=np.float32)
+        self._lengths: dict[str, np.ndarray] = {}
+        self.lengths = self.field_lengths(reader, "text")
+
+    def field_lengths(self, reader, fieldname: str) -> np.ndarray:
+        """Each document's length in a field, as BM25 sees it (Whoosh keeps it to a byte)."""
+        if fieldname not in self._lengths:
+            self._lengths[fieldname] = np.array(
+                [reader.doc_field_length(d, fieldname, 0) or 0 for d in range(self.size)], dtype=np.float32)
+        return self._lengths[fieldname]
 
     def term(self, reader, fieldname: str, text: bytes) -> tuple[np.ndarray, np.ndarray]:
         """(document numbers, weights) of one term's postings in this segment."""
@@ -483,8 +497,7 @@ class _Generation:
                 self.alive[[offset + d for d in reader.segment().deleted_docs()]] = False
         self.ids = self._joined("ids", np.int64)
         self.updated = self._joined("updated", np.int64)
-        self.lengths = self._joined("lengths", np.float32)
-        self.avg_length = float(self.lengths.mean()) if self.size else 1.0
+        self._lengths = {"text": self._joined("lengths", np.float32)}
         self._published = self._joined("published", bool) & self.alive
         self._expires = self._joined("expires", np.int64)
         values: dict[str, dict[str, list]] = {facet: {} for facet in FACET_FIELDS}
@@ -532,11 +545,15 @@ class _Generation:
             return postings.Hits.none(self.size)
         if not field.scorable:
             return postings.Hits.of(self.size, docs_all, np.full(len(docs_all), boost, np.float32))
-        lengths = (self.lengths[docs_all] if fieldname == "text"
-                   else np.full(len(docs_all), self.searcher.avg_field_length(fieldname) or 1, np.float32))
-        avg = self.avg_length if fieldname == "text" else (self.searcher.avg_field_length(fieldname) or 1)
-        scores = postings.bm25(tf, lengths, self.size, len(docs_all), avg, boost)
+        scores = postings.bm25(tf, self.field_lengths(fieldname)[docs_all], self.size, len(docs_all),
+                               self.searcher.avg_field_length(fieldname) or 1.0, boost)
         return postings.Hits.of(self.size, docs_all, scores)
+
+    def field_lengths(self, fieldname: str) -> np.ndarray:
+        if fieldname not in self._lengths:
+            self._lengths[fieldname] = _concat([segment.field_lengths(reader, fieldname)
+                                                for segment, reader, _o in self.parts], np.float32)
+        return self._lengths[fieldname]
 
     def occurrences(self, fieldname: str, text: str) -> np.ndarray:
         """Every occurrence of one term as document << 32 | position, sorted."""
@@ -727,9 +744,13 @@ class _Matches:
 
     parsed: query.Query | None
     fell_back: bool
-    docs: np.ndarray  # document numbers passing visibility, query and facets, best text score first
-    scores: np.ndarray
+    docs: np.ndarray  # document numbers passing visibility, query and facets, ascending
+    scores: np.ndarray  # their text scores
     counts: dict[str, dict[str, int]]
+
+    def best(self, k: int) -> tuple[np.ndarray, np.ndarray]:
+        """The k best text matches and their scores, best first."""
+        return postings.best(self.docs, self.scores, k)
 
 
 def _match(gen: _Generation, text: str, req: SearchRequest) -> _Matches:
@@ -739,8 +760,8 @@ def _match(gen: _Generation, text: str, req: SearchRequest) -> _Matches:
     allowed = hits.mask & (gen.alive if req.include_hidden else gen.visible())
     selected = {f: set(v) for f, v in req.filters().items()}
     passing, counts = postings.facet_counts(gen.facets, allowed, selected)
-    docs, scores = postings.ranked(passing, hits.score)
-    return _Matches(parsed, fell_back, docs, scores, counts)
+    docs = np.flatnonzero(passing)
+    return _Matches(parsed, fell_back, docs, hits.score[docs], counts)
 
 
 def _evaluate(q: query.Query, gen: _Generation) -> postings.Hits:
@@ -761,7 +782,9 @@ def _evaluate(q: query.Query, gen: _Generation) -> postings.Hits:
     if type(q) is query.Or:
         return postings.any_of([_evaluate(sub, gen) for sub in q.subqueries], size)
     if type(q) is query.Not:
-        return postings.without(postings.Hits.every(gen.alive), _evaluate(q.query, gen))
+        hits = postings.without(postings.Hits.every(gen.alive), _evaluate(q.query, gen))
+        hits.score[hits.mask] = q.boost  # as Whoosh scores it: each document it matches, its boost
+        return hits
     if type(q) is query.AndNot:
         return postings.without(_evaluate(q.a, gen), _evaluate(q.b, gen))
     if isinstance(q, (query.Prefix, query.Wildcard)):
@@ -818,7 +841,7 @@ def _rank(gen: _Generation, matches: _Matches, req: SearchRequest, weights) -> t
     if not len(matches.docs):
         return [], {}
     if req.sort == "newest" or (matches.parsed is None and req.sort == "relevance"):
-        docs = np.sort(matches.docs)
+        docs = matches.docs
         newest = docs[np.argsort(-gen.updated[docs], kind="stable")][start:stop]
         ordered = gen.ids[newest].tolist()
         return ordered, {i: 0.0 for i in ordered}
@@ -827,8 +850,8 @@ def _rank(gen: _Generation, matches: _Matches, req: SearchRequest, weights) -> t
         weight = weights(all_ids, req.sort)
         ordered_ids = sorted(all_ids, key=lambda i: (-weight.get(i, 0.0), -i))[start:stop]
         return ordered_ids, {i: weight.get(i, 0.0) for i in ordered_ids}
-    depth = max(RERANK_DEPTH, stop)
-    head = list(zip(gen.ids[matches.docs[:depth]].tolist(), matches.scores[:depth].tolist()))
+    docs, scores = matches.best(max(RERANK_DEPTH, stop))
+    head = list(zip(gen.ids[docs].tolist(), scores.tolist()))
     if stop > RERANK_DEPTH:
         ordered = head[start:stop]
         return [i for i, _ in ordered], {i: round(sc, 4) for i, sc in ordered}

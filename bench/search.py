@@ -182,13 +182,16 @@ def run(size: int, queries: int, fts_budget_s: float) -> None:
                                           stage=item.get("stage", ()))
             discovery.run_search(user, req, log=False)
 
-        # Each pass starts cold, as a new server process would (no searcher, segment arrays,
-        # term postings or query cache), then sees the mix's own repeats. The first query of
-        # a pass pays for reading the segments' arrays.
+        # The cold passes start as a new server process would (no searcher, segment arrays,
+        # term postings or query cache) and then see the mix's own repeats; the first query
+        # pays for reading the segments' arrays. The steady pass follows the cold page pass
+        # with a second mix of the same shape (other words, other popular queries), as a
+        # server that has been answering searches for a while.
         search.get_index().forget()
         engine = timed(engine_only, mix)
         search.get_index().forget()
         whole = timed(whole_path, mix)
+        steady = timed(whole_path, query_mix(vocab, queries, random.Random(size + 1)))
         search.get_index().forget()
         cold = timed(engine_only, mix[:1])
         # An edit commits a small new segment: only that one is read; the rest stays cached.
@@ -206,6 +209,7 @@ def run(size: int, queries: int, fts_budget_s: float) -> None:
     print(f"  index build (flask search reindex path)       {size / build:7.0f} assets/s ({build:.1f} s)")
     print(line("Bridge search page path (facets, snippets)", whole))
     print(line("Bridge index query + facet counts", engine))
+    print(line("Bridge search page path, steady (2nd mix)", steady))
     print(f"  first query of a new process (reads every segment's arrays): {cold[0]:.0f} ms")
     print(f"  first query after an edit (reads the edit's new segment):    {changed[0]:.0f} ms", flush=True)
     fts_build = fts5_setup(data_dir / "bridge.db")
