@@ -135,23 +135,40 @@ def _load_assets(session: Session, ids: Iterable[int] | None = None):
 # --------------------------------------------------------------------------- the index
 
 class _LRU:
-    """A small least-recently-used map."""
+    """A thread-safe least-recently-used map, bounded by the total weight of what it holds."""
 
-    def __init__(self, size: int):
-        self.size = size
+    def __init__(self, limit: int, weigh: Callable[[object], int] = lambda value: 1):
+        self.limit = limit
+        self.weigh = weigh
+        self.weight = 0
         self.items: OrderedDict = OrderedDict()
+        self.lock = threading.Lock()
 
     def get(self, key):
-        if key in self.items:
-            self.items.move_to_end(key)
-            return self.items[key]
-        return None
+        with self.lock:
+            value = self.items.get(key)
+            if value is not None:
+                self.items.move_to_end(key)
+            return value
 
     def put(self, key, value) -> None:
-        self.items[key] = value
-        self.items.move_to_end(key)
-        while len(self.items) > self.size:
-            self.items.popitem(last=False)
+        with self.lock:
+            if key in self.items:
+                return
+            self.items[key] = value
+            self.weight += self.weigh(value)
+            while self.weight > self.limit and len(self.items) > 1:
+                _, old = self.items.popitem(last=False)
+                self.weight -= self.weigh(old)
+
+    def clear(self) -> None:
+        with self.lock:
+            self.items.clear()
+            self.weight = 0
+
+
+def _nbytes(arrays: tuple[np.ndarray, ...]) -> int:
+    return sum(a.nbytes for a in arrays)
 
 
 class SearchIndex:
@@ -165,7 +182,7 @@ class SearchIndex:
         # segment is forgotten once no generation uses it (merged away or a rebuilt index).
         self._segments: weakref.WeakValueDictionary[str, _Segment] = weakref.WeakValueDictionary()
         self._segments_lock = threading.Lock()
-        self._terms = _TermCache(term_cache_mb << 20)
+        self._terms = _LRU(term_cache_mb << 20, weigh=_nbytes)  # term postings of every segment
 
     @property
     def _searcher(self):
@@ -331,38 +348,6 @@ class SearchIndex:
                 writer.delete_by_term("id", str(asset_id))
 
 
-class _TermCache:
-    """A thread-safe least-recently-used map bounded by the bytes of the arrays it holds."""
-
-    def __init__(self, max_bytes: int):
-        self.max_bytes = max_bytes
-        self.bytes = 0
-        self.items: OrderedDict = OrderedDict()
-        self.lock = threading.Lock()
-
-    def get(self, key):
-        with self.lock:
-            value = self.items.get(key)
-            if value is not None:
-                self.items.move_to_end(key)
-            return value
-
-    def clear(self) -> None:
-        with self.lock:
-            self.items.clear()
-            self.bytes = 0
-
-    def put(self, key, value: tuple) -> None:
-        with self.lock:
-            if key in self.items:
-                return
-            self.items[key] = value
-            self.bytes += sum(a.nbytes for a in value)
-            while self.bytes > self.max_bytes and len(self.items) > 1:
-                _, old = self.items.popitem(last=False)
-                self.bytes -= sum(a.nbytes for a in old)
-
-
 def _posting_blocks(reader, fieldname: str, text: bytes):
     """The raw data tuples (id deltas, weights, values) of one term's posting blocks.
 
@@ -396,7 +381,7 @@ class _Segment:
     """One Whoosh segment as arrays, read once per process: segments never change (their
     deletions are kept beside them and applied per generation, see `_Generation`)."""
 
-    def __init__(self, reader, cache: _TermCache):
+    def __init__(self, reader, cache: _LRU):
         self.key = reader.segment().segment_id()
         self.cache = cache
         self.size = size = reader.doc_count_all()
