@@ -31,9 +31,10 @@ import numpy as np
 from markupsafe import Markup
 from sqlalchemy import delete, event, func, insert, select
 from sqlalchemy.orm import Session, selectinload
-from whoosh import index, qparser, query
+from whoosh import qparser, query
 from whoosh.analysis import StandardAnalyzer, StemmingAnalyzer
 from whoosh.codec.whoosh3 import W3Codec
+from whoosh.filedb.filestore import FileStorage
 from whoosh.fields import ID, KEYWORD, NUMERIC, STORED, TEXT, Schema
 from whoosh.index import LockError
 from whoosh.matching.wrappers import FilterMatcher
@@ -67,11 +68,18 @@ KEYWORD_WEIGHT = 3
 SEPARATOR = "xsepx"
 FIELD_ALIASES = {"tag": "tags"}
 FACET_FIELDS = {"segment": "segment", "stage": "stage", "kind": "kind", "product": "product_facet"}
-# How segments are written. Posting blocks uncompressed: reading them back into arrays costs
-# about a third less (zlib was half of decoding a block). No compound file: Whoosh reads a
-# compound segment's parts into memory copies each time a searcher opens (77 ms per searcher
-# on 10,000 assets, 2 s on 100,000); separate files open in a millisecond.
-WRITER_OPTIONS = {"codec": W3Codec(compression=0), "compound": False}
+# Posting blocks are written uncompressed: reading them back into arrays costs about a third
+# less (zlib was half of decoding a block), for an index twice the size on disk.
+WRITER_OPTIONS = {"codec": W3Codec(compression=0)}
+
+
+def _storage(path: str) -> FileStorage:
+    """The index directory, read without mmap. With mmap, Whoosh copies every part of a
+    compound segment into memory each time a searcher opens (77 ms at 10,000 assets, 2 s at
+    100,000, after every edit); without, the parts are read in place from the segment's one
+    file, which stays open, so a merge deleting it meanwhile cannot pull files from under a
+    searcher (separate, lazily opened segment files could: measured as 500s under load)."""
+    return FileStorage(path, supports_mmap=False)
 
 
 def make_schema() -> Schema:
@@ -171,6 +179,15 @@ def _nbytes(arrays: tuple[np.ndarray, ...]) -> int:
     return sum(a.nbytes for a in arrays)
 
 
+class _SearcherSlot:
+    """One thread's searcher, closed when the thread ends (a threaded server's request threads
+    come and go) as well as when the index changes: it holds open segment files."""
+
+    def __init__(self, searcher):
+        self.searcher = searcher
+        self.close = weakref.finalize(self, searcher.close)
+
+
 class SearchIndex:
     """One process's handle on the on-disk index: opening, rebuilding, a reused searcher."""
 
@@ -186,11 +203,8 @@ class SearchIndex:
 
     @property
     def _searcher(self):
-        return getattr(self._local, "searcher", None)
-
-    @_searcher.setter
-    def _searcher(self, value) -> None:
-        self._local.searcher = value
+        slot = getattr(self._local, "slot", None)
+        return slot.searcher if slot is not None else None
 
     def _per_searcher(self, name: str, searcher, make: Callable):
         """This thread's `name` object for `searcher`, made anew when the searcher changes."""
@@ -228,14 +242,14 @@ class SearchIndex:
         ix = self._try_open() if self._version_ok() else None
         if ix is None:
             self.rebuild()
-            ix = index.open_dir(self.current_dir())
+            ix = _storage(self.current_dir()).open_index()
         return ix
 
     def _try_open(self):
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", ResourceWarning)  # whoosh leaks a handle on bad files
             try:
-                ix = index.open_dir(self.current_dir())
+                ix = _storage(self.current_dir()).open_index()
                 ix.doc_count_all()  # reads the table of contents and segment info
                 return ix
             except Exception as exc:  # whoosh raises many kinds on damaged files
@@ -257,15 +271,16 @@ class SearchIndex:
         if current is not None and self._local.dir == self.current_dir() and current.up_to_date():
             return current
         self.reset()
-        self._searcher = self.open().searcher()
+        self._local.slot = _SearcherSlot(self.open().searcher())
         self._local.dir = self.current_dir()
         return self._searcher
 
     def reset(self) -> None:
-        """Forget this thread's searcher (others notice the new index on their next refresh)."""
-        if self._searcher is not None:
-            self._searcher.close()
-        self._searcher = None
+        """Close this thread's searcher (others notice the new index on their next refresh)."""
+        slot = getattr(self._local, "slot", None)
+        if slot is not None:
+            slot.close()
+        self._local.slot = None
 
     def forget(self) -> None:
         """Start cold, as a new process would: no searcher, no segment arrays, no term postings."""
@@ -303,7 +318,7 @@ class SearchIndex:
 
     def _build_into(self, target: Path, progress) -> int:
         target.mkdir(parents=True)
-        ix = index.create_in(str(target), make_schema())
+        ix = _storage(str(target)).create_index(make_schema())
         with Session(db.engine) as session:
             total = session.scalar(select(func.count()).select_from(Asset))
             # Two indexing processes when it pays (measured 383 → 610 docs/s on 2 cores).
@@ -401,7 +416,7 @@ class _Segment:
                     for term in reader.lexicon(fieldname)}
             for facet, fieldname in FACET_FIELDS.items()}
         self._lengths: dict[str, np.ndarray] = {}
-        self.lengths = self.field_lengths(reader, "text")
+        self.field_lengths(reader, "text")  # every query needs them; the reader is at hand now
 
     def field_lengths(self, reader, fieldname: str) -> np.ndarray:
         """Each document's length in a field, as BM25 sees it (Whoosh keeps it to a byte)."""
@@ -451,7 +466,7 @@ def _block_positions(values: tuple[bytes, ...]) -> tuple[np.ndarray, np.ndarray]
     one list, so a block decodes in one `pickle.loads` instead of one per posting.
     """
     counts = np.frombuffer(b"".join(v[:_INT_SIZE] for v in values), dtype=">u4").astype(np.int64)
-    if all(v.startswith(_LIST_HEADER, _INT_SIZE) for v in values):
+    if all(v.startswith(_LIST_HEADER, _INT_SIZE) and v.endswith(b".") for v in values):
         start = _INT_SIZE + len(_LIST_HEADER)
         deltas = pickle.loads(_LIST_HEADER + b"".join(v[start:-1] for v in values) + b".")
         try:  # most deltas are small: bytes() converts a list 3x faster than NumPy can
@@ -459,7 +474,8 @@ def _block_positions(values: tuple[bytes, ...]) -> tuple[np.ndarray, np.ndarray]
         except ValueError:
             flat = np.fromiter(deltas, dtype=np.int64, count=len(deltas))
     else:  # not the encoding this reader knows: decode each posting the slow, sure way
-        flat = np.array([d for v in values for d in pickle.loads(v[_INT_SIZE:])], dtype=np.int64)
+        flat = np.array([d for v in values for d in pickle.loads(v[_INT_SIZE:].rstrip(b".") + b".")],
+                        dtype=np.int64)
     running = np.cumsum(flat)
     before = np.concatenate(([0], running[np.cumsum(counts)[:-1] - 1]))
     return counts, running - np.repeat(before, counts)
@@ -481,7 +497,7 @@ class _Generation:
                 self.alive[[offset + d for d in reader.segment().deleted_docs()]] = False
         self.ids = self._joined("ids", np.int64)
         self.updated = self._joined("updated", np.int64)
-        self._lengths = {"text": self._joined("lengths", np.float32)}
+        self._lengths: dict[str, np.ndarray] = {}
         self._published = self._joined("published", bool) & self.alive
         self._expires = self._joined("expires", np.int64)
         values: dict[str, dict[str, list]] = {facet: {} for facet in FACET_FIELDS}

@@ -254,6 +254,18 @@ def test_search_finds_exactly_what_whoosh_matches_after_edits_and_deletes(app, c
         assert all(hits.scores[i] == pytest.approx(whoosh_scores[i], rel=1e-4, abs=1e-4) for i in hits.ids)
 
 
+def test_phrase_positions_decode_the_same_whichever_way_a_block_is_read():
+    """Positions are decoded a block at a time; a value not shaped as expected takes the slow
+    path, and both give the positions Whoosh wrote."""
+    from whoosh.formats import Positions
+    per_posting = [[3], [0, 5, 300, 70000], [1, 2, 3, 4]]
+    values = tuple(Positions().encode(positions) for positions in per_posting)
+    for block in (values, values[:2] + (values[2][:-1],)):
+        counts, positions = search._block_positions(block)
+        assert counts.tolist() == [1, 4, 4]
+        assert positions.tolist() == [3, 0, 5, 300, 70000, 1, 2, 3, 4]
+
+
 def test_rolled_back_edit_leaves_the_index_unchanged(app, client, login_as, library):
     roi = library["roi"]
     roi.title = "Secret new title"
