@@ -56,6 +56,9 @@ def from_environment(env: dict[str, str] | None = None) -> dict:
         "RENDER_MEMORY_MB": int(env.get("BRIDGE_RENDER_MEMORY_MB", "768")),
         # Term postings each process keeps in memory for search (least recently used go first).
         "SEARCH_CACHE_MB": int(env.get("BRIDGE_SEARCH_CACHE_MB", "256")),
+        # Postings each indexing process of a rebuild sorts in memory before spilling to
+        # temporary files (a spilled build merges them in Python: 100,000 assets need ~4 GB).
+        "SEARCH_BUILD_MB": int(env.get("BRIDGE_SEARCH_BUILD_MB", "4096")),
     }
 
 

@@ -16,11 +16,14 @@ import os
 import pickle
 import re
 import shutil
+import sys
 import threading
 import uuid
 import warnings
 import weakref
+from array import array
 from collections import OrderedDict
+from itertools import chain, repeat
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -33,13 +36,14 @@ from sqlalchemy import delete, event, func, insert, select
 from sqlalchemy.orm import Session, selectinload
 from whoosh import qparser, query
 from whoosh.analysis import StandardAnalyzer, StemmingAnalyzer
-from whoosh.codec.whoosh3 import W3Codec
+from whoosh.codec.whoosh3 import WHOOSH3_HEADER_MAGIC, W3Codec, W3PostingsWriter
 from whoosh.filedb.filestore import FileStorage
 from whoosh.fields import ID, KEYWORD, NUMERIC, STORED, TEXT, Schema
+from whoosh.formats import Positions
 from whoosh.index import LockError
 from whoosh.matching.wrappers import FilterMatcher
 from whoosh.reading import TermNotFound
-from whoosh.system import _INT_SIZE
+from whoosh.util.numeric import length_to_byte
 
 from . import postings
 from .extensions import db
@@ -48,7 +52,7 @@ from .models import (Asset, AssetStatus, AssetVersion, SearchOutbox, Segment, St
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = "7"
+SCHEMA_VERSION = "8"
 MAX_QUERY_CHARS = 200
 RERANK_DEPTH = 200
 QUERY_CACHE_SIZE = 256
@@ -68,9 +72,43 @@ KEYWORD_WEIGHT = 3
 SEPARATOR = "xsepx"
 FIELD_ALIASES = {"tag": "tags"}
 FACET_FIELDS = {"segment": "segment", "stage": "stage", "kind": "kind", "product": "product_facet"}
-# Posting blocks are written uncompressed: reading them back into arrays costs about a third
-# less (zlib was half of decoding a block), for an index twice the size on disk.
-WRITER_OPTIONS = {"codec": W3Codec(compression=0)}
+
+
+class _PostingsWriter(W3PostingsWriter):
+    """whoosh3's postings writer, each block pickled with protocol 5 instead of 2, and not
+    compressed. Protocol 2 has no opcode for byte strings: each posting's positions became a
+    call to `codecs.encode` on a latin-1 text, and unpickling a block of 128 postings took
+    107 µs; with protocol 5, 10 µs (zlib, which Whoosh applies by default, was another half of
+    the reading). Whoosh's reader unpickles any protocol, so segments written either way read
+    alike; everything else is written as whoosh3 3.54.0 (pinned) writes it."""
+
+    def _write_block(self, last: bool = False) -> None:
+        if not self._blockcount:
+            self._postfile.write(WHOOSH3_HEADER_MAGIC)
+        self._terminfo.add_block(self)
+        data = pickle.dumps((self._mini_ids(), self._mini_weights(), self._mini_values()), 5)
+        info = pickle.dumps((len(self._ids), self._ids[-1], self._maxweight, 0,
+                             length_to_byte(self._minlength), length_to_byte(self._maxlength)), 5)
+        length = len(info) + len(data)
+        self._postfile.write_int(-length if last else length)  # negative: the term's last block
+        self._postfile.write(info)
+        self._postfile.write(data)
+        self._blockcount += 1
+        self._new_block()
+
+
+class Codec(W3Codec):
+    """Whoosh's W3 codec writing postings with `_PostingsWriter`."""
+
+    def __init__(self):
+        super().__init__(compression=0)
+
+    def postings_writer(self, dbfile, byteids=False):
+        return _PostingsWriter(dbfile, blocklimit=self._blocklimit, byteids=byteids, compression=0,
+                               inlinelimit=self._inlinelimit)
+
+
+WRITER_OPTIONS = {"codec": Codec()}
 
 
 def _storage(path: str) -> FileStorage:
@@ -82,11 +120,37 @@ def _storage(path: str) -> FileStorage:
     return FileStorage(path, supports_mmap=False)
 
 
+class PackedPositions(Positions):
+    """Whoosh's positions format with each posting's positions packed as little-endian 32-bit
+    integers instead of a pickled list of deltas: a block of postings then decodes as one
+    array (`np.frombuffer` over the joined values), where pickled lists cost a Python object
+    per position (the positions of a word in every document of 100,000 took 565 ms). The
+    frequency is the value's length; Whoosh's own matchers decode through the same methods."""
+
+    def encode(self, poslist) -> bytes:
+        packed = array("I", poslist)
+        if sys.byteorder == "big":
+            packed.byteswap()
+        return packed.tobytes()
+
+    def decode_positions(self, valuestring: bytes) -> list[int]:
+        return np.frombuffer(valuestring, dtype="<u4").tolist()
+
+    def decode_frequency(self, valuestring: bytes) -> int:
+        return len(valuestring) // 4
+
+
+def _text_field() -> TEXT:
+    text = TEXT(analyzer=ANALYZER)
+    text.format = PackedPositions(field_boost=text.format.field_boost)
+    return text
+
+
 def make_schema() -> Schema:
     return Schema(
         id=ID(stored=True, unique=True),
         fingerprint=STORED(),
-        text=TEXT(analyzer=ANALYZER),
+        text=_text_field(),
         title=TEXT(analyzer=ANALYZER, phrase=False),  # for title: queries and suggestions
         tags=KEYWORD(lowercase=True, commas=True, scorable=True),  # for tag: queries
         spell=TEXT(analyzer=SPELL_ANALYZER, phrase=False),  # unstemmed words for "Did you mean"
@@ -191,8 +255,9 @@ class _SearcherSlot:
 class SearchIndex:
     """One process's handle on the on-disk index: opening, rebuilding, a reused searcher."""
 
-    def __init__(self, root: Path, term_cache_mb: int = 256):
+    def __init__(self, root: Path, term_cache_mb: int = 256, build_mb: int = 4096):
         self.root = root
+        self.build_mb = build_mb
         self.link = root / "current"
         self._local = threading.local()  # one reused searcher (and its caches) per thread
         # Segments never change, so what was read of them serves every later searcher; a
@@ -321,9 +386,11 @@ class SearchIndex:
         ix = _storage(str(target)).create_index(make_schema())
         with Session(db.engine) as session:
             total = session.scalar(select(func.count()).select_from(Asset))
-            # Two indexing processes when it pays (measured 383 → 610 docs/s on 2 cores).
+            # Two indexing processes when it pays (measured 383 → 610 docs/s on 2 cores), each
+            # sorting its postings in memory up to build_mb (spilled runs were merged one
+            # posting at a time: 100,000 assets built at 252-357/s spilled, 511/s not).
             procs = min(os.cpu_count() or 1, 2) if total > 2000 else 1
-            writer = ix.writer(limitmb=256, procs=procs, multisegment=procs > 1, **WRITER_OPTIONS)
+            writer = ix.writer(limitmb=self.build_mb, procs=procs, multisegment=procs > 1, **WRITER_OPTIONS)
             done = 0
             for asset in _load_assets(session):
                 writer.add_document(**document_for(asset))
@@ -436,49 +503,38 @@ class _Segment:
         return found[0] if found is not None else self._read(reader, fieldname, text, positions=True)
 
     def _read(self, reader, fieldname: str, text: bytes, positions: bool):
-        """Read one term's blocks once, caching its weights (and occurrences when asked)."""
-        docs, weights, occurrences = [], [], []
-        for ids, weight, values in _posting_blocks(reader, fieldname, text):
-            block_docs = np.cumsum(np.array(ids, dtype=np.int64))
-            docs.append(block_docs)
-            weights.append(np.array(weight, dtype=np.float32) if isinstance(weight, tuple)
-                           else np.full(len(ids), 1.0 if weight is None else weight, np.float32))
-            if positions:
-                counts, block_positions = _block_positions(values)
-                occurrences.append((np.repeat(block_docs, counts) << 32) | block_positions)
-        found = (_concat(docs, np.int64), _concat(weights, np.float32))
+        """Read one term's blocks once, caching its weights (and occurrences when asked).
+
+        The blocks' tuples are gathered first and turned into arrays once per term: a few
+        NumPy calls per block were a third of reading a common word."""
+        ids, weights, values = [], [], []
+        for block_ids, block_weights, block_values in _posting_blocks(reader, fieldname, text):
+            ids.append(block_ids)
+            weights.append(block_weights if isinstance(block_weights, tuple)
+                           else repeat(1.0 if block_weights is None else block_weights, len(block_ids)))
+            values.append(block_values)
+        lengths = np.fromiter(map(len, ids), dtype=np.int64, count=len(ids))
+        total = int(lengths.sum())
+        # Document numbers are delta-coded from 0 within each block: undo the running sum
+        # carried over from the blocks before.
+        running = np.cumsum(np.fromiter(chain.from_iterable(ids), dtype=np.int64, count=total))
+        ends = np.cumsum(lengths)
+        carried = np.concatenate(([0], running[ends[:-1] - 1])) if total else np.zeros(0, np.int64)
+        docs = running - np.repeat(carried, lengths)
+        found = (docs, np.fromiter(chain.from_iterable(weights), dtype=np.float32, count=total))
         self.cache.put((self.key, fieldname, text, "weights"), found)
         if not positions:
             return found
-        keys = _concat(occurrences, np.int64)
+        counts, occurrence_positions = _block_positions(tuple(chain.from_iterable(values)))
+        keys = (np.repeat(docs, counts) << 32) | occurrence_positions
         self.cache.put((self.key, fieldname, text, "occurrences"), (keys,))
         return keys
 
 
-_LIST_HEADER = pickle.dumps([0, 0], 2)[:5]  # PROTO 2, EMPTY_LIST, BINPUT 0
-
-
 def _block_positions(values: tuple[bytes, ...]) -> tuple[np.ndarray, np.ndarray]:
-    """Occurrences per posting and every position, from one block's encoded values.
-
-    Each value is a 4-byte count and a protocol-2 pickle of the position deltas (a list).
-    With each list's header and STOP cut, the values' APPEND/APPENDS opcodes all append to
-    one list, so a block decodes in one `pickle.loads` instead of one per posting.
-    """
-    counts = np.frombuffer(b"".join(v[:_INT_SIZE] for v in values), dtype=">u4").astype(np.int64)
-    if all(v.startswith(_LIST_HEADER, _INT_SIZE) and v.endswith(b".") for v in values):
-        start = _INT_SIZE + len(_LIST_HEADER)
-        deltas = pickle.loads(_LIST_HEADER + b"".join(v[start:-1] for v in values) + b".")
-        try:  # most deltas are small: bytes() converts a list 3x faster than NumPy can
-            flat = np.frombuffer(bytes(deltas), dtype=np.uint8).astype(np.int64)
-        except ValueError:
-            flat = np.fromiter(deltas, dtype=np.int64, count=len(deltas))
-    else:  # not the encoding this reader knows: decode each posting the slow, sure way
-        flat = np.array([d for v in values for d in pickle.loads(v[_INT_SIZE:].rstrip(b".") + b".")],
-                        dtype=np.int64)
-    running = np.cumsum(flat)
-    before = np.concatenate(([0], running[np.cumsum(counts)[:-1] - 1]))
-    return counts, running - np.repeat(before, counts)
+    """Occurrences per posting and every position, from postings' `PackedPositions` values."""
+    counts = np.fromiter(map(len, values), dtype=np.int64, count=len(values)) >> 2
+    return counts, np.frombuffer(b"".join(values), dtype="<u4").astype(np.int64)
 
 
 class _Generation:
@@ -565,7 +621,8 @@ class _Generation:
 def init_app(app: Flask) -> None:
     """Attach this process's index handle to the app and keep the index following commits."""
     app.extensions["search"] = SearchIndex(app.config["DATA_DIR"] / "search-index",
-                                           app.config.get("SEARCH_CACHE_MB", 256))
+                                           app.config.get("SEARCH_CACHE_MB", 256),
+                                           app.config.get("SEARCH_BUILD_MB", 4096))
     if not event.contains(Session, "after_flush", _queue_changes):
         event.listen(Session, "after_flush", _queue_changes)
         event.listen(Session, "after_commit", _after_commit)

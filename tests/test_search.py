@@ -254,16 +254,52 @@ def test_search_finds_exactly_what_whoosh_matches_after_edits_and_deletes(app, c
         assert all(hits.scores[i] == pytest.approx(whoosh_scores[i], rel=1e-4, abs=1e-4) for i in hits.ids)
 
 
-def test_phrase_positions_decode_the_same_whichever_way_a_block_is_read():
-    """Positions are decoded a block at a time; a value not shaped as expected takes the slow
-    path, and both give the positions Whoosh wrote."""
-    from whoosh.formats import Positions
-    per_posting = [[3], [0, 5, 300, 70000], [1, 2, 3, 4]]
-    values = tuple(Positions().encode(positions) for positions in per_posting)
-    for block in (values, values[:2] + (values[2][:-1],)):
-        counts, positions = search._block_positions(block)
-        assert counts.tolist() == [1, 4, 4]
-        assert positions.tolist() == [3, 0, 5, 300, 70000, 1, 2, 3, 4]
+def test_phrase_positions_decode_the_same_for_a_block_as_for_whoosh():
+    """Positions are decoded a block of postings at a time; that must give what Whoosh's own
+    per-posting decoding (used by its matchers, e.g. phrases with slop) gives."""
+    packed = search.PackedPositions()
+    per_posting = [[3], [0, 5, 300, 70000], [1, 2, 3, 4], [4_000_000_000]]
+    values = tuple(packed.encode(positions) for positions in per_posting)
+    counts, positions = search._block_positions(values)
+    assert counts.tolist() == [1, 4, 4, 1]
+    assert positions.tolist() == [p for posting in per_posting for p in posting]
+    assert [packed.decode_positions(v) for v in values] == per_posting
+    assert [packed.decode_frequency(v) for v in values] == [1, 4, 4, 1]
+
+
+def test_whooshs_own_codec_and_bridges_write_postings_that_read_alike(tmp_path):
+    """Bridge writes posting blocks its own way (`search.Codec`); an index written by Whoosh's
+    default codec (an older Bridge, a plain `writer()`) must give the same matches and positions,
+    and both what Whoosh's own matcher reads."""
+    import random
+
+    from whoosh.codec.whoosh3 import W3Codec
+    rng = random.Random(3)
+    docs = [{"id": str(n), "status": "published", "expires": search.NO_EXPIRY, "updated": n,
+             "text": " ".join(rng.choices(WORDS, k=rng.randint(1, 600)))} for n in range(400)]
+    read = {}
+    for name, codec in (("bridge", search.Codec()), ("whoosh", W3Codec())):
+        (tmp_path / name).mkdir()
+        index = search._storage(str(tmp_path / name)).create_index(search.make_schema())
+        writer = index.writer(codec=codec)
+        for doc in docs:
+            writer.add_document(**doc)
+        writer.commit()
+        reader = index.reader()
+        segment = search._Segment(reader, search._LRU(1 << 24, search._nbytes))
+        matcher = reader.postings("text", b"cost")
+        truth = []
+        while matcher.is_active():
+            truth.append((matcher.id(), matcher.weight(), matcher.value_as("positions")))
+            matcher.next()
+        docnums, weights = segment.term(reader, "text", b"cost")
+        keys = segment.occurrences(reader, "text", b"cost")
+        assert docnums.tolist() == [d for d, _w, _p in truth] and len(truth) > 256  # several blocks
+        assert weights.tolist() == [w for _d, w, _p in truth]
+        assert keys.tolist() == [d << 32 | p for d, _w, positions in truth for p in positions]
+        read[name] = (docnums.tolist(), keys.tolist())
+        reader.close()
+    assert read["bridge"] == read["whoosh"]
 
 
 def test_rolled_back_edit_leaves_the_index_unchanged(app, client, login_as, library):
