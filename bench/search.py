@@ -1,6 +1,6 @@
 """Search speed: Bridge's search path against SQLite FTS5 on the same synthetic library.
 
-Usage: .venv/bin/python bench/search.py [--sizes 10000,100000] [--queries 300]
+Usage: .venv/bin/python bench/search.py [--sizes 10000,100000] [--queries 300] [--keep DIR]
 
 Prints, per library size: index build rate; query p50/p95 for (a) the whole search path a page
 uses (index query, facet counts, ranking by use and rating, rows from the database, highlighted
@@ -10,8 +10,10 @@ facet counts in one SQLite file; and the ratios. Medians and ratios, measured in
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import random
+import shutil
 import sqlite3
 import statistics
 import sys
@@ -157,15 +159,39 @@ def fts5_query(conn: sqlite3.Connection, item: dict) -> None:
     conn.execute("SELECT kind, count(*) FROM asset WHERE id IN (SELECT id FROM hits) GROUP BY kind").fetchall()
 
 
-def run(size: int, queries: int, fts_budget_s: float) -> None:
-    rng = random.Random(size)
-    data_dir = Path(tempfile.mkdtemp(prefix=f"bridge-bench-{size}-"))
+def run(size: int, queries: int, fts_budget_s: float, keep: Path | None) -> None:
+    """Measure one library size, in `keep`/<size> (built there once, then reused) or a temporary
+    directory removed afterwards."""
+    data_dir = keep / str(size) if keep else Path(tempfile.mkdtemp(prefix=f"bridge-bench-{size}-"))
+    try:
+        measure(data_dir, size, queries, fts_budget_s)
+    finally:
+        if not keep:
+            shutil.rmtree(data_dir, ignore_errors=True)
+
+
+def library(data_dir: Path, size: int, queries: int):
+    """The app on a library of `size` assets and the query mix; both kept in `data_dir` for reuse."""
+    data_dir.mkdir(parents=True, exist_ok=True)
+    saved = data_dir / "mix.json"
     app = create_app({"DATA_DIR": data_dir, "COLLATERAL_DIR": data_dir / "files",
                       "SQLALCHEMY_DATABASE_URI": f"sqlite:///{data_dir / 'bridge.db'}"})
+    if saved.exists():
+        kept = json.loads(saved.read_text())
+        if len(kept["mix"]) >= queries:
+            return app, kept["vocab"], kept["mix"][:queries]
+        raise SystemExit(f"{data_dir} was built for {len(kept['mix'])} queries; use a new --keep directory")
     with app.app_context():
         upgrade()
+    rng = random.Random(size)
     vocab = populate(app, size, rng)
     mix = query_mix(vocab, queries, rng)
+    saved.write_text(json.dumps({"vocab": vocab, "mix": mix}))
+    return app, vocab, mix
+
+
+def measure(data_dir: Path, size: int, queries: int, fts_budget_s: float) -> None:
+    app, vocab, mix = library(data_dir, size, queries)
     with app.app_context():
         start = time.perf_counter()
         search.get_index().rebuild()
@@ -216,7 +242,7 @@ def run(size: int, queries: int, fts_budget_s: float) -> None:
           f" (the same query just before the edit: {warm[0]:.0f} ms)", flush=True)
     fts_build = fts5_setup(data_dir / "bridge.db")
     conn = sqlite3.connect(data_dir / "bridge.db")
-    timed(lambda item: fts5_query(conn, item), mix[:5])
+    timed(lambda item: fts5_query(conn, item), mix[:1])  # warm the page cache
     fts, started = [], time.perf_counter()
     for item in mix:  # FTS5's facet counts are slow on large libraries: stop after the budget
         fts += timed(lambda it: fts5_query(conn, it), [item])
@@ -235,11 +261,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="10000,100000")
     parser.add_argument("--queries", type=int, default=300)
+    parser.add_argument("--keep", type=Path, help="build each library once into DIR/<size> and reuse it")
     parser.add_argument("--fts-budget", type=float, default=300.0,
                         help="seconds of FTS5 queries per size (the first queries of the same mix)")
     args = parser.parse_args()
     for size in (int(s) for s in args.sizes.split(",")):
-        run(size, args.queries, args.fts_budget)
+        run(size, args.queries, args.fts_budget, args.keep.resolve() if args.keep else None)
 
 
 if __name__ == "__main__":
