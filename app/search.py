@@ -479,7 +479,7 @@ class _Segment:
                 self.expires[docnum] = stored.get("expires", NO_EXPIRY)
                 self.updated[docnum] = stored.get("updated", 0)
         self.facets: dict[str, dict[str, np.ndarray]] = {
-            facet: {term.decode("utf-8"): np.fromiter(_segment_postings(reader, fieldname, term).all_ids(), np.int64)
+            facet: {term.decode("utf-8"): _block_docs([b[0] for b in _posting_blocks(reader, fieldname, term)])
                     for term in reader.lexicon(fieldname)}
             for facet, fieldname in FACET_FIELDS.items()}
         self._lengths: dict[str, np.ndarray] = {}
@@ -513,15 +513,8 @@ class _Segment:
             weights.append(block_weights if isinstance(block_weights, tuple)
                            else repeat(1.0 if block_weights is None else block_weights, len(block_ids)))
             values.append(block_values)
-        lengths = np.fromiter(map(len, ids), dtype=np.int64, count=len(ids))
-        total = int(lengths.sum())
-        # Document numbers are delta-coded from 0 within each block: undo the running sum
-        # carried over from the blocks before.
-        running = np.cumsum(np.fromiter(chain.from_iterable(ids), dtype=np.int64, count=total))
-        ends = np.cumsum(lengths)
-        carried = np.concatenate(([0], running[ends[:-1] - 1])) if total else np.zeros(0, np.int64)
-        docs = running - np.repeat(carried, lengths)
-        found = (docs, np.fromiter(chain.from_iterable(weights), dtype=np.float32, count=total))
+        docs = _block_docs(ids)
+        found = (docs, np.fromiter(chain.from_iterable(weights), dtype=np.float32, count=len(docs)))
         self.cache.put((self.key, fieldname, text, "weights"), found)
         if not positions:
             return found
@@ -529,6 +522,18 @@ class _Segment:
         keys = (np.repeat(docs, counts) << 32) | occurrence_positions
         self.cache.put((self.key, fieldname, text, "occurrences"), (keys,))
         return keys
+
+
+def _block_docs(ids: list[tuple[int, ...]]) -> np.ndarray:
+    """Document numbers from posting blocks' id tuples, which are delta-coded from 0 within each
+    block: one running sum, less what it carried over from the blocks before."""
+    lengths = np.fromiter(map(len, ids), dtype=np.int64, count=len(ids))
+    total = int(lengths.sum())
+    running = np.cumsum(np.fromiter(chain.from_iterable(ids), dtype=np.int64, count=total))
+    if not total:
+        return running
+    carried = np.concatenate(([0], running[np.cumsum(lengths)[:-1] - 1]))
+    return running - np.repeat(carried, lengths)
 
 
 def _block_positions(values: tuple[bytes, ...]) -> tuple[np.ndarray, np.ndarray]:
