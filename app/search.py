@@ -23,9 +23,9 @@ import warnings
 import weakref
 from array import array
 from collections import OrderedDict
-from itertools import chain, repeat
 from dataclasses import dataclass, field
 from datetime import date
+from itertools import chain, repeat
 from pathlib import Path
 from typing import Callable, Iterable
 
