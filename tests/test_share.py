@@ -62,6 +62,7 @@ def test_prospect_opens_reads_and_downloads_without_logging_in(app, rep_client, 
         assert pypdf.PdfReader(io.BytesIO(download.data)).pages[1].extract_text() == "Page two text"
     [opened], [read], [downloaded] = events("share_open"), events("share_page"), events("share_download")
     assert opened.asset_id == brochure.id and opened.user_id is None
+    assert downloaded.asset_id == brochure.id and downloaded.user_id is None
     assert read.context["page"] == 2 and read.context["seconds"] == 12.5
     assert "203.0.113.9" not in str(opened.context) and len(opened.context["viewer"]) == 16
     detail = rep_client.get(f"/shares/{link.id}").get_data(as_text=True)
