@@ -176,13 +176,13 @@ def library(data_dir: Path, size: int, queries: int):
     saved = data_dir / "mix.json"
     app = create_app({"DATA_DIR": data_dir, "COLLATERAL_DIR": data_dir / "files",
                       "SQLALCHEMY_DATABASE_URI": f"sqlite:///{data_dir / 'bridge.db'}"})
+    with app.app_context():
+        upgrade()
     if saved.exists():
         kept = json.loads(saved.read_text())
         if len(kept["mix"]) >= queries:
             return app, kept["vocab"], kept["mix"][:queries]
         raise SystemExit(f"{data_dir} was built for {len(kept['mix'])} queries; use a new --keep directory")
-    with app.app_context():
-        upgrade()
     rng = random.Random(size)
     vocab = populate(app, size, rng)
     mix = query_mix(vocab, queries, rng)
