@@ -255,7 +255,9 @@ class _SearcherSlot:
 class SearchIndex:
     """One process's handle on the on-disk index: opening, rebuilding, a reused searcher."""
 
-    def __init__(self, root: Path, term_cache_mb: int = 256, build_mb: int = 4096):
+    def __init__(self, root: Path, term_cache_mb: int, build_mb: int):
+        """`term_cache_mb` bounds the term postings kept in memory; `build_mb` is what each
+        indexing process of a rebuild may sort in memory (both from app/config.py)."""
         self.root = root
         self.build_mb = build_mb
         self.link = root / "current"
@@ -626,8 +628,7 @@ class _Generation:
 def init_app(app: Flask) -> None:
     """Attach this process's index handle to the app and keep the index following commits."""
     app.extensions["search"] = SearchIndex(app.config["DATA_DIR"] / "search-index",
-                                           app.config.get("SEARCH_CACHE_MB", 256),
-                                           app.config.get("SEARCH_BUILD_MB", 4096))
+                                           app.config["SEARCH_CACHE_MB"], app.config["SEARCH_BUILD_MB"])
     if not event.contains(Session, "after_flush", _queue_changes):
         event.listen(Session, "after_flush", _queue_changes)
         event.listen(Session, "after_commit", _after_commit)
