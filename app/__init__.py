@@ -5,8 +5,8 @@ import gc
 
 from flask import Flask
 
-from . import config as bridge_config
-from .extensions import csrf, db, login_manager, migrate
+from app import config as bridge_config
+from app.extensions import csrf, db, login_manager, migrate
 
 
 def create_app(config: dict | None = None) -> Flask:
@@ -23,7 +23,7 @@ def create_app(config: dict | None = None) -> Flask:
     configure_extensions(app)
     configure_blueprints(app)
     configure_templates(app)
-    from .cli import register_commands
+    from app.cli import register_commands
 
     register_commands(app)
     return app
@@ -40,9 +40,13 @@ def configure_extensions(app: Flask) -> None:
     migrate.init_app(app, db, directory=str(bridge_config.ROOT / "migrations"))
     csrf.init_app(app)
     login_manager.init_app(app)
-    from . import accounts, database, pdf, search, security, usage
+    from app import database, usage
+    from app.accounts import login
+    from app.files import pdf
+    from app.search.whoosh import backend as search
+    from app.web import security
 
-    accounts.configure_login(login_manager)
+    login.configure_login(login_manager)
     database.configure(app)
     search.init_app(app)
     usage.init_app(app)
@@ -51,14 +55,25 @@ def configure_extensions(app: Flask) -> None:
 
 
 def configure_blueprints(app: Flask) -> None:
-    from . import admin, api, auth, collect, content, documents, errors, insights, library, share
+    from app.accounts import admin_views as admin
+    from app.accounts import views as auth
+    from app.api import views as api
+    from app.documents import views as documents
+    from app.insights import views as insights
+    from app.library import collection_views as collect
+    from app.library import manage_views as content
+    from app.library import views as library
+    from app.sharing import views as share
+    from app.web import errors
 
     for module in (auth, library, documents, collect, share, content, insights, admin, api, errors):
         app.register_blueprint(module.bp)
 
 
 def configure_templates(app: Flask) -> None:
-    from . import markup, models, reports
+    from app import models
+    from app.insights import tables as reports
+    from app.web import markup
 
     app.jinja_env.filters["markdown"] = markup.render_markdown
     app.jinja_env.filters["filesize"] = markup.filesize

@@ -8,10 +8,15 @@ import click
 from flask import Flask, current_app
 from sqlalchemy import select
 
-from . import accounts, analytics, backup, demo, importer, reports, search
-from .accounts import AccountError
-from .extensions import db
-from .models import Role, Team, User
+from app.accounts import service as accounts
+from app.accounts.service import AccountError
+from app.extensions import db
+from app.insights import weekly
+from app.insights.scope import Scope, iso_week, recent_weeks
+from app.library import importer
+from app.models import Role, Team, User
+from app.ops import backup, demo
+from app.search.whoosh import backend as search
 
 
 def register_commands(app: Flask) -> None:
@@ -130,18 +135,18 @@ def insights_cli():
 @click.option("--team", default=None, help="Only this team's activity.")
 def insights_report(week, out_path, team):
     """Render the weekly review PDF, as downloaded from the insights page."""
-    label = week or analytics.recent_weeks(1)[0]
+    label = week or recent_weeks(1)[0]
     try:
-        scope = analytics.iso_week(label)
+        scope = iso_week(label)
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint="--week") from exc
     if team:
         found = db.session.scalar(select(Team).where(Team.name == team))
         if found is None:
             raise click.BadParameter(f"no team named {team!r}", param_hint="--team")
-        scope = analytics.Scope(scope.start, scope.end, team_id=found.id)
+        scope = Scope(scope.start, scope.end, team_id=found.id)
     started = time.perf_counter()
-    out_path.write_bytes(reports.weekly_review_pdf(reports.weekly_review(scope, f"Weekly review {label}")))
+    out_path.write_bytes(weekly.weekly_review_pdf(weekly.weekly_review(scope, f"Weekly review {label}")))
     click.echo(f"Wrote {out_path} ({out_path.stat().st_size // 1024} KB) in {time.perf_counter() - started:.1f} s.")
 
 

@@ -6,7 +6,7 @@ from contextlib import contextmanager
 from flask import Flask
 from sqlalchemy import event, text
 
-from .extensions import db
+from app.extensions import db
 
 
 def configure(app: Flask) -> None:

@@ -10,7 +10,7 @@ from sqlalchemy import JSON, Column, ForeignKey, Index, String, Table, Text, Uni
 from sqlalchemy.orm import Mapped, backref, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from .extensions import db
+from app.extensions import db
 
 
 def utcnow() -> datetime:
@@ -31,6 +31,14 @@ class Role(str, enum.Enum):
     @property
     def label(self) -> str:
         return self.value.capitalize()
+
+
+# Who may do what: every route names one of these (app/web/access.py); services ask them too.
+EVERYONE = (Role.REP, Role.MARKETER, Role.MANAGER, Role.ADMIN)
+CONTENT_WRITERS = (Role.MARKETER, Role.ADMIN)
+ADMINS = (Role.ADMIN,)
+RATERS = (Role.REP, Role.MANAGER)  # the people who use content with customers
+INSIGHT_VIEWERS = (Role.MARKETER, Role.MANAGER, Role.ADMIN)  # managers: their own team only
 
 
 class AssetKind(str, enum.Enum):
@@ -306,6 +314,14 @@ class Rating(db.Model):
     user: Mapped[User] = relationship()
 
 
+FLAG_REASONS = {
+    "outdated": "Outdated",
+    "wrong": "Wrong or inaccurate",
+    "broken": "Broken file or link",
+    "other": "Something else",
+}
+
+
 class Flag(db.Model):
     """A report that an asset is outdated or wrong, waiting in its owner's queue until resolved."""
 
@@ -328,9 +344,7 @@ class Flag(db.Model):
 
     @property
     def reason_label(self) -> str:
-        from .flags import REASONS
-
-        return REASONS.get(self.reason, self.reason)
+        return FLAG_REASONS.get(self.reason, self.reason)
 
 
 class DocumentTemplate(db.Model):

@@ -22,9 +22,8 @@ from typing import Iterable
 from flask import Flask, current_app
 from sqlalchemy import func, insert, select
 
-from .access import CONTENT_WRITERS
-from .extensions import db
-from .models import UsageEvent, utcnow
+from app.extensions import db
+from app.models import CONTENT_WRITERS, UsageEvent, utcnow
 
 log = logging.getLogger(__name__)
 

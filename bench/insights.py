@@ -30,12 +30,17 @@ os.environ.setdefault("BRIDGE_SECRET_KEY", "bench")
 
 from flask_migrate import upgrade  # noqa: E402
 from sqlalchemy import func, insert, select, text  # noqa: E402
-
-from app import analytics, create_app, tune_garbage_collector, usage  # noqa: E402
-from app.extensions import db  # noqa: E402
-from app.models import (Asset, Rating, Segment, Stage, Team, UsageEvent, User,  # noqa: E402
-                        asset_segment, asset_stage, utcnow)
 from werkzeug.security import generate_password_hash  # noqa: E402
+
+from app import (
+    create_app,
+    tune_garbage_collector,
+    usage,  # noqa: E402
+)
+from app.extensions import db  # noqa: E402
+from app.insights import content, feedback, people, searches, use
+from app.insights.scope import last_days
+from app.models import Asset, Rating, Segment, Stage, Team, UsageEvent, User, asset_segment, asset_stage, utcnow  # noqa: E402
 
 SEGMENTS = ["Healthcare", "Financial Services", "Retail", "Manufacturing", "Public Sector", "Mid-Market"]
 STAGES = ["Awareness", "Consideration", "Decision", "Onboarding", "Expansion"]
@@ -132,11 +137,11 @@ def bench_queries(app, runs: int) -> None:
         print(f"{'query':<34}{'scope':<22}{'median ms':>10}{'× pass':>8}")
         for days in (30, 90):
             for label, team in (("everyone", None), ("one team", team_id)):
-                scope = analytics.last_days(days, team_id=team)
-                for name, fn in [("ignored", analytics.ignored), ("coverage", analytics.coverage),
-                                 ("usage_report (top/bottom/per day)", analytics.usage_report),
-                                 ("adoption", analytics.adoption), ("ratings_report", analytics.ratings_report),
-                                 ("content_gaps", analytics.content_gaps), ("influence", analytics.influence)]:
+                scope = last_days(days, team_id=team)
+                for name, fn in [("ignored", content.ignored), ("coverage", content.coverage),
+                                 ("usage_report (top/bottom/per day)", use.usage_report),
+                                 ("adoption", people.adoption), ("ratings_report", feedback.ratings_report),
+                                 ("content_gaps", searches.content_gaps), ("influence", feedback.influence)]:
                     ms = median_ms(lambda: fn(scope), runs)
                     print(f"{name:<34}{f'{days} days, {label}':<22}{ms:>10.1f}{ms / baseline:>8.2f}")
     bench_pages(app, runs, baseline)

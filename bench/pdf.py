@@ -4,7 +4,7 @@ Usage: .venv/bin/python bench/pdf.py [--runs 9]
 
 Prints the median of: WeasyPrint's import in a fresh interpreter (paid once per worker); a bare
 `HTML(string).write_pdf()` of the demo ROI summary filled to two pages; Bridge's customize path
-for the same template and values (`customization.render_document`: syntax check, the worker's
+for the same template and values (`authoring.render_document`: syntax check, the worker's
 render process with time and memory limits, sandboxed Jinja, the URL fetcher that refuses the
 outside world), with the ratio to the bare render measured in the same run; and a pitch kit
 (cover and contents rendered, 10 stored 2-page PDFs merged with pypdf).
@@ -25,11 +25,14 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("BRIDGE_SECRET_KEY", "bench")
 
+from flask_migrate import upgrade  # noqa: E402
 from weasyprint import CSS, HTML  # noqa: E402
 
-from flask_migrate import upgrade  # noqa: E402
-
-from app import accounts, assets, create_app, customization, kits, pdf  # noqa: E402
+from app import create_app
+from app.accounts import service as accounts
+from app.documents import authoring, kits
+from app.files import pdf  # noqa: E402
+from app.library import assets
 from app.models import DocumentTemplate  # noqa: E402
 
 TEMPLATE = ROOT / "collateral" / "templates" / "roi-summary"
@@ -72,8 +75,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=9)
     args = parser.parse_args()
-    fields = customization.parse_fields(json.loads((TEMPLATE / "fields.json").read_text()))
-    values = customization.defaults(fields)
+    fields = authoring.parse_fields(json.loads((TEMPLATE / "fields.json").read_text()))
+    values = authoring.defaults(fields)
     values["value_story"] = " ".join(["Fewer manual reports, faster escalations and staffing matched to demand."] * 45)
     template = DocumentTemplate(html=(TEMPLATE / "template.html").read_text(),
                                 css=(TEMPLATE / "template.css").read_text(), fields=[f.as_dict() for f in fields])
@@ -82,16 +85,16 @@ def main() -> None:
         app = create_app({"DATA_DIR": data, "COLLATERAL_DIR": data / "files",
                           "SQLALCHEMY_DATABASE_URI": f"sqlite:///{data / 'bridge.db'}"})
         with app.app_context():
-            html = customization.render_html(template.html, values)
-            base_css = (pdf.STATIC_DIR / customization.BASE_STYLESHEET).read_text()
+            html = authoring.render_html(template.html, values)
+            base_css = (pdf.STATIC_DIR / authoring.BASE_STYLESHEET).read_text()
 
             def bare():
                 return HTML(string=html).write_pdf(stylesheets=[CSS(string=base_css), CSS(string=template.css)])
 
             pages = pdf.page_count(bare())
             bare_s = median_s(bare, args.runs)
-            bridge_s = median_s(lambda: customization.render_document(template, values), args.runs)
-            assert pdf.page_count(customization.render_document(template, values)) == pages
+            bridge_s = median_s(lambda: authoring.render_document(template, values), args.runs)
+            assert pdf.page_count(authoring.render_document(template, values)) == pages
             kit_s, kit_pages = pitch_kit(app, bare(), args.runs)
             app.extensions["usage_log"].close()
             app.extensions["pdf_renderer"].close()

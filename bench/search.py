@@ -28,10 +28,11 @@ os.environ.setdefault("BRIDGE_SECRET_KEY", "bench")
 from flask_migrate import upgrade  # noqa: E402
 from sqlalchemy import insert  # noqa: E402
 
-from app import create_app, discovery, search  # noqa: E402
+from app import create_app
 from app.extensions import db  # noqa: E402
-from app.models import (Asset, AssetVersion, Segment, Stage, User, asset_segment,  # noqa: E402
-                        asset_stage)
+from app.models import Asset, AssetVersion, Segment, Stage, User, asset_segment, asset_stage  # noqa: E402
+from app.search.whoosh import backend as search  # noqa: E402
+from app.search.whoosh.backend import service as discovery
 
 DOMAIN = ("roi cost total ownership payback healthcare hospital patient retail store manufacturing "
           "plant downtime compliance audit security onboarding renewal pricing discount competitor "

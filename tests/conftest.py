@@ -14,9 +14,10 @@ from flask.testing import FlaskClient
 os.environ.setdefault("BRIDGE_SECRET_KEY", "test-secret-key")
 
 from app import create_app  # noqa: E402
-from app import assets as asset_service  # noqa: E402
-from app import accounts, taxonomy  # noqa: E402
+from app.accounts import service as accounts
 from app.extensions import db  # noqa: E402
+from app.library import assets as asset_service  # noqa: E402
+from app.library import taxonomy  # noqa: E402
 from app.models import Segment, Stage  # noqa: E402
 
 from . import databases, files  # noqa: E402

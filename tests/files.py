@@ -19,7 +19,7 @@ class SampleFiles:
         return self.folder / name
 
     def pdf(self, name: str = "brochure.pdf", pages: list[str] = ("Total cost of ownership",)) -> Path:
-        from app.pdf import render_pdf
+        from app.files.pdf import render_pdf
 
         html = "".join(f'<section style="page-break-after: always"><h1>{p}</h1></section>' for p in pages)
         path = self.path(name)

@@ -1,7 +1,7 @@
 """Admins manage users, teams and the taxonomy."""
 from sqlalchemy import select
 
-from app import accounts
+from app.accounts import service as accounts
 from app.extensions import db
 from app.models import Segment, Stage, Team
 

@@ -2,7 +2,7 @@
 import pytest
 from sqlalchemy import select
 
-from app import accounts
+from app.accounts import service as accounts
 from app.extensions import db
 from app.models import User
 

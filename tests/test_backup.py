@@ -7,8 +7,11 @@ import tarfile
 import pytest
 from sqlalchemy import select
 
-from app import backup, create_app, ratings, sharing, usage
+from app import create_app, usage
 from app.extensions import db
+from app.library import ratings
+from app.ops import backup
+from app.sharing import links as sharing
 
 from . import databases
 from .conftest import IsolatedClient, app_config, login

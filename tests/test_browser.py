@@ -15,7 +15,7 @@ import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_playwright
 from werkzeug.serving import make_server
 
-from app import customization
+from app.documents import authoring
 
 from .conftest import PASSWORD, ROOT_DIR
 
@@ -104,8 +104,8 @@ def test_rep_finds_uses_customizes_and_shares_an_asset(journey, make_user, make_
     one_pager = make_asset("Hospital ROI one-pager", segments=["Healthcare"], stages=["Decision"], tags=["roi"],
                            upload=(sample_files.pdf(pages=["Readmission ROI for hospitals", "Page two"]), "roi.pdf"))
     make_asset("Retail ROI brochure", segments=["Retail"], tags=["roi"])
-    customization.save_template(one_pager, "<h1>ROI for {{ customer }}</h1><p>Prepared by {{ rep_name }}</p>", "",
-                                customization.parse_fields([{"name": "customer", "label": "Customer",
+    authoring.save_template(one_pager, "<h1>ROI for {{ customer }}</h1><p>Prepared by {{ rep_name }}</p>", "",
+                                authoring.parse_fields([{"name": "customer", "label": "Customer",
                                                              "default": "Your hospital"},
                                                             {"name": "rep_name", "label": "Your name"}]),
                                 one_pager.owner)

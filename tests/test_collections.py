@@ -5,8 +5,8 @@ import re
 
 from sqlalchemy import select
 
-from app import assets as asset_service
 from app.extensions import db
+from app.library import assets as asset_service
 from app.models import Collection, CollectionItem, GeneratedDocument
 
 from .conftest import login, post_form

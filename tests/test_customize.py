@@ -12,7 +12,7 @@ import pytest
 from PIL import Image
 from sqlalchemy import select
 
-from app import customization
+from app.documents import authoring
 from app.extensions import db
 from app.models import GeneratedDocument, UsageEvent
 
@@ -46,7 +46,7 @@ def save_as_marketer(client, asset, html=HTML, css="h1 { color: #3b5bdb; }", fie
 @pytest.fixture
 def customizable(app, make_asset, make_user):
     asset = make_asset("Proposal one-pager")
-    customization.save_template(asset, HTML, "", customization.parse_fields(FIELDS), make_user("marketer"))
+    authoring.save_template(asset, HTML, "", authoring.parse_fields(FIELDS), make_user("marketer"))
     return asset
 
 
@@ -186,7 +186,7 @@ p {{ width: 999999999999px; font-size: 1e30px; }}"""
     page = save_as_marketer(client, asset, html=html, css=css, fields=fields).get_data(as_text=True)
     assert "Template saved" in page
     assert Recorder.hits == []
-    document = customization.render_document(asset.template, {"customer": "ftp://example.com/x.png"})
+    document = authoring.render_document(asset.template, {"customer": "ftp://example.com/x.png"})
     text, _ = pdf_text(document)
     assert "ftp://example.com/x.png" in text and Recorder.hits == []
 
@@ -197,11 +197,11 @@ HOSTILE_VALUES = ['<script>alert(1)</script>', '"><img src=x onerror=alert(1)>',
 
 def test_hostile_field_values_are_printed_literally(app, make_user, customizable):
     for value in HOSTILE_VALUES:
-        text, _ = pdf_text(customization.render_document(customizable.template, {
+        text, _ = pdf_text(authoring.render_document(customizable.template, {
             "customer": value, "contact": "", "tier": "Gold", "valid_until": "", "logo": "",
             "rep_name": "", "rep_email": ""}))
         assert value in " ".join(text.split()), value
-    assert "49" not in pdf_text(customization.render_document(customizable.template, {
+    assert "49" not in pdf_text(authoring.render_document(customizable.template, {
         "customer": "{{ 7*7 }}", "contact": "", "tier": "Gold", "valid_until": "", "logo": "",
         "rep_name": "", "rep_email": ""}))[0]
 

@@ -6,8 +6,9 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from app import assets, usage
+from app import usage
 from app.extensions import db
+from app.library import assets
 from app.models import UsageEvent
 
 from . import databases

@@ -4,9 +4,9 @@ from collections import Counter
 from pypdf import PdfReader
 from sqlalchemy import func, select
 
-from app import demo
 from app.extensions import db
 from app.models import Asset, AssetKind, Collection, Segment, Stage, UsageEvent, User
+from app.ops import demo
 
 from .conftest import login
 

@@ -1,8 +1,8 @@
 """Flags: a rep reports an outdated asset, its owner sees it queued, a marketer resolves it."""
 from sqlalchemy import select
 
-from app import flags
 from app.extensions import db
+from app.library import flags
 from app.models import Flag, UsageEvent
 
 from .conftest import login, post_form

@@ -4,7 +4,7 @@ import csv
 from sqlalchemy import func, select
 
 from app.extensions import db
-from app.importer import import_collateral
+from app.library.importer import import_collateral
 from app.models import Asset
 
 COLUMNS = ["file", "title", "kind", "segments", "stages", "product", "tags", "description"]

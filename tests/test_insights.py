@@ -19,9 +19,10 @@ import pypdf
 import pytest
 from sqlalchemy import update
 
-from app import flags, ratings, usage
+from app import usage
 from app.database import transaction
 from app.extensions import db
+from app.library import flags, ratings
 from app.models import AssetKind, Rating, utcnow
 
 from .conftest import SEGMENTS, STAGES, login, post_form

@@ -1,7 +1,8 @@
 """The role matrix: every route, walked anonymously and as each role."""
 import pytest
 
-from app import customization, flags
+from app.documents import authoring
+from app.library import flags
 from app.models import Role, Team
 
 from .conftest import login, post_form
@@ -30,8 +31,8 @@ def world(app, make_user, make_asset):
     users = {role: make_user(role.value) for role in Role}
     team = app.extensions["sqlalchemy"].session.query(Team).first()
     flag = flags.raise_flag(users[Role.REP], asset, "outdated")
-    customization.save_template(asset, "<h1>{{ customer }}</h1>", "",
-                                customization.parse_fields([{"name": "customer", "default": "Acme"}]),
+    authoring.save_template(asset, "<h1>{{ customer }}</h1>", "",
+                                authoring.parse_fields([{"name": "customer", "default": "Acme"}]),
                                 users[Role.MARKETER])
     return {
         "users": users,

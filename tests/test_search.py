@@ -8,10 +8,13 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from app import accounts, ratings, search, taxonomy, usage
-from app.assets import AssetData, save_asset, set_status
+from app import usage
+from app.accounts import service as accounts
 from app.extensions import db
+from app.library import ratings, taxonomy
+from app.library.assets import AssetData, save_asset, set_status
 from app.models import Asset, Segment, UsageEvent
+from app.search.whoosh import backend as search
 
 from .conftest import app_config, post_form
 

@@ -11,11 +11,12 @@ import pypdf
 import pytest
 from sqlalchemy import select, update
 
-from app import customization, sharing
-from app import share as share_views
 from app.database import transaction
+from app.documents import authoring, generate
 from app.extensions import db
 from app.models import Notification, ShareLink, UsageEvent, utcnow
+from app.sharing import links as sharing
+from app.sharing import views as share_views
 
 from .conftest import login, post_form
 
@@ -153,12 +154,12 @@ def test_bad_page_reports_are_refused(app, rep_client, brochure):
 
 def test_share_a_customized_document(app, rep_client, make_asset, make_user):
     asset = make_asset("Proposal")
-    customization.save_template(asset, "<h1>For {{ customer }}</h1>", "",
-                                customization.parse_fields([{"name": "customer", "default": "Acme"}]),
+    authoring.save_template(asset, "<h1>For {{ customer }}</h1>", "",
+                                authoring.parse_fields([{"name": "customer", "default": "Acme"}]),
                                 make_user("marketer"))
     post_form(rep_client, f"/assets/{asset.id}/customize", {"account": "Acme Health", "customer": "Acme Health",
                                                              "action": "create"})
-    document = customization.documents_of(rep_client.user)[0]
+    document = generate.documents_of(rep_client.user)[0]
     response = post_form(rep_client, f"/share/new?document={document.id}", {"expires": "7", "allow_download": "y"})
     assert response.status_code == 302
     link = db.session.scalar(select(ShareLink))

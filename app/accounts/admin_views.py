@@ -1,0 +1,155 @@
+"""Admin pages: users, teams and the segment/stage taxonomy."""
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, redirect, render_template, url_for
+
+from app.accounts import service as accounts
+from app.accounts.forms import NameForm, PasswordResetForm, UserCreateForm, UserEditForm
+from app.accounts.service import AccountError
+from app.extensions import db
+from app.library import taxonomy
+from app.library.taxonomy import TERM_MODELS, TaxonomyError
+from app.models import ADMINS, Team, User
+from app.web.access import roles_required
+from app.web.forms import ActionForm, choices
+
+bp = Blueprint("admin", __name__, url_prefix="/admin")
+
+
+def team_choices():
+    return choices([(0, "— No team —")] + [(t.id, t.name) for t in accounts.list_teams()])
+
+
+@bp.route("/users")
+@roles_required(*ADMINS)
+def users():
+    form = UserCreateForm()
+    form.team_id.choices = team_choices()
+    return render_template("admin/users.html", users=accounts.list_users(), form=form)
+
+
+@bp.post("/users")
+@roles_required(*ADMINS)
+def create_user():
+    form = UserCreateForm()
+    form.team_id.choices = team_choices()
+    if form.validate_on_submit():
+        team = db.session.get(Team, form.team_id.data)
+        try:
+            user = accounts.create_user(form.email.data, form.name.data, form.role.data,
+                                        form.password.data, team.name if team else None)
+        except AccountError as exc:
+            flash(str(exc), "error")
+        else:
+            flash(f"{user.name} can now log in as {user.email}.", "success")
+            return redirect(url_for("admin.users"))
+    for field, errors in form.errors.items():
+        flash(f"{getattr(form, field).label.text}: {'; '.join(errors)}", "error")
+    return render_template("admin/users.html", users=accounts.list_users(), form=form), 400
+
+
+@bp.route("/users/<int:user_id>", methods=["GET", "POST"])
+@roles_required(*ADMINS)
+def edit_user(user_id: int):
+    user = db.get_or_404(User, user_id)
+    form = UserEditForm(obj=user, team_id=user.team_id or 0)
+    form.team_id.choices = team_choices()
+    if form.validate_on_submit():
+        accounts.update_user(user, name=form.name.data, role=form.role.data,
+                             team_id=form.team_id.data or None, active=form.active.data)
+        flash(f"{user.name} was updated.", "success")
+        return redirect(url_for("admin.users"))
+    return render_template("admin/user.html", user=user, form=form,
+                           password_form=PasswordResetForm())
+
+
+@bp.post("/users/<int:user_id>/password")
+@roles_required(*ADMINS)
+def reset_password(user_id: int):
+    user = db.get_or_404(User, user_id)
+    form = PasswordResetForm()
+    if form.validate_on_submit():
+        accounts.reset_password(user, form.password.data)
+        flash(f"{user.name}'s password was reset and their sessions ended.", "success")
+        return redirect(url_for("admin.users"))
+    for errors in form.errors.values():
+        flash("; ".join(errors), "error")
+    return redirect(url_for("admin.edit_user", user_id=user.id))
+
+
+@bp.route("/teams", methods=["GET", "POST"])
+@roles_required(*ADMINS)
+def teams():
+    form = NameForm()
+    if form.validate_on_submit():
+        try:
+            team = accounts.save_team(form.name.data)
+            flash(f"Team {team.name} created.", "success")
+            return redirect(url_for("admin.teams"))
+        except AccountError as exc:
+            flash(str(exc), "error")
+    return render_template("admin/teams.html", teams=accounts.list_teams(), form=form)
+
+
+@bp.post("/teams/<int:team_id>")
+@roles_required(*ADMINS)
+def rename_team(team_id: int):
+    team = db.get_or_404(Team, team_id)
+    form = NameForm()
+    if form.validate_on_submit():
+        try:
+            accounts.save_team(form.name.data, team)
+            flash(f"Team renamed to {team.name}.", "success")
+        except AccountError as exc:
+            flash(str(exc), "error")
+    return redirect(url_for("admin.teams"))
+
+
+@bp.route("/taxonomy")
+@roles_required(*ADMINS)
+def taxonomy_page():
+    return render_template("admin/taxonomy.html", segments=taxonomy.segments(),
+                           stages=taxonomy.stages(), form=NameForm(), action=ActionForm())
+
+
+def term_or_404(vocabulary: str, term_id: int):
+    model = TERM_MODELS.get(vocabulary) or abort(404)
+    return model, db.get_or_404(model, term_id)
+
+
+@bp.post("/taxonomy/<vocabulary>")
+@roles_required(*ADMINS)
+def add_term(vocabulary: str):
+    model = TERM_MODELS.get(vocabulary) or abort(404)
+    form = NameForm()
+    if form.validate_on_submit():
+        try:
+            term = taxonomy.add_term(model, form.name.data)
+            flash(f"{vocabulary.capitalize()} {term.name} added.", "success")
+        except TaxonomyError as exc:
+            flash(str(exc), "error")
+    return redirect(url_for("admin.taxonomy_page"))
+
+
+@bp.post("/taxonomy/<vocabulary>/<int:term_id>/<action>")
+@roles_required(*ADMINS)
+def change_term(vocabulary: str, term_id: int, action: str):
+    """Rename, delete, or move a segment or stage up or down."""
+    _, term = term_or_404(vocabulary, term_id)
+    form = NameForm() if action == "rename" else ActionForm()
+    if not form.validate_on_submit():
+        flash("The form expired; try again.", "error")
+        return redirect(url_for("admin.taxonomy_page"))
+    try:
+        if action == "rename":
+            taxonomy.rename_term(term, form.name.data)
+        elif action == "delete":
+            taxonomy.delete_term(term)
+        elif action in ("up", "down"):
+            taxonomy.move_term(term, -1 if action == "up" else 1)
+        else:
+            abort(404)
+        flash(f"{vocabulary.capitalize()} updated.", "success")
+    except TaxonomyError as exc:
+        flash(str(exc), "error")
+    return redirect(url_for("admin.taxonomy_page"))

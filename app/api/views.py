@@ -1,0 +1,204 @@
+"""JSON API for CRM integrations: session cookie or `Authorization: Bearer` personal token."""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from flask import Blueprint, abort, request, send_file, url_for
+from flask_login import current_user
+
+from app import usage
+from app.documents import authoring, generate
+from app.extensions import csrf
+from app.files import storage
+from app.files.pdf import RenderError
+from app.insights import content, searches, use
+from app.insights.scope import scope_from_args
+from app.library import assets
+from app.models import EVERYONE, INSIGHT_VIEWERS, RATERS, Asset
+from app.search import service as discovery
+from app.sharing import links as sharing
+from app.web.access import roles_required
+
+bp = Blueprint("api", __name__, url_prefix="/api/v1")
+# Bearer calls carry no CSRF token. The writes (customize, shares) only accept application/json,
+# which a cross-site form cannot send, so a session cookie alone cannot be abused.
+csrf.exempt(bp)
+
+API_PAGE_SIZE = 50
+
+
+def asset_json(asset: Asset) -> dict:
+    return {
+        "id": asset.id,
+        "title": asset.title,
+        "kind": asset.kind,
+        "segments": [s.name for s in asset.segments],
+        "stages": [s.name for s in asset.stages],
+        "status": asset.status,
+        "product": asset.product,
+        "tags": list(asset.tags),
+        "updated_at": asset.updated_at.isoformat() + "Z",
+    }
+
+
+@bp.get("/assets")
+@roles_required(*EVERYONE)
+def list_assets():
+    """Assets the caller may see, filtered by segment, stage and kind names."""
+    facets = assets.facets_by_name(
+        segments=request.args.getlist("segment"), stages=request.args.getlist("stage"),
+        kinds=request.args.getlist("kind"),
+    )
+    page = assets.browse(current_user, page=request.args.get("page", 1, type=int),
+                         per_page=API_PAGE_SIZE, **facets)
+    return {"total": page.total, "page": page.page, "pages": page.pages,
+            "assets": [asset_json(a) for a in page.items]}
+
+
+@bp.get("/search")
+@roles_required(*EVERYONE)
+def search():
+    """Full-text search with facet counts, as on the search page."""
+    result = discovery.run_search(current_user, discovery.request_from_args(
+        current_user, request.args, per_page=API_PAGE_SIZE))
+    return {
+        "total": result.page.total,
+        "results": [{"id": r.asset.id, "title": r.asset.title, "kind": r.asset.kind,
+                     "snippet": str(r.snippet), "score": r.score,
+                     "segments": [s.name for s in r.asset.segments],
+                     "stages": [s.name for s in r.asset.stages]} for r in result.results],
+        "facets": {facet: {o.label: o.count for o in options} for facet, options in result.facets.items()},
+        "suggestion": result.suggestion,
+    }
+
+
+def iso(moment) -> str | None:
+    return moment.isoformat() + "Z" if moment else None
+
+
+@bp.get("/assets/<int:asset_id>/stats")
+@roles_required(*EVERYONE)
+def asset_stats(asset_id: int):
+    """All-time uses of one asset by kind of event, its rating summary and open flags."""
+    stats = use.asset_stats(assets.get_visible(current_user, asset_id).id)
+    return {"id": asset_id, "uses": stats.uses, "last_used_at": iso(stats.last_used_at),
+            "rating": {"average": stats.rating_average, "count": stats.rating_count},
+            "open_flags": stats.open_flags}
+
+
+@bp.get("/insights/ignored")
+@roles_required(*INSIGHT_VIEWERS)
+def insights_ignored():
+    """Live assets with no use in the last `days` days (default 30); never-used ones have no date."""
+    result = content.ignored(scope_from_args(current_user, request.args))
+    return {"assets": [{"id": a.id, "title": a.title, "last_used_at": iso(a.last_used_at), "owner": a.owner}
+                       for a in [*result.not_used, *result.never_used]]}
+
+
+@bp.get("/insights/coverage")
+@roles_required(*INSIGHT_VIEWERS)
+def insights_coverage():
+    grid = content.coverage(scope_from_args(current_user, request.args))
+    return {"segments": grid.segments, "stages": grid.stages,
+            "cells": [{"segment": c.segment, "stage": c.stage, "assets": c.assets, "uses": c.uses}
+                      for c in grid.cells]}
+
+
+@bp.get("/insights/content-gaps")
+@roles_required(*INSIGHT_VIEWERS)
+def insights_content_gaps():
+    gaps = searches.content_gaps(scope_from_args(current_user, request.args))
+    return {"queries": [{"query": g.query, "searches": g.searches, "zero_results": g.zero_results,
+                         "no_click": g.no_click} for g in gaps]}
+
+
+def json_object() -> dict:
+    given = request.get_json(silent=True)
+    if not isinstance(given, dict):
+        abort(400, description="Send a JSON object with Content-Type: application/json.")
+    return given
+
+
+def id_field(given: dict, name: str) -> int | None:
+    value = given.get(name)
+    if value in (None, ""):
+        return None
+    if isinstance(value, bool) or not str(value).isdigit():
+        abort(422, description=f"{name} must be a whole number.")
+    return int(value)
+
+
+def utc_field(given: dict, name: str) -> datetime | None:
+    """An ISO 8601 date-time as naive UTC (the database's convention); a date alone means its midnight UTC."""
+    value = given.get(name)
+    if value in (None, ""):
+        return None
+    try:
+        when = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    except ValueError:
+        abort(422, description=f"{name} must be an ISO 8601 date-time, e.g. 2026-12-31T17:00:00Z.")
+    return when.astimezone(timezone.utc).replace(tzinfo=None) if when.tzinfo else when
+
+
+@bp.post("/assets/<int:asset_id>/customize")
+@roles_required(*RATERS)
+def customize(asset_id: int):
+    """JSON field values (plus "account") in, the customized PDF out; kept in My documents."""
+    item = assets.get_visible(current_user, asset_id)
+    if item.template is None:
+        abort(404)
+    given = json_object()
+    fields = authoring.fields_of(item.template)
+    try:
+        values = generate.clean_values(fields, given, fallback=generate.prefilled(fields, current_user))
+        document = generate.generate(current_user, item, values, str(given.get("account", "")))
+    except (generate.ValueProblem, authoring.TemplateProblem, RenderError) as exc:
+        abort(422, description=str(exc))
+    usage.log_event("customize", user=current_user, asset=item, account=document.account,
+                    document_id=document.id, template_version=document.template_version)
+    return send_file(storage.path_of(document.stored_name), mimetype="application/pdf", as_attachment=True,
+                     download_name=f"{document.title}.pdf".replace("/", "-"))
+
+
+@bp.get("/documents")
+@roles_required(*RATERS)
+def documents():
+    """The caller's generated documents, newest first."""
+    return {"documents": [{"id": d.id, "title": d.title, "account": d.account, "asset_id": d.asset_id,
+                           "template_version": d.template_version, "pages": d.page_count,
+                           "created_at": iso(d.created_at)} for d in generate.documents_of(current_user)]}
+
+
+@bp.post("/shares")
+@roles_required(*RATERS)
+def create_share():
+    """{"asset_id"|"document_id", "recipient_email", "recipient_name", "account", "expires_at", "allow_download"}."""
+    given = json_object()
+    asset_id, document_id = id_field(given, "asset_id"), id_field(given, "document_id")
+    asset = assets.get_visible(current_user, asset_id) if asset_id else None
+    document = (generate.document_of(current_user, document_id) or abort(404)) if document_id else None
+    try:
+        link = sharing.create_link(
+            current_user, asset=asset, document=document, recipient_name=str(given.get("recipient_name", "")),
+            recipient_email=str(given.get("recipient_email", "")), account=str(given.get("account", "")),
+            expires_at=utc_field(given, "expires_at"), allow_download=given.get("allow_download", True) is not False)
+    except sharing.ShareProblem as problem:
+        abort(422, description=str(problem))
+    usage.log_event("share", user=current_user, asset=sharing.shared_asset_id(link), share_id=link.id,
+                    account=link.account or None)
+    return {"token": link.token, "url": url_for("share.view", token=link.token, _external=True)}, 201
+
+
+@bp.get("/shares/<token>/activity")
+@roles_required(*RATERS)
+def share_activity(token: str):
+    """Opens, page views and downloads of one of the caller's links."""
+    link = sharing.by_token(token)
+    if link is None or link.user_id != current_user.id:
+        abort(404)
+    seen = sharing.activity([link])[link.id]
+    return {"token": link.token, "live": sharing.is_live(link), "opens": seen.opens, "downloads": seen.downloads,
+            "last_opened_at": iso(seen.last_opened_at),
+            "pages": [{"page": p, "seconds": round(s, 1)} for p, s in sorted(seen.pages.items())],
+            "events": [{"kind": e.kind, "at": iso(e.created_at), "page": e.context.get("page"),
+                        "seconds": e.context.get("seconds")} for e in seen.events]}

@@ -1,0 +1,2 @@
+"""Customized documents and pitch kits: templates, values, the PDFs made from them (blueprint
+`documents`)."""

@@ -1,0 +1,166 @@
+"""Customizable assets, the marketer's side: templates with declared fields, checked and rendered.
+
+Templates are Jinja run in a SandboxedEnvironment with autoescape, fed only plain strings; the
+HTML goes to WeasyPrint in the worker's render process (`files.pdf.RenderProcess`: no fetching
+beyond static files and data: URIs, a time and memory limit per render).
+"""
+from __future__ import annotations
+
+import base64
+import functools
+import json
+import re
+from dataclasses import dataclass
+from datetime import date
+
+from flask import current_app
+from jinja2 import StrictUndefined, TemplateSyntaxError
+from jinja2 import TemplateError as JinjaTemplateError
+from jinja2.sandbox import SandboxedEnvironment
+
+from app.database import transaction
+from app.extensions import db
+from app.files import pdf
+from app.models import Asset, DocumentTemplate
+
+FIELD_TYPES = {"text": "Short text", "long_text": "Long text", "choice": "Choice", "image": "Image",
+               "date": "Date"}
+BASE_STYLESHEET = "pdf/customize-base.css"
+NAME = re.compile(r"[a-z][a-z0-9_]{0,39}")
+
+
+class TemplateProblem(ValueError):
+    """A marketer-facing reason why a template cannot be saved (with the line when known)."""
+
+
+@dataclass(frozen=True)
+class Field:
+    name: str
+    label: str
+    type: str = "text"
+    default: str = ""
+    choices: tuple[str, ...] = ()
+    required: bool = False
+
+    def as_dict(self) -> dict:
+        return {"name": self.name, "label": self.label, "type": self.type, "default": self.default,
+                "choices": list(self.choices), "required": self.required}
+
+
+def parse_fields(declared: list) -> list[Field]:
+    """Check a template's declared fields: names, types, choices and defaults."""
+    if not isinstance(declared, list):
+        raise TemplateProblem("Fields must be a JSON list of objects.")
+    fields, seen = [], set()
+    for n, item in enumerate(declared, start=1):
+        if not isinstance(item, dict):
+            raise TemplateProblem(f"Field {n}: must be an object with name, label and type.")
+        name, kind = str(item.get("name", "")), str(item.get("type", "text"))
+        if not NAME.fullmatch(name) or name in seen:
+            raise TemplateProblem(f"Field {n}: name {name!r} must be unique, lower case, letters, digits and _.")
+        if kind not in FIELD_TYPES:
+            raise TemplateProblem(f"Field {name}: type {kind!r} is not one of {', '.join(FIELD_TYPES)}.")
+        choices = tuple(str(c) for c in item.get("choices", []) or [])
+        if kind == "choice" and not choices:
+            raise TemplateProblem(f"Field {name}: a choice needs a list of choices.")
+        default = str(item.get("default", "") or "")
+        if kind == "choice" and default and default not in choices:
+            raise TemplateProblem(f"Field {name}: default {default!r} is not one of its choices.")
+        seen.add(name)
+        fields.append(Field(name, str(item.get("label") or name.replace("_", " ").capitalize()), kind,
+                            default, choices, bool(item.get("required", False))))
+    return fields
+
+
+def parse_fields_json(text: str) -> list[Field]:
+    try:
+        declared = json.loads(text or "[]")
+    except json.JSONDecodeError as exc:
+        raise TemplateProblem(f"Fields, line {exc.lineno}: {exc.msg}.") from exc
+    return parse_fields(declared)
+
+
+def fields_json(template: DocumentTemplate | None) -> str:
+    example = [{"name": "customer_name", "label": "Customer name", "type": "text", "default": "Acme Health",
+                "required": True}]
+    return json.dumps(template.fields if template else example, indent=2, ensure_ascii=False)
+
+
+def fields_of(template: DocumentTemplate) -> list[Field]:
+    return parse_fields(template.fields)
+
+
+def _environment() -> SandboxedEnvironment:
+    return SandboxedEnvironment(autoescape=True, undefined=StrictUndefined)
+
+
+def check_syntax(html: str) -> None:
+    """Parse only: compiling folds constant expressions ({{ 'x' * 2000000000 }} allocates 2 GB),
+    so compiling and rendering happen in the limited render process, never in the worker."""
+    try:
+        _environment().parse(html)
+    except TemplateSyntaxError as exc:
+        raise TemplateProblem(f"Line {exc.lineno}: {exc.message}") from exc
+
+
+def render_html(html: str, values: dict[str, str]) -> str:
+    """The template's HTML with `values` (plain strings, escaped) inside a document.
+
+    Runs inside the render process (see `render_document`)."""
+    try:
+        body = _environment().from_string(html).render(**values, today=date.today().isoformat())
+    except TemplateSyntaxError as exc:
+        raise TemplateProblem(f"Line {exc.lineno}: {exc.message}") from exc
+    except JinjaTemplateError as exc:
+        line = getattr(exc, "lineno", None)
+        raise TemplateProblem(f"{f'Line {line}: ' if line else ''}{exc}") from exc
+    return f'<!doctype html><html lang="en"><head><meta charset="utf-8"></head><body>{body}</body></html>'
+
+
+def defaults(fields: list[Field]) -> dict[str, str]:
+    return {f.name: f.default for f in fields}
+
+
+def render_document(template: DocumentTemplate, values: dict[str, str]) -> bytes:
+    """The PDF of a template with these values, rendered within the configured limits."""
+    check_syntax(template.html)
+    return current_app.extensions["pdf_renderer"].render(
+        functools.partial(render_html, template.html, values), (BASE_STYLESHEET,), template.css,
+        timeout=current_app.config["RENDER_TIMEOUT_S"])
+
+
+def first_page_png(pdf_bytes: bytes, width: int = 900) -> bytes:
+    """Page 1 as a PNG, for previews."""
+    return pdf.page_png(pdf_bytes, 0, width)
+
+
+def trial_render(html: str, css: str, fields: list[Field]) -> bytes:
+    """Render a template draft with its default values; any problem is a TemplateProblem."""
+    if not html.strip():
+        raise TemplateProblem("The template's HTML is empty.")
+    probe = DocumentTemplate(html=html, css=css, fields=[f.as_dict() for f in fields])
+    try:
+        return render_document(probe, defaults(fields))
+    except pdf.RenderError as exc:  # includes the template's own errors, raised in the renderer
+        raise TemplateProblem(str(exc)) from exc
+
+
+def preview_data_uri(html: str, css: str, fields: list[Field]) -> str:
+    png = first_page_png(trial_render(html, css, fields))
+    return "data:image/png;base64," + base64.b64encode(png).decode()
+
+
+def save_template(asset: Asset, html: str, css: str, fields: list[Field], author) -> DocumentTemplate:
+    """Check the template compiles and renders with its defaults, then store it as a new version."""
+    trial_render(html, css, fields)
+    with transaction():
+        template = asset.template
+        if template is None:
+            template = DocumentTemplate(asset_id=asset.id, version=0)
+            db.session.add(template)
+        template.html, template.css = html, css
+        template.fields = [f.as_dict() for f in fields]
+        template.version += 1
+        template.updated_by_id = author.id
+    db.session.refresh(asset)
+    return template

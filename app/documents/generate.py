@@ -1,0 +1,141 @@
+"""Customized documents, the rep's side: field values checked, PDFs made and kept, and zipped."""
+from __future__ import annotations
+
+import base64
+import io
+import re
+import zipfile
+from datetime import date
+
+from PIL import Image, UnidentifiedImageError
+from sqlalchemy import select
+
+from app.database import transaction
+from app.documents.authoring import Field, defaults, render_document
+from app.extensions import db
+from app.files import pdf, storage
+from app.models import Asset, GeneratedDocument
+
+MAX_LENGTH = {"text": 200, "long_text": 5000, "choice": 200, "date": 10}
+MAX_IMAGE_BYTES = 1024 * 1024
+MAX_IMAGE_PIXELS = 4000 * 4000
+PREFILL = {"rep_name": "name", "rep_email": "email"}  # fields filled from the user's profile
+
+
+class ValueProblem(ValueError):
+    """A rep-facing reason why the values cannot be used."""
+
+
+def clean_values(fields: list[Field], given: dict, files: dict | None = None,
+                 fallback: dict[str, str] | None = None) -> dict[str, str]:
+    """The values for each field as plain strings: checked, trimmed, images as data: URIs.
+
+    A field not given takes its `fallback` value (the prefilled one), else its default.
+    """
+    fallback = fallback or defaults(fields)
+    values = {}
+    for f in fields:
+        if f.type == "image":
+            upload = (files or {}).get(f.name)
+            kept = str(given.get(f.name) or fallback.get(f.name) or "")
+            values[f.name] = image_data_uri(upload) if upload else reencoded_image(kept, f.label) if kept else ""
+            continue
+        value = str(given.get(f.name, fallback.get(f.name, "")) or "").strip()
+        if len(value) > MAX_LENGTH[f.type]:
+            raise ValueProblem(f"{f.label}: at most {MAX_LENGTH[f.type]} characters.")
+        if f.type == "choice" and value and value not in f.choices:
+            raise ValueProblem(f"{f.label}: choose one of {', '.join(f.choices)}.")
+        if f.type == "date" and value:
+            try:
+                date.fromisoformat(value)
+            except ValueError:
+                raise ValueProblem(f"{f.label}: a date like 2026-11-24.") from None
+        if f.required and not value:
+            raise ValueProblem(f"{f.label} is required.")
+        values[f.name] = value
+    return values
+
+
+def image_data_uri(upload) -> str:
+    """A small PNG or JPEG upload as a data: URI (nothing is written to disk or fetched later)."""
+    data = upload.read(MAX_IMAGE_BYTES + 1)
+    if len(data) > MAX_IMAGE_BYTES:
+        raise ValueProblem("The image is larger than 1 MB.")
+    try:
+        with Image.open(io.BytesIO(data)) as image:
+            kind = image.format
+            if image.width * image.height > MAX_IMAGE_PIXELS:
+                raise ValueProblem("The image has too many pixels (4000 × 4000 at most).")
+    except (UnidentifiedImageError, OSError):
+        raise ValueProblem("The image is not a PNG or JPEG.") from None
+    if kind not in ("PNG", "JPEG"):
+        raise ValueProblem("The image is not a PNG or JPEG.")
+    return f"data:image/{kind.lower()};base64,{base64.b64encode(data).decode()}"
+
+
+def reencoded_image(data_uri: str, label: str) -> str:
+    """An image carried over from a preview, checked again like a fresh upload."""
+    header, _, payload = data_uri.partition(",")
+    if not header.startswith("data:image/") or not header.endswith(";base64"):
+        raise ValueProblem(f"{label}: upload a PNG or JPEG image.")
+    try:
+        return image_data_uri(io.BytesIO(base64.b64decode(payload, validate=True)))
+    except ValueError as exc:
+        raise ValueProblem(f"{label}: {exc}") from None
+
+
+def prefilled(fields: list[Field], user, start_from: GeneratedDocument | None = None) -> dict[str, str]:
+    """Defaults, then the user's own name and email, then a previous document's values."""
+    values = defaults(fields)
+    for name, attribute in PREFILL.items():
+        if name in values:
+            values[name] = getattr(user, attribute)
+    if start_from is not None:
+        values.update({k: v for k, v in start_from.values.items() if k in values})
+    return values
+
+
+def generate(user, asset: Asset, values: dict[str, str], account: str) -> GeneratedDocument:
+    """Render and keep a customized PDF for `account`."""
+    account = account.strip()[:120]
+    if not account:
+        raise ValueProblem("Say which account this document is for.")
+    template = asset.template
+    body = render_document(template, values)
+    stored_name = storage.store_bytes(body, "pdf")
+    try:
+        with transaction():
+            document = GeneratedDocument(
+                user_id=user.id, asset_id=asset.id, template_version=template.version, account=account,
+                title=f"{asset.title} — {account}"[:240], values=values, stored_name=stored_name,
+                page_count=pdf.page_count(body), size_bytes=len(body))
+            db.session.add(document)
+    except BaseException:
+        storage.discard(stored_name)
+        raise
+    return document
+
+
+def documents_of(user, limit: int = 200) -> list[GeneratedDocument]:
+    return list(db.session.scalars(
+        select(GeneratedDocument).where(GeneratedDocument.user_id == user.id)
+        .order_by(GeneratedDocument.created_at.desc(), GeneratedDocument.id.desc()).limit(limit)))
+
+
+def document_of(user, document_id: int) -> GeneratedDocument | None:
+    """The user's own document (others' documents do not exist for them)."""
+    document = db.session.get(GeneratedDocument, document_id)
+    return document if document is not None and document.user_id == user.id else None
+
+
+def zip_of(documents: list[GeneratedDocument]) -> bytes:
+    """The documents' PDFs in one ZIP, named after their accounts."""
+    out = io.BytesIO()
+    names: set[str] = set()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
+        for document in documents:
+            stem = re.sub(r"[^\w .-]+", "-", document.title).strip() or f"document-{document.id}"
+            name = f"{stem}.pdf" if f"{stem}.pdf" not in names else f"{stem} ({document.id}).pdf"
+            names.add(name)
+            archive.write(storage.path_of(document.stored_name), name)
+    return out.getvalue()

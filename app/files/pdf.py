@@ -1,0 +1,183 @@
+"""PDF rendering with WeasyPrint, which may fetch nothing but the app's own static files."""
+from __future__ import annotations
+
+import gc
+import io
+import mimetypes
+import multiprocessing
+import os
+import resource
+import threading
+from pathlib import Path
+from typing import Callable
+from urllib.parse import unquote, urlsplit
+
+from pypdf import PdfReader
+from weasyprint import CSS, HTML
+from weasyprint.urls import URLFetcher, URLFetcherResponse
+
+from app.config import ROOT
+
+STATIC_DIR = ROOT / "static"
+STATIC_SCHEME = "bridge-static"
+
+
+class SafeURLFetcher(URLFetcher):
+    """Serves `data:` URIs and files below static/ (as bridge-static:/path); refuses the rest.
+
+    No file:, http(s):, ftp: or any other scheme, so no redirect can be followed either.
+    """
+
+    def __init__(self):
+        super().__init__(allowed_protocols=["data"], allow_redirects=False, timeout=5)
+
+    def fetch(self, url, headers=None):
+        parts = urlsplit(url)
+        if parts.scheme == STATIC_SCHEME:
+            path = (STATIC_DIR / unquote(parts.path).lstrip("/")).resolve()
+            if path.is_relative_to(STATIC_DIR) and path.is_file():
+                mime = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+                return URLFetcherResponse(url, path.read_bytes(), {"Content-Type": mime})
+            raise ValueError(f"no static file at {url[:200]!r}")
+        if parts.scheme != "data":
+            raise ValueError(f"refused to fetch {url[:200]!r}")
+        return super().fetch(url, headers)
+
+
+class RenderError(Exception):
+    """A user-facing reason why a document could not be rendered."""
+
+
+def render_pdf(html: str, stylesheets: tuple[str, ...] = (), css: str = "") -> bytes:
+    """Render HTML, plus stylesheets named relative to static/ and CSS text, to PDF bytes."""
+    fetcher = SafeURLFetcher()
+    base = f"{STATIC_SCHEME}:/"
+    sheets = [CSS(string=(STATIC_DIR / name).read_text(), base_url=base, url_fetcher=fetcher)
+              for name in stylesheets]
+    if css:
+        sheets.append(CSS(string=css, base_url=base, url_fetcher=fetcher))
+    return HTML(string=html, base_url=base, url_fetcher=fetcher).write_pdf(stylesheets=sheets)
+
+
+class RenderProcess:
+    """A long-lived child process, one per worker, that builds and renders documents under limits.
+
+    The child is forked from the worker, so WeasyPrint is already imported and warm; it runs with
+    an address-space limit, and a render that outlives its time limit gets the child killed (a
+    fresh one is forked for the next render). So a runaway template, an endless loop, a huge
+    string or absurd CSS, costs only the child. Forking per render instead cost 35–45 ms of
+    copy-on-write faults on every document (bench/pdf.py).
+    """
+
+    def __init__(self, memory_mb: int):
+        self.memory_mb = memory_mb
+        self._lock = threading.Lock()  # one render at a time through the pipe
+        self._child = self._conn = None
+        self._pid = None
+
+    def render(self, build_html: str | Callable[[], str], stylesheets: tuple[str, ...] = (), css: str = "", *,
+               timeout: float) -> bytes:
+        """PDF bytes, or RenderError with a reason a marketer or rep can act on.
+
+        `build_html` is the HTML, or a function run in the child to build it (it must pickle: a
+        module function or a partial of one); a ValueError it raises is reported with its message.
+        """
+        with self._lock:
+            self._start_if_needed()
+            self._conn.send((build_html, stylesheets, css))
+            try:
+                if not self._conn.poll(timeout):
+                    self._stop()
+                    raise RenderError(f"Rendering took longer than {timeout:g} s and was stopped.")
+                status, payload = self._conn.recv()
+            except (EOFError, OSError):
+                self._stop()
+                raise RenderError(MEMORY_MESSAGE) from None
+            if status == "memory":
+                self._stop()  # a fresh child rather than one with a fragmented heap
+            if status != "ok":
+                raise RenderError(payload)
+            return payload
+
+    def _start_if_needed(self) -> None:
+        if self._child is not None and self._pid == os.getpid() and self._child.is_alive():
+            return
+        context = multiprocessing.get_context("fork")
+        self._conn, child_end = context.Pipe()
+        self._child = context.Process(target=_serve, args=(child_end, self.memory_mb), daemon=True,
+                                      name="bridge-render")
+        self._child.start()
+        child_end.close()
+        self._pid = os.getpid()
+
+    def _stop(self) -> None:
+        if self._child is not None and self._pid == os.getpid():
+            self._child.kill()
+            self._child.join()
+            self._conn.close()
+        self._child = self._conn = None
+
+    def close(self) -> None:
+        with self._lock:
+            self._stop()
+
+
+MEMORY_MESSAGE = "Rendering stopped: the document needs more memory than allowed."
+
+
+def _serve(conn, memory_mb: int) -> None:
+    """The render child's loop: build the HTML, render it, send back the PDF or the reason why not."""
+    with open("/proc/self/statm") as fh:
+        in_use = int(fh.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")  # the forked image counts too
+    limit = in_use + memory_mb * 1024 * 1024
+    resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+    gc.freeze()  # the inherited heap is never garbage here: do not traverse (and copy) it again
+    while True:
+        try:
+            build_html, stylesheets, css = conn.recv()
+        except (EOFError, OSError):
+            return
+        try:
+            html = build_html() if callable(build_html) else build_html
+            conn.send(("ok", render_pdf(html, stylesheets, css)))
+        except MemoryError:
+            conn.send(("memory", MEMORY_MESSAGE))
+            return
+        except ValueError as exc:  # the caller's own words (a template problem)
+            conn.send(("error", str(exc)[:500]))
+        except Exception as exc:  # reported to the user; the worker itself is untouched
+            conn.send(("error", f"The document could not be rendered: {str(exc)[:300]}"))
+
+
+def init_app(app) -> None:
+    """Give the app its render process (started on first use, in the process that renders)."""
+    app.extensions["pdf_renderer"] = RenderProcess(app.config["RENDER_MEMORY_MB"])
+
+
+def page_count(pdf_bytes: bytes) -> int:
+    return len(PdfReader(io.BytesIO(pdf_bytes)).pages)
+
+
+def page_png(source: bytes | Path, index: int, width: int = 1000) -> bytes:
+    """One page (0-based) as a PNG `width` pixels wide."""
+    import pypdfium2
+
+    document = pypdfium2.PdfDocument(source if isinstance(source, bytes) else str(source))
+    try:
+        page = document[index]
+        image = page.render(scale=width / page.get_width()).to_pil()
+        out = io.BytesIO()
+        image.save(out, format="PNG", optimize=True)
+        return out.getvalue()
+    finally:
+        document.close()
+
+
+def pdf_pages(path: Path) -> int:
+    import pypdfium2
+
+    document = pypdfium2.PdfDocument(str(path))
+    try:
+        return len(document)
+    finally:
+        document.close()

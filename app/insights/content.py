@@ -1,0 +1,109 @@
+"""What the library holds and what goes unused: ignored assets, the segment × stage coverage grid."""
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import datetime
+
+from sqlalchemy import exists, func, select
+
+from app.extensions import db
+from app.insights.scope import Scope, asset_filter, event_filter, owner_names, uses_by_asset
+from app.models import Asset, AssetKind, Segment, Stage, UsageEvent, asset_segment, asset_stage, utcnow
+
+# --- ignored content -------------------------------------------------------------------------
+
+@dataclass
+class IgnoredAsset:
+    id: int
+    title: str
+    kind: str
+    owner: str
+    created_at: datetime
+    last_used_at: datetime | None
+
+    @property
+    def age_days(self) -> int:
+        return (utcnow() - self.created_at).days
+
+
+@dataclass
+class Ignored:
+    not_used: list[IgnoredAsset]   # used before, but not in the range
+    never_used: list[IgnoredAsset]
+
+    @property
+    def total(self) -> int:
+        return len(self.not_used) + len(self.never_used)
+
+
+def ignored(scope: Scope) -> Ignored:
+    """Live assets with no use in the range, with the last use before the range's end."""
+    used_in_range = exists().where(UsageEvent.asset_id == Asset.id, event_filter(scope))
+    last_used = (select(func.max(UsageEvent.created_at))
+                 .where(UsageEvent.asset_id == Asset.id, UsageEvent.created_at < scope.end,
+                        event_filter(scope, in_range=False))
+                 .scalar_subquery())
+    rows = db.session.execute(
+        select(Asset.id, Asset.title, Asset.kind, Asset.owner_id, Asset.created_at, last_used)
+        .where(asset_filter(scope, live=True), ~used_in_range)
+        .order_by(Asset.created_at, Asset.id)
+    ).all()
+    owners = owner_names(r.owner_id for r in rows)
+    items = [IgnoredAsset(r.id, r.title, AssetKind(r.kind).label, owners.get(r.owner_id, "—"),
+                          r.created_at, r[5]) for r in rows]
+    not_used = sorted((i for i in items if i.last_used_at), key=lambda i: (i.last_used_at, i.id))
+    return Ignored(not_used, [i for i in items if not i.last_used_at])
+
+
+# --- coverage grid ---------------------------------------------------------------------------
+
+@dataclass
+class Cell:
+    segment: str
+    stage: str
+    assets: int = 0
+    uses: int = 0
+    ignored: int = 0  # assets of the cell with no use in the range
+
+    @property
+    def state(self) -> str:
+        if not self.assets:
+            return "empty"
+        if self.ignored == self.assets:
+            return "ignored"
+        return "partly-ignored" if self.ignored else "used"
+
+
+@dataclass
+class Coverage:
+    segments: list[str]
+    stages: list[str]
+    cells: list[Cell]
+
+    def cell(self, segment: str, stage: str) -> Cell:
+        return self._index[(segment, stage)]
+
+    def __post_init__(self):
+        self._index = {(c.segment, c.stage): c for c in self.cells}
+
+
+def coverage(scope: Scope) -> Coverage:
+    """Segment × stage: live assets in each cell and their uses in the range."""
+    segments = [s for s in db.session.scalars(select(Segment).order_by(Segment.position, Segment.name))
+                if scope.segment_id in (None, s.id)]
+    stages = [s for s in db.session.scalars(select(Stage).order_by(Stage.position, Stage.name))
+              if scope.stage_id in (None, s.id)]
+    pairs = db.session.execute(
+        select(asset_segment.c.segment_id, asset_stage.c.stage_id, asset_segment.c.asset_id)
+        .join(asset_stage, asset_stage.c.asset_id == asset_segment.c.asset_id)
+        .join(Asset, Asset.id == asset_segment.c.asset_id)
+        .where(asset_filter(replace(scope, segment_id=None, stage_id=None), live=True))
+    ).all()
+    uses = uses_by_asset(scope)
+    cells = {(seg.id, stg.id): Cell(seg.name, stg.name) for seg in segments for stg in stages}
+    for segment_id, stage_id, asset_id in pairs:
+        if cell := cells.get((segment_id, stage_id)):
+            cell.assets += 1
+            cell.uses += uses.get(asset_id, 0)
+            cell.ignored += not uses.get(asset_id)
+    return Coverage([s.name for s in segments], [s.name for s in stages], list(cells.values()))

@@ -1,0 +1,83 @@
+"""Content gaps: worded searches that found nothing or led to no click."""
+from __future__ import annotations
+
+import functools
+import json
+from collections import Counter
+from dataclasses import dataclass, field
+
+from sqlalchemy import case, exists, select
+from sqlalchemy.orm import aliased
+
+from app.extensions import db
+from app.insights.scope import Scope, folded
+from app.models import AssetKind, Segment, Stage, UsageEvent
+
+# --- content gaps ----------------------------------------------------------------------------
+
+@dataclass
+class Gap:
+    query: str
+    searches: int = 0
+    zero_results: int = 0
+    no_click: int = 0
+    filters: Counter = field(default_factory=Counter)
+
+    @property
+    def filters_used(self) -> list[str]:
+        return [f"{label} ({n})" for label, n in self.filters.most_common(4)]
+
+
+def content_gaps(scope: Scope, limit: int = 100) -> list[Gap]:
+    """Worded searches grouped by normalised query: how many found nothing, how many led to no click.
+
+    A search counts as clicked when the same user opened a result carrying its search id.
+    Segment, stage and kind narrow to searches that filtered on them.
+    """
+    click = aliased(UsageEvent)
+    clicked = exists().where(click.search_id == UsageEvent.search_id, click.kind == "search_click",
+                             click.user_id == UsageEvent.user_id)
+    context = UsageEvent.context
+    # Only three fields of the JSON are needed: extracting them in SQL spares decoding each row.
+    query = (select(context["query"].as_string(), context["results"].as_integer(),
+                    context["filters"].as_string(), case((clicked, 1), else_=0))
+             .where(UsageEvent.kind == "search", UsageEvent.created_at >= scope.start,
+                    UsageEvent.created_at < scope.end))
+    if scope.team_id is not None:
+        query = query.where(UsageEvent.team_id == scope.team_id)
+    wanted = _filter_labels(scope)
+    gaps: dict[str, Gap] = {}
+    for raw_query, results, filters, was_clicked in db.session.execute(query):
+        text = folded(raw_query or "")
+        used = _filter_names(filters)
+        if not text or not wanted <= used:
+            continue
+        gap = gaps.get(text) or gaps.setdefault(text, Gap(text))
+        gap.searches += 1
+        results = results or 0
+        gap.zero_results += results == 0
+        gap.no_click += results > 0 and not was_clicked
+        gap.filters.update(used)
+    found = [g for g in gaps.values() if g.zero_results or g.no_click]
+    return sorted(found, key=lambda g: (-g.zero_results, -g.no_click, -g.searches, g.query))[:limit]
+
+
+@functools.lru_cache(maxsize=256)
+def _filter_names(filters_json: str | None) -> frozenset[str]:
+    """{"segment": ["Retail"]} as {"Segment: Retail"}; searches repeat a few filter sets."""
+    if not filters_json or filters_json == "{}":
+        return frozenset()
+    return frozenset(f"{facet.title()}: {label}" for facet, labels in json.loads(filters_json).items()
+                     for label in labels)
+
+
+def _filter_labels(scope: Scope) -> set[str]:
+    """The scope's segment, stage and kind as a search event records its filters."""
+    labels = set()
+    if scope.segment_id is not None and (seg := db.session.get(Segment, scope.segment_id)):
+        labels.add(f"Segment: {seg.name}")
+    if scope.stage_id is not None and (stage := db.session.get(Stage, scope.stage_id)):
+        labels.add(f"Stage: {stage.name}")
+    if scope.kind is not None:
+        labels.add(f"Kind: {AssetKind(scope.kind).label}")
+    return labels

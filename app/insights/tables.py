@@ -1,0 +1,178 @@
+"""Insights as tables and charts: one Table feeds both the page and its CSV, and the weekly PDF.
+
+Pages render `Table` rows through one macro and the CSV writes the same rows, so the two
+cannot disagree.
+"""
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from app.insights import charts, content, feedback, people, searches, shares, use
+from app.insights.scope import Scope, scope_names
+
+EVENT_KIND_LABELS = {"view": "Views", "download": "Downloads", "copy": "Copies",
+                     "customize": "Customized", "share": "Shares"}
+
+
+@dataclass
+class Table:
+    name: str           # also the CSV file name
+    caption: str
+    columns: list[str]
+    rows: list[list]    # plain values: str, int, float, date, datetime or None
+    asset_ids: list[int] | None = None  # the asset each row is about: its first cell links there
+    empty: str = "Nothing in this range."
+
+
+def cell_text(value) -> str:
+    """How a value reads on the page and in the CSV."""
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        return value.strftime("%Y-%m-%d %H:%M")
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, float):
+        return f"{value:g}"
+    return str(value)
+
+
+def to_csv(table: Table) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(table.columns)
+    for row in table.rows:
+        # A leading =, +, - or @ would make a spreadsheet evaluate user text as a formula.
+        writer.writerow(["'" + t if t and t[0] in "=+-@" and not _is_number(t) else t
+                         for t in map(cell_text, row)])
+    return out.getvalue()
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+        return True
+    except ValueError:
+        return False
+
+
+def describe(scope: Scope) -> str:
+    """The scope in words, e.g. "2026-10-26 – 2026-11-24 (30 days) · Retail · Team East"."""
+    parts = [f"{scope.first_day.isoformat()} – {scope.last_day.isoformat()} ({scope.days} days, UTC)"]
+    parts += scope_names(scope)
+    return " · ".join(parts)
+
+
+def percent(part: int, whole: int) -> str:
+    return f"{part / whole:.0%}" if whole else "—"
+
+
+# --- one builder per page ---------------------------------------------------------------------
+
+def ignored_tables(result: content.Ignored) -> list[Table]:
+    columns = ["Asset", "Kind", "Owner", "Age (days)", "Last used"]
+    def rows(items):
+        return [[i.title, i.kind, i.owner, i.age_days, i.last_used_at] for i in items]
+    return [
+        Table("ignored", "Not used in this range", columns, rows(result.not_used),
+              [i.id for i in result.not_used], "Every live asset was used in this range."),
+        Table("never-used", "Never used", columns, rows(result.never_used),
+              [i.id for i in result.never_used], "Every live asset has been used at least once."),
+    ]
+
+
+def coverage_tables(grid: content.Coverage) -> list[Table]:
+    rows = [[c.segment, c.stage, c.assets, c.uses, c.ignored] for c in grid.cells]
+    return [Table("coverage", "Cells", ["Segment", "Stage", "Assets", "Uses", "Ignored assets"], rows)]
+
+
+def usage_tables(result: use.Usage) -> list[Table]:
+    columns = ["Asset", "Kind", "Uses", *EVENT_KIND_LABELS.values()]
+    def rows(items):
+        return [[a.title, a.kind, a.uses, *(a.by_kind.get(k, 0) for k in EVENT_KIND_LABELS)] for a in items]
+    return [
+        Table("top-assets", "Most used", columns, rows(result.top), [a.id for a in result.top]),
+        Table("bottom-assets", "Least used live assets", columns, rows(result.bottom),
+              [a.id for a in result.bottom], "No live assets."),
+        Table("uses-per-day", "Uses per day", ["Day", "Uses"], [[d, n] for d, n in result.per_day]),
+    ]
+
+
+def usage_charts(result: use.Usage) -> list[charts.Chart]:
+    return [
+        charts.columns("Uses per day", [(d.strftime("%d %b"), n) for d, n in result.per_day]),
+        charts.bars("Uses by asset kind", result.by_asset_kind),
+        charts.bars("Uses by kind of use", [(EVENT_KIND_LABELS[k], n) for k, n in result.by_event_kind.items()]),
+    ]
+
+
+def adoption_tables(result: people.Adoption) -> list[Table]:
+    return [
+        Table("adoption-teams", "By team", ["Team", "Reps", "Active reps", "Uses", "Uses per rep"],
+              [[t.name, t.reps, t.active, t.uses, t.uses_per_rep] for t in result.teams], empty="No reps."),
+        Table("adoption-reps", "By rep", ["Rep", "Team", "Uses", "Searches", "Last active"],
+              [[r.name, r.team, r.uses, r.searches, r.last_active_at] for r in result.reps], empty="No reps."),
+        Table("never-used-portal", "Reps who never used Bridge", ["Rep", "Team"],
+              [[r.name, r.team] for r in result.never], empty="Every rep has used Bridge."),
+    ]
+
+
+def ratings_tables(result: feedback.RatingsReport) -> list[Table]:
+    return [
+        Table("ratings-by-stars", "Ratings by stars", ["Stars", "Ratings"],
+              [[stars, n] for stars, n in sorted(result.distribution.items(), reverse=True)]),
+        Table("lowest-rated", "Lowest rated", ["Asset", "Average", "Ratings", "Latest comments"],
+              [[a.title, a.average, a.count, " | ".join(a.comments[:3])] for a in result.lowest],
+              [a.id for a in result.lowest], "No ratings in this range."),
+        Table("open-flags", "Assets with open flags", ["Asset", "Owner", "Open flags", "Reasons"],
+              [[f.title, f.owner, f.open_flags, ", ".join(f.reasons)] for f in result.flagged],
+              [f.id for f in result.flagged], "No open flags."),
+    ]
+
+
+def ratings_charts(result: feedback.RatingsReport) -> list[charts.Chart]:
+    return [charts.bars("Ratings by stars", [("★" * s, n) for s, n in sorted(result.distribution.items(), reverse=True)])]
+
+
+def gaps_tables(gaps: list[searches.Gap]) -> list[Table]:
+    return [Table("content-gaps", "Searches that found nothing or led nowhere",
+                  ["Query", "Searches", "Zero results", "No click", "Filters used"],
+                  [[g.query, g.searches, g.zero_results, g.no_click, ", ".join(g.filters_used)] for g in gaps],
+                  empty="Every search in this range found something that was opened.")]
+
+
+def influence_tables(result: feedback.InfluenceReport) -> list[Table]:
+    return [Table("influence", "Win rate with and without each asset",
+                  ["Asset", "Deals with", "Won with", "Win rate with", "Deals without", "Won without",
+                   "Win rate without"],
+                  [[i.title, i.deals_with, i.won_with, percent(i.won_with, i.deals_with), i.deals_without,
+                    i.won_without, percent(i.won_without, i.deals_without)] for i in result.shown],
+                  [i.id for i in result.shown],
+                  f"No asset has {result.min_deals} closed deals with and without it yet.")]
+
+
+def shares_tables(shared: list[shares.SharedAsset]) -> list[Table]:
+    return [Table("shares", "Assets shared with prospects, most opened first",
+                  ["Asset", "Links made", "Links opened", "Open rate", "Prospect opens", "Downloads"],
+                  [[a.title, a.links, a.opened_links, percent(a.opened_links, a.links), a.opens, a.downloads]
+                   for a in shared], [a.id for a in shared], "No links shared or opened in this range.")]
+
+
+# --- the overview page -------------------------------------------------------------------------
+
+@dataclass
+class Dashboard:
+    overview: use.Overview
+    usage: use.Usage
+    tables: list[Table]
+    charts: list[charts.Chart]
+
+
+def dashboard(scope: Scope) -> Dashboard:
+    """Headline figures, uses per day and the most used assets."""
+    usage = use.usage_report(scope, bottom=False)
+    return Dashboard(use.overview(scope, usage), usage, usage_tables(usage)[:1],
+                     usage_charts(usage)[:1])

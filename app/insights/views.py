@@ -1,0 +1,140 @@
+"""Insights for marketers (everything) and managers (their team): pages, CSV exports, weekly PDF."""
+from __future__ import annotations
+
+from dataclasses import replace
+
+from flask import Blueprint, Response, abort, render_template, request, url_for
+from flask_login import current_user
+
+from app.accounts import service as accounts
+from app.insights import content, feedback, people, searches, use, weekly
+from app.insights import tables as reports
+from app.insights.scope import PERIODS, Scope, iso_week, recent_weeks, scope_from_args
+from app.insights.shares import shares_report
+from app.library import taxonomy
+from app.models import INSIGHT_VIEWERS, AssetKind, Role
+from app.web.access import roles_required
+
+bp = Blueprint("insights", __name__, url_prefix="/insights")
+
+PAGES = {
+    "insights.overview": "Overview",
+    "insights.usage": "Top & bottom",
+    "insights.ignored": "Ignored",
+    "insights.coverage": "Coverage",
+    "insights.adoption": "Adoption",
+    "insights.ratings": "Ratings & flags",
+    "insights.gaps": "Content gaps",
+    "insights.influence": "Influence",
+    "insights.shares": "Shares",
+}
+
+
+@bp.context_processor
+def filter_bar():
+    """What the filter bar on every insights page offers."""
+    is_manager = current_user.is_authenticated and current_user.role == Role.MANAGER.value
+    return {
+        "here": here, "scope_label": reports.describe(scope()) if current_user.is_authenticated else "",
+        "insight_pages": PAGES, "periods": PERIODS,
+        "segments": taxonomy.segments(), "stages": taxonomy.stages(), "kinds": list(AssetKind),
+        "teams": [] if is_manager else accounts.list_teams(), "team_locked": is_manager,
+    }
+
+
+def here(endpoint: str | None = None, **overrides) -> str:
+    """This page (or another insights page) with the current filters, some replaced."""
+    args = {k: v for k, v in request.args.items() if k not in ("format", "table")}
+    return url_for(endpoint or request.endpoint, **{**args, **overrides})
+
+
+def scope() -> Scope:
+    return scope_from_args(current_user, request.args)
+
+
+def page(template: str, tables: list[reports.Table], **context):
+    """Render an insights page, or one of its tables as CSV when asked with ?format=csv."""
+    if request.args.get("format") == "csv":
+        wanted = request.args.get("table", tables[0].name)
+        table = next((t for t in tables if t.name == wanted), None) or abort(404)
+        return Response(reports.to_csv(table), mimetype="text/csv", headers={
+            "Content-Disposition": f'attachment; filename="{table.name}.csv"'})
+    return render_template(template, tables=tables, **context)
+
+
+@bp.route("/")
+@roles_required(*INSIGHT_VIEWERS)
+def overview():
+    board = reports.dashboard(scope())
+    return page("insights/overview.html", board.tables, board=board, weeks=recent_weeks(8))
+
+
+@bp.route("/usage")
+@roles_required(*INSIGHT_VIEWERS)
+def usage():
+    result = use.usage_report(scope())
+    return page("insights/usage.html", reports.usage_tables(result), result=result,
+                charts=reports.usage_charts(result))
+
+
+@bp.route("/ignored")
+@roles_required(*INSIGHT_VIEWERS)
+def ignored():
+    result = content.ignored(scope())
+    return page("insights/ignored.html", reports.ignored_tables(result), result=result)
+
+
+@bp.route("/coverage")
+@roles_required(*INSIGHT_VIEWERS)
+def coverage():
+    grid = content.coverage(scope())
+    return page("insights/coverage.html", reports.coverage_tables(grid), grid=grid)
+
+
+@bp.route("/adoption")
+@roles_required(*INSIGHT_VIEWERS)
+def adoption():
+    result = people.adoption(scope())
+    return page("insights/adoption.html", reports.adoption_tables(result), result=result)
+
+
+@bp.route("/ratings")
+@roles_required(*INSIGHT_VIEWERS)
+def ratings():
+    result = feedback.ratings_report(scope())
+    return page("insights/ratings.html", reports.ratings_tables(result), result=result,
+                charts=reports.ratings_charts(result))
+
+
+@bp.route("/gaps")
+@roles_required(*INSIGHT_VIEWERS)
+def gaps():
+    return page("insights/gaps.html", reports.gaps_tables(searches.content_gaps(scope())))
+
+
+@bp.route("/influence")
+@roles_required(*INSIGHT_VIEWERS)
+def influence():
+    result = feedback.influence(scope())
+    return page("insights/influence.html", reports.influence_tables(result), result=result)
+
+
+@bp.route("/shares")
+@roles_required(*INSIGHT_VIEWERS)
+def shares():
+    return page("insights/shares.html", reports.shares_tables(shares_report(scope())))
+
+
+@bp.route("/report.pdf")
+@roles_required(*INSIGHT_VIEWERS)
+def weekly_report():
+    """The weekly review as a PDF, for the week given as ?week=2026-W47 (the last full week by default)."""
+    label = request.args.get("week") or recent_weeks(1)[0]
+    try:
+        week = iso_week(label)
+    except ValueError as exc:
+        abort(400, description=str(exc))
+    week = replace(week, team_id=scope_from_args(current_user, request.args).team_id)
+    body = weekly.weekly_review_pdf(weekly.weekly_review(week, f"Weekly review {label}"))
+    return Response(body, mimetype="application/pdf", headers={
+        "Content-Disposition": f'attachment; filename="bridge-review-{label}.pdf"'})

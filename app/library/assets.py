@@ -1,0 +1,280 @@
+"""The collateral library: who sees which asset, and how assets and versions change."""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+
+from flask import abort
+from sqlalchemy import Select, and_, func, or_, select
+from sqlalchemy.orm import selectinload
+
+from app import usage
+from app.database import transaction
+from app.extensions import db
+from app.files import ingest, storage
+from app.library import taxonomy
+from app.models import (
+    CONTENT_WRITERS,
+    Asset,
+    AssetKind,
+    AssetStatus,
+    AssetVersion,
+    Segment,
+    Stage,
+    asset_segment,
+    asset_stage,
+    utcnow,
+)
+
+
+class AssetError(ValueError):
+    """A user-facing reason why an asset change was refused."""
+
+
+@dataclass
+class AssetData:
+    """Everything an author sets on an asset, as plain values."""
+
+    title: str
+    kind: str
+    description: str = ""
+    product: str = ""
+    tags: list[str] = field(default_factory=list)
+    segment_ids: list[int] = field(default_factory=list)
+    stage_ids: list[int] = field(default_factory=list)
+    status: str = AssetStatus.DRAFT.value
+    expires_on: date | None = None
+    body: str = ""
+    url: str = ""
+
+
+@dataclass
+class Page:
+    """One page of a list, with what a pager needs."""
+
+    items: list
+    total: int
+    page: int
+    per_page: int
+
+    @property
+    def pages(self) -> int:
+        return max(1, math.ceil(self.total / self.per_page))
+
+
+def sees_drafts(user) -> bool:
+    """Marketers and admins see drafts, archived and expired assets; others only live ones."""
+    return user.is_authenticated and user.has_role(*CONTENT_WRITERS)
+
+
+def today() -> date:
+    return utcnow().date()
+
+
+def live_clause():
+    """The SQL condition for an asset that reps and managers may see today."""
+    return and_(
+        Asset.status == AssetStatus.PUBLISHED.value,
+        or_(Asset.expires_on.is_(None), Asset.expires_on >= today()),
+    )
+
+
+def visible_to(user, query: Select) -> Select:
+    return query if sees_drafts(user) else query.where(live_clause())
+
+
+def parse_tags(raw: str) -> list[str]:
+    """Comma-separated tags, trimmed, lower-cased and de-duplicated in order."""
+    seen: dict[str, None] = {}
+    for tag in raw.split(","):
+        if tag := tag.strip().lower():
+            seen.setdefault(tag[:40])
+    return list(seen)
+
+
+def get_visible(user, asset_id: int) -> Asset:
+    """The asset if `user` may see it, else 404 (not 403: hidden assets do not exist for reps)."""
+    asset = db.session.get(Asset, asset_id)
+    if asset is None or not (sees_drafts(user) or asset.is_visible_on(today())):
+        abort(404)
+    return asset
+
+
+def visible_among(user, asset_ids: list[int]) -> list[Asset]:
+    """The assets of `asset_ids` that `user` may see, in the order given."""
+    if not asset_ids:
+        return []
+    found = {a.id: a for a in db.session.scalars(visible_to(user, select(Asset).where(Asset.id.in_(asset_ids))))}
+    return [found[i] for i in dict.fromkeys(asset_ids) if i in found]
+
+
+def filtered(user, *, segment_ids=(), stage_ids=(), kinds=(), statuses=(), title: str = "") -> Select:
+    """Assets `user` may see, narrowed by facets (OR within one facet, AND across facets) and by
+    words in the title, ignoring case (Unicode-aware on SQLite too: see database.py)."""
+    query = visible_to(user, select(Asset))
+    if title := " ".join(title.split())[:200]:
+        query = query.where(func.lower(Asset.title).contains(title.lower(), autoescape=True))
+    if segment_ids:
+        query = query.where(Asset.id.in_(
+            select(asset_segment.c.asset_id).where(asset_segment.c.segment_id.in_(segment_ids))))
+    if stage_ids:
+        query = query.where(Asset.id.in_(
+            select(asset_stage.c.asset_id).where(asset_stage.c.stage_id.in_(stage_ids))))
+    if kinds:
+        query = query.where(Asset.kind.in_(kinds))
+    if statuses:
+        query = query.where(Asset.status.in_(statuses))
+    return query
+
+
+def paginate(query: Select, page: int, per_page: int) -> Page:
+    total = db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
+    page = max(1, page)
+    items = db.session.scalars(
+        query.options(selectinload(Asset.segments), selectinload(Asset.stages),
+                      selectinload(Asset.versions))
+        .limit(per_page).offset((page - 1) * per_page)
+    ).all()
+    return Page(list(items), total, page, per_page)
+
+
+def browse(user, *, page: int = 1, per_page: int = 24, **facets) -> Page:
+    """Newest-first list of the assets `user` may see, narrowed by facets."""
+    query = filtered(user, **facets).order_by(Asset.updated_at.desc(), Asset.id.desc())
+    return paginate(query, page, per_page)
+
+
+def coverage_counts(user) -> dict[tuple[int, int], int]:
+    """Number of assets `user` may see in each (segment id, stage id) cell."""
+    visible = visible_to(user, select(Asset.id)).subquery()
+    query = (
+        select(asset_segment.c.segment_id, asset_stage.c.stage_id, func.count())
+        .join(asset_stage, asset_stage.c.asset_id == asset_segment.c.asset_id)
+        .where(asset_segment.c.asset_id.in_(select(visible.c.id)))
+        .group_by(asset_segment.c.segment_id, asset_stage.c.stage_id)
+    )
+    return {(seg, stage): n for seg, stage, n in db.session.execute(query)}
+
+
+def recent(user, limit: int = 6) -> list[Asset]:
+    query = visible_to(user, select(Asset)).order_by(Asset.updated_at.desc(), Asset.id.desc())
+    return list(db.session.scalars(query.options(selectinload(Asset.versions)).limit(limit)))
+
+
+def popular(user, days: int = 30, limit: int = 6) -> list[tuple[Asset, int]]:
+    """The most used assets of the last `days` days with their use counts."""
+    ranked = usage.most_used(visible_to(user, select(Asset.id)), days, limit)
+    by_id = {a.id: a for a in db.session.scalars(
+        select(Asset).where(Asset.id.in_([i for i, _ in ranked])).options(selectinload(Asset.versions)))}
+    return [(by_id[i], uses) for i, uses in ranked if i in by_id]
+
+
+def _apply(asset: Asset, data: AssetData) -> None:
+    if not data.title.strip():
+        raise AssetError("A title is required.")
+    if data.kind not in {k.value for k in AssetKind}:
+        raise AssetError(f"Unknown kind {data.kind!r}.")
+    if data.status not in {s.value for s in AssetStatus}:
+        raise AssetError(f"Unknown status {data.status!r}.")
+    if data.url and not data.url.startswith(("https://", "http://")):
+        raise AssetError("A video link must start with https:// or http://.")
+    asset.title = data.title.strip()[:200]
+    asset.kind = data.kind
+    asset.description = data.description.strip()
+    asset.product = data.product.strip()[:80]
+    asset.tags = list(data.tags)
+    asset.status = data.status
+    asset.expires_on = data.expires_on
+    asset.body = data.body
+    asset.url = data.url.strip()
+    asset.segments = list(db.session.scalars(select(Segment).where(Segment.id.in_(data.segment_ids))))
+    asset.stages = list(db.session.scalars(select(Stage).where(Stage.id.in_(data.stage_ids))))
+
+
+def _version_from(stored: ingest.StoredFile, number: int, author) -> AssetVersion:
+    return AssetVersion(
+        number=number, stored_name=stored.stored_name, thumbnail_name=stored.thumbnail_name,
+        original_filename=stored.original_filename, file_type=stored.file_type,
+        mime_type=stored.mime_type, size_bytes=stored.size_bytes, sha256=stored.sha256,
+        page_count=stored.page_count, text=stored.text, created_by=author,
+    )
+
+
+def save_asset(data: AssetData, author, asset: Asset | None = None,
+               upload: tuple[Path, str] | None = None, **extra) -> Asset:
+    """Create or edit an asset, optionally with a new file version, all or nothing.
+
+    `upload` is (path of the received file, the name the user gave it). The file is checked
+    and stored first; if the database write then fails, the stored file is removed again.
+    """
+    stored = ingest.ingest(*upload) if upload else None
+    try:
+        with transaction():
+            if asset is None:
+                asset = Asset(owner=author, **extra)
+                db.session.add(asset)
+            else:
+                for key, value in extra.items():
+                    setattr(asset, key, value)
+            _apply(asset, data)
+            if stored:
+                number = (asset.current_version.number if asset.current_version else 0) + 1
+                asset.versions.insert(0, _version_from(stored, number, author))
+            if not (asset.versions or asset.body.strip() or asset.url):
+                raise AssetError("Add a file, write the messaging text, or give a video link.")
+            asset.updated_at = utcnow()
+    except BaseException:
+        if stored:
+            storage.discard(*stored.names)
+        raise
+    return asset
+
+
+def add_version(asset: Asset, upload: tuple[Path, str], author) -> AssetVersion:
+    """Store a replacement file as the asset's next version; older versions stay."""
+    stored = ingest.ingest(*upload)
+    try:
+        with transaction():
+            number = (asset.current_version.number if asset.current_version else 0) + 1
+            version = _version_from(stored, number, author)
+            asset.versions.insert(0, version)
+            asset.updated_at = utcnow()
+    except BaseException:
+        storage.discard(*stored.names)
+        raise
+    return version
+
+
+def set_status(asset: Asset, status: str) -> None:
+    with transaction():
+        asset.status = AssetStatus(status).value
+        asset.updated_at = utcnow()
+
+
+def delete_asset(asset: Asset) -> None:
+    """Delete an asset and its files; usage history keeps its rows with the asset unset."""
+    names = [n for v in asset.versions for n in (v.stored_name, v.thumbnail_name)]
+    with transaction():
+        db.session.delete(asset)
+    storage.discard(*names)
+
+
+def version_of(asset: Asset, number: int | None) -> AssetVersion:
+    """The numbered version, or the current one; 404 if there is none."""
+    for version in asset.versions:
+        if number is None or version.number == number:
+            return version
+    abort(404)
+
+
+def facets_by_name(*, segments: list[str], stages: list[str], kinds: list[str]) -> dict:
+    """Facet filters given as names (API callers know names, not ids); unknown names match nothing."""
+    found_segments, unknown_segments = taxonomy.terms_by_name(Segment, segments)
+    found_stages, unknown_stages = taxonomy.terms_by_name(Stage, stages)
+    return {
+        "segment_ids": [s.id for s in found_segments] + ([-1] if unknown_segments else []),
+        "stage_ids": [s.id for s in found_stages] + ([-1] if unknown_stages else []),
+        "kinds": [k for k in kinds if k],
+    }

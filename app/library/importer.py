@@ -1,0 +1,146 @@
+"""Loading a folder of collateral described by a manifest.csv: a share drive's onboarding path."""
+from __future__ import annotations
+
+import csv
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+
+from sqlalchemy import select
+
+from app.extensions import db
+from app.files import ingest
+from app.files.ingest import IngestError
+from app.library import assets, taxonomy
+from app.library.assets import AssetData, AssetError
+from app.models import Asset, AssetKind, AssetStatus, Segment, Stage
+
+MANIFEST = "manifest.csv"
+REQUIRED_COLUMNS = {"file", "title", "kind", "segments", "stages", "product", "tags", "description"}
+TEXT_SUFFIXES = {".md", ".markdown", ".txt"}
+KIND_ALIASES = {
+    "one pager": "one_pager", "onepager": "one_pager", "deck": "slide_deck", "slides": "slide_deck",
+    "messaging / talk track": "messaging", "talk track": "messaging", "messaging": "messaging",
+    "email": "email_template", "video": "video_link", "video link": "video_link",
+}
+
+
+@dataclass
+class ImportReport:
+    """What an import did, row by row."""
+
+    created: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    errors: list[tuple[int, str, str]] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+
+class RowError(ValueError):
+    """Why one manifest row could not be loaded."""
+
+
+def split_list(raw: str) -> list[str]:
+    """Manifest lists are separated by ';' or '|'."""
+    return [part.strip() for part in raw.replace("|", ";").split(";") if part.strip()]
+
+
+def parse_kind(raw: str) -> str:
+    key = raw.strip().lower().replace("-", " ").replace("_", " ")
+    kind = KIND_ALIASES.get(key, key.replace(" ", "_"))
+    if kind not in {k.value for k in AssetKind}:
+        choices = ", ".join(k.label for k in AssetKind)
+        raise RowError(f"unknown kind {raw!r} (one of: {choices})")
+    return kind
+
+
+def _terms(model, raw: str, label: str) -> list[int]:
+    found, unknown = taxonomy.terms_by_name(model, split_list(raw))
+    if unknown:
+        raise RowError(f"unknown {label} {', '.join(map(repr, unknown))}; add them under Admin → Taxonomy first")
+    return [t.id for t in found]
+
+
+def row_data(row: dict) -> AssetData:
+    """Validate a manifest row's metadata into AssetData."""
+    if not (row.get("title") or "").strip():
+        raise RowError("title is empty")
+    status = (row.get("status") or AssetStatus.PUBLISHED.value).strip().lower()
+    if status not in {s.value for s in AssetStatus}:
+        raise RowError(f"unknown status {status!r}")
+    try:
+        expires = date.fromisoformat(row["expires_on"].strip()) if (row.get("expires_on") or "").strip() else None
+    except ValueError as exc:
+        raise RowError(f"expires_on {row['expires_on']!r} is not a date like 2027-03-31") from exc
+    return AssetData(
+        title=row["title"], kind=parse_kind(row.get("kind") or ""),
+        description=row.get("description") or "", product=row.get("product") or "",
+        tags=assets.parse_tags((row.get("tags") or "").replace(";", ",")),
+        segment_ids=_terms(Segment, row.get("segments") or "", "segment(s)"),
+        stage_ids=_terms(Stage, row.get("stages") or "", "stage(s)"),
+        status=status, expires_on=expires,
+    )
+
+
+def import_row(folder: Path, row: dict, owner) -> str:
+    """Create or update the asset for one row; returns 'created', 'updated' or 'unchanged'."""
+    ref = (row.get("file") or "").strip()
+    if not ref:
+        raise RowError("file is empty")
+    data = row_data(row)
+    existing = db.session.scalar(select(Asset).where(Asset.source_key == ref))
+    upload = None
+    if ref.startswith(("https://", "http://")):
+        data.url = ref
+    else:
+        path = (folder / ref).resolve()
+        if not path.is_relative_to(folder.resolve()) or not path.is_file():
+            raise RowError(f"file {ref!r} was not found in {folder}")
+        if path.suffix.lower() in TEXT_SUFFIXES:
+            data.body = path.read_text(encoding="utf-8")
+        else:
+            current = existing.current_version if existing else None
+            if current is None or current.sha256 != ingest.sha256_of(path):
+                upload = (path, path.name)
+    if existing is not None and upload is None and _same(existing, data):
+        return "unchanged"
+    assets.save_asset(data, owner, asset=existing, upload=upload, source_key=ref)
+    return "created" if existing is None else "updated"
+
+
+def _same(asset: Asset, data: AssetData) -> bool:
+    return (
+        asset.title == data.title.strip() and asset.kind == data.kind
+        and asset.description == data.description.strip() and asset.product == data.product.strip()
+        and list(asset.tags) == data.tags and asset.status == data.status
+        and asset.expires_on == data.expires_on and asset.body == data.body and asset.url == data.url
+        and sorted(s.id for s in asset.segments) == sorted(data.segment_ids)
+        and sorted(s.id for s in asset.stages) == sorted(data.stage_ids)
+    )
+
+
+def import_collateral(folder: Path, owner) -> ImportReport:
+    """Load every row of folder/manifest.csv; a bad row is reported and the others still load."""
+    report = ImportReport()
+    manifest = folder / MANIFEST
+    if not manifest.is_file():
+        report.errors.append((0, MANIFEST, f"no {MANIFEST} in {folder}"))
+        return report
+    with manifest.open(newline="", encoding="utf-8-sig") as fh:
+        reader = csv.DictReader(fh)
+        missing = REQUIRED_COLUMNS - set(reader.fieldnames or [])
+        if missing:
+            report.errors.append((1, MANIFEST, f"missing columns: {', '.join(sorted(missing))}"))
+            return report
+        for line, row in enumerate(reader, start=2):
+            try:
+                outcome = import_row(folder, row, owner)
+            except (RowError, AssetError, IngestError) as exc:
+                db.session.rollback()
+                report.errors.append((line, row.get("file") or "", str(exc)))
+                continue
+            getattr(report, outcome).append(row["file"])
+    return report

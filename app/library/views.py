@@ -1,0 +1,143 @@
+"""The rep's library: home grid, browsing, asset pages, downloads and copies."""
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
+from flask_login import current_user
+
+from app import usage
+from app.files import storage
+from app.library import assets, flags, ratings, taxonomy
+from app.library import collections as saved
+from app.library.assets import sees_drafts
+from app.library.forms import FlagForm, RatingForm
+from app.models import EVERYONE, RATERS
+from app.search import service as discovery
+from app.web.access import roles_required
+from app.web.forms import ActionForm
+
+bp = Blueprint("library", __name__)
+
+
+@bp.route("/")
+@roles_required(*EVERYONE)
+def home():
+    """Segment × stage grid, recently updated and popular assets."""
+    return render_template(
+        "library/home.html",
+        segments=taxonomy.segments(), stages=taxonomy.stages(),
+        grid=assets.coverage_counts(current_user),
+        recent=assets.recent(current_user), popular=assets.popular(current_user),
+    )
+
+
+@bp.route("/browse")
+@roles_required(*EVERYONE)
+def browse():
+    """Old browse links: the search page browses when given facets and no words."""
+    return redirect(url_for("library.search_page", **request.args.to_dict(flat=False)))
+
+
+@bp.route("/search")
+@roles_required(*EVERYONE)
+def search_page():
+    """Search with facets; an empty query with facets browses."""
+    result = discovery.run_search(current_user, discovery.request_from_args(current_user, request.args))
+    return render_template("library/search.html", result=result, facet_labels=discovery.FACET_LABELS)
+
+
+@bp.route("/search/suggest")
+@roles_required(*EVERYONE)
+def suggest():
+    return {"suggestions": discovery.suggestions(current_user, request.args.get("q", ""))}
+
+
+@bp.route("/assets/<int:asset_id>")
+@roles_required(*EVERYONE)
+def asset(asset_id: int):
+    item = assets.get_visible(current_user, asset_id)
+    usage.log_use("view", user=current_user, asset=item, version=item.current_version)
+    discovery.record_click(current_user, item, request.args.get("sid"),
+                           request.args.get("pos", type=int))
+    return render_asset(item)
+
+
+def render_asset(item, rating_form: RatingForm | None = None, flag_form: FlagForm | None = None,
+                 status: int = 200):
+    mine = ratings.rating_of(current_user, item)
+    if rating_form is None:
+        rating_form = RatingForm(obj=mine) if mine else RatingForm()
+        if mine:
+            rating_form.stars.data = str(mine.stars)
+    can_edit, can_rate = sees_drafts(current_user), current_user.has_role(*RATERS)
+    return render_template(
+        "library/asset.html", asset=item, action=ActionForm(), can_edit=can_edit,
+        related=discovery.related(current_user, item), rating=ratings.summaries([item.id]).get(item.id),
+        comments=ratings.recent_comments(item), rating_form=rating_form,
+        can_rate=can_rate, my_rating=mine,
+        flag_form=flag_form or FlagForm(), open_flags=flags.open_on(item) if can_edit else [],
+        collections=saved.collections_of(current_user) if can_rate else [],
+    ), status
+
+
+@bp.post("/assets/<int:asset_id>/rate")
+@roles_required(*RATERS)
+def rate(asset_id: int):
+    """Rate an asset 1–5 stars, optionally with a comment and the deal it was used in."""
+    item = assets.get_visible(current_user, asset_id)
+    form = RatingForm()
+    if not form.validate_on_submit():
+        flash("Choose between 1 and 5 stars.", "error")
+        return render_asset(item, rating_form=form, status=400)
+    rating = ratings.rate(current_user, item, int(form.stars.data), form.comment.data or "",
+                          form.account.data or "", form.outcome.data or "")
+    usage.log_event("rate", user=current_user, asset=item, stars=rating.stars,
+                    outcome=rating.outcome or None, account=rating.account or None)
+    flash("Thanks: your rating helps marketing see what works.", "success")
+    return redirect(url_for("library.asset", asset_id=item.id))
+
+
+@bp.post("/assets/<int:asset_id>/flag")
+@roles_required(*EVERYONE)
+def flag(asset_id: int):
+    """Report an asset as outdated or wrong; it goes to the owner's queue."""
+    item = assets.get_visible(current_user, asset_id)
+    form = FlagForm()
+    if not form.validate_on_submit():
+        flash("Say what is wrong with the asset.", "error")
+        return render_asset(item, flag_form=form, status=400)
+    raised = flags.raise_flag(current_user, item, form.reason.data, form.note.data or "")
+    usage.log_event("flag", user=current_user, asset=item, reason=raised.reason)
+    owner = item.owner.name if item.owner else "marketing"
+    flash(f"Thanks: {owner} will review your flag.", "success")
+    return redirect(url_for("library.asset", asset_id=item.id))
+
+
+@bp.route("/assets/<int:asset_id>/download")
+@bp.route("/assets/<int:asset_id>/versions/<int:number>/download")
+@roles_required(*EVERYONE)
+def download(asset_id: int, number: int | None = None):
+    """Send a version as an attachment under its original name."""
+    item = assets.get_visible(current_user, asset_id)
+    version = assets.version_of(item, number)
+    usage.log_use("download", user=current_user, asset=item, version=version)
+    return send_file(storage.path_of(version.stored_name), mimetype=version.mime_type,
+                     as_attachment=True, download_name=version.original_filename)
+
+
+@bp.route("/assets/<int:asset_id>/thumbnail")
+@roles_required(*EVERYONE)
+def thumbnail(asset_id: int):
+    item = assets.get_visible(current_user, asset_id)
+    version = item.current_version
+    if version is None or not version.thumbnail_name:
+        abort(404)
+    return send_file(storage.path_of(version.thumbnail_name), mimetype="image/png", max_age=3600)
+
+
+@bp.post("/assets/<int:asset_id>/copied")
+@roles_required(*EVERYONE)
+def copied(asset_id: int):
+    """Record that the messaging text was copied to the clipboard."""
+    item = assets.get_visible(current_user, asset_id)  # CSRFProtect has checked X-CSRFToken
+    usage.log_use("copy", user=current_user, asset=item)
+    return {"ok": True, "asset": url_for("library.asset", asset_id=item.id)}

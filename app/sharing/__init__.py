@@ -1,0 +1,2 @@
+"""Share links: one asset or document for one prospect, tracked, expiring, revocable (blueprint
+`share`)."""

@@ -1,0 +1,165 @@
+"""Share links: one asset or document for one prospect, tracked, expiring, revocable.
+
+Public views never log the viewer's IP in clear: a keyed hash tells repeat visits apart.
+Opens by the link's own sender (logged in) do not count.
+"""
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from flask import current_app
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from app.database import transaction
+from app.extensions import db
+from app.files import storage
+from app.models import Asset, GeneratedDocument, ShareLink, UsageEvent, utcnow
+from app.notifications import service as notifications
+
+TOKEN_BYTES = 32  # 256 bits, URL-safe base64: 43 characters
+EXPIRY_CHOICES = {"7": "In 7 days", "30": "In 30 days", "90": "In 90 days", "": "Never"}
+MAX_PAGE_SECONDS = 3600
+
+
+class ShareProblem(ValueError):
+    """A user-facing reason why a link cannot be made or used."""
+
+
+def create_link(user, *, asset: Asset | None = None, document: GeneratedDocument | None = None,
+                recipient_name: str = "", recipient_email: str = "", account: str = "",
+                expires_at: datetime | None = None, allow_download: bool = True) -> ShareLink:
+    if (asset is None) == (document is None):
+        raise ShareProblem("Share one asset or one document.")
+    if document is not None and document.user_id != user.id:
+        raise ShareProblem("You can only share your own documents.")
+    if expires_at is not None and expires_at <= utcnow():
+        raise ShareProblem("The expiry date is in the past.")
+    with transaction():
+        link = ShareLink(token=secrets.token_urlsafe(TOKEN_BYTES), user_id=user.id,
+                         asset_id=asset.id if asset else None, document_id=document.id if document else None,
+                         recipient_name=recipient_name.strip()[:120], recipient_email=recipient_email.strip()[:254],
+                         account=(account or (document.account if document else "")).strip()[:120],
+                         expires_at=expires_at, allow_download=allow_download)
+        db.session.add(link)
+    return link
+
+
+def expiry_from_choice(choice: str) -> datetime | None:
+    return utcnow() + timedelta(days=int(choice)) if choice in ("7", "30", "90") else None
+
+
+def by_token(token: str) -> ShareLink | None:
+    if not token or len(token) > 64:
+        return None
+    return db.session.scalar(select(ShareLink).where(ShareLink.token == token))
+
+
+def is_live(link: ShareLink) -> bool:
+    return link.revoked_at is None and (link.expires_at is None or link.expires_at > utcnow())
+
+
+def revoke(link: ShareLink) -> None:
+    with transaction():
+        link.revoked_at = link.revoked_at or utcnow()
+
+
+def links_of(user) -> list[ShareLink]:
+    return list(db.session.scalars(
+        select(ShareLink).where(ShareLink.user_id == user.id)
+        .options(selectinload(ShareLink.asset), selectinload(ShareLink.document))
+        .order_by(ShareLink.created_at.desc(), ShareLink.id.desc())))
+
+
+def title_of(link: ShareLink) -> str:
+    return link.document.title if link.document else link.asset.title
+
+
+def shared_asset_id(link: ShareLink) -> int | None:
+    """The asset a link's events count for (a customized document counts for its asset)."""
+    return link.asset_id if link.asset_id else link.document.asset_id
+
+
+def shared_pdf(link: ShareLink) -> tuple[Path, str] | None:
+    """(path, download name) of the PDF the link shows as pages, if it is a PDF."""
+    if link.document is not None:
+        return storage.path_of(link.document.stored_name), f"{link.document.title}.pdf"
+    version = link.asset.current_version
+    if version is not None and version.file_type == "pdf":
+        return storage.path_of(version.stored_name), version.original_filename
+    return None
+
+
+def shared_file(link: ShareLink) -> tuple[Path, str, str] | None:
+    """(path, download name, mime type) of what a download gives, if anything."""
+    if link.document is not None:
+        return storage.path_of(link.document.stored_name), f"{link.document.title}.pdf", "application/pdf"
+    version = link.asset.current_version
+    if version is None:
+        return None
+    return storage.path_of(version.stored_name), version.original_filename, version.mime_type
+
+
+def viewer_hash(remote_addr: str, user_agent: str) -> str:
+    """A keyed hash of the viewer's address and browser: repeat visits match, the IP is not stored."""
+    key = current_app.config["SECRET_KEY"].encode()
+    return hmac.new(key, f"{remote_addr}|{user_agent}".encode(), hashlib.sha256).hexdigest()[:16]
+
+
+def is_sender(link: ShareLink, user) -> bool:
+    return bool(getattr(user, "is_authenticated", False) and user.id == link.user_id)
+
+
+def notify_first_open(link: ShareLink, url: str) -> bool:
+    """Mark the link opened; the first time, tell its sender. Returns whether this was the first."""
+    with transaction():
+        first = db.session.execute(
+            ShareLink.__table__.update().where(ShareLink.id == link.id, ShareLink.first_opened_at.is_(None))
+            .values(first_opened_at=utcnow())).rowcount == 1
+        if first:
+            who = link.recipient_name or link.recipient_email or "Your prospect"
+            where = f" ({link.account})" if link.account else ""
+            notifications.notify(link.user_id, f"{who}{where} opened “{title_of(link)}”.", url)
+    return first
+
+
+@dataclass
+class Activity:
+    opens: int = 0
+    downloads: int = 0
+    last_opened_at: datetime | None = None
+    pages: dict[int, float] = field(default_factory=dict)  # page → seconds viewed
+    events: list[UsageEvent] = field(default_factory=list)
+
+    @property
+    def opened(self) -> bool:
+        return self.opens > 0
+
+
+def activity(links: list[ShareLink]) -> dict[int, Activity]:
+    """What prospects did with each link, from the usage log."""
+    result = {link.id: Activity() for link in links}
+    if not links:
+        return result
+    share_id = UsageEvent.context["share_id"].as_integer()
+    rows = db.session.scalars(
+        select(UsageEvent).where(UsageEvent.kind.in_(("share_open", "share_page", "share_download")),
+                                 share_id.in_(list(result)))
+        .order_by(UsageEvent.created_at))
+    for event in rows:
+        item = result[event.context["share_id"]]
+        item.events.append(event)
+        if event.kind == "share_open":
+            item.opens += 1
+            item.last_opened_at = event.created_at
+        elif event.kind == "share_download":
+            item.downloads += 1
+        else:
+            page = int(event.context.get("page", 0))
+            item.pages[page] = item.pages.get(page, 0) + float(event.context.get("seconds", 0))
+    return result

@@ -1,0 +1,2 @@
+"""What every blueprint shares: access checks, response headers, error pages, Markdown, form helpers,
+rate limits."""
