@@ -40,10 +40,9 @@ def configure_extensions(app: Flask) -> None:
     migrate.init_app(app, db, directory=str(bridge_config.ROOT / "migrations"))
     csrf.init_app(app)
     login_manager.init_app(app)
-    from app import database, usage
+    from app import database, search, usage
     from app.accounts import login
     from app.files import pdf
-    from app.search.whoosh import backend as search
     from app.web import security
 
     login.configure_login(login_manager)
@@ -58,6 +57,7 @@ def configure_blueprints(app: Flask) -> None:
     from app.accounts import admin_views as admin
     from app.accounts import views as auth
     from app.api import views as api
+    from app.documents import template_views  # noqa: F401 (adds the template editor to `content`)
     from app.documents import views as documents
     from app.insights import views as insights
     from app.library import collection_views as collect

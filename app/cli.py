@@ -8,6 +8,7 @@ import click
 from flask import Flask, current_app
 from sqlalchemy import select
 
+from app import search
 from app.accounts import service as accounts
 from app.accounts.service import AccountError
 from app.extensions import db
@@ -16,7 +17,6 @@ from app.insights.scope import Scope, iso_week, recent_weeks
 from app.library import importer
 from app.models import Role, Team, User
 from app.ops import backup, demo
-from app.search.whoosh import backend as search
 
 
 def register_commands(app: Flask) -> None:
@@ -100,14 +100,14 @@ def search_reindex():
             bar.length = max(total, 1)
             bar.update(done - bar.pos)
 
-        count = search.get_index().rebuild(progress)
+        count = search.rebuild(progress)
     click.echo(f"Indexed {count} assets.")
 
 
 @search_cli.command("check")
 def search_check():
     """Compare index and database; exit 1 and list any drift."""
-    search.sync_pending()
+    search.sync()
     drift = search.check()
     for label, ids in (("missing from index", drift.missing), ("in index but not in database", drift.extra),
                        ("stale in index", drift.stale)):
@@ -121,7 +121,7 @@ def search_check():
 @search_cli.command("sync")
 def search_sync():
     """Apply queued index updates (normally done right after each commit)."""
-    click.echo(f"Applied {search.sync_pending()} queued updates; {search.pending_count()} left.")
+    click.echo(f"Applied {search.sync()} queued updates; {search.pending_count()} left.")
 
 
 @click.group("insights")
@@ -156,7 +156,8 @@ def insights_report(week, out_path, team):
 def backup_command(out_path):
     """Copy the database, the stored files and the settings into one archive, while the site runs."""
     if out_path is None:
-        out_path = current_app.config["DATA_DIR"] / "backups" / f"bridge-{time.strftime('%Y%m%d-%H%M%S', time.gmtime())}.tar.gz"
+        stamp = time.strftime("%Y%m%d-%H%M%S", time.gmtime())
+        out_path = current_app.config["DATA_DIR"] / "backups" / f"bridge-{stamp}.tar.gz"
     started = time.perf_counter()
     report = backup.create(out_path)
     click.echo(f"Backed up {report.total_rows} rows of {len(report.rows)} tables and {report.files} files "
@@ -171,8 +172,8 @@ def restore_command(archive, replace):
     """Load a backup made by `flask backup` into this database and file store; rebuild the search index."""
     try:
         report = backup.restore(archive, replace=replace)
-    except backup.BackupProblem as problem:
-        raise click.ClickException(str(problem)) from None
+    except backup.BackupError as error:
+        raise click.ClickException(str(error)) from None
     click.echo(f"Restored {report.total_rows} rows and {report.files} files at schema revision {report.revision}.")
-    count = search.get_index().rebuild()
+    count = search.rebuild()
     click.echo(f"Search index rebuilt: {count} assets. Restart the server so every worker uses the restored data.")

@@ -1,10 +1,12 @@
 """Engine tuning per database and the one place that commits or rolls back."""
 from __future__ import annotations
 
+from collections.abc import Iterable
 from contextlib import contextmanager
 
 from flask import Flask
-from sqlalchemy import event, text
+from sqlalchemy import Insert, event, text
+from sqlalchemy.dialects import postgresql, sqlite
 
 from app.extensions import db
 
@@ -47,6 +49,18 @@ def transaction():
     except Exception:
         db.session.rollback()
         raise
+
+
+def upsert(model, values: dict, keys: Iterable[str], update: dict | None = None) -> Insert:
+    """INSERT … ON CONFLICT (keys) DO UPDATE, as SQLite and PostgreSQL both say it: one statement, so
+    two requests writing the same row at once both succeed. `update` defaults to the new row's
+    values for every column given but the keys."""
+    dialect = postgresql if db.engine.dialect.name == "postgresql" else sqlite
+    statement = dialect.insert(model).values(**values)
+    keys = list(keys)
+    if update is None:
+        update = {column: statement.excluded[column] for column in values if column not in keys}
+    return statement.on_conflict_do_update(index_elements=keys, set_=update)
 
 
 def is_reachable() -> bool:

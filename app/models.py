@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import enum
 import secrets
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 
 from flask_login import UserMixin
 from sqlalchemy import JSON, Column, ForeignKey, Index, String, Table, Text, UniqueConstraint, text
@@ -15,7 +15,7 @@ from app.extensions import db
 
 def utcnow() -> datetime:
     """Naive UTC timestamp: both SQLite and PostgreSQL store it the same way."""
-    return datetime.now(timezone.utc).replace(tzinfo=None)
+    return datetime.now(UTC).replace(tzinfo=None)
 
 
 def new_session_token() -> str:
@@ -285,7 +285,7 @@ class SearchOutbox(db.Model):
     """
 
     __tablename__ = "search_outbox"
-    __table_args__ = {"sqlite_autoincrement": True}  # ids never reused: see search.sync_pending
+    __table_args__ = {"sqlite_autoincrement": True}  # ids never reused: see app/search/outbox.py
 
     id: Mapped[int] = mapped_column(primary_key=True)
     asset_id: Mapped[int]  # no foreign key: deleted assets must still leave the index

@@ -15,9 +15,9 @@ import logging
 import os
 import threading
 import time
+from collections.abc import Iterable
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Iterable
 
 from flask import Flask, current_app
 from sqlalchemy import func, insert, select

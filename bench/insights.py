@@ -70,7 +70,8 @@ def populate(app, assets: int, events: int, rng: random.Random) -> None:
         db.session.add_all(teams)
         hashed = generate_password_hash(PASSWORD)
         marketer = User(email="marketer@bench.example", name="Marketer", role="marketer", password_hash=hashed)
-        manager = User(email="manager@bench.example", name="Manager", role="manager", password_hash=hashed, team=teams[0])
+        manager = User(email="manager@bench.example", name="Manager", role="manager", password_hash=hashed,
+                       team=teams[0])
         reps = [User(email=f"rep{n}@bench.example", name=f"Rep {n:02d}", role="rep", password_hash=hashed,
                      team=teams[n % 5]) for n in range(50)]
         db.session.add_all([marketer, manager, *reps])
@@ -88,7 +89,7 @@ def populate(app, assets: int, events: int, rng: random.Random) -> None:
         db.session.execute(insert(asset_stage), stgs)
         db.session.commit()
 
-        kinds, weights = zip(*EVENT_MIX)
+        kinds, weights = zip(*EVENT_MIX, strict=True)
         # Zipf use: a few assets used a lot, the long tail rarely or never (as in real libraries).
         popular = list(itertools.accumulate(1 / (rank + 1) ** 1.1 for rank in range(assets)))
         kind_weights = list(itertools.accumulate(weights))
@@ -105,10 +106,13 @@ def populate(app, assets: int, events: int, rng: random.Random) -> None:
                 kind = rng.choices(kinds, cum_weights=kind_weights)[0]
                 at = now - timedelta(seconds=offset)
                 asset = rng.choices(asset_ids, cum_weights=popular)[0] if kind != "search" else None
-                context = {"query": rng.choice(QUERIES), "results": rng.choice([0, 1, 5, 20])} if kind == "search" else {}
+                searched = kind in ("search", "search_click")
+                context = {}
+                if kind == "search":
+                    context = {"query": rng.choice(QUERIES), "results": rng.choice([0, 1, 5, 20])}
                 batch.append({"created_at": at, "kind": kind, "user_id": rep.id, "team_id": rep.team_id,
                               "asset_id": asset, "version_id": None, "context": context,
-                              "search_id": f"{rng.getrandbits(64):016x}" if kind in ("search", "search_click") else None})
+                              "search_id": f"{rng.getrandbits(64):016x}" if searched else None})
             usage.record(batch)
         print(f"  {events:,} events inserted in {time.perf_counter() - started:.0f} s")
         ratings = [dict(user_id=rng.choice(reps).id, asset_id=a, stars=rng.randint(1, 5), comment="",
@@ -142,7 +146,7 @@ def bench_queries(app, runs: int) -> None:
                                  ("usage_report (top/bottom/per day)", use.usage_report),
                                  ("adoption", people.adoption), ("ratings_report", feedback.ratings_report),
                                  ("content_gaps", searches.content_gaps), ("influence", feedback.influence)]:
-                    ms = median_ms(lambda: fn(scope), runs)
+                    ms = median_ms(lambda fn=fn, scope=scope: fn(scope), runs)
                     print(f"{name:<34}{f'{days} days, {label}':<22}{ms:>10.1f}{ms / baseline:>8.2f}")
     bench_pages(app, runs, baseline)
 
@@ -156,7 +160,7 @@ def bench_pages(app, runs: int, baseline: float) -> None:
         client = app.test_client()
         login(client, who)
         for path in pages:
-            ms = median_ms(lambda: client.get(path), runs)
+            ms = median_ms(lambda client=client, path=path: client.get(path), runs)
             print(f"{path:<34}{who.split('@')[0]:<22}{ms:>10.1f}{ms / baseline:>8.2f}")
 
 

@@ -28,11 +28,11 @@ os.environ.setdefault("BRIDGE_SECRET_KEY", "bench")
 from flask_migrate import upgrade  # noqa: E402
 from weasyprint import CSS, HTML  # noqa: E402
 
-from app import create_app
-from app.accounts import service as accounts
-from app.documents import authoring, kits
+from app import create_app  # noqa: E402
+from app.accounts import service as accounts  # noqa: E402
+from app.documents import authoring, kits  # noqa: E402
 from app.files import pdf  # noqa: E402
-from app.library import assets
+from app.library import assets  # noqa: E402
 from app.models import DocumentTemplate  # noqa: E402
 
 TEMPLATE = ROOT / "collateral" / "templates" / "roi-summary"
@@ -61,14 +61,17 @@ def pitch_kit(app, brochure: bytes, runs: int) -> tuple[float, int]:
     marketer = accounts.create_user("m@bench.example", "Marketer", "marketer", "bench-password-1")
     rep = accounts.create_user("r@bench.example", "Rep", "rep", "bench-password-1")
     source = Path(app.config["DATA_DIR"]) / "brochure.pdf"
-    ids = []
+    chosen = []
     for n in range(10):
         source.write_bytes(brochure)
         data = assets.AssetData(title=f"Brochure {n}", kind="brochure", status="published")
-        ids.append(assets.save_asset(data, marketer, upload=(source, f"brochure-{n}.pdf")).id)
-    with app.test_request_context():
-        seconds = median_s(lambda: kits.build_kit(rep, ids, "Acme Health", "Operations in one view", ""), runs)
-        return seconds, kits.build_kit(rep, ids, "Acme Health", "", "").page_count
+        chosen.append(assets.save_asset(data, marketer, upload=(source, f"brochure-{n}.pdf")))
+
+    def link(asset_id: int) -> str:
+        return f"https://bridge.example/assets/{asset_id}"
+
+    seconds = median_s(lambda: kits.build_kit(rep, chosen, "Acme Health", "Operations in one view", "", link), runs)
+    return seconds, kits.build_kit(rep, chosen, "Acme Health", "", "", link).page_count
 
 
 def main() -> None:

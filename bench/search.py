@@ -28,11 +28,14 @@ os.environ.setdefault("BRIDGE_SECRET_KEY", "bench")
 from flask_migrate import upgrade  # noqa: E402
 from sqlalchemy import insert  # noqa: E402
 
-from app import create_app
+from app import (
+    create_app,  # noqa: E402
+    search,  # noqa: E402
+)
 from app.extensions import db  # noqa: E402
 from app.models import Asset, AssetVersion, Segment, Stage, User, asset_segment, asset_stage  # noqa: E402
-from app.search.whoosh import backend as search  # noqa: E402
-from app.search.whoosh.backend import service as discovery
+from app.search import index  # noqa: E402
+from app.search.service import backend_query  # noqa: E402
 
 DOMAIN = ("roi cost total ownership payback healthcare hospital patient retail store manufacturing "
           "plant downtime compliance audit security onboarding renewal pricing discount competitor "
@@ -195,31 +198,31 @@ def measure(data_dir: Path, size: int, queries: int, fts_budget_s: float) -> Non
     app, vocab, mix = library(data_dir, size, queries)
     with app.app_context():
         start = time.perf_counter()
-        search.get_index().rebuild()
+        search.rebuild()
         build = time.perf_counter() - start
         user = db.session.get(User, 1)
 
         def engine_only(item):
-            req = discovery.build_request(user, text=item["text"], segment=item.get("segment", ()),
-                                          stage=item.get("stage", ()))
-            search.search(req, lambda ids, sort: {})
+            req = search.build_request(user, text=item["text"], segment=item.get("segment", ()),
+                                       stage=item.get("stage", ()))
+            index.backend().match(backend_query(req))
 
         def whole_path(item):
-            req = discovery.build_request(user, text=item["text"], segment=item.get("segment", ()),
-                                          stage=item.get("stage", ()))
-            discovery.run_search(user, req, log=False)
+            req = search.build_request(user, text=item["text"], segment=item.get("segment", ()),
+                                       stage=item.get("stage", ()))
+            search.run_search(user, req, log=False)
 
         # The cold passes start as a new server process would (no searcher, segment arrays,
         # term postings or query cache) and then see the mix's own repeats; the first query
         # pays for reading the segments' arrays. The steady pass follows the cold page pass
         # with a second mix of the same shape (other words, other popular queries), as a
         # server that has been answering searches for a while.
-        search.get_index().forget()
+        index.backend().forget()
         engine = timed(engine_only, mix)
-        search.get_index().forget()
+        index.backend().forget()
         whole = timed(whole_path, mix)
         steady = timed(whole_path, query_mix(vocab, queries, random.Random(size + 1)))
-        search.get_index().forget()
+        index.backend().forget()
         cold = timed(engine_only, mix[:1])
         # An edit commits a small new segment: only that one is read; the rest stays cached.
         timed(engine_only, mix)

@@ -74,7 +74,8 @@ def test_taxonomy_add_rename_reorder_and_guarded_delete(client, login_as, make_a
     post_form(client, f"/admin/taxonomy/segment/{retail.id}/rename", {"name": "Retail & E-commerce"})
     db.session.refresh(retail)
     assert retail.name == "Retail & E-commerce"
-    page = post_form(client, f"/admin/taxonomy/segment/{retail.id}/delete", follow_redirects=True).get_data(as_text=True)
+    deleted = post_form(client, f"/admin/taxonomy/segment/{retail.id}/delete", follow_redirects=True)
+    page = deleted.get_data(as_text=True)
     assert "tags 1 asset(s)" in page and db.session.get(Segment, retail.id) is not None
     unused_id = db.session.scalar(select(Segment.id).where(Segment.name == "Manufacturing"))
     post_form(client, f"/admin/taxonomy/segment/{unused_id}/delete")

@@ -11,7 +11,7 @@ from app import create_app, usage
 from app.extensions import db
 from app.library import ratings
 from app.ops import backup
-from app.sharing import links as sharing
+from app.sharing import links
 
 from . import databases
 from .conftest import IsolatedClient, app_config, login
@@ -30,7 +30,7 @@ def populated(app, make_user, make_asset, sample_files):
                                                            "roi.pdf"))
     make_asset("Pricing talk track", kind="messaging", body="Lead with **total cost**.")
     ratings.rate(rep, brochure, 4, "Landed well", "Mercy Regional", "won")
-    link = sharing.create_link(rep, asset=brochure, recipient_email="cfo@mercy.example")
+    link = links.create_link(rep, asset=brochure, recipient_email="cfo@mercy.example")
     for kind in ("view", "download", "share"):
         usage.log_event(kind, user=rep, asset=brochure, note="Ünïcode")
     usage.flush()

@@ -283,7 +283,8 @@ def test_pitch_kit_merges_stored_pdfs_and_summarises_the_rest(client, make_user,
     assert pages[3:5] == ["Brochure page one", "Brochure page two"]
     assert "Executive deck" in pages[5] and "Quarterly business review" in pages[5]
     assert "Lead with total cost" in pages[6]
-    assert [item.title for item in reader.outline] == ["Contents", "Platform brochure", "Executive deck", "Pricing talk track"]
+    assert [item.title for item in reader.outline] == ["Contents", "Platform brochure", "Executive deck",
+                                                       "Pricing talk track"]
     assert kit.values["summarised"] == [deck.id, talk.id]
     events = db.session.scalars(select(UsageEvent).where(UsageEvent.kind == "customize")).all()
     assert sorted(e.asset_id for e in events) == sorted([brochure.id, deck.id, talk.id])
@@ -311,7 +312,8 @@ def test_pitch_kit_needs_an_account_and_assets_the_rep_may_see(client, login_as,
 def test_bulk_makes_one_pdf_per_account_and_reports_bad_rows(client, make_user, customizable):
     manager = make_user("manager")
     login(client, manager.email)
-    rows = "account,customer,tier\nAcme Health,Acme Health,Gold\nBad Row Inc,Bad Row Inc,Platinum\nKestrel Tools,Kestrel Tools,\n"
+    rows = ("account,customer,tier\nAcme Health,Acme Health,Gold\nBad Row Inc,Bad Row Inc,Platinum\n"
+            "Kestrel Tools,Kestrel Tools,\n")
     response = post_form(client, f"/assets/{customizable.id}/bulk",
                          {"accounts": (io.BytesIO(rows.encode()), "accounts.csv")}, content_type="multipart/form-data")
     page = response.get_data(as_text=True)

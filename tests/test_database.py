@@ -33,7 +33,8 @@ def test_title_filter_ignores_case_beyond_ascii_and_takes_wildcards_literally(cl
     assert listed(client, "SAVE 50") == ["Save 50 hours", "Save 50% in year one"]
     assert listed(client, "50%") == ["Save 50% in year one"]      # % is a character, not a wildcard
     assert listed(client, "n_m") == []                             # nor is _
-    assert "No asset title contains “nothing like it”" in client.get("/manage/?q=nothing+like+it").get_data(as_text=True)
+    page = client.get("/manage/?q=nothing+like+it").get_data(as_text=True)
+    assert "No asset title contains “nothing like it”" in page
 
 
 def test_json_context_round_trips_and_is_queried_in_sql(app):

@@ -39,6 +39,7 @@ def test_seed_demo_builds_a_library_people_can_use(app):
 def test_demo_history_is_skewed_and_rerunning_changes_nothing(app):
     runner = app.test_cli_runner()
     runner.invoke(args=["seed-demo"])
+    app.extensions["usage_log"].flush()  # ratings and flags log through the buffered writer
     uses = Counter(db.session.scalars(select(UsageEvent.asset_id).where(
         UsageEvent.kind.in_(["view", "download", "copy"]))))
     published = db.session.scalar(select(func.count()).select_from(Asset).where(Asset.status == "published"))

@@ -17,13 +17,10 @@ from datetime import date, datetime, time, timedelta
 
 import pypdf
 import pytest
-from sqlalchemy import update
 
 from app import usage
-from app.database import transaction
-from app.extensions import db
 from app.library import flags, ratings
-from app.models import AssetKind, Rating, utcnow
+from app.models import AssetKind, utcnow
 
 from .conftest import SEGMENTS, STAGES, login, post_form
 
@@ -95,11 +92,11 @@ def world(app, make_user, make_asset):
         for user in rng.sample(active + [manager], rng.randint(2, 6)):
             outcome = rng.choice(["", "open", "won", "lost", "won"])
             account = rng.choice(ACCOUNTS) if outcome else ""
-            rating = ratings.rate(user, asset, rng.randint(1, 5), rng.choice(["", "useful", "stale"]),
-                                  account.upper() if rng.random() < 0.2 else account, outcome)
+            stars, comment = rng.randint(1, 5), rng.choice(["", "useful", "stale"])
+            account = account.upper() if rng.random() < 0.2 else account
             when = now - timedelta(days=rng.randint(0, 60), minutes=rng.randint(0, 600))
-            with transaction():
-                db.session.execute(update(Rating).where(Rating.id == rating.id).values(updated_at=when))
+            rating = ratings.rate(user, asset, stars, comment, account, outcome, at=when)
+            events.append(Event("rate", when, user, asset))  # rating logs its event
             rated.append((user, asset, rating.stars, rating.account, outcome, when))
     return {"assets": assets, "events": events, "east": east, "west": west, "manager": manager,
             "ratings": rated}
@@ -145,7 +142,8 @@ def test_ignored_assets_api_equals_recount(world, marketer_client, days):
 
 
 def test_ignored_page_lists_never_used_apart_and_csv_matches(world, marketer_client):
-    never = [a for a in world["assets"] if is_live(a) and not any(e.asset is a for e in world["events"] if e.kind in USE)]
+    used = {e.asset.id for e in world["events"] if e.kind in USE}
+    never = [a for a in world["assets"] if is_live(a) and a.id not in used]
     page = marketer_client.get("/insights/ignored?days=30").get_data(as_text=True)
     rows = csv_rows(marketer_client, "/insights/ignored?days=30&format=csv&table=never-used")
     assert rows[0] == ["Asset", "Kind", "Owner", "Age (days)", "Last used"]
@@ -195,10 +193,13 @@ def test_top_assets_and_uses_per_day_equal_recount(world, marketer_client):
 
 def test_segment_and_kind_filters_narrow_top_assets(world, marketer_client):
     start, end = window(90)
-    retail_cases = {a.id for a in world["assets"] if a.kind == "case_study" and "Retail" in [s.name for s in a.segments]}
-    expected = Counter(e.asset.id for e in world["events"] if e.kind in USE and start <= e.at < end and e.asset.id in retail_cases)
+    retail_cases = {a.id for a in world["assets"]
+                    if a.kind == "case_study" and "Retail" in [s.name for s in a.segments]}
+    expected = Counter(e.asset.id for e in world["events"]
+                       if e.kind in USE and start <= e.at < end and e.asset.id in retail_cases)
     segment_id = next(s.id for a in world["assets"] for s in a.segments if s.name == "Retail")
-    rows = csv_rows(marketer_client, f"/insights/usage?days=90&segment={segment_id}&kind=case_study&format=csv&table=top-assets")
+    rows = csv_rows(marketer_client,
+                    f"/insights/usage?days=90&segment={segment_id}&kind=case_study&format=csv&table=top-assets")
     titles = {a.id: a.title for a in world["assets"]}
     assert {r[0]: int(r[2]) for r in rows[1:]} == {titles[i]: n for i, n in expected.items()}
 
@@ -215,7 +216,8 @@ def test_adoption_equals_recount(world, marketer_client):
         assert got[rep.name] == (sum(e.kind in USE for e in mine), sum(e.kind == "search" for e in mine), bool(mine))
     never = csv_rows(marketer_client, "/insights/adoption?format=csv&table=never-used-portal")[1:]
     assert never == [[world["east"][3].name, "Team East"]]
-    teams = {r[0]: r[1:4] for r in csv_rows(marketer_client, "/insights/adoption?days=30&format=csv&table=adoption-teams")[1:]}
+    by_team = csv_rows(marketer_client, "/insights/adoption?days=30&format=csv&table=adoption-teams")[1:]
+    teams = {r[0]: r[1:4] for r in by_team}
     east_active = sum(1 for rep in world["east"] if any(e.user is rep and start <= e.at < end for e in world["events"]))
     assert teams["Team East"][:2] == ["4", str(east_active)]
 
@@ -309,7 +311,7 @@ def test_influence_equals_recount(world, marketer_client):
     start, end = window(90)
     rated = [r for r in world["ratings"] if start <= r[5] < end and r[3]]
     outcome = {}
-    for _, _, _, account, result, when in sorted(rated, key=lambda r: r[5]):
+    for _, _, _, account, result, _when in sorted(rated, key=lambda r: r[5]):
         if result in ("won", "lost"):
             outcome[" ".join(account.casefold().split())] = result
     used = defaultdict(set)
@@ -432,7 +434,7 @@ def test_asset_stats_api(client, login_as, make_asset, make_user):
     ratings.rate(make_user("rep"), asset, 2)
     login_as("rep")
     body = client.get(f"/api/v1/assets/{asset.id}/stats").get_json()
-    assert body["uses"] == {"view": 2, "download": 1} and body["rating"] == {"average": 3.0, "count": 2}
+    assert body["uses"] == {"view": 2, "download": 1, "rate": 2} and body["rating"] == {"average": 3.0, "count": 2}
     draft = make_asset("Draft", status="draft")
     assert client.get(f"/api/v1/assets/{draft.id}/stats").status_code == 404
 

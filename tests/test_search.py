@@ -8,13 +8,16 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from app import usage
+from app import search, usage
 from app.accounts import service as accounts
 from app.extensions import db
 from app.library import ratings, taxonomy
 from app.library.assets import AssetData, save_asset, set_status
 from app.models import Asset, Segment, UsageEvent
-from app.search.whoosh import backend as search
+from app.search import index
+from app.search.backend import Query
+from app.search.whoosh import arrays, codec, schema
+from app.search.whoosh.query import parse
 
 from .conftest import app_config, post_form
 
@@ -28,7 +31,8 @@ def library(make_asset):
         "retail": make_asset("Retail store automation brochure", kind="brochure", segments=["Retail"],
                              stages=["Awareness"], tags=["stores"], body="Automate store opening checklists."),
         "mfg": make_asset("Plant downtime case study", kind="case_study", segments=["Manufacturing"],
-                          stages=["Decision"], tags=["downtime", "roi"], body="Kessler cut unplanned downtime; total cost fell."),
+                          stages=["Decision"], tags=["downtime", "roi"],
+                          body="Kessler cut unplanned downtime; total cost fell."),
         "onboard": make_asset("Onboarding checklist", kind="messaging", segments=["Healthcare", "Retail"],
                               stages=["Consideration"], body="Onboarding steps for new customers."),
     }
@@ -66,7 +70,8 @@ def test_facet_counts_combine_or_within_and_across(client, login_as, library):
     found, body = titles(client, f"/api/v1/search?segment={seg['Healthcare']}&segment=Retail&stage={stg['Decision']}")
     assert found == ["Healthcare ROI calculator"]
     # each facet's counts apply the other facets' choices, not its own
-    assert body["facets"]["segment"] == {"Healthcare": 1, "Retail": 0, "Manufacturing": 1}  # Retail stays listed: chosen
+    # Retail stays listed: it is chosen
+    assert body["facets"]["segment"] == {"Healthcare": 1, "Retail": 0, "Manufacturing": 1}
     assert body["facets"]["stage"] == {"Awareness": 1, "Consideration": 1, "Decision": 1}
 
 
@@ -195,7 +200,8 @@ def test_suggestions_as_you_type(client, login_as, library, make_asset):
     login_as("rep")
     body = client.get("/search/suggest?q=onbo").get_json()
     assert {"label": "Onboarding checklist", "kind": "title", "id": library["onboard"].id} in body["suggestions"]
-    assert [s["label"] for s in client.get("/search/suggest?q=ro").get_json()["suggestions"] if s["kind"] == "tag"] == ["roi"]
+    offered = client.get("/search/suggest?q=ro").get_json()["suggestions"]
+    assert [s["label"] for s in offered if s["kind"] == "tag"] == ["roi"]
     assert all(s["label"] != "Roadmap draft" for s in client.get("/search/suggest?q=road").get_json()["suggestions"])
 
 
@@ -246,24 +252,25 @@ def test_search_finds_exactly_what_whoosh_matches_after_edits_and_deletes(app, c
     login_as("marketer")
     for asset in assets[8:11]:
         post_form(client, f"/manage/{asset.id}/delete")
-    searcher = search.get_index().searcher()
+    searcher = index.backend().searcher()
     assert len(searcher.leaf_searchers()) > 1 and searcher.reader().has_deletions()
-    parsed, _ = search.parse(q, searcher.schema)
+    parsed, _ = parse(q, searcher.schema)
     whoosh_scores = {int(hit["id"]): hit.score for hit in searcher.search(parsed, limit=None)}
-    hits = search.search(search.SearchRequest(text=q, per_page=100, include_hidden=True), lambda ids, sort: {})
-    assert set(hits.ids) == set(whoosh_scores) and hits.total == len(whoosh_scores)
+    match = index.backend().match(Query(text=q))
+    assert set(match.ids) == set(whoosh_scores) and match.total == len(whoosh_scores)
     assert whoosh_scores, "the query should find something in this library"
     if '"' not in q:  # the same BM25 too (a phrase scores as the sum of its words here)
-        assert all(hits.scores[i] == pytest.approx(whoosh_scores[i], rel=1e-4, abs=1e-4) for i in hits.ids)
+        scores = dict(zip(match.ids, match.scores, strict=True))
+        assert all(scores[i] == pytest.approx(whoosh_scores[i], rel=1e-4, abs=1e-4) for i in match.ids)
 
 
 def test_phrase_positions_decode_the_same_for_a_block_as_for_whoosh():
     """Positions are decoded a block of postings at a time; that must give what Whoosh's own
     per-posting decoding (used by its matchers, e.g. phrases with slop) gives."""
-    packed = search.PackedPositions()
+    packed = codec.PackedPositions()
     per_posting = [[3], [0, 5, 300, 70000], [1, 2, 3, 4], [4_000_000_000]]
     values = tuple(packed.encode(positions) for positions in per_posting)
-    counts, positions = search._block_positions(values)
+    counts, positions = arrays._block_positions(values)
     assert counts.tolist() == [1, 4, 4, 1]
     assert positions.tolist() == [p for posting in per_posting for p in posting]
     assert [packed.decode_positions(v) for v in values] == per_posting
@@ -271,25 +278,25 @@ def test_phrase_positions_decode_the_same_for_a_block_as_for_whoosh():
 
 
 def test_whooshs_own_codec_and_bridges_write_postings_that_read_alike(tmp_path):
-    """Bridge writes posting blocks its own way (`search.Codec`); an index written by Whoosh's
+    """Bridge writes posting blocks its own way (`whoosh.codec.Codec`); an index written by Whoosh's
     default codec (an older Bridge, a plain `writer()`) must give the same matches and positions,
     and both what Whoosh's own matcher reads."""
     import random
 
     from whoosh.codec.whoosh3 import W3Codec
     rng = random.Random(3)
-    docs = [{"id": str(n), "status": "published", "expires": search.NO_EXPIRY, "updated": n,
+    docs = [{"id": str(n), "status": "published", "expires": schema.NO_EXPIRY, "updated": n,
              "text": " ".join(rng.choices(WORDS, k=rng.randint(1, 600)))} for n in range(400)]
     read = {}
-    for name, codec in (("bridge", search.Codec()), ("whoosh", W3Codec())):
+    for name, written_by in (("bridge", codec.Codec()), ("whoosh", W3Codec())):
         (tmp_path / name).mkdir()
-        index = search._storage(str(tmp_path / name)).create_index(search.make_schema())
-        writer = index.writer(codec=codec)
+        whoosh_index = codec.storage(str(tmp_path / name)).create_index(schema.make_schema())
+        writer = whoosh_index.writer(codec=written_by)
         for doc in docs:
             writer.add_document(**doc)
         writer.commit()
-        reader = index.reader()
-        segment = search._Segment(reader, search._LRU(1 << 24, search._nbytes))
+        reader = whoosh_index.reader()
+        segment = arrays.Segment(reader, arrays.LRU(1 << 24, arrays.nbytes))
         matcher = reader.postings("text", b"cost")
         truth = []
         while matcher.is_active():
@@ -322,10 +329,10 @@ def test_reindex_and_check_find_and_repair_planted_drift(app, library):
     assert runner.invoke(args=["search", "check"]).exit_code == 0
     # plant drift behind the database's back: a stale title, a deleted row, a ghost document
     with db.engine.begin() as connection:
-        connection.execute(Asset.__table__.update().where(Asset.id == library["roi"].id).values(title="Changed directly"))
+        connection.execute(Asset.__table__.update().where(Asset.id == library["roi"].id)
+                           .values(title="Changed directly"))
         connection.execute(Asset.__table__.delete().where(Asset.id == library["onboard"].id))
-    index = search.get_index().open()
-    writer = index.writer()
+    writer = index.backend().open().writer()
     writer.delete_by_term("id", str(library["retail"].id))
     writer.commit()
     result = runner.invoke(args=["search", "check"])
@@ -341,13 +348,13 @@ def test_reindex_and_check_find_and_repair_planted_drift(app, library):
 def test_corrupt_or_missing_index_is_rebuilt_not_a_500(app, client, login_as, library):
     login_as("rep")
     assert titles(client, "/api/v1/search?q=downtime")[0] == ["Plant downtime case study"]
-    search.get_index().reset()
+    index.backend().reset()
     current = app.config["DATA_DIR"] / "search-index" / "current"
     for path in current.iterdir():
         if path.suffix in (".toc", ".seg") or path.name.startswith("_MAIN"):
             path.write_bytes(b"garbage")
     assert titles(client, "/api/v1/search?q=downtime")[0] == ["Plant downtime case study"]
-    search.get_index().reset()
+    index.backend().reset()
     shutil.rmtree(app.config["DATA_DIR"] / "search-index")
     assert titles(client, "/api/v1/search?q=downtime")[0] == ["Plant downtime case study"]
 
@@ -355,11 +362,11 @@ def test_corrupt_or_missing_index_is_rebuilt_not_a_500(app, client, login_as, li
 def test_schema_version_change_triggers_rebuild(app, client, login_as, library):
     login_as("rep")
     titles(client, "/api/v1/search?q=roi")
-    search.get_index().reset()
+    index.backend().reset()
     marker = app.config["DATA_DIR"] / "search-index" / "current" / "SCHEMA_VERSION"
     marker.write_text("0")
     assert titles(client, "/api/v1/search?q=downtime")[0] == ["Plant downtime case study"]
-    assert marker.read_text() == search.SCHEMA_VERSION
+    assert marker.read_text() == schema.SCHEMA_VERSION
 
 
 def _write_assets(data_dir: str, prefix: str, count: int) -> None:
@@ -376,7 +383,7 @@ def _write_assets(data_dir: str, prefix: str, count: int) -> None:
 
 def test_concurrent_writers_in_two_processes_lose_nothing(app, make_user):
     make_user("marketer", email="writer@example.com")
-    search.get_index().searcher()  # create the index first, as a running site would have
+    search.sync()  # create the index first, as a running site would have
     context = multiprocessing.get_context("spawn")
     workers = [context.Process(target=_write_assets, args=(str(app.config["DATA_DIR"]), p, 15))
                for p in ("alpha", "beta")]
@@ -385,8 +392,8 @@ def test_concurrent_writers_in_two_processes_lose_nothing(app, make_user):
     for w in workers:
         w.join(120)
         assert w.exitcode == 0
-    search.sync_pending()  # anything a worker queued while the other held the lock
+    search.sync()  # anything a worker queued while the other held the lock
     assert search.pending_count() == 0
     drift = search.check()
     assert drift.clean, drift
-    assert len(search.indexed_fingerprints()) == 30
+    assert len(index.backend().fingerprints()) == 30

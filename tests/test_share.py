@@ -15,7 +15,7 @@ from app.database import transaction
 from app.documents import authoring, generate
 from app.extensions import db
 from app.models import Notification, ShareLink, UsageEvent, utcnow
-from app.sharing import links as sharing
+from app.sharing import links
 from app.sharing import views as share_views
 
 from .conftest import login, post_form
@@ -149,7 +149,7 @@ def test_bad_page_reports_are_refused(app, rep_client, brochure):
     for data in ({"page": "0", "seconds": "3"}, {"page": "x"}, {"page": "1", "seconds": "-5"}):
         assert prospect.post(f"/s/{link.token}/seen", data=data).status_code == 400
     prospect.post(f"/s/{link.token}/seen", data={"page": "1", "seconds": "999999"})
-    assert events("share_page")[0].context["seconds"] == sharing.MAX_PAGE_SECONDS
+    assert events("share_page")[0].context["seconds"] == links.MAX_PAGE_SECONDS
 
 
 def test_share_a_customized_document(app, rep_client, make_asset, make_user):
@@ -189,14 +189,14 @@ def test_api_creates_a_link_and_reports_its_activity(app, rep_client, brochure):
     assert rep_client.post("/api/v1/shares", data="asset_id=1").status_code == 400
     later = rep_client.post("/api/v1/shares", json={"asset_id": brochure.id, "expires_at": "2099-06-30T17:00:00+02:00"})
     assert later.status_code == 201
-    assert sharing.by_token(later.get_json()["token"]).expires_at == datetime(2099, 6, 30, 15, 0)
+    assert links.by_token(later.get_json()["token"]).expires_at == datetime(2099, 6, 30, 15, 0)
 
 
 def test_insights_show_prospect_opens_and_open_rate_per_asset(app, rep_client, brochure, make_asset, make_user):
     quiet = make_asset("Quiet one-pager")
     links = [share(rep_client, brochure) for _ in range(3)] + [share(rep_client, quiet)]
     prospect = app.test_client()
-    for link, opens in zip(links, [2, 1, 0, 0]):
+    for link, opens in zip(links, [2, 1, 0, 0], strict=True):
         for _ in range(opens):
             prospect.get(f"/s/{link.token}")
     rep_client.get(f"/s/{links[2].token}")  # the sender's own look: not an open

@@ -1,12 +1,11 @@
 """JSON API for CRM integrations: session cookie or `Authorization: Bearer` personal token."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from flask import Blueprint, abort, request, send_file, url_for
 from flask_login import current_user
 
-from app import usage
 from app.documents import authoring, generate
 from app.extensions import csrf
 from app.files import storage
@@ -15,8 +14,8 @@ from app.insights import content, searches, use
 from app.insights.scope import scope_from_args
 from app.library import assets
 from app.models import EVERYONE, INSIGHT_VIEWERS, RATERS, Asset
-from app.search import service as discovery
-from app.sharing import links as sharing
+from app.search import request_from_args, run_search
+from app.sharing import links
 from app.web.access import roles_required
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -59,7 +58,7 @@ def list_assets():
 @roles_required(*EVERYONE)
 def search():
     """Full-text search with facet counts, as on the search page."""
-    result = discovery.run_search(current_user, discovery.request_from_args(
+    result = run_search(current_user, request_from_args(
         current_user, request.args, per_page=API_PAGE_SIZE))
     return {
         "total": result.page.total,
@@ -80,7 +79,7 @@ def iso(moment) -> str | None:
 @roles_required(*EVERYONE)
 def asset_stats(asset_id: int):
     """All-time uses of one asset by kind of event, its rating summary and open flags."""
-    stats = use.asset_stats(assets.get_visible(current_user, asset_id).id)
+    stats = use.asset_stats((assets.visible_asset(current_user, asset_id) or abort(404)).id)
     return {"id": asset_id, "uses": stats.uses, "last_used_at": iso(stats.last_used_at),
             "rating": {"average": stats.rating_average, "count": stats.rating_count},
             "open_flags": stats.open_flags}
@@ -137,14 +136,14 @@ def utc_field(given: dict, name: str) -> datetime | None:
         when = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
     except ValueError:
         abort(422, description=f"{name} must be an ISO 8601 date-time, e.g. 2026-12-31T17:00:00Z.")
-    return when.astimezone(timezone.utc).replace(tzinfo=None) if when.tzinfo else when
+    return when.astimezone(UTC).replace(tzinfo=None) if when.tzinfo else when
 
 
 @bp.post("/assets/<int:asset_id>/customize")
 @roles_required(*RATERS)
 def customize(asset_id: int):
     """JSON field values (plus "account") in, the customized PDF out; kept in My documents."""
-    item = assets.get_visible(current_user, asset_id)
+    item = assets.visible_asset(current_user, asset_id) or abort(404)
     if item.template is None:
         abort(404)
     given = json_object()
@@ -152,10 +151,8 @@ def customize(asset_id: int):
     try:
         values = generate.clean_values(fields, given, fallback=generate.prefilled(fields, current_user))
         document = generate.generate(current_user, item, values, str(given.get("account", "")))
-    except (generate.ValueProblem, authoring.TemplateProblem, RenderError) as exc:
+    except (generate.DocumentError, authoring.TemplateError, RenderError) as exc:
         abort(422, description=str(exc))
-    usage.log_event("customize", user=current_user, asset=item, account=document.account,
-                    document_id=document.id, template_version=document.template_version)
     return send_file(storage.path_of(document.stored_name), mimetype="application/pdf", as_attachment=True,
                      download_name=f"{document.title}.pdf".replace("/", "-"))
 
@@ -175,17 +172,15 @@ def create_share():
     """{"asset_id"|"document_id", "recipient_email", "recipient_name", "account", "expires_at", "allow_download"}."""
     given = json_object()
     asset_id, document_id = id_field(given, "asset_id"), id_field(given, "document_id")
-    asset = assets.get_visible(current_user, asset_id) if asset_id else None
-    document = (generate.document_of(current_user, document_id) or abort(404)) if document_id else None
+    asset = (assets.visible_asset(current_user, asset_id) or abort(404)) if asset_id else None
+    document = (generate.own_document(current_user, document_id) or abort(404)) if document_id else None
     try:
-        link = sharing.create_link(
+        link = links.create_link(
             current_user, asset=asset, document=document, recipient_name=str(given.get("recipient_name", "")),
             recipient_email=str(given.get("recipient_email", "")), account=str(given.get("account", "")),
             expires_at=utc_field(given, "expires_at"), allow_download=given.get("allow_download", True) is not False)
-    except sharing.ShareProblem as problem:
-        abort(422, description=str(problem))
-    usage.log_event("share", user=current_user, asset=sharing.shared_asset_id(link), share_id=link.id,
-                    account=link.account or None)
+    except links.ShareError as error:
+        abort(422, description=str(error))
     return {"token": link.token, "url": url_for("share.view", token=link.token, _external=True)}, 201
 
 
@@ -193,11 +188,9 @@ def create_share():
 @roles_required(*RATERS)
 def share_activity(token: str):
     """Opens, page views and downloads of one of the caller's links."""
-    link = sharing.by_token(token)
-    if link is None or link.user_id != current_user.id:
-        abort(404)
-    seen = sharing.activity([link])[link.id]
-    return {"token": link.token, "live": sharing.is_live(link), "opens": seen.opens, "downloads": seen.downloads,
+    link = links.own_link_by_token(current_user, token) or abort(404)
+    seen = links.activity([link])[link.id]
+    return {"token": link.token, "live": links.is_live(link), "opens": seen.opens, "downloads": seen.downloads,
             "last_opened_at": iso(seen.last_opened_at),
             "pages": [{"page": p, "seconds": round(s, 1)} for p, s in sorted(seen.pages.items())],
             "events": [{"kind": e.kind, "at": iso(e.created_at), "page": e.context.get("page"),

@@ -13,7 +13,6 @@ import re
 from dataclasses import dataclass
 from datetime import date
 
-from flask import current_app
 from jinja2 import StrictUndefined, TemplateSyntaxError
 from jinja2 import TemplateError as JinjaTemplateError
 from jinja2.sandbox import SandboxedEnvironment
@@ -29,7 +28,7 @@ BASE_STYLESHEET = "pdf/customize-base.css"
 NAME = re.compile(r"[a-z][a-z0-9_]{0,39}")
 
 
-class TemplateProblem(ValueError):
+class TemplateError(ValueError):
     """A marketer-facing reason why a template cannot be saved (with the line when known)."""
 
 
@@ -50,22 +49,22 @@ class Field:
 def parse_fields(declared: list) -> list[Field]:
     """Check a template's declared fields: names, types, choices and defaults."""
     if not isinstance(declared, list):
-        raise TemplateProblem("Fields must be a JSON list of objects.")
+        raise TemplateError("Fields must be a JSON list of objects.")
     fields, seen = [], set()
     for n, item in enumerate(declared, start=1):
         if not isinstance(item, dict):
-            raise TemplateProblem(f"Field {n}: must be an object with name, label and type.")
+            raise TemplateError(f"Field {n}: must be an object with name, label and type.")
         name, kind = str(item.get("name", "")), str(item.get("type", "text"))
         if not NAME.fullmatch(name) or name in seen:
-            raise TemplateProblem(f"Field {n}: name {name!r} must be unique, lower case, letters, digits and _.")
+            raise TemplateError(f"Field {n}: name {name!r} must be unique, lower case, letters, digits and _.")
         if kind not in FIELD_TYPES:
-            raise TemplateProblem(f"Field {name}: type {kind!r} is not one of {', '.join(FIELD_TYPES)}.")
+            raise TemplateError(f"Field {name}: type {kind!r} is not one of {', '.join(FIELD_TYPES)}.")
         choices = tuple(str(c) for c in item.get("choices", []) or [])
         if kind == "choice" and not choices:
-            raise TemplateProblem(f"Field {name}: a choice needs a list of choices.")
+            raise TemplateError(f"Field {name}: a choice needs a list of choices.")
         default = str(item.get("default", "") or "")
         if kind == "choice" and default and default not in choices:
-            raise TemplateProblem(f"Field {name}: default {default!r} is not one of its choices.")
+            raise TemplateError(f"Field {name}: default {default!r} is not one of its choices.")
         seen.add(name)
         fields.append(Field(name, str(item.get("label") or name.replace("_", " ").capitalize()), kind,
                             default, choices, bool(item.get("required", False))))
@@ -76,7 +75,7 @@ def parse_fields_json(text: str) -> list[Field]:
     try:
         declared = json.loads(text or "[]")
     except json.JSONDecodeError as exc:
-        raise TemplateProblem(f"Fields, line {exc.lineno}: {exc.msg}.") from exc
+        raise TemplateError(f"Fields, line {exc.lineno}: {exc.msg}.") from exc
     return parse_fields(declared)
 
 
@@ -100,7 +99,7 @@ def check_syntax(html: str) -> None:
     try:
         _environment().parse(html)
     except TemplateSyntaxError as exc:
-        raise TemplateProblem(f"Line {exc.lineno}: {exc.message}") from exc
+        raise TemplateError(f"Line {exc.lineno}: {exc.message}") from exc
 
 
 def render_html(html: str, values: dict[str, str]) -> str:
@@ -110,10 +109,10 @@ def render_html(html: str, values: dict[str, str]) -> str:
     try:
         body = _environment().from_string(html).render(**values, today=date.today().isoformat())
     except TemplateSyntaxError as exc:
-        raise TemplateProblem(f"Line {exc.lineno}: {exc.message}") from exc
+        raise TemplateError(f"Line {exc.lineno}: {exc.message}") from exc
     except JinjaTemplateError as exc:
         line = getattr(exc, "lineno", None)
-        raise TemplateProblem(f"{f'Line {line}: ' if line else ''}{exc}") from exc
+        raise TemplateError(f"{f'Line {line}: ' if line else ''}{exc}") from exc
     return f'<!doctype html><html lang="en"><head><meta charset="utf-8"></head><body>{body}</body></html>'
 
 
@@ -124,9 +123,8 @@ def defaults(fields: list[Field]) -> dict[str, str]:
 def render_document(template: DocumentTemplate, values: dict[str, str]) -> bytes:
     """The PDF of a template with these values, rendered within the configured limits."""
     check_syntax(template.html)
-    return current_app.extensions["pdf_renderer"].render(
-        functools.partial(render_html, template.html, values), (BASE_STYLESHEET,), template.css,
-        timeout=current_app.config["RENDER_TIMEOUT_S"])
+    return pdf.render_bounded(functools.partial(render_html, template.html, values), (BASE_STYLESHEET,),
+                              template.css)
 
 
 def first_page_png(pdf_bytes: bytes, width: int = 900) -> bytes:
@@ -135,14 +133,14 @@ def first_page_png(pdf_bytes: bytes, width: int = 900) -> bytes:
 
 
 def trial_render(html: str, css: str, fields: list[Field]) -> bytes:
-    """Render a template draft with its default values; any problem is a TemplateProblem."""
+    """Render a template draft with its default values; any problem is a TemplateError."""
     if not html.strip():
-        raise TemplateProblem("The template's HTML is empty.")
+        raise TemplateError("The template's HTML is empty.")
     probe = DocumentTemplate(html=html, css=css, fields=[f.as_dict() for f in fields])
     try:
         return render_document(probe, defaults(fields))
     except pdf.RenderError as exc:  # includes the template's own errors, raised in the renderer
-        raise TemplateProblem(str(exc)) from exc
+        raise TemplateError(str(exc)) from exc
 
 
 def preview_data_uri(html: str, css: str, fields: list[Field]) -> str:

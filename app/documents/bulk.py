@@ -6,7 +6,7 @@ import io
 from dataclasses import dataclass
 
 from app.documents.authoring import fields_of
-from app.documents.generate import ValueProblem, clean_values, generate, prefilled
+from app.documents.generate import DocumentError, clean_values, generate, prefilled
 from app.files import pdf
 from app.models import Asset, GeneratedDocument
 
@@ -27,15 +27,15 @@ def read_accounts_csv(data: bytes) -> list[dict[str, str]]:
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
-        raise ValueProblem("The CSV is not UTF-8 text; export it again as “CSV UTF-8”.") from None
+        raise DocumentError("The CSV is not UTF-8 text; export it again as “CSV UTF-8”.") from None
     reader = csv.DictReader(io.StringIO(text))
     if not reader.fieldnames or "account" not in [f.strip().lower() for f in reader.fieldnames]:
-        raise ValueProblem("The CSV needs a header row with an “account” column.")
+        raise DocumentError("The CSV needs a header row with an “account” column.")
     rows = [{(k or "").strip().lower(): (v or "") for k, v in row.items()} for row in reader]
     if len(rows) > MAX_BULK_ROWS:
-        raise ValueProblem(f"At most {MAX_BULK_ROWS} accounts at a time ({len(rows)} given).")
+        raise DocumentError(f"At most {MAX_BULK_ROWS} accounts at a time ({len(rows)} given).")
     if not rows:
-        raise ValueProblem("The CSV has no accounts.")
+        raise DocumentError("The CSV has no accounts.")
     return rows
 
 
@@ -48,8 +48,8 @@ def generate_many(user, asset: Asset, rows: list[dict[str, str]]) -> list[RowRes
         result = RowResult(line, row.get("account", "").strip())
         try:
             values = clean_values(fields, {k: v for k, v in row.items() if v != ""}, fallback=base)
-            result.document = generate(user, asset, values, result.account)
-        except (ValueProblem, pdf.RenderError) as exc:
+            result.document = generate(user, asset, values, result.account, bulk=True)
+        except (DocumentError, pdf.RenderError) as exc:
             result.error = str(exc)
         results.append(result)
     return results

@@ -10,6 +10,7 @@ from datetime import date
 from PIL import Image, UnidentifiedImageError
 from sqlalchemy import select
 
+from app import usage
 from app.database import transaction
 from app.documents.authoring import Field, defaults, render_document
 from app.extensions import db
@@ -22,7 +23,7 @@ MAX_IMAGE_PIXELS = 4000 * 4000
 PREFILL = {"rep_name": "name", "rep_email": "email"}  # fields filled from the user's profile
 
 
-class ValueProblem(ValueError):
+class DocumentError(ValueError):
     """A rep-facing reason why the values cannot be used."""
 
 
@@ -42,16 +43,16 @@ def clean_values(fields: list[Field], given: dict, files: dict | None = None,
             continue
         value = str(given.get(f.name, fallback.get(f.name, "")) or "").strip()
         if len(value) > MAX_LENGTH[f.type]:
-            raise ValueProblem(f"{f.label}: at most {MAX_LENGTH[f.type]} characters.")
+            raise DocumentError(f"{f.label}: at most {MAX_LENGTH[f.type]} characters.")
         if f.type == "choice" and value and value not in f.choices:
-            raise ValueProblem(f"{f.label}: choose one of {', '.join(f.choices)}.")
+            raise DocumentError(f"{f.label}: choose one of {', '.join(f.choices)}.")
         if f.type == "date" and value:
             try:
                 date.fromisoformat(value)
             except ValueError:
-                raise ValueProblem(f"{f.label}: a date like 2026-11-24.") from None
+                raise DocumentError(f"{f.label}: a date like 2026-11-24.") from None
         if f.required and not value:
-            raise ValueProblem(f"{f.label} is required.")
+            raise DocumentError(f"{f.label} is required.")
         values[f.name] = value
     return values
 
@@ -60,16 +61,16 @@ def image_data_uri(upload) -> str:
     """A small PNG or JPEG upload as a data: URI (nothing is written to disk or fetched later)."""
     data = upload.read(MAX_IMAGE_BYTES + 1)
     if len(data) > MAX_IMAGE_BYTES:
-        raise ValueProblem("The image is larger than 1 MB.")
+        raise DocumentError("The image is larger than 1 MB.")
     try:
         with Image.open(io.BytesIO(data)) as image:
             kind = image.format
             if image.width * image.height > MAX_IMAGE_PIXELS:
-                raise ValueProblem("The image has too many pixels (4000 × 4000 at most).")
+                raise DocumentError("The image has too many pixels (4000 × 4000 at most).")
     except (UnidentifiedImageError, OSError):
-        raise ValueProblem("The image is not a PNG or JPEG.") from None
+        raise DocumentError("The image is not a PNG or JPEG.") from None
     if kind not in ("PNG", "JPEG"):
-        raise ValueProblem("The image is not a PNG or JPEG.")
+        raise DocumentError("The image is not a PNG or JPEG.")
     return f"data:image/{kind.lower()};base64,{base64.b64encode(data).decode()}"
 
 
@@ -77,11 +78,11 @@ def reencoded_image(data_uri: str, label: str) -> str:
     """An image carried over from a preview, checked again like a fresh upload."""
     header, _, payload = data_uri.partition(",")
     if not header.startswith("data:image/") or not header.endswith(";base64"):
-        raise ValueProblem(f"{label}: upload a PNG or JPEG image.")
+        raise DocumentError(f"{label}: upload a PNG or JPEG image.")
     try:
         return image_data_uri(io.BytesIO(base64.b64decode(payload, validate=True)))
     except ValueError as exc:
-        raise ValueProblem(f"{label}: {exc}") from None
+        raise DocumentError(f"{label}: {exc}") from None
 
 
 def prefilled(fields: list[Field], user, start_from: GeneratedDocument | None = None) -> dict[str, str]:
@@ -95,11 +96,11 @@ def prefilled(fields: list[Field], user, start_from: GeneratedDocument | None = 
     return values
 
 
-def generate(user, asset: Asset, values: dict[str, str], account: str) -> GeneratedDocument:
-    """Render and keep a customized PDF for `account`."""
+def generate(user, asset: Asset, values: dict[str, str], account: str, *, bulk: bool = False) -> GeneratedDocument:
+    """Render and keep a customized PDF for `account`, and log it (one of many when `bulk`)."""
     account = account.strip()[:120]
     if not account:
-        raise ValueProblem("Say which account this document is for.")
+        raise DocumentError("Say which account this document is for.")
     template = asset.template
     body = render_document(template, values)
     stored_name = storage.store_bytes(body, "pdf")
@@ -113,6 +114,8 @@ def generate(user, asset: Asset, values: dict[str, str], account: str) -> Genera
     except BaseException:
         storage.discard(stored_name)
         raise
+    usage.log_event("customize", user=user, asset=asset, account=document.account, document_id=document.id,
+                    template_version=document.template_version, bulk=bulk or None)
     return document
 
 
@@ -122,9 +125,9 @@ def documents_of(user, limit: int = 200) -> list[GeneratedDocument]:
         .order_by(GeneratedDocument.created_at.desc(), GeneratedDocument.id.desc()).limit(limit)))
 
 
-def document_of(user, document_id: int) -> GeneratedDocument | None:
+def own_document(user, document_id: int | None) -> GeneratedDocument | None:
     """The user's own document (others' documents do not exist for them)."""
-    document = db.session.get(GeneratedDocument, document_id)
+    document = db.session.get(GeneratedDocument, document_id) if document_id else None
     return document if document is not None and document.user_id == user.id else None
 
 

@@ -9,17 +9,17 @@ from __future__ import annotations
 
 import base64
 import io
+from collections.abc import Callable
 from dataclasses import dataclass
 
-from flask import current_app, render_template, url_for
 from pypdf import PdfReader, PdfWriter
 from pypdf.errors import PdfReadError
 
+from app import usage
 from app.database import transaction
-from app.documents.generate import ValueProblem
+from app.documents.generate import DocumentError
 from app.extensions import db
-from app.files import storage
-from app.library import assets
+from app.files import pdf, storage
 from app.models import Asset, GeneratedDocument
 from app.web.markup import render_markdown
 
@@ -39,9 +39,8 @@ class Part:
         return not self.note
 
 
-def _render(html: str) -> bytes:
-    return current_app.extensions["pdf_renderer"].render(
-        html, (KIT_STYLESHEET,), timeout=current_app.config["RENDER_TIMEOUT_S"])
+def _render(template: str, **context) -> bytes:
+    return pdf.render_bounded(pdf.html_of(template, **context), (KIT_STYLESHEET,))
 
 
 def _stored_pdf(asset: Asset) -> tuple[bytes | None, str]:
@@ -62,44 +61,42 @@ def _stored_pdf(asset: Asset) -> tuple[bytes | None, str]:
     return data, ""
 
 
-def _summary_page(asset: Asset, note: str) -> bytes:
+def _summary_page(asset: Asset, note: str, link: str) -> bytes:
     version = asset.current_version
     image = None
     if version is not None and version.file_type in ("png", "jpeg"):
         raw = storage.path_of(version.stored_name).read_bytes()
         image = f"data:{version.mime_type};base64,{base64.b64encode(raw).decode()}"
-    html = render_template(
-        "pdf/kit_summary.html", asset=asset, note=note, image=image,
-        body=render_markdown(asset.body) if asset.body else "",
-        excerpt=(version.text[:1800] if version is not None and not image else ""),
-        link=url_for("library.asset", asset_id=asset.id, _external=True))
-    return _render(html)
+    return _render("pdf/kit_summary.html", asset=asset, note=note, image=image, link=link,
+                   body=render_markdown(asset.body) if asset.body else "",
+                   excerpt=(version.text[:1800] if version is not None and not image else ""))
 
 
-def _part(asset: Asset) -> Part:
+def _part(asset: Asset, link: str) -> Part:
     data, note = _stored_pdf(asset)
     if data is None:
-        data = _summary_page(asset, note)
+        data = _summary_page(asset, note, link)
         note = note or "Summary"
     return Part(asset, data, len(PdfReader(io.BytesIO(data)).pages), note)
 
 
-def build_kit(user, asset_ids: list[int], account: str, title: str, intro: str) -> GeneratedDocument:
-    """Cover, contents, then each chosen asset the user may see, merged into one stored PDF."""
+def build_kit(user, chosen: list[Asset], account: str, title: str, intro: str,
+              asset_link: Callable[[int], str]) -> GeneratedDocument:
+    """Cover, contents, then each chosen asset, merged into one stored PDF; logged as a customizing
+    of each asset. `asset_link(id)` is the address of an asset's page, printed on summary pages."""
     account, title, intro = account.strip()[:120], title.strip()[:200], intro.strip()[:4000]
     if not account:
-        raise ValueProblem("Say which account this pitch kit is for.")
-    chosen = [assets.get_visible(user, i) for i in dict.fromkeys(asset_ids)]
+        raise DocumentError("Say which account this pitch kit is for.")
     if not chosen:
-        raise ValueProblem("Choose at least one asset for the kit.")
+        raise DocumentError("Choose at least one asset for the kit.")
     if len(chosen) > MAX_ITEMS:
-        raise ValueProblem(f"A kit holds at most {MAX_ITEMS} assets.")
-    parts = [_part(a) for a in chosen]
+        raise DocumentError(f"A kit holds at most {MAX_ITEMS} assets.")
+    parts = [_part(a, asset_link(a.id)) for a in chosen]
     front_pages = 3 if intro else 2  # cover, the letter, the contents: a page each, unless longer
     for _ in range(2):
         starts = [front_pages + 1 + sum(p.pages for p in parts[:n]) for n in range(len(parts))]
-        cover = _render(render_template("pdf/kit_cover.html", title=title or f"Prepared for {account}",
-                                        account=account, intro=intro, user=user, parts=parts, starts=starts))
+        cover = _render("pdf/kit_cover.html", title=title or f"Prepared for {account}", account=account,
+                        intro=intro, user=user, parts=parts, starts=starts)
         rendered = len(PdfReader(io.BytesIO(cover)).pages)
         if rendered == front_pages:
             break
@@ -107,7 +104,7 @@ def build_kit(user, asset_ids: list[int], account: str, title: str, intro: str) 
     writer = PdfWriter()
     writer.append(io.BytesIO(cover), import_outline=False)
     writer.add_outline_item(title="Contents", page_number=front_pages - 1)
-    for part, start in zip(parts, starts):
+    for part, start in zip(parts, starts, strict=True):
         writer.append(io.BytesIO(part.pdf), import_outline=False)
         writer.add_outline_item(title=part.asset.title, page_number=start - 1)
     out = io.BytesIO()
@@ -126,10 +123,7 @@ def build_kit(user, asset_ids: list[int], account: str, title: str, intro: str) 
     except BaseException:
         storage.discard(stored)
         raise
+    for asset in chosen:
+        usage.log_event("customize", user=user, asset=asset, account=document.account, document_id=document.id,
+                        kit=True)
     return document
-
-
-def kit_assets(document: GeneratedDocument) -> list[Asset]:
-    ids = document.values.get("kit", [])
-    found = {a.id: a for a in db.session.query(Asset).filter(Asset.id.in_(ids))} if ids else {}
-    return [found[i] for i in ids if i in found]

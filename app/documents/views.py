@@ -6,17 +6,15 @@ import base64
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, send_file, url_for
 from flask_login import current_user
 
-from app import usage
+from app import search
 from app.documents import authoring, generate, kits
 from app.documents import bulk as bulk_service
-from app.documents.authoring import TemplateProblem
-from app.documents.generate import ValueProblem
+from app.documents.authoring import TemplateError
+from app.documents.generate import DocumentError
 from app.files import storage
 from app.files.pdf import RenderError
-from app.library import assets
-from app.library import collections as saved
+from app.library import assets, collections
 from app.models import RATERS, Role
-from app.search import service as discovery
 from app.web.access import roles_required
 from app.web.forms import ActionForm
 
@@ -24,7 +22,7 @@ bp = Blueprint("documents", __name__)
 
 
 def customizable(asset_id: int):
-    item = assets.get_visible(current_user, asset_id)
+    item = assets.visible_asset(current_user, asset_id) or abort(404)
     if item.template is None:
         abort(404)
     return item
@@ -36,7 +34,7 @@ def customize(asset_id: int):
     """Fill the asset's fields for an account; preview page 1 or create the PDF."""
     item = customizable(asset_id)
     fields = authoring.fields_of(item.template)
-    start = generate.document_of(current_user, request.args.get("from", 0, type=int))
+    start = generate.own_document(current_user, request.args.get("from", 0, type=int))
     values = generate.prefilled(fields, current_user, start)
     account = start.account if start else ""
     preview, status = None, 200
@@ -46,18 +44,16 @@ def customize(asset_id: int):
         values.update({k: v for k, v in request.form.items() if k in values})
         try:
             if not form.validate_on_submit():
-                raise ValueProblem("The form expired. Reload the page and try again.")
+                raise DocumentError("The form expired. Reload the page and try again.")
             values = generate.clean_values(fields, request.form, request.files, fallback=values)
             if request.form.get("action") == "preview":
                 png = authoring.first_page_png(authoring.render_document(item.template, values))
                 preview = "data:image/png;base64," + base64.b64encode(png).decode()
             else:
                 document = generate.generate(current_user, item, values, account)
-                usage.log_event("customize", user=current_user, asset=item, account=document.account,
-                                document_id=document.id, template_version=document.template_version)
                 flash(f"“{document.title}” is ready.", "success")
                 return redirect(url_for("documents.index", new=document.id))
-        except (ValueProblem, RenderError, TemplateProblem) as exc:
+        except (DocumentError, RenderError, TemplateError) as exc:
             flash(str(exc), "error")
             status = 400
     return render_template("documents/customize.html", asset=item, fields=fields, values=values,
@@ -75,9 +71,14 @@ def index():
 @bp.route("/documents/<int:document_id>/download")
 @roles_required(*RATERS)
 def download(document_id: int):
-    document = generate.document_of(current_user, document_id) or abort(404)
+    document = generate.own_document(current_user, document_id) or abort(404)
     return send_file(storage.path_of(document.stored_name), mimetype="application/pdf", as_attachment=True,
                      download_name=f"{document.title}.pdf".replace("/", "-"))
+
+
+def asset_link(asset_id: int) -> str:
+    """The asset's page, as printed on a pitch kit's summary pages."""
+    return url_for("library.asset", asset_id=asset_id, _external=True)
 
 
 @bp.route("/kits/new", methods=["GET", "POST"])
@@ -85,33 +86,32 @@ def download(document_id: int):
 def new_kit():
     """Pick assets (from a saved collection, or search to find more), add a cover and a letter, get one PDF."""
     chosen = [int(i) for i in request.values.getlist("ids") if i.isdigit()]
-    collection = saved.own(current_user, request.args.get("collection", type=int))
+    collection = collections.own_collection(current_user, request.args.get("collection", type=int))
     if collection is not None:
-        chosen += [a.id for a in saved.assets_in(current_user, collection)]
+        chosen += [a.id for a in collections.assets_in(current_user, collection)]
+    selected = assets.load_in_order(chosen, user=current_user)
     status, form = 200, ActionForm()
     if request.method == "POST":
+        if len(selected) < len(set(chosen)):
+            abort(404)  # hidden assets do not exist for the user
         try:
             if not form.validate_on_submit():
-                raise ValueProblem("The form expired. Reload the page and try again.")
-            document = kits.build_kit(current_user, chosen, request.form.get("account", ""),
-                                      request.form.get("title", ""), request.form.get("intro", ""))
-        except (ValueProblem, RenderError) as exc:
+                raise DocumentError("The form expired. Reload the page and try again.")
+            document = kits.build_kit(current_user, selected, request.form.get("account", ""),
+                                      request.form.get("title", ""), request.form.get("intro", ""), asset_link)
+        except (DocumentError, RenderError) as exc:
             flash(str(exc), "error")
             status = 400
         else:
-            for item in kits.kit_assets(document):
-                usage.log_event("customize", user=current_user, asset=item, account=document.account,
-                                document_id=document.id, kit=True)
             flash(f"“{document.title}” is ready: {document.page_count} pages.", "success")
             return redirect(url_for("documents.index", new=document.id))
     found = []
     if request.args.get("q"):
-        found = [r.asset for r in discovery.run_search(
-            current_user, discovery.request_from_args(current_user, request.args), log=False).results]
-    selected = assets.visible_among(current_user, chosen)
+        found = [r.asset for r in search.run_search(
+            current_user, search.request_from_args(current_user, request.args), log=False).results]
     return render_template("documents/kit.html", selected=selected,
                            found=[a for a in found if a not in selected], form=form, max_items=kits.MAX_ITEMS,
-                           collections=saved.collections_of(current_user)), status
+                           collections=collections.collections_of(current_user)), status
 
 
 @bp.route("/assets/<int:asset_id>/bulk", methods=["GET", "POST"])
@@ -124,16 +124,13 @@ def bulk(asset_id: int):
         upload = request.files.get("accounts")
         try:
             if not form.validate_on_submit() or upload is None or not upload.filename:
-                raise ValueProblem("Choose a CSV file of accounts.")
+                raise DocumentError("Choose a CSV file of accounts.")
             results = bulk_service.generate_many(
                 current_user, item, bulk_service.read_accounts_csv(upload.read(bulk_service.MAX_CSV_BYTES)))
-        except ValueProblem as exc:
+        except DocumentError as exc:
             flash(str(exc), "error")
             status = 400
         made = [r.document for r in results if r.document]
-        for document in made:
-            usage.log_event("customize", user=current_user, asset=item, account=document.account,
-                            document_id=document.id, bulk=True)
         if results:
             failed = len(results) - len(made)
             flash(f"{len(made)} documents made" + (f"; {failed} rows need fixing (below)." if failed else "."),
@@ -147,7 +144,7 @@ def bulk(asset_id: int):
 def download_zip():
     """Several of the user's own documents in one ZIP (?ids=1&ids=2…)."""
     documents = [d for i in request.args.getlist("ids", type=int)
-                 if (d := generate.document_of(current_user, i)) is not None]
+                 if (d := generate.own_document(current_user, i)) is not None]
     if not documents:
         abort(404)
     return Response(generate.zip_of(documents), mimetype="application/zip",

@@ -93,7 +93,8 @@ def check_zip_bomb(path: Path) -> None:
         if len(entries) > MAX_ZIP_ENTRIES or total > MAX_ZIP_UNCOMPRESSED:
             raise IngestError("This file expands to far more data than a document should hold; it was refused.")
         for info in entries:
-            if info.compress_size and info.file_size / info.compress_size > MAX_ZIP_RATIO and info.file_size > 10_000_000:
+            ratio = info.file_size / info.compress_size if info.compress_size else 0
+            if ratio > MAX_ZIP_RATIO and info.file_size > 10_000_000:
                 raise IngestError("This file expands to far more data than a document should hold; it was refused.")
 
 
@@ -104,11 +105,13 @@ def check_file(path: Path, filename: str) -> str:
     if size == 0:
         raise IngestError(f"{filename} is empty.")
     if size > max_bytes:
-        raise IngestError(f"{filename} is {size / 1048576:.1f} MB; the limit is {current_app.config['MAX_UPLOAD_MB']} MB.")
+        limit = current_app.config["MAX_UPLOAD_MB"]
+        raise IngestError(f"{filename} is {size / 1048576:.1f} MB; the limit is {limit} MB.")
     detected = detect_type(path)
     claimed = EXTENSION_TYPES.get(Path(filename).suffix.lower().lstrip("."))
     if claimed and detected != claimed:
-        raise IngestError(f"{filename} is named like {TYPE_NAMES[claimed]} but its content is not {TYPE_NAMES[claimed]}.")
+        named = TYPE_NAMES[claimed]
+        raise IngestError(f"{filename} is named like {named} but its content is not {named}.")
     if detected is None:
         raise IngestError(f"{filename} is not a file type Bridge accepts ({accepted_types_label()}).")
     if detected in OFFICE_MARKERS:
@@ -155,7 +158,8 @@ def run_extractor(path: Path, file_type: str, thumbnail: Path) -> dict:
         result = json.loads(done.stdout)
     except ValueError:
         current_app.logger.warning("extractor failed (%s): %s", done.returncode, done.stderr[-2000:])
-        raise IngestError("This file could not be read within Bridge's memory and time limits; it may be damaged.") from None
+        raise IngestError("This file could not be read within Bridge's memory and time limits; "
+                          "it may be damaged.") from None
     if "error" in result:
         raise IngestError(result["error"])
     return result

@@ -8,10 +8,11 @@ import multiprocessing
 import os
 import resource
 import threading
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 from urllib.parse import unquote, urlsplit
 
+from flask import current_app
 from pypdf import PdfReader
 from weasyprint import CSS, HTML
 from weasyprint.urls import URLFetcher, URLFetcherResponse
@@ -147,6 +148,17 @@ def _serve(conn, memory_mb: int) -> None:
             conn.send(("error", str(exc)[:500]))
         except Exception as exc:  # reported to the user; the worker itself is untouched
             conn.send(("error", f"The document could not be rendered: {str(exc)[:300]}"))
+
+
+def html_of(template: str, **context) -> str:
+    """The HTML of one of templates/pdf/: the body of a PDF (pages are the views' business)."""
+    return current_app.jinja_env.get_template(template).render(**context)
+
+
+def render_bounded(build_html: str | Callable[[], str], stylesheets: tuple[str, ...] = (), css: str = "") -> bytes:
+    """`RenderProcess.render` in this worker's render process, with the configured time limit."""
+    return current_app.extensions["pdf_renderer"].render(build_html, stylesheets, css,
+                                                         timeout=current_app.config["RENDER_TIMEOUT_S"])
 
 
 def init_app(app) -> None:

@@ -20,10 +20,6 @@ class SharedAsset:
     opens: int = 0          # prospect opens in the range, of any link
     downloads: int = 0
 
-    @property
-    def open_rate(self) -> float:
-        return round(self.opened_links / self.links, 3) if self.links else 0.0
-
 
 def shares_report(scope: Scope) -> list[SharedAsset]:
     """Per asset: links made, how many prospects opened, opens and downloads; most opened first.

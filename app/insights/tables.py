@@ -134,7 +134,8 @@ def ratings_tables(result: feedback.RatingsReport) -> list[Table]:
 
 
 def ratings_charts(result: feedback.RatingsReport) -> list[charts.Chart]:
-    return [charts.bars("Ratings by stars", [("★" * s, n) for s, n in sorted(result.distribution.items(), reverse=True)])]
+    by_stars = sorted(result.distribution.items(), reverse=True)
+    return [charts.bars("Ratings by stars", [("★" * s, n) for s, n in by_stars])]
 
 
 def gaps_tables(gaps: list[searches.Gap]) -> list[Table]:

@@ -54,7 +54,8 @@ def usage_report(scope: Scope, limit: int = 10, bottom: bool = True) -> Usage:
 
     def row(asset_id: int) -> AssetUse:
         a = assets[asset_id]
-        return AssetUse(a.id, a.title, AssetKind(a.kind).label, uses.get(asset_id, 0), dict(per_asset.get(asset_id, {})))
+        return AssetUse(a.id, a.title, AssetKind(a.kind).label, uses.get(asset_id, 0),
+                        dict(per_asset.get(asset_id, {})))
 
     top = heapq.nsmallest(limit, (i for i in uses if i in assets),
                           key=lambda i: (-uses[i], assets[i].title, i))

@@ -3,8 +3,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from flask import render_template
-
 from app.files import pdf
 from app.insights import charts, content, feedback, people, searches, shares, use
 from app.insights.scope import Scope, scope_names
@@ -50,6 +48,6 @@ def weekly_review(scope: Scope, title: str) -> WeeklyReview:
 
 
 def weekly_review_pdf(review: WeeklyReview) -> bytes:
-    html = render_template("pdf/weekly_review.html", review=review, generated=utcnow(),
+    html = pdf.html_of("pdf/weekly_review.html", review=review, generated=utcnow(),
                            scope_names=scope_names(review.scope))
     return pdf.render_pdf(html, ("pdf/report.css",))

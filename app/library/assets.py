@@ -2,11 +2,11 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
-from flask import abort
 from sqlalchemy import Select, and_, func, or_, select
 from sqlalchemy.orm import selectinload
 
@@ -94,20 +94,44 @@ def parse_tags(raw: str) -> list[str]:
     return list(seen)
 
 
-def get_visible(user, asset_id: int) -> Asset:
-    """The asset if `user` may see it, else 404 (not 403: hidden assets do not exist for reps)."""
-    asset = db.session.get(Asset, asset_id)
+def visible_asset(user, asset_id: int | None) -> Asset | None:
+    """The asset if `user` may see it, else None (hidden assets do not exist for reps: views 404)."""
+    asset = db.session.get(Asset, asset_id) if asset_id else None
     if asset is None or not (sees_drafts(user) or asset.is_visible_on(today())):
-        abort(404)
+        return None
     return asset
 
 
-def visible_among(user, asset_ids: list[int]) -> list[Asset]:
-    """The assets of `asset_ids` that `user` may see, in the order given."""
+def open_asset(user, asset_id: int) -> Asset | None:
+    """The asset's page is opened: the asset if `user` may see it, its view logged as a use."""
+    asset = visible_asset(user, asset_id)
+    if asset is not None:
+        usage.log_use("view", user=user, asset=asset, version=asset.current_version)
+    return asset
+
+
+def download(user, asset: Asset, number: int | None = None) -> AssetVersion | None:
+    """The numbered version (or the current one) for download, logged as a use; None if there is none."""
+    version = next((v for v in asset.versions if number is None or v.number == number), None)
+    if version is not None:
+        usage.log_use("download", user=user, asset=asset, version=version)
+    return version
+
+
+def record_copy(user, asset: Asset) -> None:
+    """The messaging text was copied to the clipboard: a use."""
+    usage.log_use("copy", user=user, asset=asset)
+
+
+def load_in_order(asset_ids: Iterable[int], *options, user=None) -> list[Asset]:
+    """The assets of `asset_ids` in the order given (repeats and missing ones left out), loaded
+    with `options`; only those `user` may see when a user is given."""
+    asset_ids = list(dict.fromkeys(asset_ids))
     if not asset_ids:
         return []
-    found = {a.id: a for a in db.session.scalars(visible_to(user, select(Asset).where(Asset.id.in_(asset_ids))))}
-    return [found[i] for i in dict.fromkeys(asset_ids) if i in found]
+    query = select(Asset).where(Asset.id.in_(asset_ids)).options(*options)
+    found = {a.id: a for a in db.session.scalars(query if user is None else visible_to(user, query))}
+    return [found[i] for i in asset_ids if i in found]
 
 
 def filtered(user, *, segment_ids=(), stage_ids=(), kinds=(), statuses=(), title: str = "") -> Select:
@@ -165,10 +189,8 @@ def recent(user, limit: int = 6) -> list[Asset]:
 
 def popular(user, days: int = 30, limit: int = 6) -> list[tuple[Asset, int]]:
     """The most used assets of the last `days` days with their use counts."""
-    ranked = usage.most_used(visible_to(user, select(Asset.id)), days, limit)
-    by_id = {a.id: a for a in db.session.scalars(
-        select(Asset).where(Asset.id.in_([i for i, _ in ranked])).options(selectinload(Asset.versions)))}
-    return [(by_id[i], uses) for i, uses in ranked if i in by_id]
+    uses = dict(usage.most_used(visible_to(user, select(Asset.id)), days, limit))
+    return [(asset, uses[asset.id]) for asset in load_in_order(uses, selectinload(Asset.versions))]
 
 
 def _apply(asset: Asset, data: AssetData) -> None:
@@ -259,14 +281,6 @@ def delete_asset(asset: Asset) -> None:
     with transaction():
         db.session.delete(asset)
     storage.discard(*names)
-
-
-def version_of(asset: Asset, number: int | None) -> AssetVersion:
-    """The numbered version, or the current one; 404 if there is none."""
-    for version in asset.versions:
-        if number is None or version.number == number:
-            return version
-    abort(404)
 
 
 def facets_by_name(*, segments: list[str], stages: list[str], kinds: list[str]) -> dict:

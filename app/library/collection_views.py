@@ -4,8 +4,7 @@ from __future__ import annotations
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from app.library import assets
-from app.library import collections as saved
+from app.library import assets, collections
 from app.models import RATERS, Collection
 from app.web.access import roles_required
 from app.web.forms import ActionForm
@@ -13,8 +12,8 @@ from app.web.forms import ActionForm
 bp = Blueprint("collect", __name__)
 
 
-def own_collection(collection_id: int) -> Collection:
-    return saved.own(current_user, collection_id) or abort(404)
+def collection_or_404(collection_id: int) -> Collection:
+    return collections.own_collection(current_user, collection_id) or abort(404)
 
 
 def checked(form: ActionForm) -> bool:
@@ -32,22 +31,22 @@ def index():
     if request.method == "POST" and checked(form):
         ids = [int(i) for i in request.form.getlist("ids") if i.isdigit()]
         try:
-            collection = saved.create(current_user, request.form.get("name", ""), ids)
-        except saved.CollectionProblem as problem:
-            flash(str(problem), "error")
-            return render_template("collect/index.html", collections=saved.collections_of(current_user),
+            collection = collections.create(current_user, request.form.get("name", ""), ids)
+        except collections.CollectionError as error:
+            flash(str(error), "error")
+            return render_template("collect/index.html", collections=collections.collections_of(current_user),
                                    form=form), 400
         flash(f"Saved “{collection.name}” with {len(collection.items)} "
               f"asset{'' if len(collection.items) == 1 else 's'}.", "success")
         return redirect(url_for("collect.show", collection_id=collection.id))
-    return render_template("collect/index.html", collections=saved.collections_of(current_user), form=form)
+    return render_template("collect/index.html", collections=collections.collections_of(current_user), form=form)
 
 
 @bp.route("/collections/<int:collection_id>")
 @roles_required(*RATERS)
 def show(collection_id: int):
-    collection = own_collection(collection_id)
-    shown = saved.assets_in(current_user, collection)
+    collection = collection_or_404(collection_id)
+    shown = collections.assets_in(current_user, collection)
     return render_template("collect/show.html", collection=collection, assets=shown,
                            hidden=len(collection.items) - len(shown), form=ActionForm())
 
@@ -55,21 +54,21 @@ def show(collection_id: int):
 @bp.post("/collections/<int:collection_id>/rename")
 @roles_required(*RATERS)
 def rename(collection_id: int):
-    collection = own_collection(collection_id)
+    collection = collection_or_404(collection_id)
     if checked(ActionForm()):
         try:
-            saved.rename(current_user, collection, request.form.get("name", ""))
+            collections.rename(current_user, collection, request.form.get("name", ""))
             flash(f"Renamed to “{collection.name}”.", "success")
-        except saved.CollectionProblem as problem:
-            flash(str(problem), "error")
+        except collections.CollectionError as error:
+            flash(str(error), "error")
     return redirect(url_for("collect.show", collection_id=collection.id))
 
 
 @bp.post("/collections/<int:collection_id>/remove/<int:asset_id>")
 @roles_required(*RATERS)
 def remove(collection_id: int, asset_id: int):
-    collection = own_collection(collection_id)
-    if checked(ActionForm()) and saved.remove(collection, asset_id):
+    collection = collection_or_404(collection_id)
+    if checked(ActionForm()) and collections.remove(collection, asset_id):
         flash("Removed from the collection.", "success")
     return redirect(url_for("collect.show", collection_id=collection.id))
 
@@ -77,11 +76,11 @@ def remove(collection_id: int, asset_id: int):
 @bp.post("/collections/<int:collection_id>/delete")
 @roles_required(*RATERS)
 def delete(collection_id: int):
-    collection = own_collection(collection_id)
+    collection = collection_or_404(collection_id)
     if not checked(ActionForm()):
         return redirect(url_for("collect.show", collection_id=collection.id))
     name = collection.name
-    saved.delete(collection)
+    collections.delete(collection)
     flash(f"Deleted “{name}”. The assets themselves are untouched.", "success")
     return redirect(url_for("collect.index"))
 
@@ -90,20 +89,20 @@ def delete(collection_id: int):
 @roles_required(*RATERS)
 def add(asset_id: int):
     """Save an asset into one of my collections, or into a new one named in the form."""
-    item = assets.get_visible(current_user, asset_id)
+    item = assets.visible_asset(current_user, asset_id) or abort(404)
     back = redirect(url_for("library.asset", asset_id=item.id))
     if not checked(ActionForm()):
         return back
     try:
         if request.form.get("name", "").strip():
-            collection = saved.create(current_user, request.form["name"], [item.id])
+            collection = collections.create(current_user, request.form["name"], [item.id])
             flash(f"Saved to the new collection “{collection.name}”.", "success")
         else:
-            collection = own_collection(request.form.get("collection", 0, type=int))
-            if saved.add(current_user, collection, item):
+            collection = collection_or_404(request.form.get("collection", 0, type=int))
+            if collections.add(current_user, collection, item):
                 flash(f"Saved to “{collection.name}”.", "success")
             else:
                 flash(f"“{item.title}” is already in “{collection.name}”.", "info")
-    except saved.CollectionProblem as problem:
-        flash(str(problem), "error")
+    except collections.CollectionError as error:
+        flash(str(error), "error")
     return back

@@ -8,7 +8,7 @@ from sqlalchemy.exc import IntegrityError
 
 from app.database import transaction
 from app.extensions import db
-from app.library.assets import visible_among
+from app.library.assets import load_in_order
 from app.models import Asset, Collection, CollectionItem, utcnow
 
 MAX_COLLECTIONS = 100
@@ -16,7 +16,7 @@ MAX_ITEMS = 200
 NAME_LENGTH = 80
 
 
-class CollectionProblem(ValueError):
+class CollectionError(ValueError):
     """A user-facing reason why a collection cannot be changed."""
 
 
@@ -38,7 +38,7 @@ def collections_of(user) -> list[Summary]:
     return [Summary(collection, n) for collection, n in rows]
 
 
-def own(user, collection_id: int | None) -> Collection | None:
+def own_collection(user, collection_id: int | None) -> Collection | None:
     """The collection if it is `user`'s, else None (other users' collections do not exist for them)."""
     if not collection_id:
         return None
@@ -52,15 +52,15 @@ def assets_in(user, collection: Collection) -> list[Asset]:
     An asset archived, expired or unpublished since it was saved stays in the collection but is not
     offered: it comes back if it is published again.
     """
-    return visible_among(user, [item.asset_id for item in collection.items])
+    return load_in_order((item.asset_id for item in collection.items), user=user)
 
 
 def clean_name(name: str) -> str:
     name = " ".join((name or "").split())
     if not name:
-        raise CollectionProblem("Give the collection a name.")
+        raise CollectionError("Give the collection a name.")
     if len(name) > NAME_LENGTH:
-        raise CollectionProblem(f"Keep the name under {NAME_LENGTH} characters.")
+        raise CollectionError(f"Keep the name under {NAME_LENGTH} characters.")
     return name
 
 
@@ -68,17 +68,17 @@ def create(user, name: str, asset_ids: list[int] = ()) -> Collection:
     """A new collection named `name`, holding the visible assets among `asset_ids`."""
     name = clean_name(name)
     if db.session.scalar(select(Collection.id).where(Collection.user_id == user.id, Collection.name == name)):
-        raise CollectionProblem(f"You already have a collection named “{name}”.")
+        raise CollectionError(f"You already have a collection named “{name}”.")
     if db.session.scalar(select(func.count()).where(Collection.user_id == user.id)) >= MAX_COLLECTIONS:
-        raise CollectionProblem(f"You have {MAX_COLLECTIONS} collections; delete one you no longer use first.")
-    chosen = visible_among(user, list(asset_ids))[:MAX_ITEMS]
+        raise CollectionError(f"You have {MAX_COLLECTIONS} collections; delete one you no longer use first.")
+    chosen = load_in_order(asset_ids, user=user)[:MAX_ITEMS]
     try:
         with transaction():
             collection = Collection(user_id=user.id, name=name)
             collection.items = [CollectionItem(asset_id=a.id, position=i) for i, a in enumerate(chosen)]
             db.session.add(collection)
     except IntegrityError:  # the same name saved at the same moment from another tab
-        raise CollectionProblem(f"You already have a collection named “{name}”.") from None
+        raise CollectionError(f"You already have a collection named “{name}”.") from None
     return collection
 
 
@@ -87,7 +87,7 @@ def add(user, collection: Collection, asset: Asset) -> bool:
     if any(item.asset_id == asset.id for item in collection.items):
         return False
     if len(collection.items) >= MAX_ITEMS:
-        raise CollectionProblem(f"A collection holds {MAX_ITEMS} assets at most.")
+        raise CollectionError(f"A collection holds {MAX_ITEMS} assets at most.")
     with transaction():
         position = max((item.position for item in collection.items), default=-1) + 1
         collection.items.append(CollectionItem(asset_id=asset.id, position=position))
@@ -110,7 +110,7 @@ def rename(user, collection: Collection, name: str) -> None:
     clash = db.session.scalar(select(Collection.id).where(
         Collection.user_id == user.id, Collection.name == name, Collection.id != collection.id))
     if clash:
-        raise CollectionProblem(f"You already have a collection named “{name}”.")
+        raise CollectionError(f"You already have a collection named “{name}”.")
     with transaction():
         collection.name = name
 

@@ -1,9 +1,12 @@
 """Flags: "this asset is outdated or wrong", queued for the asset's owner until a marketer resolves it."""
 from __future__ import annotations
 
-from sqlalchemy import func, select
+from datetime import datetime
+
+from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
+from app import usage
 from app.database import transaction
 from app.extensions import db
 from app.models import FLAG_REASONS, Asset, Flag, utcnow
@@ -13,13 +16,15 @@ class FlagError(ValueError):
     """A user-facing reason why a flag was refused."""
 
 
-def raise_flag(user, asset: Asset, reason: str, note: str = "") -> Flag:
-    """Record `user`'s report that `asset` needs attention."""
+def raise_flag(user, asset: Asset, reason: str, note: str = "", *, at: datetime | None = None) -> Flag:
+    """Record and log `user`'s report that `asset` needs attention (`at` backdates it)."""
     if reason not in FLAG_REASONS:
         raise FlagError("Choose why the asset needs attention.")
     with transaction():
-        flag = Flag(asset_id=asset.id, user_id=user.id, reason=reason, note=note.strip()[:2000])
+        flag = Flag(asset_id=asset.id, user_id=user.id, reason=reason, note=note.strip()[:2000],
+                    created_at=at or utcnow())
         db.session.add(flag)
+    usage.log_event("flag", user=user, asset=asset, at=at, reason=reason)
     return flag
 
 
@@ -46,14 +51,6 @@ def queue(owner=None, resolved: bool = False, limit: int = 200) -> list[Flag]:
     if owner is not None:
         query = query.where(Asset.owner_id == owner.id)
     return list(db.session.scalars(query))
-
-
-def open_counts(asset_ids: list[int] | None = None) -> dict[int, int]:
-    """Open flags per asset (all assets when `asset_ids` is None)."""
-    query = select(Flag.asset_id, func.count()).where(Flag.resolved_at.is_(None)).group_by(Flag.asset_id)
-    if asset_ids is not None:
-        query = query.where(Flag.asset_id.in_(asset_ids))
-    return dict(db.session.execute(query).all())
 
 
 def open_on(asset: Asset) -> list[Flag]:

@@ -34,10 +34,6 @@ class ImportReport:
     unchanged: list[str] = field(default_factory=list)
     errors: list[tuple[int, str, str]] = field(default_factory=list)
 
-    @property
-    def ok(self) -> bool:
-        return not self.errors
-
 
 class RowError(ValueError):
     """Why one manifest row could not be loaded."""

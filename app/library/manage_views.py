@@ -6,8 +6,6 @@ from contextlib import contextmanager
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from app.documents import authoring
-from app.documents.forms import TemplateForm
 from app.extensions import db
 from app.files import storage
 from app.files.ingest import IngestError
@@ -182,31 +180,3 @@ def resolve_flag(flag_id: int):
     else:
         flash("The note is too long (2,000 characters at most).", "error")
     return redirect(url_for("content.flag_queue", view=request.args.get("view", "mine")))
-
-
-@bp.route("/<int:asset_id>/template", methods=["GET", "POST"])
-@roles_required(*CONTENT_WRITERS)
-def template(asset_id: int):
-    """Make an asset customizable: HTML + CSS with declared fields; preview with the defaults."""
-    item = get_asset(asset_id)
-    form = TemplateForm(obj=item.template) if request.method == "GET" else TemplateForm()
-    if request.method == "GET":
-        form.fields_json.data = authoring.fields_json(item.template)
-    preview, status = None, 200
-    if form.validate_on_submit():
-        try:
-            declared = authoring.parse_fields_json(form.fields_json.data)
-            if form.preview.data:
-                preview = authoring.preview_data_uri(form.html.data, form.css.data or "", declared)
-            else:
-                saved = authoring.save_template(item, form.html.data, form.css.data or "", declared,
-                                                    current_user)
-                flash(f"Template saved as version {saved.version}. Reps can customize “{item.title}”.", "success")
-                return redirect(url_for("content.template", asset_id=item.id))
-        except authoring.TemplateProblem as exc:
-            flash(str(exc), "error")
-            status = 400
-    elif form.is_submitted():
-        status = 400
-    return render_template("content/template.html", asset=item, form=form, preview=preview,
-                           field_types=authoring.FIELD_TYPES), status

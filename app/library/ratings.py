@@ -2,12 +2,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy import func, select
 
-from app.database import transaction
+from app import usage
+from app.database import transaction, upsert
 from app.extensions import db
-from app.models import Rating
+from app.models import Rating, utcnow
 
 OUTCOMES = ("", "open", "won", "lost")
 
@@ -22,19 +24,24 @@ class RatingSummary:
     count: int
 
 
-def rate(user, asset, stars: int, comment: str = "", account: str = "", outcome: str = "") -> Rating:
-    """Create or replace `user`'s rating of `asset`."""
+def rate(user, asset, stars: int, comment: str = "", account: str = "", outcome: str = "", *,
+         at: datetime | None = None) -> Rating:
+    """Create or replace `user`'s rating of `asset`, and log it. One upsert, so a double submit
+    cannot collide with itself. `at` backdates it (the demo's history)."""
     if not 1 <= int(stars) <= 5:
         raise RatingError("Choose between 1 and 5 stars.")
     if outcome not in OUTCOMES:
         raise RatingError(f"Unknown deal outcome {outcome!r}.")
+    when = at or utcnow()
+    values = {"user_id": user.id, "asset_id": asset.id, "stars": int(stars), "comment": comment.strip(),
+              "account": account.strip()[:120], "outcome": outcome, "created_at": when, "updated_at": when}
+    replaced = {k: v for k, v in values.items() if k not in ("user_id", "asset_id", "created_at")}
     with transaction():
-        rating = db.session.scalar(
-            select(Rating).where(Rating.user_id == user.id, Rating.asset_id == asset.id)
-        ) or Rating(user_id=user.id, asset_id=asset.id)
-        rating.stars, rating.comment = int(stars), comment.strip()
-        rating.account, rating.outcome = account.strip()[:120], outcome
-        db.session.add(rating)
+        db.session.execute(upsert(Rating, values, ["user_id", "asset_id"], replaced))
+    rating = db.session.scalar(select(Rating).where(Rating.user_id == user.id, Rating.asset_id == asset.id)
+                               .execution_options(populate_existing=True))
+    usage.log_event("rate", user=user, asset=asset, at=at, stars=values["stars"], outcome=outcome or None,
+                    account=values["account"] or None)  # what this submit said, whichever of two won
     return rating
 
 

@@ -4,14 +4,12 @@ from __future__ import annotations
 from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
 from flask_login import current_user
 
-from app import usage
+from app import search
 from app.files import storage
-from app.library import assets, flags, ratings, taxonomy
-from app.library import collections as saved
+from app.library import assets, collections, flags, ratings, taxonomy
 from app.library.assets import sees_drafts
 from app.library.forms import FlagForm, RatingForm
 from app.models import EVERYONE, RATERS
-from app.search import service as discovery
 from app.web.access import roles_required
 from app.web.forms import ActionForm
 
@@ -41,22 +39,21 @@ def browse():
 @roles_required(*EVERYONE)
 def search_page():
     """Search with facets; an empty query with facets browses."""
-    result = discovery.run_search(current_user, discovery.request_from_args(current_user, request.args))
-    return render_template("library/search.html", result=result, facet_labels=discovery.FACET_LABELS)
+    result = search.run_search(current_user, search.request_from_args(current_user, request.args))
+    return render_template("library/search.html", result=result, facet_labels=search.FACET_LABELS)
 
 
 @bp.route("/search/suggest")
 @roles_required(*EVERYONE)
 def suggest():
-    return {"suggestions": discovery.suggestions(current_user, request.args.get("q", ""))}
+    return {"suggestions": search.suggestions(current_user, request.args.get("q", ""))}
 
 
 @bp.route("/assets/<int:asset_id>")
 @roles_required(*EVERYONE)
 def asset(asset_id: int):
-    item = assets.get_visible(current_user, asset_id)
-    usage.log_use("view", user=current_user, asset=item, version=item.current_version)
-    discovery.record_click(current_user, item, request.args.get("sid"),
+    item = assets.open_asset(current_user, asset_id) or abort(404)
+    search.record_click(current_user, item, request.args.get("sid"),
                            request.args.get("pos", type=int))
     return render_asset(item)
 
@@ -71,11 +68,11 @@ def render_asset(item, rating_form: RatingForm | None = None, flag_form: FlagFor
     can_edit, can_rate = sees_drafts(current_user), current_user.has_role(*RATERS)
     return render_template(
         "library/asset.html", asset=item, action=ActionForm(), can_edit=can_edit,
-        related=discovery.related(current_user, item), rating=ratings.summaries([item.id]).get(item.id),
+        related=search.related(current_user, item), rating=ratings.summaries([item.id]).get(item.id),
         comments=ratings.recent_comments(item), rating_form=rating_form,
         can_rate=can_rate, my_rating=mine,
         flag_form=flag_form or FlagForm(), open_flags=flags.open_on(item) if can_edit else [],
-        collections=saved.collections_of(current_user) if can_rate else [],
+        collections=collections.collections_of(current_user) if can_rate else [],
     ), status
 
 
@@ -83,15 +80,13 @@ def render_asset(item, rating_form: RatingForm | None = None, flag_form: FlagFor
 @roles_required(*RATERS)
 def rate(asset_id: int):
     """Rate an asset 1–5 stars, optionally with a comment and the deal it was used in."""
-    item = assets.get_visible(current_user, asset_id)
+    item = assets.visible_asset(current_user, asset_id) or abort(404)
     form = RatingForm()
     if not form.validate_on_submit():
         flash("Choose between 1 and 5 stars.", "error")
         return render_asset(item, rating_form=form, status=400)
-    rating = ratings.rate(current_user, item, int(form.stars.data), form.comment.data or "",
-                          form.account.data or "", form.outcome.data or "")
-    usage.log_event("rate", user=current_user, asset=item, stars=rating.stars,
-                    outcome=rating.outcome or None, account=rating.account or None)
+    ratings.rate(current_user, item, int(form.stars.data), form.comment.data or "", form.account.data or "",
+                 form.outcome.data or "")
     flash("Thanks: your rating helps marketing see what works.", "success")
     return redirect(url_for("library.asset", asset_id=item.id))
 
@@ -100,13 +95,12 @@ def rate(asset_id: int):
 @roles_required(*EVERYONE)
 def flag(asset_id: int):
     """Report an asset as outdated or wrong; it goes to the owner's queue."""
-    item = assets.get_visible(current_user, asset_id)
+    item = assets.visible_asset(current_user, asset_id) or abort(404)
     form = FlagForm()
     if not form.validate_on_submit():
         flash("Say what is wrong with the asset.", "error")
         return render_asset(item, flag_form=form, status=400)
-    raised = flags.raise_flag(current_user, item, form.reason.data, form.note.data or "")
-    usage.log_event("flag", user=current_user, asset=item, reason=raised.reason)
+    flags.raise_flag(current_user, item, form.reason.data, form.note.data or "")
     owner = item.owner.name if item.owner else "marketing"
     flash(f"Thanks: {owner} will review your flag.", "success")
     return redirect(url_for("library.asset", asset_id=item.id))
@@ -117,9 +111,8 @@ def flag(asset_id: int):
 @roles_required(*EVERYONE)
 def download(asset_id: int, number: int | None = None):
     """Send a version as an attachment under its original name."""
-    item = assets.get_visible(current_user, asset_id)
-    version = assets.version_of(item, number)
-    usage.log_use("download", user=current_user, asset=item, version=version)
+    item = assets.visible_asset(current_user, asset_id) or abort(404)
+    version = assets.download(current_user, item, number) or abort(404)
     return send_file(storage.path_of(version.stored_name), mimetype=version.mime_type,
                      as_attachment=True, download_name=version.original_filename)
 
@@ -127,7 +120,7 @@ def download(asset_id: int, number: int | None = None):
 @bp.route("/assets/<int:asset_id>/thumbnail")
 @roles_required(*EVERYONE)
 def thumbnail(asset_id: int):
-    item = assets.get_visible(current_user, asset_id)
+    item = assets.visible_asset(current_user, asset_id) or abort(404)
     version = item.current_version
     if version is None or not version.thumbnail_name:
         abort(404)
@@ -138,6 +131,6 @@ def thumbnail(asset_id: int):
 @roles_required(*EVERYONE)
 def copied(asset_id: int):
     """Record that the messaging text was copied to the clipboard."""
-    item = assets.get_visible(current_user, asset_id)  # CSRFProtect has checked X-CSRFToken
-    usage.log_use("copy", user=current_user, asset=item)
+    item = assets.visible_asset(current_user, asset_id) or abort(404)  # CSRFProtect has checked X-CSRFToken
+    assets.record_copy(current_user, item)
     return {"ok": True, "asset": url_for("library.asset", asset_id=item.id)}

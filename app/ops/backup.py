@@ -40,7 +40,7 @@ SETTINGS_SHOWN = ("MAX_UPLOAD_MB", "EXTRACT_TIMEOUT_S", "EXTRACT_MEMORY_MB", "US
                   "COMPANY_NAME", "RENDER_TIMEOUT_S", "RENDER_MEMORY_MB", "LOGIN_MAX_FAILURES", "LOGIN_WINDOW_S")
 
 
-class BackupProblem(Exception):
+class BackupError(Exception):
     """A user-facing reason why a backup or restore cannot go ahead."""
 
 
@@ -154,9 +154,9 @@ def _read_manifest(archive: tarfile.TarFile) -> dict:
     try:
         manifest = json.load(archive.extractfile("manifest.json"))
     except (KeyError, json.JSONDecodeError, AttributeError):
-        raise BackupProblem("This is not a Bridge backup: it has no readable manifest.json.") from None
+        raise BackupError("This is not a Bridge backup: it has no readable manifest.json.") from None
     if manifest.get("format") != FORMAT:
-        raise BackupProblem(f"This backup's format ({manifest.get('format')}) is not one this Bridge reads ({FORMAT}).")
+        raise BackupError(f"This backup's format ({manifest.get('format')}) is not one this Bridge reads ({FORMAT}).")
     return manifest
 
 
@@ -178,30 +178,30 @@ def restore(source: Path, *, replace: bool = False) -> Report:
     transaction) or when the backup's schema revision differs from this database's.
     """
     try:
-        archive = tarfile.open(source, mode="r:gz")
+        archive = tarfile.open(source, mode="r:gz")  # noqa: SIM115 (closed by the with-block below)
     except (OSError, tarfile.TarError) as error:
-        raise BackupProblem(f"Cannot read {source}: {error}") from None
+        raise BackupError(f"Cannot read {source}: {error}") from None
     with archive:
         try:
             archive.getmembers()  # reads to the end: a truncated or damaged archive fails here, before any change
         except (OSError, EOFError, zlib.error, tarfile.TarError) as error:
-            raise BackupProblem(f"{source} is damaged or incomplete ({error}); nothing was changed.") from None
+            raise BackupError(f"{source} is damaged or incomplete ({error}); nothing was changed.") from None
         manifest = _read_manifest(archive)
         here = current_revision()
         if manifest["revision"] != here:
-            raise BackupProblem(f"The backup is at schema revision {manifest['revision']}, this database at "
+            raise BackupError(f"The backup is at schema revision {manifest['revision']}, this database at "
                                 f"{here or 'none'}. Run `flask db upgrade` (or use the Bridge version that "
                                 "made the backup) so that both match.")
         report = Report(revision=here)
         known = {t.name for t in tables()}
         missing = [name for name in manifest["rows"] if name not in known]
         if missing:
-            raise BackupProblem(f"The backup has tables this Bridge does not know: {', '.join(missing)}.")
+            raise BackupError(f"The backup has tables this Bridge does not know: {', '.join(missing)}.")
         try:
             with db.engine.begin() as connection:
                 present = _rows_present(connection)
                 if present and not replace:
-                    raise BackupProblem(f"This database is not empty ({present} rows). Restore into a new "
+                    raise BackupError(f"This database is not empty ({present} rows). Restore into a new "
                                         "database, or pass --replace to delete what is there.")
                 for table in reversed(tables()):
                     connection.execute(table.delete())
@@ -209,7 +209,7 @@ def restore(source: Path, *, replace: bool = False) -> Report:
                     report.rows[table.name] = _load_table(connection, table, archive)
                 _reset_sequences(connection)
         except (json.JSONDecodeError, KeyError, ValueError, sa.exc.DBAPIError) as error:
-            raise BackupProblem(f"The backup could not be loaded, nothing was changed: {error}") from None
+            raise BackupError(f"The backup could not be loaded, nothing was changed: {error}") from None
         report.files, report.bytes = _restore_files(archive)
         _restore_secret_key(archive)
     return report

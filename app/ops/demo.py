@@ -8,18 +8,15 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from flask import render_template
 from sqlalchemy import select
 
 from app import usage
 from app.accounts import service as accounts
 from app.config import ROOT
-from app.database import transaction
 from app.documents import authoring
 from app.extensions import db
 from app.files import pdf
-from app.library import collections as saved
-from app.library import flags, importer, ratings, taxonomy
+from app.library import collections, flags, importer, ratings, taxonomy
 from app.models import Asset, AssetStatus, Role, Segment, Stage, UsageEvent, User, utcnow
 from app.web.markup import render_markdown
 
@@ -102,7 +99,7 @@ def _sections(text: str) -> tuple[str, list[tuple[str, list[str]]]]:
 
 
 def _build_pdf(text: str, row: dict, target: Path) -> None:
-    html = render_template("pdf/demo_collateral.html", row=row, body=render_markdown(text),
+    html = pdf.html_of("pdf/demo_collateral.html", row=row, body=render_markdown(text),
                            kind=row["kind"].replace("_", " "))
     target.write_bytes(pdf.render_pdf(html, ("pdf/collateral.css",)))
 
@@ -119,7 +116,7 @@ def _build_pptx(text: str, row: dict, target: Path) -> None:
         slide = deck.slides.add_slide(deck.slide_layouts[1])
         slide.shapes.title.text = heading
         body = slide.placeholders[1].text_frame
-        points = [l.lstrip("-* ").strip() for l in lines if l.strip()]
+        points = [line.lstrip("-* ").strip() for line in lines if line.strip()]
         body.text = points[0] if points else ""
         for point in points[1:]:
             body.add_paragraph().text = point
@@ -208,16 +205,17 @@ COLLECTIONS = {
 def save_collections(rep: User) -> int:
     """Give the demo rep a saved collection or two (once; kept as the rep changes them)."""
     made = 0
-    existing = {s.collection.name for s in saved.collections_of(rep)}
+    existing = {s.collection.name for s in collections.collections_of(rep)}
     for name, paths in COLLECTIONS.items():
         if name in existing:
             continue
         found = {a.source_key: a.id for a in db.session.scalars(select(Asset).where(Asset.source_key.in_(paths)))}
-        saved.create(rep, name, [found[p] for p in paths if p in found])
+        collections.create(rep, name, [found[p] for p in paths if p in found])
         made += 1
     return made
 
 
+ACCOUNTS = ["Acme Health", "Harbor Credit Union", "Northwind Foods", "Kestrel Tools"]
 RATING_COMMENTS = {
     5: ["Opened the CFO meeting with this; they asked for a copy.", "Exactly what the champion needed for their boss."],
     4: ["Solid, but I trimmed the second page for the call.", "Good proof points; the numbers landed."],
@@ -232,23 +230,20 @@ def seed_ratings(people: list[User], rng: random.Random) -> int:
     used = list(db.session.scalars(
         select(Asset).where(Asset.id.in_(select(UsageEvent.asset_id).distinct())).order_by(Asset.id)))
     raters = [u for u in people if ACTIVITY.get(u.email, 0) > 0.2]
-    rows = []
+    events = 0
     for asset in rng.sample(used, k=min(len(used), 18)):
         for user in rng.sample(raters, k=rng.randint(1, 3)):
             stars = rng.choices([5, 4, 3, 2, 1], weights=[4, 4, 2, 1.2, 0.5])[0]
             comment = rng.choice(RATING_COMMENTS[stars]) if rng.random() < 0.6 else ""
             outcome = rng.choice(["", "open", "won", "lost"])
-            account = rng.choice(["Acme Health", "Harbor Credit Union", "Northwind Foods", "Kestrel Tools"]) if outcome else ""
-            rating = ratings.rate(user, asset, stars, comment, account, outcome)
+            account = rng.choice(ACCOUNTS) if outcome else ""
             when = utcnow() - timedelta(days=rng.randint(1, HISTORY_DAYS - 1), hours=rng.randint(0, 8))
-            with transaction():
-                rating.created_at = rating.updated_at = when
-            rows.append(usage.event_row("rate", user=user, asset=asset, at=when, stars=stars,
-                                        outcome=outcome or None, account=account or None))
+            ratings.rate(user, asset, stars, comment, account, outcome, at=when)
+            events += 1
             if stars <= 2 and comment and not flags.open_on(asset):
-                flags.raise_flag(user, asset, "outdated" if "date" in comment else "wrong", comment)
-                rows.append(usage.event_row("flag", user=user, asset=asset, at=when, reason="outdated"))
-    return usage.record(rows)
+                flags.raise_flag(user, asset, "outdated" if "date" in comment else "wrong", comment, at=when)
+                events += 1
+    return events
 
 
 def history_events(people: list[User], rng: random.Random) -> list[dict]:

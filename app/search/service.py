@@ -1,4 +1,5 @@
-"""The rep's search experience: runs the index, loads rows, ranks by use and rating, logs searches."""
+"""The search experience above the backend: requests from the page and API, ranking by use and
+rating, rows reloaded from the database, snippets, facet labels, and search and click logging."""
 from __future__ import annotations
 
 import math
@@ -12,15 +13,36 @@ from sqlalchemy.orm import selectinload
 from app import usage
 from app.extensions import db
 from app.library import ratings, taxonomy
-from app.library.assets import Page, sees_drafts
+from app.library.assets import Page, load_in_order, sees_drafts, today
 from app.models import Asset, AssetKind, AssetVersion, Segment, Stage
-from app.search.whoosh import backend as search
-from app.search.whoosh.backend import FACETS, SORTS, SearchRequest
+from app.search import index
+from app.search.backend import FACETS, Match, Query
+from app.search.documents import SOURCE_CHARS, similarity_text
+from app.search.snippets import snippet
 
+SORTS = ("relevance", "most_used", "top_rated", "newest")
 FACET_LABELS = {"segment": "Segment", "stage": "Stage", "kind": "Kind", "product": "Product"}
 SORT_LABELS = {"relevance": "Relevance", "most_used": "Most used", "top_rated": "Top rated", "newest": "Newest"}
+MAX_QUERY_CHARS = 200
+RERANK_DEPTH = 200  # the best text matches re-ranked by use and rating; deeper pages keep text order
 RECENT_USE_DAYS = 30
 SEARCH_ID = re.compile(r"[0-9a-f]{16}|e[0-9]{1,12}")  # tokens, and event ids from before 0004
+
+
+@dataclass
+class SearchRequest:
+    text: str = ""
+    segment: list[str] = field(default_factory=list)
+    stage: list[str] = field(default_factory=list)
+    kind: list[str] = field(default_factory=list)
+    product: list[str] = field(default_factory=list)
+    sort: str = "relevance"
+    page: int = 1
+    per_page: int = 20
+    include_hidden: bool = False  # marketers and admins see drafts, archived and expired
+
+    def filters(self) -> dict[str, list[str]]:
+        return {f: list(getattr(self, f)) for f in FACETS if getattr(self, f)}
 
 
 @dataclass
@@ -84,10 +106,16 @@ class Signals:
                 for i in ids}
 
 
+def clean_text(raw: str) -> str:
+    """Cap the length and drop control characters."""
+    text = re.sub(r"[\x00-\x1f\x7f]", " ", raw or "")
+    return text[:MAX_QUERY_CHARS].strip()
+
+
 def build_request(user, *, text="", segment=(), stage=(), kind=(), product=(), sort="relevance",
                   page=1, per_page=20) -> SearchRequest:
     return SearchRequest(
-        text=search.clean_text(text), segment=[str(s) for s in segment if str(s)],
+        text=clean_text(text), segment=[str(s) for s in segment if str(s)],
         stage=[str(s) for s in stage if str(s)], kind=[k for k in kind if k],
         product=[p for p in product if p], sort=sort if sort in SORTS else "relevance",
         page=max(1, page), per_page=per_page, include_hidden=sees_drafts(user),
@@ -114,18 +142,15 @@ def _term_ids(model, values: list[str]) -> list[str]:
 
 def load_assets(ids: list[int]) -> list[Asset]:
     """Assets in the given order, with what result cards show (not the versions' file text)."""
-    rows = db.session.scalars(select(Asset).where(Asset.id.in_(ids)).options(
-        selectinload(Asset.segments), selectinload(Asset.stages),
-        selectinload(Asset.versions).defer(AssetVersion.text)))
-    by_id = {a.id: a for a in rows}
-    return [by_id[i] for i in ids if i in by_id]
+    return load_in_order(ids, selectinload(Asset.segments), selectinload(Asset.stages),
+                         selectinload(Asset.versions).defer(AssetVersion.text))
 
 
 def snippet_sources(assets: list[Asset]) -> dict[int, str]:
     """Description, messaging and the current file's text of each asset, for snippets."""
     current = [a.current_version.id for a in assets if a.current_version]
     texts = dict(db.session.execute(
-        select(AssetVersion.asset_id, func.substr(AssetVersion.text, 1, search.SNIPPET_SOURCE_CHARS))
+        select(AssetVersion.asset_id, func.substr(AssetVersion.text, 1, SOURCE_CHARS))
         .where(AssetVersion.id.in_(current))).all()) if current else {}
     return {a.id: "\n".join(filter(None, [a.description, a.body, texts.get(a.id, "")])) for a in assets}
 
@@ -146,41 +171,87 @@ def facet_options(req: SearchRequest, counts: dict[str, dict[str, int]]) -> dict
     return options
 
 
+def _visible_on(include_hidden: bool):
+    return None if include_hidden else today()
+
+
+def backend_query(req: SearchRequest) -> Query:
+    """What the backend is asked for a request: every match when the database's figures sort them,
+    else the head of the ranking the requested page needs."""
+    stop = req.page * req.per_page
+    return Query(text=req.text, filters={f: frozenset(v) for f, v in req.filters().items()},
+                 visible_on=_visible_on(req.include_hidden), newest_first=req.sort == "newest",
+                 limit=None if req.sort in ("most_used", "top_rated")
+                 else max(RERANK_DEPTH, stop) if req.sort == "relevance" else stop)
+
+
+def _match(req: SearchRequest, signals: Signals) -> tuple[Match, list[int], dict[int, float]]:
+    """The backend's match for `req`, and the requested page's ids and scores in their final order.
+
+    "Most used" and "Top rated" sort every match by the database's figures; relevance re-ranks
+    the best RERANK_DEPTH text matches by use and rating; "Newest" (and any query without
+    searchable words) is the backend's own order.
+    """
+    start = (req.page - 1) * req.per_page
+    stop = start + req.per_page
+    query = backend_query(req)
+    match = index.using(lambda backend: backend.match(query))
+    if query.limit is None:
+        weight = signals.weights(match.ids, req.sort)
+        ordered = sorted(match.ids, key=lambda i: (-weight.get(i, 0.0), -i))[start:stop]
+        return match, ordered, {i: weight.get(i, 0.0) for i in ordered}
+    if req.sort == "newest" or not match.scored:
+        ordered = match.ids[start:stop]
+        return match, ordered, dict.fromkeys(ordered, 0.0)
+    head = list(zip(match.ids, match.scores, strict=True))
+    if stop > RERANK_DEPTH:
+        return match, [i for i, _ in head[start:stop]], {i: round(sc, 4) for i, sc in head[start:stop]}
+    boost = signals.weights([i for i, _ in head], "relevance")
+    blended = {i: sc * boost.get(i, 1.0) for i, sc in head}
+    ordered = sorted(blended, key=lambda i: (-blended[i], i))[start:stop]
+    return match, ordered, {i: round(blended[i], 4) for i in ordered}
+
+
 def run_search(user, req: SearchRequest, *, log: bool = True) -> SearchPage:
     """Search, then log it (first pages only, so paging does not count as new searches)."""
     signals = Signals()
-    hits = search.search(req, signals.weights)
-    assets = load_assets(hits.ids)
+    match, ids, scores = _match(req, signals)
+    assets = load_assets(ids)
     signals.load([a.id for a in assets])
     sources = snippet_sources(assets)
     offset = (req.page - 1) * req.per_page
     results = [
-        Result(a, search.snippet(sources[a.id], hits.terms), hits.scores.get(a.id, 0.0),
+        Result(a, snippet(sources[a.id], match.terms), scores.get(a.id, 0.0),
                signals.uses[a.id], signals.stars.get(a.id), offset + n)
         for n, a in enumerate(assets, start=1)
     ]
-    facets = facet_options(req, hits.facets)
+    suggestion = None
+    if not match.total and req.text:
+        suggestion = index.using(lambda backend: backend.correct(req.text, _visible_on(req.include_hidden)))
+    facets = facet_options(req, match.facets)
     search_id = None
     if log and req.page == 1 and (req.text or req.filters()):
         search_id = secrets.token_hex(8)
         usage.log_event(
-            "search", user=user, search_id=search_id, query=req.text, results=hits.total, sort=req.sort,
+            "search", user=user, search_id=search_id, query=req.text, results=match.total, sort=req.sort,
             filters={f: [o.label for o in facets[f] if o.selected] for f in req.filters()},
         )
-    return SearchPage(req, results, Page(results, hits.total, req.page, req.per_page), facets,
-                      hits.suggestion, search_id, hits.query_error)
+    return SearchPage(req, results, Page(results, match.total, req.page, req.per_page), facets,
+                      suggestion, search_id, match.fell_back)
 
 
-def suggestions(user, prefix: str) -> list[dict]:
+def suggestions(user, prefix: str, limit: int = 8) -> list[dict]:
     """Titles and tags for the search box as the user types."""
-    ids, tags = search.suggest(prefix, sees_drafts(user))
+    visible_on = _visible_on(sees_drafts(user))
+    ids, tags = index.using(lambda backend: backend.complete(clean_text(prefix), visible_on, limit))
     titles = [{"label": a.title, "kind": "title", "id": a.id} for a in load_assets(ids)]
     return titles + [{"label": t, "kind": "tag"} for t in tags]
 
 
 def related(user, asset: Asset, limit: int = 4) -> list[Asset]:
     """"More like this": assets sharing the key terms of this one's text."""
-    return load_assets(search.more_like(asset, sees_drafts(user), limit=limit))
+    visible_on, text = _visible_on(sees_drafts(user)), similarity_text(asset)
+    return load_assets(index.using(lambda backend: backend.similar(asset.id, text, visible_on, limit)))
 
 
 def record_click(user, asset: Asset, search_id: str | None, position: int | None) -> None:

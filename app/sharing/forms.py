@@ -11,7 +11,8 @@ from app.web.forms import choices
 
 class ShareForm(FlaskForm):
     recipient_name = StringField("Recipient name", validators=[Length(max=120)])
-    recipient_email = EmailField("Recipient email", validators=[Optional(), Email(check_deliverability=False), Length(max=254)])
+    recipient_email = EmailField("Recipient email",
+                                 validators=[Optional(), Email(check_deliverability=False), Length(max=254)])
     account = StringField("Account", validators=[Length(max=120)])
     expires = SelectField("Link expires", default="30", choices=choices(EXPIRY_CHOICES.items()))
     allow_download = BooleanField("Allow download", default=True)

@@ -16,9 +16,10 @@ from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
+from app import usage
 from app.database import transaction
 from app.extensions import db
-from app.files import storage
+from app.files import pdf, storage
 from app.models import Asset, GeneratedDocument, ShareLink, UsageEvent, utcnow
 from app.notifications import service as notifications
 
@@ -27,7 +28,7 @@ EXPIRY_CHOICES = {"7": "In 7 days", "30": "In 30 days", "90": "In 90 days", "": 
 MAX_PAGE_SECONDS = 3600
 
 
-class ShareProblem(ValueError):
+class ShareError(ValueError):
     """A user-facing reason why a link cannot be made or used."""
 
 
@@ -35,11 +36,11 @@ def create_link(user, *, asset: Asset | None = None, document: GeneratedDocument
                 recipient_name: str = "", recipient_email: str = "", account: str = "",
                 expires_at: datetime | None = None, allow_download: bool = True) -> ShareLink:
     if (asset is None) == (document is None):
-        raise ShareProblem("Share one asset or one document.")
+        raise ShareError("Share one asset or one document.")
     if document is not None and document.user_id != user.id:
-        raise ShareProblem("You can only share your own documents.")
+        raise ShareError("You can only share your own documents.")
     if expires_at is not None and expires_at <= utcnow():
-        raise ShareProblem("The expiry date is in the past.")
+        raise ShareError("The expiry date is in the past.")
     with transaction():
         link = ShareLink(token=secrets.token_urlsafe(TOKEN_BYTES), user_id=user.id,
                          asset_id=asset.id if asset else None, document_id=document.id if document else None,
@@ -47,6 +48,7 @@ def create_link(user, *, asset: Asset | None = None, document: GeneratedDocument
                          account=(account or (document.account if document else "")).strip()[:120],
                          expires_at=expires_at, allow_download=allow_download)
         db.session.add(link)
+    usage.log_event("share", user=user, asset=shared_asset_id(link), share_id=link.id, account=link.account or None)
     return link
 
 
@@ -58,6 +60,17 @@ def by_token(token: str) -> ShareLink | None:
     if not token or len(token) > 64:
         return None
     return db.session.scalar(select(ShareLink).where(ShareLink.token == token))
+
+
+def own_link(user, link_id: int) -> ShareLink | None:
+    """The user's own link (others' links do not exist for them)."""
+    link = db.session.get(ShareLink, link_id)
+    return link if link is not None and link.user_id == user.id else None
+
+
+def own_link_by_token(user, token: str) -> ShareLink | None:
+    link = by_token(token)
+    return link if link is not None and link.user_id == user.id else None
 
 
 def is_live(link: ShareLink) -> bool:
@@ -105,17 +118,62 @@ def shared_file(link: ShareLink) -> tuple[Path, str, str] | None:
     return storage.path_of(version.stored_name), version.original_filename, version.mime_type
 
 
-def viewer_hash(remote_addr: str, user_agent: str) -> str:
-    """A keyed hash of the viewer's address and browser: repeat visits match, the IP is not stored."""
+@dataclass(frozen=True)
+class Visitor:
+    """Who is on a public link: its sender (logged in, never counted) or a prospect, known only by a
+    keyed hash of address and browser, so repeat visits match but no IP is stored."""
+
+    viewer: str
+    is_sender: bool
+
+
+def visitor(link: ShareLink, user, remote_addr: str, user_agent: str) -> Visitor:
     key = current_app.config["SECRET_KEY"].encode()
-    return hmac.new(key, f"{remote_addr}|{user_agent}".encode(), hashlib.sha256).hexdigest()[:16]
+    viewer = hmac.new(key, f"{remote_addr}|{user_agent}".encode(), hashlib.sha256).hexdigest()[:16]
+    return Visitor(viewer, bool(getattr(user, "is_authenticated", False) and user.id == link.user_id))
 
 
-def is_sender(link: ShareLink, user) -> bool:
-    return bool(getattr(user, "is_authenticated", False) and user.id == link.user_id)
+def _log_visit(kind: str, link: ShareLink, visit: Visitor, **context) -> None:
+    if not visit.is_sender:
+        usage.log_event(kind, asset=shared_asset_id(link), share_id=link.id, viewer=visit.viewer, **context)
 
 
-def notify_first_open(link: ShareLink, url: str) -> bool:
+def open_link(link: ShareLink, visit: Visitor, detail_url: str) -> None:
+    """A prospect opened the link: logged, and the first time its sender is told (`detail_url` is
+    the link's page, where the notification leads)."""
+    _log_visit("share_open", link, visit)
+    if not visit.is_sender:
+        _notify_first_open(link, detail_url)
+
+
+def record_page_time(link: ShareLink, visit: Visitor, page: int, seconds: float) -> None:
+    """Time a prospect's browser reports on one page (capped: a tab left open is not reading)."""
+    _log_visit("share_page", link, visit, page=page, seconds=round(min(seconds, MAX_PAGE_SECONDS), 1))
+
+
+def download(link: ShareLink, visit: Visitor) -> tuple[Path, str, str] | None:
+    """(path, download name, mime type) of the shared file, logged; None when the link gives none."""
+    found = shared_file(link) if link.allow_download else None
+    if found is not None:
+        _log_visit("share_download", link, visit)
+    return found
+
+
+def page_image(link: ShareLink, number: int, width: int) -> Path | None:
+    """Page `number` (from 1) of the shared PDF as a PNG, rendered once and kept in the page cache."""
+    source = shared_pdf(link)
+    if source is None or not 1 <= number <= pdf.pdf_pages(source[0]):
+        return None
+    cache = current_app.config["DATA_DIR"] / "page-cache" / f"{source[0].stem}-{number}-{width}.png"
+    if not cache.exists():
+        cache.parent.mkdir(exist_ok=True)
+        scratch = cache.with_suffix(".tmp")
+        scratch.write_bytes(pdf.page_png(source[0], number - 1, width))
+        scratch.replace(cache)
+    return cache
+
+
+def _notify_first_open(link: ShareLink, url: str) -> bool:
     """Mark the link opened; the first time, tell its sender. Returns whether this was the first."""
     with transaction():
         first = db.session.execute(

@@ -7,8 +7,8 @@ import time
 
 from flask import current_app
 from sqlalchemy import delete, select
-from sqlalchemy.dialects import postgresql, sqlite
 
+from app.database import upsert
 from app.extensions import db
 from app.models import RateLimitWindow
 
@@ -21,13 +21,10 @@ def hit(key: str, limit: int, per_seconds: int) -> bool:
 def count(key: str, per_seconds: int) -> int:
     """Add one to `key`'s count in the current window; returns the new count."""
     window = int(time.time() // per_seconds)
-    dialect = postgresql if db.engine.dialect.name == "postgresql" else sqlite
-    upsert = dialect.insert(RateLimitWindow).values(key=key[:120], window=window, hits=1)
-    upsert = upsert.on_conflict_do_update(
-        index_elements=["key", "window"], set_={"hits": RateLimitWindow.hits + 1}
-    ).returning(RateLimitWindow.hits)
+    statement = upsert(RateLimitWindow, {"key": key[:120], "window": window, "hits": 1}, ["key", "window"],
+                       {"hits": RateLimitWindow.hits + 1}).returning(RateLimitWindow.hits)
     with db.engine.begin() as connection:
-        hits = connection.execute(upsert).scalar_one()
+        hits = connection.execute(statement).scalar_one()
         if hits == 1 and window % 16 == 0:  # now and then, forget windows long past
             connection.execute(delete(RateLimitWindow).where(RateLimitWindow.window < window - 16))
     return hits

@@ -25,15 +25,15 @@ class Hits:
     score: np.ndarray
 
     @classmethod
-    def none(cls, size: int) -> "Hits":
+    def none(cls, size: int) -> Hits:
         return cls(np.zeros(size, dtype=bool), np.zeros(size, dtype=np.float32))
 
     @classmethod
-    def every(cls, alive: np.ndarray) -> "Hits":
+    def every(cls, alive: np.ndarray) -> Hits:
         return cls(alive.copy(), np.zeros(len(alive), dtype=np.float32))
 
     @classmethod
-    def of(cls, size: int, docs: np.ndarray, scores: np.ndarray) -> "Hits":
+    def of(cls, size: int, docs: np.ndarray, scores: np.ndarray) -> Hits:
         hits = cls.none(size)
         hits.mask[docs] = True
         hits.score[docs] = scores
@@ -133,7 +133,7 @@ class FacetColumns:
         if not len(matrix):
             return {}
         totals = np.count_nonzero(matrix & mask, axis=1)
-        return {name: int(n) for name, n in zip(self.names[facet], totals) if n}
+        return {name: int(n) for name, n in zip(self.names[facet], totals, strict=True) if n}
 
 
 def facet_counts(columns: FacetColumns, matched: np.ndarray,

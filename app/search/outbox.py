@@ -1,0 +1,96 @@
+"""The index follows the database through an outbox.
+
+Every flush that touches an asset, its versions or a segment/stage name writes `search_outbox`
+rows in the same transaction, so a rolled-back change leaves none. After the commit the rows are
+drained into the index; a row leaves only once the backend holds the change. A process that
+finds the index busy (another worker writing) leaves its rows: the writer looks at the outbox
+again once it is done, so every committed row is drained by its own committer or by the writer
+of that moment, and rows survive any exit (`flask search sync` drains them too).
+"""
+from __future__ import annotations
+
+import functools
+import logging
+from collections.abc import Callable
+
+from sqlalchemy import delete, event, func, insert, select
+from sqlalchemy.orm import Session
+
+from app.extensions import db
+from app.models import Asset, AssetVersion, SearchOutbox, Segment, Stage, asset_segment, asset_stage, utcnow
+from app.search.backend import Backend, Changes
+from app.search.documents import documents_of
+
+log = logging.getLogger(__name__)
+BATCH = 2000
+_after_commit_sync: Callable[[], object] | None = None
+
+
+def follow_commits(sync: Callable[[], object]) -> None:
+    """Queue index changes in every session's flushes, and call `sync` after a commit that queued some."""
+    global _after_commit_sync
+    _after_commit_sync = sync
+    if not event.contains(Session, "after_flush", _queue_changes):
+        event.listen(Session, "after_flush", _queue_changes)
+        event.listen(Session, "after_commit", _after_commit)
+        event.listen(Session, "after_rollback", _after_rollback)
+
+
+def _queue_changes(session: Session, _flush_context) -> None:
+    """Write outbox rows for every asset this flush touched, inside the same transaction."""
+    ids: set[int] = set()
+    for obj in list(session.new) + list(session.dirty) + list(session.deleted):
+        if isinstance(obj, Asset) and obj.id is not None:
+            ids.add(obj.id)
+        elif isinstance(obj, AssetVersion) and obj.asset_id is not None:
+            ids.add(obj.asset_id)
+        elif isinstance(obj, (Segment, Stage)) and obj in session.dirty and obj.id is not None:
+            table, column = (asset_segment, "segment_id") if isinstance(obj, Segment) else (asset_stage, "stage_id")
+            ids.update(session.connection().scalars(select(table.c.asset_id).where(table.c[column] == obj.id)))
+    if ids:
+        session.connection().execute(insert(SearchOutbox), [{"asset_id": i, "created_at": utcnow()} for i in ids])
+        session.info["search_pending"] = True
+
+
+def _after_commit(session: Session) -> None:
+    if session.info.pop("search_pending", False) and _after_commit_sync is not None:
+        try:
+            _after_commit_sync()
+        except Exception:  # the rows stay queued; the next writer or `flask search sync` drains them
+            log.exception("search index update deferred")
+
+
+def _after_rollback(session: Session) -> None:
+    session.info.pop("search_pending", None)
+
+
+def drain(backend: Backend) -> int:
+    """Write queued changes into the index; returns how many assets were written.
+
+    Outbox ids never repeat (AUTOINCREMENT), so deleting drained rows by id cannot touch rows
+    queued meanwhile.
+    """
+    written = 0
+    with Session(db.engine) as session:
+        while session.scalar(select(SearchOutbox.id).limit(1)) is not None:
+            rows: list = []
+            if not backend.write(functools.partial(_read_changes, session, rows)):
+                return written  # busy: the writer of the moment drains these once it is done
+            session.execute(delete(SearchOutbox).where(SearchOutbox.id.in_([r.id for r in rows])))
+            session.commit()
+            written += len({r.asset_id for r in rows})
+    return written
+
+
+def _read_changes(session: Session, rows: list) -> Changes:
+    """The next batch of queued rows (kept in `rows` for deleting once written) as changes."""
+    rows.extend(session.execute(select(SearchOutbox.id, SearchOutbox.asset_id).order_by(SearchOutbox.id)
+                                .limit(BATCH)).all())
+    asset_ids = {r.asset_id for r in rows}
+    upserts = documents_of(session, asset_ids)
+    return upserts, sorted(asset_ids - {d.id for d in upserts})
+
+
+def pending_count() -> int:
+    with Session(db.engine) as session:
+        return session.scalar(select(func.count()).select_from(SearchOutbox))
