@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import os
 import re
-from datetime import date
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -14,16 +14,14 @@ from flask.testing import FlaskClient
 os.environ.setdefault("BRIDGE_SECRET_KEY", "test-secret-key")
 
 from app import create_app  # noqa: E402
-from app.accounts import service as accounts
 from app.extensions import db  # noqa: E402
-from app.library import assets as asset_service  # noqa: E402
 from app.library import taxonomy  # noqa: E402
 from app.models import Segment, Stage  # noqa: E402
 
-from . import databases, files  # noqa: E402
+from . import databases, samples  # noqa: E402
+from .factories import PASSWORD, new_asset, new_user  # noqa: E402
 
 ROOT_DIR = Path(__file__).resolve().parent.parent
-PASSWORD = "correct-horse-battery"
 SEGMENTS = ["Healthcare", "Retail", "Manufacturing"]
 STAGES = ["Awareness", "Consideration", "Decision"]
 
@@ -76,11 +74,18 @@ def template_db(tmp_path_factory) -> Path:
 
 
 @pytest.fixture
-def app(tmp_path, template_db, request):
-    """A fresh app on its own database (a copy of the template) and file store."""
-    databases.create(tmp_path, template_db)
-    overrides = getattr(request, "param", {}) or {}
-    application = create_app(app_config(tmp_path, **overrides))
+def db_template(template_db) -> Path:
+    """The data directory whose database each test's is copied from: the empty one unless a module
+    seeds a world of its own once (tests/insights/test_figures.py, tests/ops/test_demo.py)."""
+    return template_db
+
+
+@contextmanager
+def site(data_dir: Path, template: Path, **overrides):
+    """An app whose database is a copy of `template`'s and whose files live in `data_dir`, inside
+    its app context; its database stays when it closes (the caller drops it)."""
+    databases.create(data_dir, template)
+    application = create_app(app_config(data_dir, **overrides))
     application.test_client_class = IsolatedClient
     with application.app_context():
         taxonomy.ensure_terms(Segment, SEGMENTS)
@@ -90,6 +95,13 @@ def app(tmp_path, template_db, request):
         application.extensions["pdf_renderer"].close()
         db.session.remove()
         db.engine.dispose()
+
+
+@pytest.fixture
+def app(tmp_path, db_template, request):
+    """A fresh app on its own database (a copy of the template) and file store."""
+    with site(tmp_path, db_template, **(getattr(request, "param", {}) or {})) as application:
+        yield application
     databases.drop(tmp_path)
 
 
@@ -124,8 +136,7 @@ def make_user(app):
     def make(role: str = "rep", email: str | None = None, team: str | None = "Team East",
              password: str = PASSWORD, name: str | None = None):
         n = next(counter)
-        return accounts.create_user(email or f"{role}{n}@example.com", name or f"{role.title()} {n}",
-                                    role, password, team)
+        return new_user(email or f"{role}{n}@example.com", role, team, password, name or f"{role.title()} {n}")
 
     return make
 
@@ -147,25 +158,14 @@ def login_as(client, make_user):
 def make_asset(app, make_user):
     owner = {}
 
-    def make(title: str = "Retail ROI one-pager", *, kind: str = "one_pager",
-             segments: list[str] = ("Retail",), stages: list[str] = ("Decision",),
-             status: str = "published", expires_on: date | None = None, body: str = "Talk track text",
-             upload: tuple[Path, str] | None = None, tags: list[str] = (), product: str = "Flow",
-             description: str = ""):
+    def make(title: str = "Retail ROI one-pager", **kwargs):
         if "user" not in owner:
             owner["user"] = make_user("marketer", team="Marketing")
-        segs, _ = taxonomy.terms_by_name(Segment, list(segments))
-        stgs, _ = taxonomy.terms_by_name(Stage, list(stages))
-        data = asset_service.AssetData(
-            title=title, kind=kind, description=description, product=product, tags=list(tags),
-            segment_ids=[s.id for s in segs], stage_ids=[s.id for s in stgs], status=status,
-            expires_on=expires_on, body="" if upload else body,
-        )
-        return asset_service.save_asset(data, owner["user"], upload=upload)
+        return new_asset(owner["user"], title, **kwargs)
 
     return make
 
 
 @pytest.fixture
-def sample_files(tmp_path) -> files.SampleFiles:
-    return files.SampleFiles(tmp_path / "samples")
+def sample_files(tmp_path) -> samples.SampleFiles:
+    return samples.SampleFiles(tmp_path / "samples")

@@ -4,8 +4,7 @@ from sqlalchemy import func, select
 
 from app.extensions import db
 from app.models import Asset, AssetVersion
-
-from .conftest import csrf_token
+from tests.conftest import csrf_token
 
 
 def stored_files(app) -> list[str]:

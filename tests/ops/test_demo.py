@@ -1,19 +1,52 @@
-"""The demo: a realistic library, one account per role, and a skewed 90-day history."""
+"""The demo: a realistic library, one account per role, and a skewed 90-day history.
+
+`flask seed-demo` runs once per test process (it builds and imports a whole library), and both
+tests run on that process (`make test` distributes whole files: --dist loadfile); each test gets a
+copy of what it made: database, stored files, built collateral and search index.
+"""
+import shutil
 from collections import Counter
 
+import pytest
 from pypdf import PdfReader
 from sqlalchemy import func, select
 
 from app.extensions import db
 from app.models import Asset, AssetKind, Collection, Segment, Stage, UsageEvent, User
 from app.ops import demo
+from tests import databases
+from tests.conftest import login, site
 
-from .conftest import login
+SEEDED_DIRS = ("files", "demo-collateral", "search-index")
 
 
-def test_seed_demo_builds_a_library_people_can_use(app):
-    result = app.test_cli_runner().invoke(args=["seed-demo"])
+@pytest.fixture(scope="session")
+def seeded(tmp_path_factory, template_db):
+    """A site on which `flask seed-demo` ran, and what the command answered."""
+    data_dir = tmp_path_factory.mktemp("demo")
+    with site(data_dir, template_db) as app:
+        result = app.test_cli_runner().invoke(args=["seed-demo"])
+        app.extensions["usage_log"].flush()
+    yield data_dir, result
+    databases.drop(data_dir)
+
+
+@pytest.fixture
+def app(tmp_path, seeded):
+    """A copy of the seeded site."""
+    data_dir, _ = seeded
+    for name in SEEDED_DIRS:
+        if (data_dir / name).exists():
+            shutil.copytree(data_dir / name, tmp_path / name, symlinks=True)
+    with site(tmp_path, data_dir) as application:
+        yield application
+    databases.drop(tmp_path)
+
+
+def test_seed_demo_builds_a_library_people_can_use(app, seeded):
+    result = seeded[1]
     assert result.exit_code == 0, result.output
+    assert "Demo ready" in result.output and "assets created" in result.output
     assets = list(db.session.scalars(select(Asset)))
     assert 55 <= len(assets) <= 65
     assert {a.kind for a in assets} == {k.value for k in AssetKind}
@@ -38,8 +71,6 @@ def test_seed_demo_builds_a_library_people_can_use(app):
 
 def test_demo_history_is_skewed_and_rerunning_changes_nothing(app):
     runner = app.test_cli_runner()
-    runner.invoke(args=["seed-demo"])
-    app.extensions["usage_log"].flush()  # ratings and flags log through the buffered writer
     uses = Counter(db.session.scalars(select(UsageEvent.asset_id).where(
         UsageEvent.kind.in_(["view", "download", "copy"]))))
     published = db.session.scalar(select(func.count()).select_from(Asset).where(Asset.status == "published"))

@@ -5,8 +5,7 @@ from sqlalchemy import select
 from app.accounts import service as accounts
 from app.extensions import db
 from app.models import User
-
-from .conftest import PASSWORD, login, post_form
+from tests.conftest import PASSWORD, login, post_form
 
 
 def test_user_logs_in_and_lands_on_home(client, make_user):

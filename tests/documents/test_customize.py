@@ -15,8 +15,7 @@ from sqlalchemy import select
 from app.documents import authoring
 from app.extensions import db
 from app.models import GeneratedDocument, UsageEvent
-
-from .conftest import login, post_form
+from tests.conftest import login, post_form
 
 HTML = """<h1>Proposal for {{ customer }}</h1>
 <p>Prepared by {{ rep_name }} ({{ rep_email }}) for {{ contact }}.</p>

@@ -5,7 +5,7 @@ import re
 
 import pytest
 
-from .conftest import ROOT_DIR, login, post_form
+from tests.conftest import ROOT_DIR, login, post_form
 
 
 def test_every_page_carries_the_security_headers(client, login_as, make_asset):

@@ -12,9 +12,8 @@ from app.extensions import db
 from app.library import ratings
 from app.ops import backup
 from app.sharing import links
-
-from . import databases
-from .conftest import IsolatedClient, app_config, login
+from tests import databases
+from tests.conftest import IsolatedClient, app_config, login
 
 
 def every_row() -> dict[str, list[tuple]]:

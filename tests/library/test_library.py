@@ -5,8 +5,7 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models import UsageEvent
-
-from .conftest import login, post_form
+from tests.conftest import login, post_form
 
 
 def events(kind: str) -> list[UsageEvent]:

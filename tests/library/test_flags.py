@@ -4,8 +4,7 @@ from sqlalchemy import select
 from app.extensions import db
 from app.library import flags
 from app.models import Flag, UsageEvent
-
-from .conftest import login, post_form
+from tests.conftest import login, post_form
 
 
 def test_flag_reaches_the_owners_queue_and_is_resolved(app, client, make_user, make_asset):

@@ -4,8 +4,7 @@ from sqlalchemy import select
 from app.accounts import service as accounts
 from app.extensions import db
 from app.models import Segment, Stage, Team
-
-from .conftest import login, post_form
+from tests.conftest import login, post_form
 
 
 def test_admin_creates_a_user_who_can_log_in(app, client, login_as):

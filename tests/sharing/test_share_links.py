@@ -17,8 +17,7 @@ from app.extensions import db
 from app.models import Notification, ShareLink, UsageEvent, utcnow
 from app.sharing import links
 from app.sharing import views as share_views
-
-from .conftest import login, post_form
+from tests.conftest import login, post_form
 
 
 @pytest.fixture

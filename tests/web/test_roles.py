@@ -4,8 +4,7 @@ import pytest
 from app.documents import authoring
 from app.library import flags
 from app.models import Role, Team
-
-from .conftest import login, post_form
+from tests.conftest import login, post_form
 
 PUBLIC = {"auth.login", "errors.healthz", "static",
           "share.view", "share.page", "share.seen", "share.download"}  # prospects' share links: by token

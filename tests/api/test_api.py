@@ -1,7 +1,7 @@
 """The assets API, with session cookies or personal bearer tokens."""
 from datetime import date, timedelta
 
-from .conftest import post_form
+from tests.conftest import post_form
 
 
 def test_api_lists_visible_assets_with_filters(client, login_as, make_asset):

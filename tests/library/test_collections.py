@@ -8,8 +8,7 @@ from sqlalchemy import select
 from app.extensions import db
 from app.library import assets as asset_service
 from app.models import Collection, CollectionItem, GeneratedDocument
-
-from .conftest import login, post_form
+from tests.conftest import login, post_form
 
 
 def collection_named(name: str) -> Collection:

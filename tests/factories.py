@@ -1,0 +1,31 @@
+"""Factories shared by fixtures and by worlds built once per module: users and assets made through
+the services, as the app makes them."""
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+from app.accounts import service as accounts
+from app.library import taxonomy
+from app.library.assets import AssetData, save_asset
+from app.models import Asset, Segment, Stage, User
+
+PASSWORD = "correct-horse-battery"
+
+
+def new_user(email: str, role: str = "rep", team: str | None = "Team East", password: str = PASSWORD,
+             name: str | None = None) -> User:
+    return accounts.create_user(email, name or email.split("@")[0].title(), role, password, team)
+
+
+def new_asset(owner: User, title: str = "Retail ROI one-pager", *, kind: str = "one_pager",
+              segments: list[str] = ("Retail",), stages: list[str] = ("Decision",), status: str = "published",
+              expires_on: date | None = None, body: str = "Talk track text",
+              upload: tuple[Path, str] | None = None, tags: list[str] = (), product: str = "Flow",
+              description: str = "") -> Asset:
+    segs, _ = taxonomy.terms_by_name(Segment, list(segments))
+    stgs, _ = taxonomy.terms_by_name(Stage, list(stages))
+    data = AssetData(title=title, kind=kind, description=description, product=product, tags=list(tags),
+                     segment_ids=[s.id for s in segs], stage_ids=[s.id for s in stgs], status=status,
+                     expires_on=expires_on, body="" if upload else body)
+    return save_asset(data, owner, upload=upload)
