@@ -5,9 +5,10 @@ BIN := $(VENV)/bin
 PORT ?= 5000
 HOST ?= 127.0.0.1
 WORKERS ?= 3
+LOCK := requirements.lock
 export FLASK_APP := app
 
-.PHONY: run test serve setup system-deps test-deps clean
+.PHONY: run test lint lock serve setup system-deps test-deps clean
 
 setup: system-deps $(VENV)/.installed
 
@@ -15,11 +16,22 @@ setup: system-deps $(VENV)/.installed
 system-deps:
 	@bash .ci/system-deps
 
-$(VENV)/.installed: pyproject.toml
+# Versions come from $(LOCK) (reproducible installs); the ranges they must fit stay in pyproject.toml.
+$(VENV)/.installed: pyproject.toml $(LOCK)
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[test]'
+	$(BIN)/pip install --quiet -c $(LOCK) -e '.[test]'
 	@touch $@
+
+# Refresh $(LOCK): the newest versions pyproject.toml's ranges allow, frozen from a clean install.
+lock:
+	rm -rf .lock-venv
+	$(PYTHON) -m venv .lock-venv
+	.lock-venv/bin/pip install --quiet --upgrade pip
+	.lock-venv/bin/pip install --quiet -e '.[test]'
+	{ echo '# Versions for make setup (pip -c): refreshed by make lock; the ranges are in pyproject.toml.'; \
+	  .lock-venv/bin/pip freeze --exclude-editable; } > $(LOCK)
+	rm -rf .lock-venv
 
 run: setup
 	$(BIN)/flask db upgrade
@@ -36,10 +48,17 @@ serve: setup
 test-deps:
 	@bash .ci/test-deps
 
-# The whole suite twice: on SQLite files, then on a throwaway PostgreSQL server (.ci/with-postgres).
-test: setup test-deps
-	$(BIN)/python -m pytest -n 2 $(PYTEST_ARGS)
-	bash .ci/with-postgres $(BIN)/python -m pytest -n 2 -p no:cacheprovider $(PYTEST_ARGS)
+# Lint (ruff) and the import contracts (import-linter), both configured in pyproject.toml.
+lint: setup
+	$(BIN)/ruff check app tests bench
+	$(BIN)/lint-imports
+
+# Lint first, then the whole suite twice: on SQLite files, then on a throwaway PostgreSQL server
+# (.ci/with-postgres). --dist loadfile keeps a file's tests on one worker, so a world a test file
+# builds once (the demo, the insights log) is built once per run.
+test: lint test-deps
+	$(BIN)/python -m pytest -n 2 --dist loadfile $(PYTEST_ARGS)
+	bash .ci/with-postgres $(BIN)/python -m pytest -n 2 --dist loadfile -p no:cacheprovider $(PYTEST_ARGS)
 
 clean:
-	rm -rf $(VENV) .pytest_cache
+	rm -rf $(VENV) .pytest_cache .lock-venv
