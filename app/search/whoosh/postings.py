@@ -1,10 +1,10 @@
 """Query evaluation on term arrays with NumPy: matching, BM25 scores, phrases and facet counts.
 
-`search.py` reads postings out of Whoosh's segments into arrays (and caches them); this module
-turns them into results. Scoring thousands of postings one Python call at a time was most of
-a search's time on a large library (measured in bench/search.py), so every step here works
-on whole arrays: a query's result is a dense match mask and score vector over the index's
-document numbers. Nothing here knows Whoosh.
+`arrays.py` reads postings out of Whoosh's segments into arrays (and caches them); this module
+turns them into results. Scoring postings one Python call at a time was most of a search's time
+on a large library (bench/README.md), so every step here works on whole arrays: a query's result
+is a dense match mask and score vector over the index's document numbers. Nothing here knows
+Whoosh.
 """
 from __future__ import annotations
 
@@ -81,7 +81,7 @@ def phrase_docs(occurrences: list[np.ndarray]) -> np.ndarray:
     `occurrences` has, per word, every occurrence as one sorted 64-bit key, document << 32 |
     position, so "word i + 1 at the next position" is a sorted-array membership test. The
     rarest word anchors the test: probing its few occurrences into a common word's many costs
-    a fraction of the other way round (13x for "roi integration" at 100,000 assets).
+    a fraction of the other way round (bench/README.md).
     """
     if not occurrences:
         return np.zeros(0, np.int64)
@@ -160,7 +160,7 @@ def facet_counts(columns: FacetColumns, matched: np.ndarray,
 def best(docs: np.ndarray, scores: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
     """The `k` best-scoring documents, best first, ties in document order.
 
-    Only the best k are sorted: ordering all of 100,000 matches was most of a broad query.
+    Only the best k are sorted: ordering every match was most of a broad query on a large library.
     `docs` must be in ascending order, as `np.flatnonzero` gives them.
     """
     if k < len(scores):
