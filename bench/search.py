@@ -32,26 +32,7 @@ from app import create_app, discovery, search  # noqa: E402
 from app.extensions import db  # noqa: E402
 from app.models import (Asset, AssetVersion, Segment, Stage, User, asset_segment,  # noqa: E402
                         asset_stage)
-
-DOMAIN = ("roi cost total ownership payback healthcare hospital patient retail store manufacturing "
-          "plant downtime compliance audit security onboarding renewal pricing discount competitor "
-          "integration workflow automation analytics forecast staffing capacity checklist proposal "
-          "executive summary case study deployment cloud migration risk governance").split()
-SEGMENTS = ["Healthcare", "Financial Services", "Retail", "Manufacturing", "Public Sector", "Mid-Market"]
-STAGES = ["Awareness", "Consideration", "Decision", "Onboarding", "Expansion"]
-KINDS = ["brochure", "one_pager", "case_study", "slide_deck", "datasheet", "messaging", "battlecard"]
-PRODUCTS = ["Insight", "Flow", "Shield", "Platform"]
-
-
-def vocabulary(rng: random.Random, size: int = 6000) -> list[str]:
-    letters = "abcdefghijklmnopqrstuvwxyz"
-    words = {"".join(rng.choice(letters) for _ in range(rng.randint(3, 10))) for _ in range(size)}
-    return DOMAIN + sorted(words)
-
-
-def zipf_weights(n: int) -> list[float]:
-    return [1 / (rank + 1) ** 1.05 for rank in range(n)]
-
+from seed import DOMAIN, KINDS, PRODUCTS, SEGMENTS, STAGES, vocabulary, zipf_weights  # noqa: E402
 
 def populate(app, count: int, rng: random.Random) -> list[str]:
     """Insert `count` published assets with ~400 words of text each, straight into the tables."""
