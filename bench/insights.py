@@ -13,7 +13,6 @@ Prints:
 from __future__ import annotations
 
 import argparse
-import itertools
 import os
 import random
 import re
@@ -22,32 +21,21 @@ import sys
 import tempfile
 import threading
 import time
-from datetime import timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("BRIDGE_SECRET_KEY", "bench")
 
+import seed  # noqa: E402  (bench/seed.py, beside this script)
 from flask_migrate import upgrade  # noqa: E402
-from sqlalchemy import func, insert, select, text  # noqa: E402
-from werkzeug.security import generate_password_hash  # noqa: E402
+from sqlalchemy import func, select  # noqa: E402
 
-from app import (
-    create_app,
-    tune_garbage_collector,
-    usage,  # noqa: E402
-)
+from app import create_app, tune_garbage_collector, usage  # noqa: E402
 from app.extensions import db  # noqa: E402
-from app.insights import content, feedback, people, searches, use
-from app.insights.scope import last_days
-from app.models import Asset, Rating, Segment, Stage, Team, UsageEvent, User, asset_segment, asset_stage, utcnow  # noqa: E402
+from app.insights import content, feedback, people, searches, use  # noqa: E402
+from app.insights.scope import last_days  # noqa: E402
+from app.models import Asset, Team, UsageEvent, User  # noqa: E402
 
-SEGMENTS = ["Healthcare", "Financial Services", "Retail", "Manufacturing", "Public Sector", "Mid-Market"]
-STAGES = ["Awareness", "Consideration", "Decision", "Onboarding", "Expansion"]
-KINDS = ["brochure", "one_pager", "case_study", "slide_deck", "datasheet", "messaging", "battlecard"]
-EVENT_MIX = [("view", 38), ("download", 12), ("copy", 5), ("customize", 2), ("share", 2),
-             ("search", 25), ("search_click", 14), ("rate", 1), ("flag", 1)]
-QUERIES = [f"query {n}" for n in range(400)]
 PASSWORD = "bench-password"
 
 
@@ -64,66 +52,18 @@ def median_ms(fn, runs: int) -> float:
 def populate(app, assets: int, events: int, rng: random.Random) -> None:
     """Taxonomy, 5 teams of 10 reps, `assets` live assets, a year of `events` events, ratings."""
     with app.app_context():
-        db.session.add_all([Segment(name=n, position=i) for i, n in enumerate(SEGMENTS)])
-        db.session.add_all([Stage(name=n, position=i) for i, n in enumerate(STAGES)])
-        teams = [Team(name=f"Team {n}") for n in range(5)]
-        db.session.add_all(teams)
-        hashed = generate_password_hash(PASSWORD)
-        marketer = User(email="marketer@bench.example", name="Marketer", role="marketer", password_hash=hashed)
-        manager = User(email="manager@bench.example", name="Manager", role="manager", password_hash=hashed,
-                       team=teams[0])
-        reps = [User(email=f"rep{n}@bench.example", name=f"Rep {n:02d}", role="rep", password_hash=hashed,
-                     team=teams[n % 5]) for n in range(50)]
-        db.session.add_all([marketer, manager, *reps])
-        db.session.commit()
-        year_ago = utcnow() - timedelta(days=365)
-        rows, segs, stgs = [], [], []
-        for i in range(1, assets + 1):
-            rows.append(dict(id=i, title=f"Asset {i:05d}", description="", kind=rng.choice(KINDS), product="",
-                             tags=[], owner_id=marketer.id, status="published", body="x", url="",
-                             created_at=year_ago, updated_at=year_ago))
-            segs += [dict(asset_id=i, segment_id=s) for s in rng.sample(range(1, 7), rng.randint(1, 2))]
-            stgs += [dict(asset_id=i, stage_id=s) for s in rng.sample(range(1, 6), rng.randint(1, 2))]
-        db.session.execute(insert(Asset), rows)
-        db.session.execute(insert(asset_segment), segs)
-        db.session.execute(insert(asset_stage), stgs)
-        db.session.commit()
-
-        kinds, weights = zip(*EVENT_MIX, strict=True)
-        # Zipf use: a few assets used a lot, the long tail rarely or never (as in real libraries).
-        popular = list(itertools.accumulate(1 / (rank + 1) ** 1.1 for rank in range(assets)))
-        kind_weights = list(itertools.accumulate(weights))
-        asset_ids = list(range(1, assets + 1))
-        rng.shuffle(asset_ids)
-        started = time.perf_counter()
-        now = utcnow()
-        # A log is written in time order, so rows of one period sit together in the table.
-        offsets = sorted((rng.randint(0, 365 * 86400) for _ in range(events)), reverse=True)
-        for chunk in range(0, events, 20_000):
-            batch = []
-            for offset in offsets[chunk:chunk + 20_000]:
-                rep = rng.choice(reps)
-                kind = rng.choices(kinds, cum_weights=kind_weights)[0]
-                at = now - timedelta(seconds=offset)
-                asset = rng.choices(asset_ids, cum_weights=popular)[0] if kind != "search" else None
-                searched = kind in ("search", "search_click")
-                context = {}
-                if kind == "search":
-                    context = {"query": rng.choice(QUERIES), "results": rng.choice([0, 1, 5, 20])}
-                batch.append({"created_at": at, "kind": kind, "user_id": rep.id, "team_id": rep.team_id,
-                              "asset_id": asset, "version_id": None, "context": context,
-                              "search_id": f"{rng.getrandbits(64):016x}" if searched else None})
-            usage.record(batch)
-        print(f"  {events:,} events inserted in {time.perf_counter() - started:.0f} s")
-        ratings = [dict(user_id=rng.choice(reps).id, asset_id=a, stars=rng.randint(1, 5), comment="",
-                        account=f"Account {rng.randint(1, 400)}", outcome=rng.choice(["", "open", "won", "lost"]),
-                        created_at=now - timedelta(days=rng.randint(0, 365)),
-                        updated_at=now - timedelta(days=rng.randint(0, 90)))
-                   for a in rng.sample(range(1, assets + 1), min(assets, 5000))]
-        db.session.execute(insert(Rating), ratings)
-        db.session.commit()
-        db.session.execute(text("ANALYZE"))
-        db.session.commit()
+        segment_ids, stage_ids = seed.add_taxonomy()
+        teams = seed.add_teams([f"Team {n}" for n in range(5)])
+        people = seed.add_users(
+            [("marketer@bench.example", "Marketer", "marketer", None),
+             ("manager@bench.example", "Manager", "manager", teams[0])]
+            + [(f"rep{n}@bench.example", f"Rep {n:02d}", "rep", teams[n % 5]) for n in range(50)], PASSWORD)
+        (marketer_id, _), reps = people[0], people[2:]
+        seed.add_assets(range(1, assets + 1), marketer_id, segment_ids, stage_ids, rng)
+        took = seed.add_events(events, reps, list(range(1, assets + 1)), rng)
+        print(f"  {events:,} events inserted in {took:.0f} s")
+        seed.add_ratings(reps, range(1, assets + 1), rng)
+        seed.analyze()
 
 
 def login(client, email):

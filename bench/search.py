@@ -26,35 +26,14 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("BRIDGE_SECRET_KEY", "bench")
 
 from flask_migrate import upgrade  # noqa: E402
+from seed import DOMAIN, KINDS, PRODUCTS, SEGMENTS, STAGES, vocabulary, zipf_weights  # noqa: E402
 from sqlalchemy import insert  # noqa: E402
 
-from app import (
-    create_app,  # noqa: E402
-    search,  # noqa: E402
-)
+from app import create_app, search  # noqa: E402
 from app.extensions import db  # noqa: E402
 from app.models import Asset, AssetVersion, Segment, Stage, User, asset_segment, asset_stage  # noqa: E402
 from app.search import index  # noqa: E402
 from app.search.service import backend_query  # noqa: E402
-
-DOMAIN = ("roi cost total ownership payback healthcare hospital patient retail store manufacturing "
-          "plant downtime compliance audit security onboarding renewal pricing discount competitor "
-          "integration workflow automation analytics forecast staffing capacity checklist proposal "
-          "executive summary case study deployment cloud migration risk governance").split()
-SEGMENTS = ["Healthcare", "Financial Services", "Retail", "Manufacturing", "Public Sector", "Mid-Market"]
-STAGES = ["Awareness", "Consideration", "Decision", "Onboarding", "Expansion"]
-KINDS = ["brochure", "one_pager", "case_study", "slide_deck", "datasheet", "messaging", "battlecard"]
-PRODUCTS = ["Insight", "Flow", "Shield", "Platform"]
-
-
-def vocabulary(rng: random.Random, size: int = 6000) -> list[str]:
-    letters = "abcdefghijklmnopqrstuvwxyz"
-    words = {"".join(rng.choice(letters) for _ in range(rng.randint(3, 10))) for _ in range(size)}
-    return DOMAIN + sorted(words)
-
-
-def zipf_weights(n: int) -> list[float]:
-    return [1 / (rank + 1) ** 1.05 for rank in range(n)]
 
 
 def populate(app, count: int, rng: random.Random) -> list[str]:
@@ -204,12 +183,12 @@ def measure(data_dir: Path, size: int, queries: int, fts_budget_s: float) -> Non
 
         def engine_only(item):
             req = search.build_request(user, text=item["text"], segment=item.get("segment", ()),
-                                       stage=item.get("stage", ()))
+                                          stage=item.get("stage", ()))
             index.backend().match(backend_query(req))
 
         def whole_path(item):
             req = search.build_request(user, text=item["text"], segment=item.get("segment", ()),
-                                       stage=item.get("stage", ()))
+                                          stage=item.get("stage", ()))
             search.run_search(user, req, log=False)
 
         # The cold passes start as a new server process would (no searcher, segment arrays,
