@@ -70,6 +70,17 @@ KIND_LABELS = {
 }
 
 
+# Who may see an asset's content: prospects (shared, put in kits, customized into customer
+# documents) or only the company's own people. Kinds written for reps' eyes default to internal.
+AUDIENCES = {"customer": "Customer-facing", "internal": "Internal only"}
+INTERNAL_KINDS = frozenset({AssetKind.MESSAGING.value, AssetKind.EMAIL_TEMPLATE.value, AssetKind.BATTLECARD.value})
+
+
+def default_audience(kind: str) -> str:
+    """The audience an asset of `kind` gets unless its author says otherwise."""
+    return "internal" if kind in INTERNAL_KINDS else "customer"
+
+
 class AssetStatus(str, enum.Enum):
     DRAFT = "draft"
     PUBLISHED = "published"
@@ -193,6 +204,7 @@ class Asset(db.Model):
     expires_on: Mapped[date | None]
     body: Mapped[str] = mapped_column(Text, default="")
     url: Mapped[str] = mapped_column(String(500), default="")
+    audience: Mapped[str] = mapped_column(String(10), default="customer", server_default="customer")
     # The manifest path an imported asset came from: re-importing updates instead of duplicating.
     source_key: Mapped[str | None] = mapped_column(String(300), unique=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -216,6 +228,14 @@ class Asset(db.Model):
     @property
     def kind_label(self) -> str:
         return AssetKind(self.kind).label
+
+    @property
+    def is_internal(self) -> bool:
+        return self.audience == "internal"
+
+    @property
+    def audience_label(self) -> str:
+        return AUDIENCES.get(self.audience, self.audience)
 
     def is_visible_on(self, day: date) -> bool:
         """Whether reps and managers may see this asset on `day`."""
@@ -242,11 +262,19 @@ class AssetVersion(db.Model):
     page_count: Mapped[int | None]
     text: Mapped[str] = mapped_column(Text, default="")
     thumbnail_name: Mapped[str | None] = mapped_column(String(64))
+    # A deck's or document's pages as a PDF (converted at upload); a PDF is its own.
+    preview_name: Mapped[str | None] = mapped_column(String(64))
+    preview_note: Mapped[str] = mapped_column(String(300), default="", server_default="")
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     asset: Mapped[Asset] = relationship(back_populates="versions")
     created_by: Mapped[User | None] = relationship()
+
+    @property
+    def pages_name(self) -> str | None:
+        """The stored PDF whose pages show this version (its own file, or its converted preview)."""
+        return self.stored_name if self.file_type == "pdf" else self.preview_name
 
 
 class UsageEvent(db.Model):
@@ -386,8 +414,15 @@ class GeneratedDocument(db.Model):
     user: Mapped[User] = relationship()
 
 
+SHARE_CALLS_TO_ACTION = {"reply": "Reply by email", "meeting": "Book a meeting"}
+
+
 class ShareLink(db.Model):
-    """A link that lets one prospect view one asset or document, tracked, until it expires or is revoked."""
+    """A link that lets one prospect view one asset or document, tracked, while its content may be seen.
+
+    The link outlives what it shows (foreign keys set to NULL), so a prospect who opens it after the
+    asset or document was deleted learns whom to ask instead of finding nothing.
+    """
 
     __tablename__ = "share_link"
     __table_args__ = (Index("ix_share_link_user_id_created_at", "user_id", "created_at"),)
@@ -395,8 +430,10 @@ class ShareLink(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     token: Mapped[str] = mapped_column(String(64), unique=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"))
-    asset_id: Mapped[int | None] = mapped_column(ForeignKey("asset.id", ondelete="CASCADE"))
-    document_id: Mapped[int | None] = mapped_column(ForeignKey("generated_document.id", ondelete="CASCADE"))
+    asset_id: Mapped[int | None] = mapped_column(ForeignKey("asset.id", ondelete="SET NULL"))
+    # The file version shared: a link to an asset's file ends when the file is replaced.
+    version_id: Mapped[int | None] = mapped_column(ForeignKey("asset_version.id", ondelete="SET NULL"))
+    document_id: Mapped[int | None] = mapped_column(ForeignKey("generated_document.id", ondelete="SET NULL"))
     recipient_name: Mapped[str] = mapped_column(String(120), default="")
     recipient_email: Mapped[str] = mapped_column(String(254), default="")
     account: Mapped[str] = mapped_column(String(120), default="")
@@ -405,9 +442,14 @@ class ShareLink(db.Model):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     revoked_at: Mapped[datetime | None]
     first_opened_at: Mapped[datetime | None]
+    # The sender's own words and next step, shown to the prospect.
+    message: Mapped[str] = mapped_column(Text, default="", server_default="")
+    cta: Mapped[str] = mapped_column(String(10), default="", server_default="")
+    meeting_url: Mapped[str] = mapped_column(String(500), default="", server_default="")
 
     user: Mapped[User] = relationship()
     asset: Mapped[Asset | None] = relationship()
+    version: Mapped[AssetVersion | None] = relationship()
     document: Mapped[GeneratedDocument | None] = relationship()
 
 
@@ -462,3 +504,49 @@ class CollectionItem(db.Model):
     added_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     asset: Mapped[Asset] = relationship()
+
+
+class Setting(db.Model):
+    """One site-wide setting an admin changes in the app (the company's name and logo)."""
+
+    __tablename__ = "setting"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[str] = mapped_column(Text, default="")
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class KitDraft(db.Model):
+    """A rep's pitch kit in the making: kept between searches, pages and sessions until built."""
+
+    __tablename__ = "kit_draft"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"), unique=True)
+    account: Mapped[str] = mapped_column(String(120), default="")
+    title: Mapped[str] = mapped_column(String(200), default="")
+    intro: Mapped[str] = mapped_column(Text, default="")
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    items: Mapped[list[KitDraftItem]] = relationship(
+        order_by="KitDraftItem.position", cascade="all, delete-orphan", passive_deletes=True)
+
+
+class KitDraftItem(db.Model):
+    """One part of a draft kit: a library asset or one of the rep's own customized documents."""
+
+    __tablename__ = "kit_draft_item"
+    __table_args__ = (
+        UniqueConstraint("draft_id", "asset_id", name="uq_kit_draft_item_draft_id_asset_id"),
+        UniqueConstraint("draft_id", "document_id", name="uq_kit_draft_item_draft_id_document_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    draft_id: Mapped[int] = mapped_column(ForeignKey("kit_draft.id", ondelete="CASCADE"))
+    asset_id: Mapped[int | None] = mapped_column(ForeignKey("asset.id", ondelete="CASCADE"))
+    document_id: Mapped[int | None] = mapped_column(ForeignKey("generated_document.id", ondelete="CASCADE"))
+    position: Mapped[int]
+    added_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    asset: Mapped[Asset | None] = relationship()
+    document: Mapped[GeneratedDocument | None] = relationship()
