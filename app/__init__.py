@@ -42,7 +42,7 @@ def configure_extensions(app: Flask) -> None:
     login_manager.init_app(app)
     from app import database, search, usage
     from app.accounts import login
-    from app.files import pdf
+    from app.files import pages, pdf
     from app.web import security
 
     login.configure_login(login_manager)
@@ -50,6 +50,7 @@ def configure_extensions(app: Flask) -> None:
     search.init_app(app)
     usage.init_app(app)
     pdf.init_app(app)
+    pages.init_app(app)
     security.configure(app)
 
 

@@ -37,6 +37,9 @@ def app_config(data_dir: Path, **overrides) -> dict:
         "COLLATERAL_DIR": data_dir / "files",
         "SQLALCHEMY_DATABASE_URI": databases.url(data_dir),
         "EXTRACT_TIMEOUT_S": 20.0,
+        # A conversion takes seconds: tests that want decks' and documents' pages turn it on
+        # (tests/files/test_previews.py, the kit and viewer journeys); the others get the note.
+        "OFFICE_PREVIEWS": False,
     }
     config.update(overrides)
     return config
@@ -92,7 +95,6 @@ def site(data_dir: Path, template: Path, **overrides):
         taxonomy.ensure_terms(Stage, STAGES)
         yield application
         application.extensions["usage_log"].close()
-        application.extensions["pdf_renderer"].close()
         db.session.remove()
         db.engine.dispose()
 
