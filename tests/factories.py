@@ -22,10 +22,10 @@ def new_asset(owner: User, title: str = "Retail ROI one-pager", *, kind: str = "
               segments: list[str] = ("Retail",), stages: list[str] = ("Decision",), status: str = "published",
               expires_on: date | None = None, body: str = "Talk track text",
               upload: tuple[Path, str] | None = None, tags: list[str] = (), product: str = "Flow",
-              description: str = "") -> Asset:
+              description: str = "", url: str = "", audience: str = "") -> Asset:
     segs, _ = taxonomy.terms_by_name(Segment, list(segments))
     stgs, _ = taxonomy.terms_by_name(Stage, list(stages))
     data = AssetData(title=title, kind=kind, description=description, product=product, tags=list(tags),
                      segment_ids=[s.id for s in segs], stage_ids=[s.id for s in stgs], status=status,
-                     expires_on=expires_on, body="" if upload else body)
+                     expires_on=expires_on, body="" if upload or url else body, url=url, audience=audience)
     return save_asset(data, owner, upload=upload)

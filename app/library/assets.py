@@ -7,15 +7,17 @@ from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
+from flask import current_app
 from sqlalchemy import Select, and_, func, or_, select
 from sqlalchemy.orm import selectinload
 
 from app import usage
 from app.database import transaction
 from app.extensions import db
-from app.files import ingest, storage
+from app.files import ingest, pages, previews, storage
 from app.library import taxonomy
 from app.models import (
+    AUDIENCES,
     CONTENT_WRITERS,
     Asset,
     AssetKind,
@@ -25,6 +27,7 @@ from app.models import (
     Stage,
     asset_segment,
     asset_stage,
+    default_audience,
     utcnow,
 )
 
@@ -48,6 +51,7 @@ class AssetData:
     expires_on: date | None = None
     body: str = ""
     url: str = ""
+    audience: str = ""  # "customer" or "internal"; empty: by kind (models.default_audience)
 
 
 @dataclass
@@ -102,6 +106,13 @@ def visible_asset(user, asset_id: int | None) -> Asset | None:
     return asset
 
 
+def refusal_for_prospects(asset: Asset, action: str) -> str | None:
+    """Why `asset` may not reach a prospect (`action` says how: "shared with a prospect"), or None."""
+    if asset.is_internal:
+        return f"“{asset.title}” is internal only: it cannot be {action}."
+    return None
+
+
 def open_asset(user, asset_id: int) -> Asset | None:
     """The asset's page is opened: the asset if `user` may see it, its view logged as a use."""
     asset = visible_asset(user, asset_id)
@@ -116,6 +127,25 @@ def download(user, asset: Asset, number: int | None = None) -> AssetVersion | No
     if version is not None:
         usage.log_use("download", user=user, asset=asset, version=version)
     return version
+
+
+def page_count(asset: Asset) -> int:
+    """How many pages the asset's current file shows (its own, or its converted preview's)."""
+    version = asset.current_version
+    return version.page_count or 0 if version is not None and version.pages_name else 0
+
+
+def page_image(asset: Asset, number: int, width: int) -> Path | None:
+    """Page `number` (from 1) of the asset's current file as a PNG, drawn once within bounds and kept;
+    None when there is no such page."""
+    version = asset.current_version
+    if version is None or not version.pages_name or not 1 <= number <= (version.page_count or 0):
+        return None
+    try:
+        return pages.page_png(storage.path_of(version.pages_name), number - 1, width,
+                              current_app.config["DATA_DIR"] / "page-cache")
+    except pages.PageError:
+        return None
 
 
 def record_copy(user, asset: Asset) -> None:
@@ -202,6 +232,10 @@ def _apply(asset: Asset, data: AssetData) -> None:
         raise AssetError(f"Unknown status {data.status!r}.")
     if data.url and not data.url.startswith(("https://", "http://")):
         raise AssetError("A video link must start with https:// or http://.")
+    audience = data.audience or default_audience(data.kind)
+    if audience not in AUDIENCES:
+        raise AssetError(f"Unknown audience {data.audience!r}.")
+    asset.audience = audience
     asset.title = data.title.strip()[:200]
     asset.kind = data.kind
     asset.description = data.description.strip()
@@ -251,6 +285,8 @@ def save_asset(data: AssetData, author, asset: Asset | None = None,
         if stored:
             storage.discard(*stored.names)
         raise
+    if stored:
+        previews.prepare(asset.current_version)
     return asset
 
 
@@ -266,6 +302,7 @@ def add_version(asset: Asset, upload: tuple[Path, str], author) -> AssetVersion:
     except BaseException:
         storage.discard(*stored.names)
         raise
+    previews.prepare(version)
     return version
 
 
@@ -277,7 +314,7 @@ def set_status(asset: Asset, status: str) -> None:
 
 def delete_asset(asset: Asset) -> None:
     """Delete an asset and its files; usage history keeps its rows with the asset unset."""
-    names = [n for v in asset.versions for n in (v.stored_name, v.thumbnail_name)]
+    names = [n for v in asset.versions for n in (v.stored_name, v.thumbnail_name, v.preview_name)]
     with transaction():
         db.session.delete(asset)
     storage.discard(*names)

@@ -13,7 +13,7 @@ from app.files import ingest
 from app.files.ingest import IngestError
 from app.library import assets, taxonomy
 from app.library.assets import AssetData, AssetError
-from app.models import Asset, AssetKind, AssetStatus, Segment, Stage
+from app.models import AUDIENCES, Asset, AssetKind, AssetStatus, Segment, Stage, default_audience
 
 MANIFEST = "manifest.csv"
 REQUIRED_COLUMNS = {"file", "title", "kind", "segments", "stages", "product", "tags", "description"}
@@ -23,6 +23,10 @@ KIND_ALIASES = {
     "messaging / talk track": "messaging", "talk track": "messaging", "messaging": "messaging",
     "email": "email_template", "video": "video_link", "video link": "video_link",
 }
+# The optional `audience` column: empty means by kind (internal for messaging, battlecards, emails).
+AUDIENCE_ALIASES = {"customer": "customer", "customer-facing": "customer", "customer facing": "customer",
+                    "external": "customer", "prospect": "customer", "internal": "internal",
+                    "internal only": "internal", "internal-only": "internal"}
 
 
 @dataclass
@@ -53,6 +57,15 @@ def parse_kind(raw: str) -> str:
     return kind
 
 
+def parse_audience(raw: str, kind: str) -> str:
+    key = raw.strip().lower()
+    if not key:
+        return default_audience(kind)
+    if key not in AUDIENCE_ALIASES:
+        raise RowError(f"unknown audience {raw!r} (one of: {', '.join(AUDIENCES)}, or empty for the kind's default)")
+    return AUDIENCE_ALIASES[key]
+
+
 def _terms(model, raw: str, label: str) -> list[int]:
     found, unknown = taxonomy.terms_by_name(model, split_list(raw))
     if unknown:
@@ -71,8 +84,9 @@ def row_data(row: dict) -> AssetData:
         expires = date.fromisoformat(row["expires_on"].strip()) if (row.get("expires_on") or "").strip() else None
     except ValueError as exc:
         raise RowError(f"expires_on {row['expires_on']!r} is not a date like 2027-03-31") from exc
+    kind = parse_kind(row.get("kind") or "")
     return AssetData(
-        title=row["title"], kind=parse_kind(row.get("kind") or ""),
+        title=row["title"], kind=kind, audience=parse_audience(row.get("audience") or "", kind),
         description=row.get("description") or "", product=row.get("product") or "",
         tags=assets.parse_tags((row.get("tags") or "").replace(";", ",")),
         segment_ids=_terms(Segment, row.get("segments") or "", "segment(s)"),
@@ -113,6 +127,7 @@ def _same(asset: Asset, data: AssetData) -> bool:
         and asset.description == data.description.strip() and asset.product == data.product.strip()
         and list(asset.tags) == data.tags and asset.status == data.status
         and asset.expires_on == data.expires_on and asset.body == data.body and asset.url == data.url
+        and asset.audience == data.audience
         and sorted(s.id for s in asset.segments) == sorted(data.segment_ids)
         and sorted(s.id for s in asset.stages) == sorted(data.stage_ids)
     )

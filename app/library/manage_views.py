@@ -50,7 +50,7 @@ def data_from(form: AssetForm) -> AssetData:
         product=form.product.data or "", tags=assets.parse_tags(form.tags.data or ""),
         segment_ids=form.segments.data or [], stage_ids=form.stages.data or [],
         status=form.status.data, expires_on=form.expires_on.data,
-        body=form.body.data or "", url=form.url.data or "",
+        body=form.body.data or "", url=form.url.data or "", audience=form.audience.data or "",
     )
 
 

@@ -67,7 +67,7 @@ def render_asset(item, rating_form: RatingForm | None = None, flag_form: FlagFor
             rating_form.stars.data = str(mine.stars)
     can_edit, can_rate = sees_drafts(current_user), current_user.has_role(*RATERS)
     return render_template(
-        "library/asset.html", asset=item, action=ActionForm(), can_edit=can_edit,
+        "library/asset.html", asset=item, action=ActionForm(), can_edit=can_edit, pages=assets.page_count(item),
         related=search.related(current_user, item), rating=ratings.summaries([item.id]).get(item.id),
         comments=ratings.recent_comments(item), rating_form=rating_form,
         can_rate=can_rate, my_rating=mine,
@@ -117,6 +117,30 @@ def download(asset_id: int, number: int | None = None):
                      as_attachment=True, download_name=version.original_filename)
 
 
+PAGE_WIDTH = 1000
+
+
+@bp.route("/assets/<int:asset_id>/view")
+@roles_required(*EVERYONE)
+def viewer(asset_id: int):
+    """Page through the asset's file (a PDF, or a deck's or document's converted pages)."""
+    item = assets.visible_asset(current_user, asset_id) or abort(404)
+    pages = assets.page_count(item)
+    if not pages:
+        abort(404)
+    return render_template("library/viewer.html", asset=item, pages=pages)
+
+
+@bp.route("/assets/<int:asset_id>/pages/<int:number>.png")
+@roles_required(*EVERYONE)
+def page(asset_id: int, number: int):
+    item = assets.visible_asset(current_user, asset_id) or abort(404)
+    image = assets.page_image(item, number, PAGE_WIDTH) or abort(404)
+    response = send_file(image, mimetype="image/png")
+    response.headers["Cache-Control"] = "private, no-store"  # behind a login, and changes with the file
+    return response
+
+
 @bp.route("/assets/<int:asset_id>/thumbnail")
 @roles_required(*EVERYONE)
 def thumbnail(asset_id: int):
@@ -124,7 +148,9 @@ def thumbnail(asset_id: int):
     version = item.current_version
     if version is None or not version.thumbnail_name:
         abort(404)
-    return send_file(storage.path_of(version.thumbnail_name), mimetype="image/png", max_age=3600)
+    response = send_file(storage.path_of(version.thumbnail_name), mimetype="image/png", max_age=3600)
+    response.headers["Cache-Control"] = "private, max-age=3600"  # behind a login: never in a shared cache
+    return response
 
 
 @bp.post("/assets/<int:asset_id>/copied")
