@@ -4,12 +4,13 @@ from __future__ import annotations
 from flask import Blueprint, abort, flash, redirect, render_template, url_for
 
 from app.accounts import service as accounts
-from app.accounts.forms import NameForm, PasswordResetForm, UserCreateForm, UserEditForm
+from app.accounts.forms import BrandingForm, NameForm, PasswordResetForm, UserCreateForm, UserEditForm
 from app.accounts.service import AccountError
 from app.extensions import db
 from app.library import taxonomy
 from app.library.taxonomy import TERM_MODELS, TaxonomyError
 from app.models import ADMINS, Team, User
+from app.web import branding
 from app.web.access import roles_required
 from app.web.forms import ActionForm, choices
 
@@ -153,3 +154,26 @@ def change_term(vocabulary: str, term_id: int, action: str):
     except TaxonomyError as exc:
         flash(str(exc), "error")
     return redirect(url_for("admin.taxonomy_page"))
+
+
+@bp.route("/branding", methods=["GET", "POST"])
+@roles_required(*ADMINS)
+def branding_page():
+    """The company's name and logo, as prospects see them on shared links and pitch kits."""
+    current = branding.current()
+    form = BrandingForm(name=current.name)
+    status = 200
+    if form.validate_on_submit():
+        upload = form.logo.data
+        try:
+            branding.save(form.name.data, upload.read(branding.MAX_LOGO_BYTES + 1) if upload else None,
+                          remove_logo=form.remove_logo.data)
+        except branding.BrandingError as exc:
+            flash(str(exc), "error")
+            status = 422
+        else:
+            flash("Branding saved: prospects see it on shared links and pitch kits.", "success")
+            return redirect(url_for("admin.branding_page"))
+    elif form.is_submitted():
+        status = 400
+    return render_template("admin/branding.html", form=form, brand=current), status

@@ -127,6 +127,14 @@ def id_field(given: dict, name: str) -> int | None:
     return int(value)
 
 
+def bool_field(given: dict, name: str, default: bool) -> bool:
+    """A JSON true or false; anything else ("false", 0, null) is refused rather than guessed."""
+    value = given.get(name, default)
+    if not isinstance(value, bool):
+        abort(422, description=f"{name} must be true or false (a JSON boolean).")
+    return value
+
+
 def utc_field(given: dict, name: str) -> datetime | None:
     """An ISO 8601 date-time as naive UTC (the database's convention); a date alone means its midnight UTC."""
     value = given.get(name)
@@ -148,8 +156,11 @@ def customize(asset_id: int):
         abort(404)
     given = json_object()
     fields = authoring.fields_of(item.template)
+    customer = authoring.account_field(fields)
+    if customer is not None and customer.name not in given and "account" in given:
+        given = {**given, customer.name: given["account"]}  # "account" names the customer field too
     try:
-        values = generate.clean_values(fields, given, fallback=generate.prefilled(fields, current_user))
+        values = generate.clean_values(fields, given, kept=generate.prefilled(fields, current_user))
         document = generate.generate(current_user, item, values, str(given.get("account", "")))
     except (generate.DocumentError, authoring.TemplateError, RenderError) as exc:
         abort(422, description=str(exc))
@@ -178,7 +189,7 @@ def create_share():
         link = links.create_link(
             current_user, asset=asset, document=document, recipient_name=str(given.get("recipient_name", "")),
             recipient_email=str(given.get("recipient_email", "")), account=str(given.get("account", "")),
-            expires_at=utc_field(given, "expires_at"), allow_download=given.get("allow_download", True) is not False)
+            expires_at=utc_field(given, "expires_at"), allow_download=bool_field(given, "allow_download", True))
     except links.ShareError as error:
         abort(422, description=str(error))
     return {"token": link.token, "url": url_for("share.view", token=link.token, _external=True)}, 201

@@ -7,7 +7,8 @@ from app.models import Role, Team
 from tests.conftest import login, post_form
 
 PUBLIC = {"auth.login", "errors.healthz", "static",
-          "share.view", "share.page", "share.seen", "share.download"}  # prospects' share links: by token
+          "share.view", "share.page", "share.seen", "share.download",  # prospects' share links: by token
+          "share.logo"}  # the company's logo on those links
 ANY_LOGGED_IN = {"auth.logout"}
 
 
