@@ -18,10 +18,12 @@ from app.extensions import db
 from app.files import pdf
 from app.library import collections, flags, importer, ratings, taxonomy
 from app.models import Asset, AssetStatus, Role, Segment, Stage, UsageEvent, User, utcnow
+from app.web import branding
 from app.web.markup import render_markdown
 
 DEMO_SOURCE = ROOT / "collateral"
 DEMO_PASSWORD = "bridge-demo"
+COMPANY = "Lumenfold"
 SEGMENTS = ["Healthcare", "Financial Services", "Retail", "Manufacturing", "Public Sector", "Mid-Market"]
 STAGES = ["Awareness", "Consideration", "Decision", "Onboarding", "Expansion"]
 PEOPLE = [
@@ -141,6 +143,30 @@ def _build_docx(text: str, row: dict, target: Path) -> None:
 BUILDERS = {".pdf": _build_pdf, ".pptx": _build_pptx, ".docx": _build_docx}
 
 
+def ensure_branding() -> None:
+    """Lumenfold's name and logo on what prospects see (once; an admin's later change stays)."""
+    if not branding.current().logo_png:
+        branding.save(COMPANY, logo_png())
+
+
+def logo_png() -> bytes:
+    """Lumenfold's mark: a square folded along its diagonal, in two blues."""
+    import io
+
+    from PIL import Image, ImageDraw
+
+    size = 320  # drawn large and scaled down: smooth edges without an anti-aliasing pass of our own
+    image = Image.new("RGBA", (size, size), (0, 0, 0, 0))
+    draw = ImageDraw.Draw(image)
+    top, right, bottom, left = (size // 2, 12), (size - 12, size // 2), (size // 2, size - 12), (12, size // 2)
+    draw.polygon([top, right, bottom], fill=(47, 73, 181, 255))
+    draw.polygon([top, bottom, left], fill=(116, 143, 252, 255))
+    draw.line([top, bottom], fill=(255, 255, 255, 255), width=10)
+    out = io.BytesIO()
+    image.resize((160, 160), Image.Resampling.LANCZOS).save(out, "PNG")
+    return out.getvalue()
+
+
 def ensure_people() -> list[User]:
     people = []
     for email, name, role, team in PEOPLE:
@@ -160,6 +186,7 @@ def seed_demo(build_dir: Path, first_run_only: bool = False) -> SeedReport | Non
         return None
     taxonomy.ensure_terms(Segment, SEGMENTS)
     taxonomy.ensure_terms(Stage, STAGES)
+    ensure_branding()
     people = ensure_people()
     marketer = next(u for u in people if u.role == Role.MARKETER.value)
     report = importer.import_collateral(build_demo_files(DEMO_SOURCE, build_dir), marketer)
