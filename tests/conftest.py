@@ -171,3 +171,36 @@ def make_asset(app, make_user):
 @pytest.fixture
 def sample_files(tmp_path) -> samples.SampleFiles:
     return samples.SampleFiles(tmp_path / "samples")
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """Debian's Chromium, headless, once per test process (tests/journeys.py)."""
+    from playwright.sync_api import sync_playwright
+
+    from tests.journeys import CHROMIUM
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, headless=True)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def live(app) -> str:
+    """The app served over HTTP on a free loopback port, as a browser sees it."""
+    from tests.journeys import LiveServer
+
+    server = LiveServer(app)
+    yield server.base
+    server.stop()
+
+
+@pytest.fixture
+def journey(browser, live, request):
+    """Browser contexts for one test, with numbered screenshots under test-output/<test name>/."""
+    from tests.journeys import Journey
+
+    trip = Journey(browser, live, ROOT_DIR / "test-output" / re.sub(r"[^\w.-]+", "-", request.node.name))
+    yield trip
+    trip.close()
