@@ -64,6 +64,9 @@ class ConversionError(Exception):
     """A reason, fit to show the uploader, why no preview PDF could be made."""
 
 
+NOT_INSTALLED = "No preview: LibreOffice is not installed on this server."
+
+
 @dataclass(frozen=True)
 class Limits:
     """Bounds on one conversion.
@@ -94,7 +97,7 @@ def to_pdf(source: Path, kind: str, dest: Path | None = None, *, limits: Limits 
     if kind not in KINDS:
         raise ConversionError(f"Bridge cannot make a preview of a {kind} file.")
     if not available(soffice):
-        raise ConversionError("No preview: LibreOffice is not installed on this server.")
+        raise ConversionError(NOT_INSTALLED)
     source = Path(source).resolve()
     dest = Path(dest).resolve() if dest else source.with_suffix(".pdf")
     work = Path(tempfile.mkdtemp(prefix=".convert-", dir=dest.parent))

@@ -20,6 +20,8 @@ log = logging.getLogger("bridge.previews")
 
 CONVERTED = ("pptx", "docx")
 TURNED_OFF = "No preview: previews of decks and documents are turned off on this server."
+# Notes of files that were never tried: `flask previews` tries them again (the others failed on their own).
+NOT_TRIED = (TURNED_OFF, convert.NOT_INSTALLED)
 
 
 def prepare(version: AssetVersion) -> AssetVersion:

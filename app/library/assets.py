@@ -306,6 +306,22 @@ def add_version(asset: Asset, upload: tuple[Path, str], author) -> AssetVersion:
     return version
 
 
+def versions_without_preview(everything: bool = False) -> list[AssetVersion]:
+    """The current file of each asset that should have pages but has none and was never tried (uploaded
+    before previews, or while they were off); with `everything`, every current PDF, deck and document."""
+    newest = select(AssetVersion.asset_id, func.max(AssetVersion.number).label("number")).group_by(
+        AssetVersion.asset_id).subquery()
+    query = (select(AssetVersion).join(newest, and_(AssetVersion.asset_id == newest.c.asset_id,
+                                                    AssetVersion.number == newest.c.number))
+             .where(AssetVersion.file_type.in_(("pdf", "pptx", "docx"))).order_by(AssetVersion.id))
+    if not everything:
+        query = query.where(or_(
+            and_(AssetVersion.file_type == "pdf", AssetVersion.thumbnail_name.is_(None)),
+            and_(AssetVersion.file_type != "pdf", AssetVersion.preview_name.is_(None),
+                 AssetVersion.preview_note.in_(("", *previews.NOT_TRIED)))))
+    return list(db.session.scalars(query))
+
+
 def set_status(asset: Asset, status: str) -> None:
     with transaction():
         asset.status = AssetStatus(status).value

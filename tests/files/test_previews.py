@@ -85,3 +85,25 @@ def test_a_pdf_gets_its_thumbnail_and_viewer_from_its_own_pages(app, client, log
     viewer = client.get(f"/assets/{version.asset_id}/view").get_data(as_text=True)
     assert viewer.count('class="viewer-page"') == 3
     assert "View 3 pages" in client.get(response.headers["Location"]).get_data(as_text=True)
+
+
+def test_flask_previews_makes_the_previews_files_uploaded_without_them_lack(app, client, login_as, sample_files,
+                                                                           tmp_path):
+    login_as("marketer")
+    upload(client, sample_files, sample_files.docx(), title="Plan", kind="datasheet")  # previews are off here
+    version = db.session.scalar(select(AssetVersion))
+    assert version.preview_name is None and "turned off" in version.preview_note
+    made = sample_files.pdf("made.pdf", pages=["Converted page one", "Converted page two"])
+    stand_in = tmp_path / "soffice-stand-in"  # writes a known PDF where LibreOffice writes its output
+    stand_in.write_text("#!/bin/sh\n"
+                        'case "$*" in *--terminate_after_init*) exit 0;; esac\n'
+                        'while [ "$1" != "--outdir" ]; do shift; done\n'
+                        f'mkdir -p "$2" && cp {made} "$2/document.pdf"\n')
+    stand_in.chmod(0o755)
+    app.config.update(OFFICE_PREVIEWS=True, SOFFICE_PATH=str(stand_in))
+    result = app.test_cli_runner().invoke(args=["previews"])
+    assert result.exit_code == 0 and "1 of 1 files have a preview now." in result.output
+    db.session.refresh(version)
+    assert version.preview_name and version.page_count == 2 and version.thumbnail_name
+    again = app.test_cli_runner().invoke(args=["previews"])
+    assert "0 of 0 files" in again.output  # nothing left to do

@@ -84,3 +84,22 @@ def test_manifest_without_required_columns_is_refused(app, make_user, sample_fil
     (sample_files.folder / "manifest.csv").write_text("file,title\nx.pdf,X\n")
     report = import_collateral(sample_files.folder, make_user("marketer"))
     assert report.errors and "missing columns" in report.errors[0][2]
+
+
+def test_the_manifest_sets_each_asset_s_audience_or_leaves_it_to_the_kind(app, make_user, sample_files):
+    folder = sample_files.folder
+    for name in ("memo.md", "talk.md", "letter.md", "bad.md"):
+        (folder / name).write_text(f"Text of {name}")
+    sample_files.pdf("pricing.pdf", ["Discount bands"])
+    columns = COLUMNS + ["status", "audience"]
+    with (folder / "manifest.csv").open("w", newline="") as fh:
+        writer = csv.DictWriter(fh, fieldnames=columns)
+        writer.writeheader()
+        for file, kind, audience in [("pricing.pdf", "one-pager", "internal"), ("talk.md", "messaging", ""),
+                                     ("letter.md", "messaging", "Customer-facing"), ("memo.md", "one-pager", ""),
+                                     ("bad.md", "messaging", "secret")]:
+            writer.writerow({**row(file, file.split(".")[0].title(), kind=kind), "audience": audience})
+    report = import_collateral(folder, make_user("marketer"))
+    audiences = dict(db.session.execute(select(Asset.title, Asset.audience)).all())
+    assert audiences == {"Pricing": "internal", "Talk": "internal", "Letter": "customer", "Memo": "customer"}
+    assert [(line, message.split(" (")[0]) for line, _, message in report.errors] == [(6, "unknown audience 'secret'")]

@@ -4,7 +4,7 @@ from datetime import date, timedelta
 from sqlalchemy import select
 
 from app.extensions import db
-from app.models import UsageEvent
+from app.models import Asset, UsageEvent
 from tests.conftest import login, post_form
 
 
@@ -132,3 +132,25 @@ def test_deleting_an_asset_removes_its_files_but_keeps_history(app, client, logi
     assert not any(app.config["COLLATERAL_DIR"].glob("*.pdf"))
     [view] = events("view")
     assert view.asset_id is None and view.user_id == reader.id
+
+
+def test_the_audience_is_set_on_the_form_and_reps_see_the_badge_before_they_try(client, login_as, make_asset):
+    login_as("marketer")
+    form = client.get("/manage/new").get_data(as_text=True)
+    assert "By kind: internal for messaging, battlecards and email templates" in form
+    made = post_form(client, "/manage/new", {"title": "Discount approval bands", "kind": "one_pager",
+                                             "status": "published", "segments": ["1"], "stages": ["1"],
+                                             "body": "Bands by deal size.", "audience": "internal"})
+    internal = db.session.get(Asset, int(made.headers["Location"].rsplit("/", 1)[1]))
+    talk = make_asset("Retail talk track", kind="messaging", tags=["bands"])
+    brochure = make_asset("Retail brochure", tags=["bands"])
+    assert (internal.audience, talk.audience, brochure.audience) == ("internal", "internal", "customer")
+    assert '<option selected value="internal">' in client.get(f"/manage/{internal.id}/edit").get_data(as_text=True)
+    post_form(client, "/logout")
+    login_as("rep")
+    page = client.get(f"/assets/{internal.id}").get_data(as_text=True)
+    assert "Internal only" in page and "cannot be shared with a prospect" in page
+    results = client.get("/search?q=bands").get_data(as_text=True)
+    assert results.count("badge-internal") == 2  # the internal one-pager and the talk track, not the brochure
+    recent = client.get("/").get_data(as_text=True).split("Recently updated")[1]
+    assert recent.count("badge-internal") == 2
