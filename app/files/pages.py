@@ -17,6 +17,7 @@ nor its child reads Flask: `init_app` and `renderer` are the only ties to the ap
 """
 from __future__ import annotations
 
+import atexit
 import io
 import json
 import logging
@@ -156,6 +157,12 @@ class PageRenderer:
 
 _renderers: dict[Limits, PageRenderer] = {}
 _renderers_lock = threading.Lock()
+
+
+@atexit.register
+def _close_all() -> None:
+    for renderer_ in _renderers.values():
+        renderer_.close()
 
 
 def init_app(app) -> None:

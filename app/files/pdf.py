@@ -1,6 +1,7 @@
 """PDF rendering with WeasyPrint, which may fetch nothing but the app's own static files."""
 from __future__ import annotations
 
+import atexit
 import io
 import mimetypes
 import os
@@ -150,28 +151,29 @@ STARTUP_TIMEOUT_S = 60.0
 
 
 def serve(conn: Connection, memory_mb: int) -> None:
-    """The render child's loop: build the HTML, render it, send back the PDF or the reason why not."""
+    """The render child's loop: build the HTML, render it, send back the PDF or the reason why not.
+    It returns (and the child exits) when its worker is gone, whatever it was doing."""
     with open("/proc/self/statm") as fh:
         in_use = int(fh.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")  # WeasyPrint and its libraries
     limit = in_use + memory_mb * 1024 * 1024
     resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
-    conn.send("ready")
-    while True:
-        try:
+    try:
+        conn.send("ready")
+        while True:
             build_html, stylesheets, css = conn.recv()
-        except (EOFError, OSError):
-            return
-        try:
-            html = build_html() if callable(build_html) else build_html
-            conn.send(("ok", render_pdf(html, stylesheets, css)))
-        except MemoryError:
-            conn.send(("memory", MEMORY_MESSAGE))
-            return
-        except ValueError as exc:  # the caller's own words (a template problem)
-            conn.send(("error", str(exc)[:500]))
-        except Exception as exc:  # reported to the user; the worker itself is untouched
-            conn.send(("error", f"The document could not be rendered: {str(exc)[:300]}"))
+            try:
+                html = build_html() if callable(build_html) else build_html
+                conn.send(("ok", render_pdf(html, stylesheets, css)))
+            except MemoryError:
+                conn.send(("memory", MEMORY_MESSAGE))
+                return
+            except ValueError as exc:  # the caller's own words (a template problem)
+                conn.send(("error", str(exc)[:500]))
+            except Exception as exc:  # reported to the user (a broken pipe breaks again, below)
+                conn.send(("error", f"The document could not be rendered: {str(exc)[:300]}"))
+    except (EOFError, BrokenPipeError, ConnectionResetError):
+        return  # the worker went away: no traceback in the server's log
 
 
 def html_of(template: str, **context) -> str:
@@ -187,6 +189,12 @@ def render_bounded(build_html: str | Callable[[], str], stylesheets: tuple[str, 
 
 _processes: dict[int, RenderProcess] = {}
 _processes_lock = threading.Lock()
+
+
+@atexit.register
+def _close_all() -> None:
+    for process in _processes.values():
+        process.close()
 
 
 def init_app(app) -> None:
