@@ -106,16 +106,20 @@ def search_reindex():
 
 @search_cli.command("check")
 def search_check():
-    """Compare index and database; exit 1 and list any drift."""
+    """Read every part of the index, then compare it with the database; exit 1 and list any damage or drift."""
     search.sync()
     drift = search.check()
+    for problem in drift.unreadable:
+        click.echo(f"unreadable: {problem}", err=True)
+    if drift.unreadable:
+        click.echo("Run `flask search reindex` to rebuild the index from the database.", err=True)
     for label, ids in (("missing from index", drift.missing), ("in index but not in database", drift.extra),
                        ("stale in index", drift.stale)):
         if ids:
             click.echo(f"{len(ids)} {label}: {', '.join(map(str, ids[:50]))}", err=True)
     if not drift.clean:
         raise SystemExit(1)
-    click.echo("Index and database agree.")
+    click.echo("Index and database agree; every part of the index reads.")
 
 
 @search_cli.command("sync")
