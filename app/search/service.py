@@ -19,7 +19,7 @@ from app.models import Asset, AssetKind, AssetVersion
 from app.search import index, matching, spelling, synonyms, syntax
 from app.search.backend import FACETS, Match, Node, Query, Unreadable, dimension_facet
 from app.search.documents import SOURCE_CHARS, similarity_text
-from app.search.snippets import snippet, source_text
+from app.search.snippets import Highlighter, snippet, source_text
 
 SORTS = ("relevance", "most_used", "top_rated", "newest")
 FACET_LABELS = {"stage": "Stage", "kind": "Kind", "product": "Product"}  # a dimension's facet: its name
@@ -177,9 +177,11 @@ def request_from_args(user, args, per_page: int = 20) -> SearchRequest:
 
 def load_assets(ids: list[int], user) -> list[Asset]:
     """The assets `user` may see today, in the given order, with what result cards show (not the
-    versions' file text). Visibility is checked again here: the index may lag a change by a moment."""
-    return load_in_order(ids, selectinload(Asset.terms), selectinload(Asset.stages),
-                         selectinload(Asset.versions).defer(AssetVersion.text), user=user)
+    versions' file text). Visibility is checked again here: the index may lag a change by a moment.
+    (Checked on the rows loaded by id: as SQL, SQLite would read every live asset to apply it.)"""
+    found = load_in_order(ids, selectinload(Asset.terms), selectinload(Asset.stages),
+                          selectinload(Asset.versions).defer(AssetVersion.text))
+    return found if sees_drafts(user) else [a for a in found if a.is_visible_on(today())]
 
 
 def snippet_sources(assets: list[Asset]) -> dict[int, str]:
@@ -358,9 +360,10 @@ def run_search(user, req: SearchRequest, *, log: bool = True) -> SearchPage:
     signals.load([a.id for a in assets])
     sources = snippet_sources(assets)
     boilerplate = _boilerplate() if assets else {}
+    words = Highlighter(match.terms)
     offset = (req.page - 1) * req.per_page
     results = [
-        Result(a, snippet(sources[a.id], match.terms, boilerplate=boilerplate.get(a.kind, ())),
+        Result(a, snippet(sources[a.id], words, boilerplate=boilerplate.get(a.kind, ())),
                scores.get(a.id, 0.0), signals.uses[a.id], signals.stars.get(a.id), offset + n)
         for n, a in enumerate(assets, start=1)
     ]

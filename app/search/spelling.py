@@ -23,7 +23,7 @@ from rapidfuzz.distance import OSA
 from app.search.backend import Vocabulary
 
 Known = Callable[[Iterable[str]], Mapping[str, int]]  # words → how many documents the asker may see hold them
-MIN_LENGTH = 3  # shorter words are left alone ("tco" is not "two")
+MIN_LENGTH = 4  # shorter words are left alone: "tco" is not a misspelt "two"
 CANDIDATES = 12  # nearest vocabulary words considered per unknown word
 
 _cache: dict[object, dict[int, list[str]]] = {}

@@ -24,6 +24,8 @@ from app.search.whoosh import postings
 from app.search.whoosh.schema import FACET_FIELDS, NO_EXPIRY, TERM_FIELD
 
 BYTE_TO_LENGTH = np.array(_length_byte_cache, dtype=np.float32)  # Whoosh keeps a field's length in a byte
+SHORT_FIELDS = ("title", "keywords", "taxonomy")
+NOTHING = (np.zeros(0, np.int64), np.zeros(0, np.float32))
 
 
 def reading(method):
@@ -131,6 +133,9 @@ class Segment:
                 reader, TERM_FIELD, token)
         # Every query needs every text field's lengths; the reader is at hand now.
         self.lengths = {fieldname: _field_lengths(reader, fieldname, size) for fieldname in TEXT_FIELDS}
+        # The words of the short fields: most query words are in none of them, and looking a word up
+        # in a segment's term table costs more than reading a short posting list.
+        self.present = {fieldname: frozenset(reader.lexicon(fieldname)) for fieldname in SHORT_FIELDS}
         self._words: dict[str, int] | None = None
 
     @staticmethod
@@ -146,11 +151,15 @@ class Segment:
 
     def term(self, reader, fieldname: str, text: bytes) -> tuple[np.ndarray, np.ndarray]:
         """(document numbers, weights) of one term's postings in this segment."""
+        if fieldname in self.present and text not in self.present[fieldname]:
+            return NOTHING
         found = self.cache.get((self.key, fieldname, text, "weights"))
         return found if found is not None else self._read(reader, fieldname, text, positions=False)
 
     def occurrences(self, reader, fieldname: str, text: bytes) -> np.ndarray:
         """Every occurrence of one term in this segment as document << 32 | position, sorted."""
+        if fieldname in self.present and text not in self.present[fieldname]:
+            return NOTHING[0]
         found = self.cache.get((self.key, fieldname, text, "occurrences"))
         return found[0] if found is not None else self._read(reader, fieldname, text, positions=True)
 

@@ -67,13 +67,16 @@ def bm25f(fields: list[FieldPostings], doc_count: int, boost: float = 1.0) -> tu
     parts = [f for f in fields if len(f.docs)]
     if not parts:
         return np.zeros(0, np.int64), np.zeros(0, np.float32)
-    docs = np.concatenate([f.docs for f in parts])
-    weighted = np.concatenate([f.weight * f.tf / ((1 - f.b) + f.b * f.lengths / (f.average or 1.0))
-                               for f in parts])
-    unique, inverse = np.unique(docs, return_inverse=True)
-    tf = np.bincount(inverse, weights=weighted, minlength=len(unique))
-    idf = np.log(doc_count / (len(unique) + 1)) + 1
-    return unique, (boost * idf * tf * (K1 + 1) / (tf + K1)).astype(np.float32)
+    weighted = [f.weight * f.tf / ((1 - f.b) + f.b * f.lengths / (f.average or 1.0)) for f in parts]
+    if len(parts) == 1:  # most words are in the body only: its documents are ascending already
+        docs, tf = parts[0].docs, weighted[0]
+    else:  # summed on a dense array: sorting the joined postings cost more
+        dense = np.bincount(np.concatenate([f.docs for f in parts]), weights=np.concatenate(weighted),
+                            minlength=doc_count)
+        docs = np.flatnonzero(dense)
+        tf = dense[docs]
+    idf = np.log(doc_count / (len(docs) + 1)) + 1
+    return docs, (boost * idf * tf * (K1 + 1) / (tf + K1)).astype(np.float32)
 
 
 def at_least(parts: list[Hits], minimum: int, size: int, best: bool = False) -> Hits:

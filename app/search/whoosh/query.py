@@ -17,7 +17,7 @@ MAX_EXPANSIONS = 100  # indexed words a prefix* stands for, at most
 # A neighbouring-word pair (not a phrase the user quoted) is looked for in the body only when
 # neither word occurs more often than this: joining the positions of the commonest words of a
 # large library costs more than the hint is worth (title, keywords and taxonomy are always read).
-PAIR_BODY_OCCURRENCES = 300_000
+PAIR_BODY_OCCURRENCES = 50_000
 TAGS_WEIGHT = FIELD_WEIGHTS["keywords"]
 
 
@@ -54,6 +54,7 @@ class Evaluator:
         self.gen = gen
         self.size = gen.size
         self.memo: dict[tuple[Node, bool], postings.Hits | None] = {}
+        self.stems: dict[tuple[str, tuple[str, ...], float], postings.Hits] = {}
         self.terms: list[str] = []
 
     def hits(self, node: Node, cheap: bool = False) -> postings.Hits | None:
@@ -89,6 +90,12 @@ class Evaluator:
         return self._phrase(words, fields, slop, node.weight, cheap)
 
     def _stem(self, word: str, fields: tuple[str, ...], weight: float) -> postings.Hits:
+        key = (word, fields, weight)
+        if key not in self.stems:
+            self.stems[key] = self._bm25f(word, fields, weight)
+        return self.stems[key]
+
+    def _bm25f(self, word: str, fields: tuple[str, ...], weight: float) -> postings.Hits:
         gen = self.gen
         parts = []
         for fieldname in fields:
