@@ -4,6 +4,7 @@
     suggestions, related, record_click                 the search box, "More like this", result clicks
     synonym_groups, save_synonyms, delete_synonyms     the synonym groups marketers keep
     init_app, rebuild, check, sync, pending_count      the index's life (CLI, restore, app factory)
+    refresh_notes                                      relearn boilerplate after a bulk import
 
 Inside: `syntax` reads what was typed; `matching` decides how its words must match (minimum
 should match, relaxing, synonyms, coverage); `spelling` respells from the index's words;
@@ -12,7 +13,7 @@ today `whoosh/`); `documents` turns assets into what backends index; `outbox` ma
 follow the database; `index` holds the app's backend and rebuilds it when it reports itself
 unusable. Nothing outside this package imports whoosh, numpy or rapidfuzz.
 """
-from app.search.index import Drift, check, init_app, rebuild, sync
+from app.search.index import Drift, check, init_app, rebuild, refresh_notes, sync
 from app.search.outbox import pending_count
 from app.search.service import (
                                 FACET_LABELS,
@@ -34,4 +35,5 @@ from app.search.synonyms import save as save_synonyms
 
 __all__ = ["FACET_LABELS", "SORT_LABELS", "Drift", "SearchPage", "SearchRequest", "SynonymError", "build_request",
            "check", "delete_synonyms", "ensure_synonyms", "init_app", "pending_count", "rebuild", "record_click",
-           "related", "request_from_args", "run_search", "save_synonyms", "suggestions", "sync", "synonym_groups"]
+           "refresh_notes", "related", "request_from_args", "run_search", "save_synonyms", "suggestions", "sync",
+           "synonym_groups"]

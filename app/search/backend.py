@@ -184,7 +184,10 @@ class Backend(Protocol):
         called once every document is read, gives small values kept with that index (`notes`)."""
 
     def notes(self) -> dict:
-        """What the last rebuild's `notes()` returned ({} before any)."""
+        """What the last rebuild's `notes()` returned, or `write_notes` wrote since ({} before any)."""
+
+    def write_notes(self, notes: dict) -> None:
+        """Replace the notes kept with the index in use."""
 
     def fingerprints(self) -> dict[int, str]:
         """Every indexed asset id with the fingerprint it was indexed with."""

@@ -60,6 +60,17 @@ def every_document(session: Session) -> tuple[Iterator[Document], int]:
     return (document_of(asset) for asset in _assets(session)), total
 
 
+def sampled_documents(session: Session, limit: int) -> Iterator[Document]:
+    """About `limit` assets spread over the library (every n-th id), as documents."""
+    total = session.scalar(select(func.count()).select_from(Asset)) or 0
+    step = max(1, total // limit)
+    stmt = select(Asset).options(selectinload(Asset.terms).selectinload(Term.dimension),
+                                 selectinload(Asset.stages), selectinload(Asset.versions)).order_by(Asset.id)
+    if step > 1:
+        stmt = stmt.where(Asset.id % step == 0)
+    return (document_of(asset) for asset in session.scalars(stmt))
+
+
 def documents_of(session: Session, asset_ids: Iterable[int]) -> list[Document]:
     """The documents of those assets that still exist."""
     return [document_of(asset) for asset in _assets(session, asset_ids)]
@@ -86,7 +97,7 @@ class Boilerplate:
     """Counts lines across the documents of each kind as they stream by (`seen`), sampling every
     n-th of a large library; `lines()` are those in most of a kind's documents."""
 
-    def __init__(self, total: int):
+    def __init__(self, total: int = 0):
         self.every = max(1, total // SAMPLE)
         self.read = 0
         self.documents: Counter = Counter()

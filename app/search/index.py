@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from app.extensions import db
 from app.search import outbox
 from app.search.backend import Backend, NeedsRebuild, Progress, Unreadable
-from app.search.documents import Boilerplate, every_document
+from app.search.documents import SAMPLE, Boilerplate, every_document, sampled_documents
 from app.search.whoosh.backend import WhooshBackend
 
 T = TypeVar("T")
@@ -89,6 +89,16 @@ def rebuild(progress: Progress | None = None) -> int:
                                   notes=lambda: {"boilerplate": boilerplate.lines()})
     outbox.drain(backend())
     return count
+
+
+def refresh_notes() -> None:
+    """Learn the library's boilerplate again (from a sample of its documents) without a rebuild:
+    after an import, whose assets reached the index one by one."""
+    boilerplate = Boilerplate()
+    with Session(db.engine) as session:
+        for _ in boilerplate.seen(sampled_documents(session, SAMPLE)):
+            pass
+    using(lambda b: b.write_notes({"boilerplate": boilerplate.lines()}))
 
 
 def sync() -> int:

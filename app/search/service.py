@@ -15,7 +15,7 @@ from app import usage
 from app.extensions import db
 from app.library import ratings, taxonomy
 from app.library.assets import Page, load_in_order, sees_drafts, today, visible_to
-from app.models import Asset, AssetKind, AssetVersion
+from app.models import Asset, AssetKind, AssetVersion, Term
 from app.search import index, matching, spelling, synonyms, syntax
 from app.search.backend import FACETS, Match, Node, Query, Unreadable, dimension_facet
 from app.search.documents import SOURCE_CHARS, similarity_text
@@ -179,7 +179,7 @@ def load_assets(ids: list[int], user) -> list[Asset]:
     """The assets `user` may see today, in the given order, with what result cards show (not the
     versions' file text). Visibility is checked again here: the index may lag a change by a moment.
     (Checked on the rows loaded by id: as SQL, SQLite would read every live asset to apply it.)"""
-    found = load_in_order(ids, selectinload(Asset.terms), selectinload(Asset.stages),
+    found = load_in_order(ids, selectinload(Asset.terms).selectinload(Term.dimension), selectinload(Asset.stages),
                           selectinload(Asset.versions).defer(AssetVersion.text))
     return found if sees_drafts(user) else [a for a in found if a.is_visible_on(today())]
 

@@ -141,6 +141,14 @@ class WhooshBackend:
             self._notes = cached
         return cached[1]
 
+    def write_notes(self, notes: dict) -> None:
+        """Replace the notes kept with the index in use (atomically: a reader sees old or new)."""
+        current = Path(self.current_dir())
+        scratch = current / f"{NOTES}.{uuid.uuid4().hex}"
+        scratch.write_text(json.dumps(notes))
+        os.replace(scratch, current / NOTES)
+        self._notes = (str(current), notes)
+
     def unreadable(self) -> list[str]:
         """Read every segment fully: stored fields, lengths, every term's postings and positions."""
         problems = []
