@@ -226,10 +226,10 @@ def measure(data_dir: Path, size: int, queries: int, fts_budget_s: float) -> Non
                                         stage=item.get("stage", ()))
 
         # The backend alone: queries are read (syntax, synonyms from the database) before timing.
-        queries = {id(item): backend_query(request(item)) for item in mix}
+        prepared = {id(item): backend_query(request(item)) for item in mix}
 
         def engine_only(item):
-            index.backend().match(queries[id(item)])
+            index.backend().match(prepared[id(item)])
 
         def whole_path(item):
             search.run_search(user, request(item), log=False)

@@ -63,13 +63,12 @@ class _Reader:
         self.tokens: list[tuple[str, str, str | None]] = []
         self.repaired = False
         for m in _TOKEN.finditer(text):
-            kind = m.lastgroup if m.lastgroup != "slop" else "phrase"
             if m.group("phrase") is not None:
-                if not m.group(0).endswith('"') and m.group("slop") is None:
+                if len(m.group(0)) < 2 or not (m.group(0).endswith('"') or m.group("slop")):
                     self.repaired = True  # an unclosed quote: the rest is the phrase
                 self.tokens.append(("phrase", m.group("phrase"), m.group("slop")))
             else:
-                self.tokens.append((kind, m.group(kind), None))
+                self.tokens.append((m.lastgroup, m.group(m.lastgroup), None))
         self.at = 0
         self.operators = False
 
