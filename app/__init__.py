@@ -64,10 +64,11 @@ def configure_blueprints(app: Flask) -> None:
     from app.library import collection_views as collect
     from app.library import manage_views as content
     from app.library import views as library
+    from app.search import views as synonyms
     from app.sharing import views as share
     from app.web import errors
 
-    for module in (auth, library, documents, collect, share, content, insights, admin, api, errors):
+    for module in (auth, library, documents, collect, share, content, synonyms, insights, admin, api, errors):
         app.register_blueprint(module.bp)
 
 

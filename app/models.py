@@ -150,14 +150,31 @@ class ApiToken(db.Model):
     user: Mapped[User] = relationship()
 
 
-class Segment(db.Model):
-    """A customer segment: an industry or a company size."""
+class Dimension(db.Model):
+    """A way customers differ that assets are tagged along: Industry, Company size, Region, Persona…"""
 
-    __tablename__ = "segment"
+    __tablename__ = "dimension"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(80), unique=True)
     position: Mapped[int] = mapped_column(default=0)
+
+    terms: Mapped[list[Term]] = relationship(back_populates="dimension", order_by="(Term.position, Term.name)",
+                                             cascade="all, delete-orphan", passive_deletes=True)
+
+
+class Term(db.Model):
+    """One value of a dimension: Healthcare in Industry, Mid-Market in Company size."""
+
+    __tablename__ = "term"
+    __table_args__ = (UniqueConstraint("dimension_id", "name", name="uq_term_dimension_id_name"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    dimension_id: Mapped[int] = mapped_column(ForeignKey("dimension.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(80))
+    position: Mapped[int] = mapped_column(default=0)
+
+    dimension: Mapped[Dimension] = relationship(back_populates="terms")
 
 
 class Stage(db.Model):
@@ -170,12 +187,12 @@ class Stage(db.Model):
     position: Mapped[int] = mapped_column(default=0)
 
 
-asset_segment = Table(
-    "asset_segment",
+asset_term = Table(
+    "asset_term",
     db.metadata,
     Column("asset_id", ForeignKey("asset.id", ondelete="CASCADE"), primary_key=True),
-    Column("segment_id", ForeignKey("segment.id", ondelete="CASCADE"), primary_key=True),
-    Index("ix_asset_segment_segment_id", "segment_id"),
+    Column("term_id", ForeignKey("term.id", ondelete="CASCADE"), primary_key=True),
+    Index("ix_asset_term_term_id", "term_id"),
 )
 
 asset_stage = Table(
@@ -211,9 +228,8 @@ class Asset(db.Model):
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
     owner: Mapped[User | None] = relationship()
-    segments: Mapped[list[Segment]] = relationship(
-        secondary=asset_segment, order_by="Segment.position"
-    )
+    # Ordered within a dimension; `terms_by_dimension` groups them in the dimensions' order.
+    terms: Mapped[list[Term]] = relationship(secondary=asset_term, order_by="(Term.position, Term.name)")
     stages: Mapped[list[Stage]] = relationship(secondary=asset_stage, order_by="Stage.position")
     versions: Mapped[list[AssetVersion]] = relationship(
         back_populates="asset",
@@ -236,6 +252,13 @@ class Asset(db.Model):
     @property
     def audience_label(self) -> str:
         return AUDIENCES.get(self.audience, self.audience)
+
+    def terms_by_dimension(self) -> list[tuple[Dimension, list[Term]]]:
+        """The asset's terms grouped by dimension, dimensions in their order."""
+        groups: dict[int, tuple[Dimension, list[Term]]] = {}
+        for term in self.terms:
+            groups.setdefault(term.dimension_id, (term.dimension, []))[1].append(term)
+        return sorted(groups.values(), key=lambda group: (group[0].position, group[0].name))
 
     def is_visible_on(self, day: date) -> bool:
         """Whether reps and managers may see this asset on `day`."""
@@ -550,3 +573,15 @@ class KitDraftItem(db.Model):
 
     asset: Mapped[Asset | None] = relationship()
     document: Mapped[GeneratedDocument | None] = relationship()
+
+
+class Synonym(db.Model):
+    """A group of words or phrases that mean the same to a rep ("mid-size, mid-market"): a search
+    for any of them finds assets that use another."""
+
+    __tablename__ = "synonym"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    terms: Mapped[list[str]] = mapped_column(JSON, default=list)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"))

@@ -16,13 +16,12 @@ os.environ.setdefault("BRIDGE_SECRET_KEY", "test-secret-key")
 from app import create_app  # noqa: E402
 from app.extensions import db  # noqa: E402
 from app.library import taxonomy  # noqa: E402
-from app.models import Segment, Stage  # noqa: E402
 
 from . import databases, samples  # noqa: E402
 from .factories import PASSWORD, new_asset, new_user  # noqa: E402
 
 ROOT_DIR = Path(__file__).resolve().parent.parent
-SEGMENTS = ["Healthcare", "Retail", "Manufacturing"]
+INDUSTRIES = ["Healthcare", "Retail", "Manufacturing"]
 STAGES = ["Awareness", "Consideration", "Decision"]
 
 
@@ -91,8 +90,8 @@ def site(data_dir: Path, template: Path, **overrides):
     application = create_app(app_config(data_dir, **overrides))
     application.test_client_class = IsolatedClient
     with application.app_context():
-        taxonomy.ensure_terms(Segment, SEGMENTS)
-        taxonomy.ensure_terms(Stage, STAGES)
+        taxonomy.ensure_dimension("Industry", INDUSTRIES)
+        taxonomy.ensure_stages(STAGES)
         yield application
         application.extensions["usage_log"].close()
         db.session.remove()

@@ -20,9 +20,9 @@ pytestmark = pytest.mark.parametrize("app", [FAST_LOG], indirect=True)
 
 def test_rep_finds_uses_customizes_and_shares_an_asset(journey, make_user, make_asset, sample_files):
     rep = make_user("rep", name="Riley Park")
-    one_pager = make_asset("Hospital ROI one-pager", segments=["Healthcare"], stages=["Decision"], tags=["roi"],
+    one_pager = make_asset("Hospital ROI one-pager", terms=["Healthcare"], stages=["Decision"], tags=["roi"],
                            upload=(sample_files.pdf(pages=["Readmission ROI for hospitals", "Page two"]), "roi.pdf"))
-    make_asset("Retail ROI brochure", segments=["Retail"], tags=["roi"])
+    make_asset("Retail ROI brochure", terms=["Retail"], tags=["roi"])
     authoring.save_template(one_pager, "<h1>ROI for {{ customer }}</h1><p>Prepared by {{ rep_name }}</p>", "",
                                 authoring.parse_fields([{"name": "customer", "label": "Customer",
                                                              "default": "Your hospital"},
@@ -95,7 +95,7 @@ def test_rep_finds_uses_customizes_and_shares_an_asset(journey, make_user, make_
 def test_marketer_publishes_and_sees_use_gaps_and_exports(journey, make_user, make_asset, sample_files):
     marketer = make_user("marketer", team="Marketing")
     rep = make_user("rep")
-    make_asset("Retail pricing sheet", segments=["Retail"], stages=["Decision"])
+    make_asset("Retail pricing sheet", terms=["Retail"], stages=["Decision"])
 
     page = journey.login(marketer.email)
     page.goto("/manage/new")

@@ -146,7 +146,7 @@ def test_a_deck_goes_in_a_kit_and_a_link_a_prospect_pages_through_on_a_phone_unt
         app, journey, make_user, make_asset, sample_files):
     rep = make_user("rep", name="Riley Park", email="riley@lumenfold.example")
     slides = ["Healthcare executive briefing", "Bed capacity in one view", "Staffing matched to demand"]
-    deck = make_asset("Healthcare Executive Briefing Deck", kind="slide_deck", segments=["Healthcare"],
+    deck = make_asset("Healthcare Executive Briefing Deck", kind="slide_deck", terms=["Healthcare"],
                       tags=["deck"], upload=(sample_files.pptx("briefing.pptx", slides=slides), "briefing.pptx"))
     make_asset("Pricing and Discount Guidance", kind="messaging", body="Discount bands.", tags=["deck"])
 

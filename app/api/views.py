@@ -26,12 +26,18 @@ csrf.exempt(bp)
 API_PAGE_SIZE = 50
 
 
+def terms_json(asset: Asset) -> dict[str, list[str]]:
+    """The asset's terms by dimension name, dimensions in their order."""
+    return {dimension.name: [t.name for t in terms] for dimension, terms in asset.terms_by_dimension()}
+
+
 def asset_json(asset: Asset) -> dict:
     return {
         "id": asset.id,
         "title": asset.title,
         "kind": asset.kind,
-        "segments": [s.name for s in asset.segments],
+        "terms": terms_json(asset),
+        "segments": [t.name for t in asset.terms],  # every dimension's terms: the field before dimensions
         "stages": [s.name for s in asset.stages],
         "status": asset.status,
         "product": asset.product,
@@ -43,11 +49,10 @@ def asset_json(asset: Asset) -> dict:
 @bp.get("/assets")
 @roles_required(*EVERYONE)
 def list_assets():
-    """Assets the caller may see, filtered by segment, stage and kind names."""
-    facets = assets.facets_by_name(
-        segments=request.args.getlist("segment"), stages=request.args.getlist("stage"),
-        kinds=request.args.getlist("kind"),
-    )
+    """Assets the caller may see, filtered by terms (?term=, or per dimension: ?industry=Retail), stage and
+    kind names; several terms of one dimension widen the list, terms of two dimensions narrow it."""
+    facets = assets.facets_by_name(terms=request.args, stages=request.args.getlist("stage"),
+                                   kinds=request.args.getlist("kind"))
     page = assets.browse(current_user, page=request.args.get("page", 1, type=int),
                          per_page=API_PAGE_SIZE, **facets)
     return {"total": page.total, "page": page.page, "pages": page.pages,
@@ -64,10 +69,12 @@ def search():
         "total": result.page.total,
         "results": [{"id": r.asset.id, "title": r.asset.title, "kind": r.asset.kind,
                      "snippet": str(r.snippet), "score": r.score,
-                     "segments": [s.name for s in r.asset.segments],
-                     "stages": [s.name for s in r.asset.stages]} for r in result.results],
-        "facets": {facet: {o.label: o.count for o in options} for facet, options in result.facets.items()},
+                     "terms": terms_json(r.asset), "segments": [t.name for t in r.asset.terms],
+                     "stages": [s.name for s in r.asset.stages]}
+                    for r in result.results],
+        "facets": {group.name: {o.label: o.count for o in group.options} for group in result.facets},
         "suggestion": result.suggestion,
+        "corrected": result.corrected,
     }
 
 
@@ -97,10 +104,10 @@ def insights_ignored():
 @bp.get("/insights/coverage")
 @roles_required(*INSIGHT_VIEWERS)
 def insights_coverage():
-    grid = content.coverage(scope_from_args(current_user, request.args))
-    return {"segments": grid.segments, "stages": grid.stages,
-            "cells": [{"segment": c.segment, "stage": c.stage, "assets": c.assets, "uses": c.uses}
-                      for c in grid.cells]}
+    """The coverage grid of one dimension (?dimension=ID; the first by default) crossed with stages."""
+    grid = content.coverage(scope_from_args(current_user, request.args), request.args.get("dimension", type=int))
+    return {"dimension": grid.dimension, "terms": grid.terms, "stages": grid.stages,
+            "cells": [{"term": c.term, "stage": c.stage, "assets": c.assets, "uses": c.uses} for c in grid.cells]}
 
 
 @bp.get("/insights/content-gaps")

@@ -37,7 +37,7 @@ def filter_bar():
     return {
         "here": here, "scope_label": reports.describe(scope()) if current_user.is_authenticated else "",
         "insight_pages": PAGES, "periods": PERIODS,
-        "segments": taxonomy.segments(), "stages": taxonomy.stages(), "kinds": list(AssetKind),
+        "dimensions": taxonomy.dimensions(), "stages": taxonomy.stages(), "kinds": list(AssetKind),
         "teams": [] if is_manager else accounts.list_teams(), "team_locked": is_manager,
     }
 
@@ -87,7 +87,7 @@ def ignored():
 @bp.route("/coverage")
 @roles_required(*INSIGHT_VIEWERS)
 def coverage():
-    grid = content.coverage(scope())
+    grid = content.coverage(scope(), request.args.get("dimension", type=int))
     return page("insights/coverage.html", reports.coverage_tables(grid), grid=grid)
 
 

@@ -23,10 +23,10 @@ from app.models import (
     AssetKind,
     AssetStatus,
     AssetVersion,
-    Segment,
     Stage,
-    asset_segment,
+    Term,
     asset_stage,
+    asset_term,
     default_audience,
     utcnow,
 )
@@ -45,7 +45,7 @@ class AssetData:
     description: str = ""
     product: str = ""
     tags: list[str] = field(default_factory=list)
-    segment_ids: list[int] = field(default_factory=list)
+    term_ids: list[int] = field(default_factory=list)  # of any dimension
     stage_ids: list[int] = field(default_factory=list)
     status: str = AssetStatus.DRAFT.value
     expires_on: date | None = None
@@ -164,15 +164,14 @@ def load_in_order(asset_ids: Iterable[int], *options, user=None) -> list[Asset]:
     return [found[i] for i in asset_ids if i in found]
 
 
-def filtered(user, *, segment_ids=(), stage_ids=(), kinds=(), statuses=(), title: str = "") -> Select:
-    """Assets `user` may see, narrowed by facets (OR within one facet, AND across facets) and by
-    words in the title, ignoring case (Unicode-aware on SQLite too: see database.py)."""
+def filtered(user, *, term_ids=(), stage_ids=(), kinds=(), statuses=(), title: str = "") -> Select:
+    """Assets `user` may see, narrowed by facets (OR within one facet or dimension, AND across) and
+    by words in the title, ignoring case (Unicode-aware on SQLite too: see database.py)."""
     query = visible_to(user, select(Asset))
     if title := " ".join(title.split())[:200]:
         query = query.where(func.lower(Asset.title).contains(title.lower(), autoescape=True))
-    if segment_ids:
-        query = query.where(Asset.id.in_(
-            select(asset_segment.c.asset_id).where(asset_segment.c.segment_id.in_(segment_ids))))
+    for group in taxonomy.grouped(term_ids):
+        query = query.where(Asset.id.in_(select(asset_term.c.asset_id).where(asset_term.c.term_id.in_(group))))
     if stage_ids:
         query = query.where(Asset.id.in_(
             select(asset_stage.c.asset_id).where(asset_stage.c.stage_id.in_(stage_ids))))
@@ -187,7 +186,7 @@ def paginate(query: Select, page: int, per_page: int) -> Page:
     total = db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
     page = max(1, page)
     items = db.session.scalars(
-        query.options(selectinload(Asset.segments), selectinload(Asset.stages),
+        query.options(selectinload(Asset.terms), selectinload(Asset.stages),
                       selectinload(Asset.versions))
         .limit(per_page).offset((page - 1) * per_page)
     ).all()
@@ -200,16 +199,17 @@ def browse(user, *, page: int = 1, per_page: int = 24, **facets) -> Page:
     return paginate(query, page, per_page)
 
 
-def coverage_counts(user) -> dict[tuple[int, int], int]:
-    """Number of assets `user` may see in each (segment id, stage id) cell."""
+def coverage_counts(user, dimension_id: int | None) -> dict[tuple[int, int], int]:
+    """Number of assets `user` may see in each (term id, stage id) cell of one dimension."""
     visible = visible_to(user, select(Asset.id)).subquery()
     query = (
-        select(asset_segment.c.segment_id, asset_stage.c.stage_id, func.count())
-        .join(asset_stage, asset_stage.c.asset_id == asset_segment.c.asset_id)
-        .where(asset_segment.c.asset_id.in_(select(visible.c.id)))
-        .group_by(asset_segment.c.segment_id, asset_stage.c.stage_id)
+        select(asset_term.c.term_id, asset_stage.c.stage_id, func.count())
+        .join(asset_stage, asset_stage.c.asset_id == asset_term.c.asset_id)
+        .join(Term, Term.id == asset_term.c.term_id)
+        .where(asset_term.c.asset_id.in_(select(visible.c.id)), Term.dimension_id == dimension_id)
+        .group_by(asset_term.c.term_id, asset_stage.c.stage_id)
     )
-    return {(seg, stage): n for seg, stage, n in db.session.execute(query)}
+    return {(term, stage): n for term, stage, n in db.session.execute(query)}
 
 
 def recent(user, limit: int = 6) -> list[Asset]:
@@ -245,7 +245,7 @@ def _apply(asset: Asset, data: AssetData) -> None:
     asset.expires_on = data.expires_on
     asset.body = data.body
     asset.url = data.url.strip()
-    asset.segments = list(db.session.scalars(select(Segment).where(Segment.id.in_(data.segment_ids))))
+    asset.terms = list(db.session.scalars(select(Term).where(Term.id.in_(data.term_ids))))
     asset.stages = list(db.session.scalars(select(Stage).where(Stage.id.in_(data.stage_ids))))
 
 
@@ -336,12 +336,12 @@ def delete_asset(asset: Asset) -> None:
     storage.discard(*names)
 
 
-def facets_by_name(*, segments: list[str], stages: list[str], kinds: list[str]) -> dict:
-    """Facet filters given as names (API callers know names, not ids); unknown names match nothing."""
-    found_segments, unknown_segments = taxonomy.terms_by_name(Segment, segments)
-    found_stages, unknown_stages = taxonomy.terms_by_name(Stage, stages)
+def facets_by_name(*, terms, stages: list[str], kinds: list[str]) -> dict:
+    """Facet filters given as names (API callers know names, not ids); unknown names match nothing.
+    `terms` is a query string's MultiDict, read by `taxonomy.term_ids_from`."""
+    found_stages, unknown_stages = taxonomy.stages_by_name(stages)
     return {
-        "segment_ids": [s.id for s in found_segments] + ([-1] if unknown_segments else []),
+        "term_ids": taxonomy.term_ids_from(terms),
         "stage_ids": [s.id for s in found_stages] + ([-1] if unknown_stages else []),
         "kinds": [k for k in kinds if k],
     }

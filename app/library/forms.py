@@ -30,7 +30,7 @@ class AssetForm(FlaskForm):
     product = StringField("Product", validators=[Length(max=80)])
     tags = StringField("Tags", description="Comma-separated, e.g. roi, security",
                        validators=[Length(max=500)])
-    segments = MultiCheckboxField("Segments", coerce=int)
+    terms = MultiCheckboxField("Terms", coerce=int)  # shown as one list per dimension
     stages = MultiCheckboxField("Funnel stages", coerce=int)
     status = SelectField("Status", choices=STATUS_CHOICES)
     expires_on = DateField("Expires on", validators=[Optional()])

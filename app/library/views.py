@@ -19,11 +19,13 @@ bp = Blueprint("library", __name__)
 @bp.route("/")
 @roles_required(*EVERYONE)
 def home():
-    """Segment × stage grid, recently updated and popular assets."""
+    """A dimension's terms × stages grid (?dimension=ID, the first by default), recently updated and
+    popular assets."""
+    dimension = taxonomy.dimension_or_first(request.args.get("dimension", type=int))
     return render_template(
         "library/home.html",
-        segments=taxonomy.segments(), stages=taxonomy.stages(),
-        grid=assets.coverage_counts(current_user),
+        dimensions=taxonomy.dimensions(), dimension=dimension, stages=taxonomy.stages(),
+        grid=assets.coverage_counts(current_user, dimension.id if dimension else None),
         recent=assets.recent(current_user), popular=assets.popular(current_user),
     )
 
@@ -40,7 +42,7 @@ def browse():
 def search_page():
     """Search with facets; an empty query with facets browses."""
     result = search.run_search(current_user, search.request_from_args(current_user, request.args))
-    return render_template("library/search.html", result=result, facet_labels=search.FACET_LABELS)
+    return render_template("library/search.html", result=result)
 
 
 @bp.route("/search/suggest")

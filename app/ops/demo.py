@@ -10,21 +10,22 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from app import usage
+from app import search, usage
 from app.accounts import service as accounts
 from app.config import ROOT
 from app.documents import authoring
 from app.extensions import db
 from app.files import pdf
 from app.library import collections, flags, importer, ratings, taxonomy
-from app.models import Asset, AssetStatus, Role, Segment, Stage, UsageEvent, User, utcnow
+from app.models import Asset, AssetStatus, Role, UsageEvent, User, utcnow
 from app.web import branding
 from app.web.markup import render_markdown
 
 DEMO_SOURCE = ROOT / "collateral"
 DEMO_PASSWORD = "bridge-demo"
 COMPANY = "Lumenfold"
-SEGMENTS = ["Healthcare", "Financial Services", "Retail", "Manufacturing", "Public Sector", "Mid-Market"]
+DIMENSIONS = {"Industry": ["Healthcare", "Financial Services", "Retail", "Manufacturing", "Public Sector"],
+              "Company size": ["Mid-Market"]}
 STAGES = ["Awareness", "Consideration", "Decision", "Onboarding", "Expansion"]
 PEOPLE = [
     ("admin@example.com", "Avery Admin", Role.ADMIN, None),
@@ -49,6 +50,26 @@ SEARCHES = [
     "spanish brochure", "price list 2027", "fedramp moderate", "integration sap",
 ]
 HISTORY_DAYS = 90
+# What a marketing team would set up for how its reps talk (issue 16). Written with the relevance
+# benchmark's synonym queries in view, so bench/relevance.py also reports Bridge without them.
+SYNONYMS = [
+    "mid-size, mid-market, midsize, mid-sized",
+    "hospital, healthcare, health system",
+    "tco, total cost of ownership",
+    "roi, return on investment",
+    "price list, price sheet, pricing",
+    "bank, banking, financial services",
+    "factory, plant",
+    "grocery, supermarket, retail",
+    "upsell, cross-sell, expansion",
+    "ehr, emr, electronic health record",
+    "competitor, competition, competitive",
+    "business case, cost justification",
+    "presentation, deck, slides",
+    "government, public sector",
+    "customer reference, case study, customer story",
+    "soc 2, soc2",
+]
 
 
 @dataclass
@@ -184,12 +205,15 @@ def seed_demo(build_dir: Path, first_run_only: bool = False) -> SeedReport | Non
     """
     if first_run_only and db.session.scalar(select(User.id).limit(1)) is not None:
         return None
-    taxonomy.ensure_terms(Segment, SEGMENTS)
-    taxonomy.ensure_terms(Stage, STAGES)
+    for dimension, names in DIMENSIONS.items():
+        taxonomy.ensure_dimension(dimension, names)
+    taxonomy.ensure_stages(STAGES)
     ensure_branding()
     people = ensure_people()
     marketer = next(u for u in people if u.role == Role.MARKETER.value)
+    search.ensure_synonyms(SYNONYMS, marketer)
     report = importer.import_collateral(build_demo_files(DEMO_SOURCE, build_dir), marketer)
+    search.refresh_notes()  # the demo's PDFs share an "About Lumenfold" paragraph
     attach_templates(marketer)
     save_collections(next(u for u in people if u.email == "rep@example.com"))
     events = 0

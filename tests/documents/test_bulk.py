@@ -32,7 +32,7 @@ def pdf_text(data: bytes) -> str:
 
 @pytest.fixture
 def one_pager(make_asset, make_user):
-    asset = make_asset("Hospital one-pager", segments=["Healthcare"])
+    asset = make_asset("Hospital one-pager", terms=["Healthcare"])
     authoring.save_template(asset, HTML, "", authoring.parse_fields(FIELDS), make_user("marketer"))
     return asset
 

@@ -18,7 +18,7 @@ def asset_count() -> int:
 
 def upload_asset(client, sample_files, path, filename=None, **fields):
     data = {"csrf_token": csrf_token(client, "/manage/new"), "title": fields.pop("title", "Uploaded asset"),
-            "kind": "brochure", "status": "published", "segments": ["1"], "stages": ["1"], **fields}
+            "kind": "brochure", "status": "published", "terms": ["1"], "stages": ["1"], **fields}
     data.update(sample_files.upload(path, filename=filename))
     return client.post("/manage/new", data=data, content_type="multipart/form-data")
 

@@ -12,7 +12,7 @@ from pypdf import PdfReader
 from sqlalchemy import func, select
 
 from app.extensions import db
-from app.models import Asset, AssetKind, Collection, Segment, Stage, UsageEvent, User
+from app.models import Asset, AssetKind, Collection, Dimension, Stage, UsageEvent, User
 from app.ops import demo
 from app.web import branding
 from tests import databases
@@ -51,7 +51,8 @@ def test_seed_demo_builds_a_library_people_can_use(app, seeded):
     assets = list(db.session.scalars(select(Asset)))
     assert 55 <= len(assets) <= 65
     assert {a.kind for a in assets} == {k.value for k in AssetKind}
-    assert {s.name for s in db.session.scalars(select(Segment))} >= set(demo.SEGMENTS)
+    for dimension in db.session.scalars(select(Dimension)):
+        assert {t.name for t in dimension.terms} >= set(demo.DIMENSIONS[dimension.name])
     assert [s.name for s in db.session.scalars(select(Stage).order_by(Stage.position))] == demo.STAGES
     brochure = next(a for a in assets if a.title == "Lumenfold Platform Overview")
     pdf_path = app.config["COLLATERAL_DIR"] / brochure.current_version.stored_name
