@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import enum
+import re
 import secrets
 from datetime import UTC, date, datetime
 
@@ -435,6 +436,13 @@ class GeneratedDocument(db.Model):
 
     asset: Mapped[Asset | None] = relationship()
     user: Mapped[User] = relationship()
+
+    @property
+    def file_name(self) -> str:
+        """The name it downloads under: the title without the characters file systems refuse
+        (Windows' too), and no "Ltd..pdf" when the title ends with a full stop."""
+        stem = re.sub(r'[\\/:*?"<>|\x00-\x1f]+', "-", self.title).strip(" .-")
+        return f"{stem or f'document-{self.id}'}.pdf"
 
 
 SHARE_CALLS_TO_ACTION = {"reply": "Reply by email", "meeting": "Book a meeting"}

@@ -88,10 +88,14 @@
   document.addEventListener("change", (event) => {
     if (event.target.matches("[data-autosubmit]")) {
       const form = event.target.form;
-      const page = form.querySelector("input[name=page]");
+      const page = form.elements.namedItem("page");
       if (page) page.remove();
       form.submit();
     }
+  });
+  // On a phone the filters start folded (unless some are chosen): the results come first.
+  document.querySelectorAll("details[data-collapse-narrow]:not([data-keep-open])").forEach((details) => {
+    if (window.matchMedia("(max-width: 760px)").matches) details.open = false;
   });
   const box = document.querySelector("input[data-suggest]");
   if (!box) return;
@@ -116,5 +120,17 @@
         }));
       } catch (err) { /* suggestions are optional */ }
     }, 150);
+  });
+})();
+
+// Bulk customize: the "First row" column follows the column chosen for each field.
+(function () {
+  "use strict";
+  document.querySelectorAll("table[data-first-row]").forEach((table) => {
+    const row = JSON.parse(table.dataset.firstRow);
+    table.addEventListener("change", (event) => {
+      const cell = table.querySelector(`[data-sample-for="${event.target.id}"]`);
+      if (cell) cell.textContent = row[event.target.value] || "";
+    });
   });
 })();

@@ -38,6 +38,11 @@ def test_rep_finds_uses_customizes_and_shares_an_asset(journey, make_user, make_
     expect(page.locator(".results .result")).to_have_count(1)
     expect(page.locator(".results")).to_contain_text("Hospital ROI one-pager")
     journey.shot(page, "search-with-facet")
+    assert "csrf_token" not in page.url and "next=" not in page.url  # filters carry only the search
+    # the first result's own button (a form of its own, not nested in the search form) adds to the kit
+    page.locator(".results .result").first.get_by_role("button", name="Add to pitch kit").click()
+    expect(page.locator(".flash-success")).to_contain_text("Hospital ROI one-pager")
+    expect(page.get_by_label("Pitch kit: 1 item", exact=True)).to_be_visible()
 
     page.get_by_role("link", name="Hospital ROI one-pager").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Hospital ROI one-pager")

@@ -12,7 +12,7 @@ from app.library.taxonomy import TaxonomyError
 from app.models import ADMINS, Dimension, Stage, Team, Term, User
 from app.web import branding
 from app.web.access import roles_required
-from app.web.forms import ActionForm, choices
+from app.web.forms import ActionForm, choices, flash_form_errors
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -191,5 +191,6 @@ def branding_page():
             flash("Branding saved: prospects see it on shared links and pitch kits.", "success")
             return redirect(url_for("admin.branding_page"))
     elif form.is_submitted():
+        flash_form_errors(form)
         status = 400
     return render_template("admin/branding.html", form=form, brand=current), status

@@ -118,8 +118,20 @@ def fields_of(template: DocumentTemplate) -> list[Field]:
     return parse_fields(template.fields)
 
 
+_ENDS_VALUE = "\u2064"  # invisible; marks where a value that ends with a full stop was put
+
+
+def _mark_full_stop(value):
+    return f"{value}{_ENDS_VALUE}" if isinstance(value, str) and value.endswith(".") else value
+
+
 def _environment() -> SandboxedEnvironment:
-    return SandboxedEnvironment(autoescape=True, undefined=StrictUndefined)
+    return SandboxedEnvironment(autoescape=True, undefined=StrictUndefined, finalize=_mark_full_stop)
+
+
+def _one_full_stop(body: str) -> str:
+    """"proposal for {{ customer }}." with the customer "Alden & Sons, Ltd." reads "Ltd.", not "Ltd.."."""
+    return body.replace(f".{_ENDS_VALUE}.", ".").replace(_ENDS_VALUE, "")
 
 
 def check_syntax(html: str) -> None:
@@ -136,7 +148,7 @@ def render_html(html: str, values: dict[str, str]) -> str:
 
     Runs inside the render process (see `render_document`)."""
     try:
-        body = _environment().from_string(html).render(**values, today=date.today().isoformat())
+        body = _one_full_stop(_environment().from_string(html).render(**values, today=date.today().isoformat()))
     except TemplateSyntaxError as exc:
         raise TemplateError(f"Line {exc.lineno}: {exc.message}") from exc
     except JinjaTemplateError as exc:

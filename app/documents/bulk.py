@@ -70,9 +70,14 @@ def read_csv(data: bytes) -> tuple[list[str], list[dict[str, str]]]:
     return columns, rows
 
 
+CUSTOMER_COLUMNS = ("account", "accountname", "customer", "company", "companyname", "client", "organisation",
+                    "organization", "prospect")
+
+
 def auto_mapping(fields: list[Field], columns: list[str]) -> dict[str, str]:
-    """Field name → the CSV column whose name matches it (or its label); a column named `account`
-    goes to the customer field when nothing else matches it."""
+    """Field name → the CSV column whose name matches it (or its label); then a column that names
+    the start of one field only ("Contact" for "Contact name"); a column named like an account
+    (account, company, customer, client, …) goes to the customer field when nothing else matches it."""
     by_name = {normalised(c): c for c in columns}
     mapping = {}
     for f in fields:
@@ -80,8 +85,17 @@ def auto_mapping(fields: list[Field], columns: list[str]) -> dict[str, str]:
         if column:
             mapping[f.name] = column
     customer = account_field(fields)
-    if customer is not None and customer.name not in mapping and "account" in by_name:
-        mapping[customer.name] = by_name["account"]
+    if customer is not None and customer.name not in mapping:
+        column = next((by_name[c] for c in CUSTOMER_COLUMNS if c in by_name), None)
+        if column is not None and column not in mapping.values():
+            mapping[customer.name] = column
+    for key, column in by_name.items():
+        if column in mapping.values() or len(key) < 4:
+            continue
+        starts = [f for f in fields if f.name not in mapping and f.type != "image"
+                  and (normalised(f.label).startswith(key) or normalised(f.name).startswith(key))]
+        if len(starts) == 1:
+            mapping[starts[0].name] = column
     return mapping
 
 

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import base64
 import io
-import re
 import zipfile
 from datetime import date
 
@@ -171,8 +170,8 @@ def zip_of(documents: list[GeneratedDocument]) -> bytes:
     names: set[str] = set()
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
         for document in documents:
-            stem = re.sub(r"[^\w .-]+", "-", document.title).strip() or f"document-{document.id}"
-            name = f"{stem}.pdf" if f"{stem}.pdf" not in names else f"{stem} ({document.id}).pdf"
+            name = document.file_name
+            name = name if name not in names else f"{name[:-4]} ({document.id}).pdf"
             names.add(name)
             archive.write(storage.path_of(document.stored_name), name)
     return out.getvalue()

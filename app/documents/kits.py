@@ -212,6 +212,8 @@ def edit_draft(user, details: Details | None, action: str, target: int | None,
     if action == "clear":
         clear(user)
         return "The kit is empty again."
+    if action == "save":
+        return "Saved. Your pitch kit waits here until you build it, across searches and sessions."
     return ""
 
 

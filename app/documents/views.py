@@ -113,7 +113,7 @@ def index():
 def download(document_id: int):
     document = generate.own_document(current_user, document_id) or abort(404)
     return send_file(storage.path_of(document.stored_name), mimetype="application/pdf", as_attachment=True,
-                     download_name=f"{document.title}.pdf".replace("/", "-"))
+                     download_name=document.file_name)
 
 
 @bp.app_context_processor

@@ -1,5 +1,6 @@
 """Reading what was typed into the search box: words, "quoted phrases" (with ~N for words N apart),
-field:value (title:, tag:), prefix*, AND / OR / NOT (in capitals) and parentheses.
+field:value (title:, tag:), prefix*, AND / OR / NOT (in capitals), -word or -"phrase" (NOT, as web
+search engines read a leading minus) and parentheses.
 
 Nothing here knows a backend: the result is a list of items in typed order, each a plain word, a
 `backend.Node` that must match as written (a phrase, a field, a prefix), or, when operators or
@@ -133,7 +134,25 @@ class _Reader:
                 self.repaired = True
                 return None
             return ("not", inner)
+        if token is not None and token[0] == "word" and token[1].startswith("-"):
+            return self.minus()
         return self.atom()
+
+    def minus(self):
+        """-word, or - followed by a "phrase": what web search engines taught reps for NOT."""
+        _, value, _ = self.take()
+        if value.strip("-"):
+            inner = _word(value.lstrip("-"), None)
+        elif self.peek() is not None and self.peek()[0] == "phrase":
+            _, phrase, slop = self.take()
+            inner = _phrase(phrase, None, slop)
+        else:
+            inner = None
+        if inner is None:
+            self.repaired = True
+            return None
+        self.operators = True
+        return ("not", inner)
 
     def atom(self):
         kind, value, slop = self.take()

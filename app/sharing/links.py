@@ -209,7 +209,7 @@ def page_count(link: ShareLink) -> int:
 def shared_file(link: ShareLink) -> tuple[Path, str, str] | None:
     """(path, download name, mime type) of what a download gives, if anything."""
     if link.document is not None:
-        return storage.path_of(link.document.stored_name), f"{link.document.title}.pdf", "application/pdf"
+        return storage.path_of(link.document.stored_name), link.document.file_name, "application/pdf"
     version = link.asset.current_version
     if version is None:
         return None

@@ -24,7 +24,7 @@ from app.sharing import links
 from app.sharing.forms import ShareForm
 from app.web import branding, ratelimit
 from app.web.access import roles_required
-from app.web.forms import ActionForm
+from app.web.forms import ActionForm, flash_form_errors
 
 bp = Blueprint("share", __name__)
 
@@ -72,6 +72,8 @@ def new():
         else:
             flash("Link ready: copy it into your email.", "success")
             return redirect(url_for("share.detail", link_id=link.id))
+    else:
+        flash_form_errors(form)
     return render_template("share/new.html", form=form, item=document or asset, refused=refused), status
 
 

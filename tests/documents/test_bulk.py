@@ -100,7 +100,7 @@ def test_columns_are_matched_by_name_confirmed_and_each_pdf_holds_its_own_row(cl
 
 
 def test_the_mapping_can_be_changed_and_a_required_field_needs_a_column(client, manager, one_pager):
-    token, mapping = mapping_of(upload(client, one_pager, "Customer,Site,Beds\nAcme Health,Boston,80\n")
+    token, mapping = mapping_of(upload(client, one_pager, "Town,Site,Beds\nAcme Health,Boston,80\n")
                                 .get_data(as_text=True))
     assert mapping["hospital_name"] == "" and mapping["bed_count"] == ""
     unmapped = confirm(client, one_pager, token, mapping)
@@ -141,3 +141,11 @@ def test_only_managers_run_bulk_and_never_on_internal_assets(client, login_as, o
                             make_user("marketer"))
     page = client.get(f"/assets/{internal.id}/bulk").get_data(as_text=True)
     assert "internal only" in page and "Read the CSV" not in page
+
+
+def test_a_crm_export_s_column_names_find_their_fields(client, manager, one_pager):
+    """"Company" is the customer and "Number" the start of "Number of beds"; "Contact" alone would
+    fit no field, and a short column ("No") is never guessed."""
+    page = upload(client, one_pager, "Company,Number,No,Contact\nMercy Ridge,88,1,Jo\n").get_data(as_text=True)
+    _, mapping = mapping_of(page)
+    assert mapping == {"hospital_name": "Company", "bed_count": "Number", "challenge": "", "tier": "", "rep_name": ""}

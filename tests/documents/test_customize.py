@@ -359,3 +359,17 @@ def test_internal_assets_cannot_be_customized_for_a_customer(client, login_as, m
     api = client.post(f"/api/v1/assets/{internal.id}/customize", json={"customer": "Acme"})
     assert api.status_code == 422 and "internal only" in api.get_json()["error"]
     assert db.session.scalars(select(GeneratedDocument)).all() == []
+
+
+def test_a_value_ending_with_a_full_stop_is_not_followed_by_another(client, make_user, customizable):
+    """"… for {{ contact }}." with "Alden & Sons, Ltd." reads "Ltd.", in the PDF and its file name."""
+    login(client, make_user("rep", name="Riley Park").email)
+    post_form(client, f"/assets/{customizable.id}/customize",
+              {"customer": "Alden & Sons, Ltd.", "contact": "Alden & Sons, Ltd.", "tier": "Gold",
+               "valid_until": "2027-01-31", "rep_name": "Riley Park", "rep_email": "", "action": "create"})
+    [document] = db.session.scalars(select(GeneratedDocument)).all()
+    with client.get(f"/documents/{document.id}/download") as pdf:
+        text, _ = pdf_text(pdf.data)
+        disposition = pdf.headers["Content-Disposition"]
+    assert "for Alden & Sons, Ltd." in text and "Ltd.." not in text
+    assert disposition.endswith("Alden%20&%20Sons%2C%20Ltd.pdf")

@@ -41,6 +41,8 @@ def test_the_draft_keeps_its_items_across_searches_pages_and_sessions(client, re
     picker = client.get("/kits/new?q=northgate").get_data(as_text=True)
     assert "Platform brochure" in picker and "Northgate retail case study" in picker
     post_form(client, "/kits/new", kit_form(add_asset=str(case.id), account="Northgate Markets", q="northgate"))
+    saved = post_form(client, "/kits/new", kit_form(save="1", account="Northgate Markets"))
+    assert "Saved. Your pitch kit waits here" in client.get(saved.headers["Location"]).get_data(as_text=True)
     again = client.get("/kits/new?q=something+else").get_data(as_text=True)  # a new search keeps both
     assert "Platform brochure" in again and "Northgate retail case study" in again
     assert ">2 items<" in again and 'value="Northgate Markets"' in again

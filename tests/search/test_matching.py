@@ -64,6 +64,9 @@ def test_explicit_operators_quotes_and_fields_keep_their_meaning(client, login_a
     assert titles(client, "scheduling AND board") == ["Bed board"]
     assert set(titles(client, "board OR rosters")) == {"Bed board", "Shift scheduling guide"}
     assert titles(client, "scheduling NOT board") == ["Shift scheduling guide"]
+    # a leading minus excludes, as in web search engines (it used to find the excluded word)
+    assert titles(client, "scheduling -board") == ["Shift scheduling guide"]
+    assert titles(client, 'sched* -"shared board"') == ["Shift scheduling guide"]
     assert titles(client, "zebra AND scheduling") == []  # never relaxed
     assert titles(client, '"discharge delays"') == ["Discharge planning for hospitals"]
     assert titles(client, '"delays discharge"') == []

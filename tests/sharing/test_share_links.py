@@ -335,3 +335,14 @@ def test_api_allow_download_true_false_or_absent(app, rep_client, brochure, valu
     assert links.by_token(token).allow_download is allowed
     with app.test_client().get(f"/s/{token}/download") as download:
         assert download.status_code == (200 if allowed else 403)
+
+
+def test_a_refused_share_form_says_why_at_the_top_and_makes_no_link(rep_client, brochure):
+    data = {"recipient_name": "Dr. Rivera", "recipient_email": "rivera-at-mercy", "account": "Mercy Regional",
+            "expires": "30"}
+    response = post_form(rep_client, f"/share/new?asset={brochure.id}", data)
+    page = response.get_data(as_text=True)
+    assert response.status_code == 400
+    flash = re.search(r'<div class="flash flash-error"[^>]*>(.*?)</div>', page, re.S)
+    assert flash and "Not saved." in flash.group(1) and "Invalid email address" in flash.group(1)
+    assert db.session.scalars(select(ShareLink)).all() == []
