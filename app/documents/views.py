@@ -15,6 +15,7 @@ from app.files import storage
 from app.files.pdf import RenderError
 from app.library import assets, collections
 from app.models import RATERS, Role
+from app.web import params
 from app.web.access import roles_required
 from app.web.forms import ActionForm
 
@@ -34,7 +35,7 @@ def customize(asset_id: int):
     """Fill the asset's fields for an account; preview page 1 or create the PDF."""
     item = customizable(asset_id)
     fields = authoring.fields_of(item.template)
-    start = generate.own_document(current_user, request.args.get("from", 0, type=int))
+    start = generate.own_document(current_user, params.int_arg(request.args, "from", 0))
     values = generate.prefilled(fields, current_user, start)
     account = start.account if start else ""
     preview, status = None, 200
@@ -85,8 +86,8 @@ def asset_link(asset_id: int) -> str:
 @roles_required(*RATERS)
 def new_kit():
     """Pick assets (from a saved collection, or search to find more), add a cover and a letter, get one PDF."""
-    chosen = [int(i) for i in request.values.getlist("ids") if i.isdigit()]
-    collection = collections.own_collection(current_user, request.args.get("collection", type=int))
+    chosen = params.id_list(request.values, "ids")
+    collection = collections.own_collection(current_user, params.id_arg(request.args, "collection"))
     if collection is not None:
         chosen += [a.id for a in collections.assets_in(current_user, collection)]
     selected = assets.load_in_order(chosen, user=current_user)
@@ -143,7 +144,7 @@ def bulk(asset_id: int):
 @roles_required(*RATERS)
 def download_zip():
     """Several of the user's own documents in one ZIP (?ids=1&ids=2…)."""
-    documents = [d for i in request.args.getlist("ids", type=int)
+    documents = [d for i in params.id_list(request.args, "ids")
                  if (d := generate.own_document(current_user, i)) is not None]
     if not documents:
         abort(404)

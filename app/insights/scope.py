@@ -18,6 +18,7 @@ from app.extensions import db
 from app.library.assets import live_clause, today
 from app.models import Asset, AssetKind, Role, Segment, Stage, Team, UsageEvent, User, asset_segment, asset_stage
 from app.usage import USE_KINDS
+from app.web import params
 
 PERIODS = (7, 30, 90)
 DEFAULT_DAYS = 30
@@ -80,12 +81,13 @@ def recent_weeks(count: int) -> list[str]:
 def scope_from_args(user, args) -> Scope:
     """Read the filter bar: `days` or `from`/`to`, `segment`, `stage`, `kind`, `team`.
 
-    Malformed values fall back to defaults; a manager's scope is always their own team.
+    Malformed values fall back to defaults (an id beyond 64 bits too: it must not reach the
+    database); a manager's scope is always their own team.
     """
     def as_int(name):
         try:
-            return int(args.get(name) or "")
-        except ValueError:
+            return params.int_arg(args, name)
+        except params.ParameterError:
             return None
 
     def as_date(name):

@@ -23,7 +23,7 @@ from app.models import EVERYONE, RATERS, ShareLink
 from app.notifications.service import notifications_of, unread_count
 from app.sharing import links
 from app.sharing.forms import ShareForm
-from app.web import ratelimit
+from app.web import params, ratelimit
 from app.web.access import roles_required
 from app.web.forms import ActionForm
 
@@ -50,8 +50,8 @@ def new():
     """Share an asset (?asset=) or one of my documents (?document=) with a prospect."""
     asset = None
     if request.args.get("asset"):
-        asset = assets.visible_asset(current_user, request.args.get("asset", type=int)) or abort(404)
-    document = generate.own_document(current_user, request.args.get("document", 0, type=int))
+        asset = assets.visible_asset(current_user, params.id_arg(request.args, "asset")) or abort(404)
+    document = generate.own_document(current_user, params.int_arg(request.args, "document", 0))
     if asset is None and document is None:
         abort(404)
     form = ShareForm(account=document.account if document else "")
