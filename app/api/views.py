@@ -16,6 +16,7 @@ from app.library import assets
 from app.models import EVERYONE, INSIGHT_VIEWERS, RATERS, Asset
 from app.search import request_from_args, run_search
 from app.sharing import links
+from app.web import params
 from app.web.access import roles_required
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -48,7 +49,7 @@ def list_assets():
         segments=request.args.getlist("segment"), stages=request.args.getlist("stage"),
         kinds=request.args.getlist("kind"),
     )
-    page = assets.browse(current_user, page=request.args.get("page", 1, type=int),
+    page = assets.browse(current_user, page=params.page_arg(request.args),
                          per_page=API_PAGE_SIZE, **facets)
     return {"total": page.total, "page": page.page, "pages": page.pages,
             "assets": [asset_json(a) for a in page.items]}
@@ -122,9 +123,9 @@ def id_field(given: dict, name: str) -> int | None:
     value = given.get(name)
     if value in (None, ""):
         return None
-    if isinstance(value, bool) or not str(value).isdigit():
-        abort(422, description=f"{name} must be a whole number.")
-    return int(value)
+    if isinstance(value, bool) or not isinstance(value, int | str):
+        raise params.ParameterError(name, f"{name} must be a whole number.")
+    return params.parse_int(str(value), name, minimum=1)
 
 
 def utc_field(given: dict, name: str) -> datetime | None:
@@ -135,7 +136,7 @@ def utc_field(given: dict, name: str) -> datetime | None:
     try:
         when = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
     except ValueError:
-        abort(422, description=f"{name} must be an ISO 8601 date-time, e.g. 2026-12-31T17:00:00Z.")
+        raise params.ParameterError(name, f"{name} must be an ISO 8601 date-time, e.g. 2026-12-31T17:00:00Z.") from None
     return when.astimezone(UTC).replace(tzinfo=None) if when.tzinfo else when
 
 

@@ -251,7 +251,7 @@ def test_api_customize_returns_the_pdf_and_lists_it(client, login_as, customizab
     listed = client.get("/api/v1/documents").get_json()["documents"]
     assert [(d["account"], d["pages"]) for d in listed] == [("Northwind Foods", 2)]
     bad = client.post(f"/api/v1/assets/{customizable.id}/customize", json={"account": "X", "tier": "Bronze"})
-    assert bad.status_code == 422 and "choose one of" in bad.get_json()["error"]
+    assert bad.status_code == 422 and "choose one of" in bad.get_json()["error"]["message"]
     form_post = client.post(f"/api/v1/assets/{customizable.id}/customize", data={"account": "X"})
     assert form_post.status_code == 400
 
