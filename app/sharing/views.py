@@ -29,8 +29,8 @@ from app.web.forms import ActionForm
 
 bp = Blueprint("share", __name__)
 
-CLIENT_LIMIT = (120, 60)  # public requests per client per minute: a token scan stops here
-TOKEN_LIMIT = (600, 60)   # requests per link per minute
+SCAN_LIMIT = (120, 60)   # unknown tokens per client per minute: a token scan stops here
+VIEW_LIMIT = (600, 60)   # requests per client per link per minute (no one client can lock a link)
 PAGE_WIDTH = 1000
 
 
@@ -107,13 +107,17 @@ def notifications():
 # --- the prospect's side (no login) -------------------------------------------------------------
 
 def public_link(token: str) -> ShareLink:
-    """The live link for `token`, after rate limits: 429 when exceeded, 404 unknown, 410 ended."""
-    if not ratelimit.hit(ratelimit.private_key("share-client", request.remote_addr or ""), *CLIENT_LIMIT):
+    """The live link for `token`, after rate limits: 429 when exceeded, 404 unknown, 410 ended.
+
+    Only unknown tokens count towards a client's scan limit, and a link's requests are counted per
+    client: a scanner, or one client hammering a link, never locks the link for its other viewers."""
+    scanner = ratelimit.private_key("share-scan", request.remote_addr or "")
+    if ratelimit.over(scanner, SCAN_LIMIT[0], SCAN_LIMIT[1]):
         abort(429)
     link = links.by_token(token)
     if link is None:
-        abort(404)
-    if not ratelimit.hit(f"share-token:{link.id}", *TOKEN_LIMIT):
+        abort(404 if ratelimit.hit(scanner, *SCAN_LIMIT) else 429)
+    if not ratelimit.hit(ratelimit.private_key("share-view", f"{link.id}:{request.remote_addr}"), *VIEW_LIMIT):
         abort(429)
     if not links.is_live(link):
         abort(410)
@@ -144,13 +148,17 @@ def page(token: str, number: int):
 @bp.post("/s/<token>/seen")
 @csrf.exempt  # sent by the public viewer's beacon; carries nothing but a page number and seconds
 def seen(token: str):
-    """Time the prospect's browser reports on one page."""
+    """Time the prospect's browser reports on one page: 422 (and nothing recorded) for a page the
+    PDF does not have or an implausible time."""
     link = public_link(token)
-    page_number = request.form.get("page", type=int)
+    page_number = params.int_arg(request.form, "page", minimum=1)
     seconds = request.form.get("seconds", type=float)
-    if page_number is None or seconds is None or not 1 <= page_number <= 5000 or not seconds >= 0:
-        abort(400)
-    links.record_page_time(link, this_visit(link), page_number, seconds)
+    if page_number is None or seconds is None:
+        abort(422, description="Send page and seconds.")
+    try:
+        links.record_page_time(link, this_visit(link), page_number, seconds)
+    except links.ShareError as exc:
+        abort(422, description=str(exc))
     return "", 204
 
 
