@@ -58,7 +58,7 @@ def configure_extensions(app: Flask) -> None:
     login_manager.init_app(app)
     from app import database, search, usage
     from app.accounts import login
-    from app.files import pdf
+    from app.files import pages, pdf
     from app.web import security
 
     login.configure_login(login_manager)
@@ -66,6 +66,7 @@ def configure_extensions(app: Flask) -> None:
     search.init_app(app)
     usage.init_app(app)
     pdf.init_app(app)
+    pages.init_app(app)
     security.configure(app)
 
 
@@ -79,10 +80,11 @@ def configure_blueprints(app: Flask) -> None:
     from app.library import collection_views as collect
     from app.library import manage_views as content
     from app.library import views as library
+    from app.search import views as synonyms
     from app.sharing import views as share
     from app.web import errors
 
-    for module in (auth, library, documents, collect, share, content, insights, admin, api, errors):
+    for module in (auth, library, documents, collect, share, content, synonyms, insights, admin, api, errors):
         app.register_blueprint(module.bp)
 
 

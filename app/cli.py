@@ -12,16 +12,17 @@ from app import search
 from app.accounts import service as accounts
 from app.accounts.service import AccountError
 from app.extensions import db
+from app.files import previews
 from app.insights import weekly
 from app.insights.scope import Scope, iso_week, recent_weeks
-from app.library import importer
+from app.library import assets, importer
 from app.models import Role, Team, User
 from app.ops import backup, demo
 
 
 def register_commands(app: Flask) -> None:
     for command in (create_user, import_collateral, seed_demo, search_cli, insights_cli, backup_command,
-                    restore_command):
+                    restore_command, previews_command):
         app.cli.add_command(command)
 
 
@@ -49,6 +50,8 @@ def import_collateral(folder: Path, owner_email: str | None):
     """Load FOLDER/manifest.csv and its files; bad rows are reported, good rows still load."""
     owner = _owner(owner_email)
     report = importer.import_collateral(folder, owner)
+    if report.created or report.updated:
+        search.refresh_notes()  # snippets leave out lines most of the new documents share
     click.echo(f"created {len(report.created)}, updated {len(report.updated)}, "
                f"unchanged {len(report.unchanged)}, errors {len(report.errors)}")
     for line, ref, message in report.errors:
@@ -106,16 +109,20 @@ def search_reindex():
 
 @search_cli.command("check")
 def search_check():
-    """Compare index and database; exit 1 and list any drift."""
+    """Read every part of the index, then compare it with the database; exit 1 and list any damage or drift."""
     search.sync()
     drift = search.check()
+    for problem in drift.unreadable:
+        click.echo(f"unreadable: {problem}", err=True)
+    if drift.unreadable:
+        click.echo("Run `flask search reindex` to rebuild the index from the database.", err=True)
     for label, ids in (("missing from index", drift.missing), ("in index but not in database", drift.extra),
                        ("stale in index", drift.stale)):
         if ids:
             click.echo(f"{len(ids)} {label}: {', '.join(map(str, ids[:50]))}", err=True)
     if not drift.clean:
         raise SystemExit(1)
-    click.echo("Index and database agree.")
+    click.echo("Index and database agree; every part of the index reads.")
 
 
 @search_cli.command("sync")
@@ -177,3 +184,19 @@ def restore_command(archive, replace):
     click.echo(f"Restored {report.total_rows} rows and {report.files} files at schema revision {report.revision}.")
     count = search.rebuild()
     click.echo(f"Search index rebuilt: {count} assets. Restart the server so every worker uses the restored data.")
+
+
+@click.command("previews")
+@click.option("--all", "everything", is_flag=True, help="Make every current file's preview again.")
+def previews_command(everything):
+    """Make the previews (pages, page count, thumbnail) of current files that have none yet: decks and
+    documents uploaded before Bridge converted them, or while LibreOffice was missing."""
+    waiting = assets.versions_without_preview(everything)
+    made = 0
+    with click.progressbar(waiting, label=f"Previews of {len(waiting)} files") as bar:
+        for version in bar:
+            made += not previews.prepare(version).preview_note
+    click.echo(f"{made} of {len(waiting)} files have a preview now.")
+    for version in waiting:
+        if version.preview_note:
+            click.echo(f"  {version.original_filename} (asset {version.asset_id}): {version.preview_note}", err=True)

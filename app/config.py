@@ -57,6 +57,18 @@ def from_environment(env: dict[str, str] | None = None) -> dict:
         "LOGIN_WINDOW_S": int(env.get("BRIDGE_LOGIN_WINDOW_S", "900")),
         "RENDER_TIMEOUT_S": float(env.get("BRIDGE_RENDER_TIMEOUT_S", "30")),
         "RENDER_MEMORY_MB": int(env.get("BRIDGE_RENDER_MEMORY_MB", "768")),
+        # Page images (share viewer, previews, thumbnails): per page, a time limit, memory beyond the
+        # renderer's own, and a pixel budget; a page over any of them becomes a placeholder image.
+        "PAGE_TIMEOUT_S": float(env.get("BRIDGE_PAGE_TIMEOUT_S", "10")),
+        "PAGE_MEMORY_MB": int(env.get("BRIDGE_PAGE_MEMORY_MB", "1024")),
+        "PAGE_MAX_PIXELS": int(env.get("BRIDGE_PAGE_MAX_PIXELS", "25000000")),
+        # Decks and documents are converted to PDF at upload by LibreOffice (app/files/convert.py).
+        # The memory limit is an address-space limit: below ~1.3 GB LibreOffice silently drops
+        # pictures from photo-heavy decks instead of failing.
+        "OFFICE_PREVIEWS": env.get("BRIDGE_OFFICE_PREVIEWS", "1") == "1",
+        "SOFFICE_PATH": env.get("BRIDGE_SOFFICE", "/usr/lib/libreoffice/program/soffice.bin"),
+        "CONVERT_TIMEOUT_S": float(env.get("BRIDGE_CONVERT_TIMEOUT_S", "90")),
+        "CONVERT_MEMORY_MB": int(env.get("BRIDGE_CONVERT_MEMORY_MB", "3072")),
         # Term postings each process keeps in memory for search (least recently used go first).
         "SEARCH_CACHE_MB": int(env.get("BRIDGE_SEARCH_CACHE_MB", "256")),
         # Postings each indexing process of a rebuild sorts in memory before spilling to

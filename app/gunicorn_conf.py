@@ -3,24 +3,41 @@
 Environment: BRIDGE_BIND (127.0.0.1:5000), BRIDGE_WORKERS (3). Workers are independent processes:
 they share the database (sessions, rate limits, the usage log, the search outbox) and the data
 directory (the Whoosh index, written under its lock and retried through the outbox).
+
+Each worker's render children (documents, page images, conversions) are fresh interpreters that
+leave when their worker does; each worker leaves when the master does (`post_fork`). So a crash or
+`kill -9` at any level leaves nothing holding the port, and `make serve` starts again on it.
 """
+import ctypes
 import os
+import signal
 
 bind = os.environ.get("BRIDGE_BIND", "127.0.0.1:5000")
 workers = int(os.environ.get("BRIDGE_WORKERS", "3"))
 worker_class = "sync"
-timeout = 120           # a pitch kit of many PDFs may take a while; renders have their own limit
+timeout = 120           # above a conversion's 90 s limit; renders have their own limits
 graceful_timeout = 30
 accesslog = "-"
 errorlog = "-"
 forwarded_allow_ips = os.environ.get("BRIDGE_FORWARDED_ALLOW_IPS", "127.0.0.1")
 
+PR_SET_PDEATHSIG = 1
+
+
+def post_fork(server, worker):
+    """A worker dies with its master. Idle workers notice a dead master within a second, but a busy
+    one finishes its request first (up to `timeout`), holding the listening socket all along."""
+    ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    if os.getppid() != server.pid:  # the master died before the line above took effect
+        os._exit(1)
+
 
 def worker_exit(server, worker):
-    """Write the usage events a stopping worker still holds, and stop its render process."""
+    """Write the usage events a stopping worker still holds, and stop its render children."""
     app = getattr(worker, "wsgi", None)
     if app is None or not hasattr(app, "extensions"):
         return
     with app.app_context():
         app.extensions["usage_log"].close()
         app.extensions["pdf_renderer"].close()
+        app.extensions["page_renderer"].close()

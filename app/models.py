@@ -70,6 +70,17 @@ KIND_LABELS = {
 }
 
 
+# Who may see an asset's content: prospects (shared, put in kits, customized into customer
+# documents) or only the company's own people. Kinds written for reps' eyes default to internal.
+AUDIENCES = {"customer": "Customer-facing", "internal": "Internal only"}
+INTERNAL_KINDS = frozenset({AssetKind.MESSAGING.value, AssetKind.EMAIL_TEMPLATE.value, AssetKind.BATTLECARD.value})
+
+
+def default_audience(kind: str) -> str:
+    """The audience an asset of `kind` gets unless its author says otherwise."""
+    return "internal" if kind in INTERNAL_KINDS else "customer"
+
+
 class AssetStatus(str, enum.Enum):
     DRAFT = "draft"
     PUBLISHED = "published"
@@ -139,14 +150,31 @@ class ApiToken(db.Model):
     user: Mapped[User] = relationship()
 
 
-class Segment(db.Model):
-    """A customer segment: an industry or a company size."""
+class Dimension(db.Model):
+    """A way customers differ that assets are tagged along: Industry, Company size, Region, Persona…"""
 
-    __tablename__ = "segment"
+    __tablename__ = "dimension"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(80), unique=True)
     position: Mapped[int] = mapped_column(default=0)
+
+    terms: Mapped[list[Term]] = relationship(back_populates="dimension", order_by="(Term.position, Term.name)",
+                                             cascade="all, delete-orphan", passive_deletes=True)
+
+
+class Term(db.Model):
+    """One value of a dimension: Healthcare in Industry, Mid-Market in Company size."""
+
+    __tablename__ = "term"
+    __table_args__ = (UniqueConstraint("dimension_id", "name", name="uq_term_dimension_id_name"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    dimension_id: Mapped[int] = mapped_column(ForeignKey("dimension.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(80))
+    position: Mapped[int] = mapped_column(default=0)
+
+    dimension: Mapped[Dimension] = relationship(back_populates="terms")
 
 
 class Stage(db.Model):
@@ -159,12 +187,12 @@ class Stage(db.Model):
     position: Mapped[int] = mapped_column(default=0)
 
 
-asset_segment = Table(
-    "asset_segment",
+asset_term = Table(
+    "asset_term",
     db.metadata,
     Column("asset_id", ForeignKey("asset.id", ondelete="CASCADE"), primary_key=True),
-    Column("segment_id", ForeignKey("segment.id", ondelete="CASCADE"), primary_key=True),
-    Index("ix_asset_segment_segment_id", "segment_id"),
+    Column("term_id", ForeignKey("term.id", ondelete="CASCADE"), primary_key=True),
+    Index("ix_asset_term_term_id", "term_id"),
 )
 
 asset_stage = Table(
@@ -193,15 +221,15 @@ class Asset(db.Model):
     expires_on: Mapped[date | None]
     body: Mapped[str] = mapped_column(Text, default="")
     url: Mapped[str] = mapped_column(String(500), default="")
+    audience: Mapped[str] = mapped_column(String(10), default="customer", server_default="customer")
     # The manifest path an imported asset came from: re-importing updates instead of duplicating.
     source_key: Mapped[str | None] = mapped_column(String(300), unique=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
     owner: Mapped[User | None] = relationship()
-    segments: Mapped[list[Segment]] = relationship(
-        secondary=asset_segment, order_by="Segment.position"
-    )
+    # Ordered within a dimension; `terms_by_dimension` groups them in the dimensions' order.
+    terms: Mapped[list[Term]] = relationship(secondary=asset_term, order_by="(Term.position, Term.name)")
     stages: Mapped[list[Stage]] = relationship(secondary=asset_stage, order_by="Stage.position")
     versions: Mapped[list[AssetVersion]] = relationship(
         back_populates="asset",
@@ -216,6 +244,21 @@ class Asset(db.Model):
     @property
     def kind_label(self) -> str:
         return AssetKind(self.kind).label
+
+    @property
+    def is_internal(self) -> bool:
+        return self.audience == "internal"
+
+    @property
+    def audience_label(self) -> str:
+        return AUDIENCES.get(self.audience, self.audience)
+
+    def terms_by_dimension(self) -> list[tuple[Dimension, list[Term]]]:
+        """The asset's terms grouped by dimension, dimensions in their order."""
+        groups: dict[int, tuple[Dimension, list[Term]]] = {}
+        for term in self.terms:
+            groups.setdefault(term.dimension_id, (term.dimension, []))[1].append(term)
+        return sorted(groups.values(), key=lambda group: (group[0].position, group[0].name))
 
     def is_visible_on(self, day: date) -> bool:
         """Whether reps and managers may see this asset on `day`."""
@@ -242,11 +285,19 @@ class AssetVersion(db.Model):
     page_count: Mapped[int | None]
     text: Mapped[str] = mapped_column(Text, default="")
     thumbnail_name: Mapped[str | None] = mapped_column(String(64))
+    # A deck's or document's pages as a PDF (converted at upload); a PDF is its own.
+    preview_name: Mapped[str | None] = mapped_column(String(64))
+    preview_note: Mapped[str] = mapped_column(String(300), default="", server_default="")
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     asset: Mapped[Asset] = relationship(back_populates="versions")
     created_by: Mapped[User | None] = relationship()
+
+    @property
+    def pages_name(self) -> str | None:
+        """The stored PDF whose pages show this version (its own file, or its converted preview)."""
+        return self.stored_name if self.file_type == "pdf" else self.preview_name
 
 
 class UsageEvent(db.Model):
@@ -386,8 +437,15 @@ class GeneratedDocument(db.Model):
     user: Mapped[User] = relationship()
 
 
+SHARE_CALLS_TO_ACTION = {"reply": "Reply by email", "meeting": "Book a meeting"}
+
+
 class ShareLink(db.Model):
-    """A link that lets one prospect view one asset or document, tracked, until it expires or is revoked."""
+    """A link that lets one prospect view one asset or document, tracked, while its content may be seen.
+
+    The link outlives what it shows (foreign keys set to NULL), so a prospect who opens it after the
+    asset or document was deleted learns whom to ask instead of finding nothing.
+    """
 
     __tablename__ = "share_link"
     __table_args__ = (Index("ix_share_link_user_id_created_at", "user_id", "created_at"),)
@@ -395,8 +453,10 @@ class ShareLink(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     token: Mapped[str] = mapped_column(String(64), unique=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"))
-    asset_id: Mapped[int | None] = mapped_column(ForeignKey("asset.id", ondelete="CASCADE"))
-    document_id: Mapped[int | None] = mapped_column(ForeignKey("generated_document.id", ondelete="CASCADE"))
+    asset_id: Mapped[int | None] = mapped_column(ForeignKey("asset.id", ondelete="SET NULL"))
+    # The file version shared: a link to an asset's file ends when the file is replaced.
+    version_id: Mapped[int | None] = mapped_column(ForeignKey("asset_version.id", ondelete="SET NULL"))
+    document_id: Mapped[int | None] = mapped_column(ForeignKey("generated_document.id", ondelete="SET NULL"))
     recipient_name: Mapped[str] = mapped_column(String(120), default="")
     recipient_email: Mapped[str] = mapped_column(String(254), default="")
     account: Mapped[str] = mapped_column(String(120), default="")
@@ -405,9 +465,14 @@ class ShareLink(db.Model):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     revoked_at: Mapped[datetime | None]
     first_opened_at: Mapped[datetime | None]
+    # The sender's own words and next step, shown to the prospect.
+    message: Mapped[str] = mapped_column(Text, default="", server_default="")
+    cta: Mapped[str] = mapped_column(String(10), default="", server_default="")
+    meeting_url: Mapped[str] = mapped_column(String(500), default="", server_default="")
 
     user: Mapped[User] = relationship()
     asset: Mapped[Asset | None] = relationship()
+    version: Mapped[AssetVersion | None] = relationship()
     document: Mapped[GeneratedDocument | None] = relationship()
 
 
@@ -462,3 +527,61 @@ class CollectionItem(db.Model):
     added_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     asset: Mapped[Asset] = relationship()
+
+
+class Setting(db.Model):
+    """One site-wide setting an admin changes in the app (the company's name and logo)."""
+
+    __tablename__ = "setting"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[str] = mapped_column(Text, default="")
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class KitDraft(db.Model):
+    """A rep's pitch kit in the making: kept between searches, pages and sessions until built."""
+
+    __tablename__ = "kit_draft"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"), unique=True)
+    account: Mapped[str] = mapped_column(String(120), default="")
+    title: Mapped[str] = mapped_column(String(200), default="")
+    intro: Mapped[str] = mapped_column(Text, default="")
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    items: Mapped[list[KitDraftItem]] = relationship(
+        order_by="KitDraftItem.position", cascade="all, delete-orphan", passive_deletes=True)
+
+
+class KitDraftItem(db.Model):
+    """One part of a draft kit: a library asset or one of the rep's own customized documents."""
+
+    __tablename__ = "kit_draft_item"
+    __table_args__ = (
+        UniqueConstraint("draft_id", "asset_id", name="uq_kit_draft_item_draft_id_asset_id"),
+        UniqueConstraint("draft_id", "document_id", name="uq_kit_draft_item_draft_id_document_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    draft_id: Mapped[int] = mapped_column(ForeignKey("kit_draft.id", ondelete="CASCADE"))
+    asset_id: Mapped[int | None] = mapped_column(ForeignKey("asset.id", ondelete="CASCADE"))
+    document_id: Mapped[int | None] = mapped_column(ForeignKey("generated_document.id", ondelete="CASCADE"))
+    position: Mapped[int]
+    added_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    asset: Mapped[Asset | None] = relationship()
+    document: Mapped[GeneratedDocument | None] = relationship()
+
+
+class Synonym(db.Model):
+    """A group of words or phrases that mean the same to a rep ("mid-size, mid-market"): a search
+    for any of them finds assets that use another."""
+
+    __tablename__ = "synonym"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    terms: Mapped[list[str]] = mapped_column(JSON, default=list)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"))

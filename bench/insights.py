@@ -52,14 +52,14 @@ def median_ms(fn, runs: int) -> float:
 def populate(app, assets: int, events: int, rng: random.Random) -> None:
     """Taxonomy, 5 teams of 10 reps, `assets` live assets, a year of `events` events, ratings."""
     with app.app_context():
-        segment_ids, stage_ids = seed.add_taxonomy()
+        term_ids, stage_ids = seed.add_taxonomy()
         teams = seed.add_teams([f"Team {n}" for n in range(5)])
         people = seed.add_users(
             [("marketer@bench.example", "Marketer", "marketer", None),
              ("manager@bench.example", "Manager", "manager", teams[0])]
             + [(f"rep{n}@bench.example", f"Rep {n:02d}", "rep", teams[n % 5]) for n in range(50)], PASSWORD)
         (marketer_id, _), reps = people[0], people[2:]
-        seed.add_assets(range(1, assets + 1), marketer_id, segment_ids, stage_ids, rng)
+        seed.add_assets(range(1, assets + 1), marketer_id, term_ids, stage_ids, rng)
         took = seed.add_events(events, reps, list(range(1, assets + 1)), rng)
         print(f"  {events:,} events inserted in {took:.0f} s")
         seed.add_ratings(reps, range(1, assets + 1), rng)

@@ -162,7 +162,7 @@ def extend_library(total_assets: int, events: int) -> dict:
     if total_assets <= existing:
         return {}
     rng, text_rng = random.Random(21), random.Random(2121)
-    segment_ids, stage_ids = seed.taxonomy_ids()
+    term_ids, stage_ids = seed.taxonomy_ids()
     teams = dict(db.session.execute(select(Team.name, Team.id)).all())
     field_teams = [teams["Team East"], teams["Team West"]]
     seed.add_users([(f"rep{n}@bench.example", f"Bench Rep {n:02d}", "rep", field_teams[n % 2])
@@ -174,7 +174,7 @@ def extend_library(total_assets: int, events: int) -> dict:
     new_ids = range(first, first + total_assets - existing)
     vocab = seed.vocabulary(text_rng)
     started = time.perf_counter()
-    seed.add_assets(new_ids, marketer.id, segment_ids, stage_ids, rng, vocab, text_rng)
+    seed.add_assets(new_ids, marketer.id, term_ids, stage_ids, rng, vocab, text_rng)
     print(f"  {len(new_ids):,} assets inserted in {time.perf_counter() - started:.0f} s", flush=True)
     live = [*db.session.scalars(select(Asset.id).where(Asset.status == "published").order_by(Asset.id))]
     took = seed.add_events(events, reps, live, rng)
@@ -548,13 +548,13 @@ def rss_kb(pid: int) -> dict[str, int]:
 
 def distinct_searches(vocab: list[str], count: int, rng: random.Random) -> list[str]:
     """`count` different query strings: 1–3 words of the library's commoner words, a fifth with a
-    segment filter."""
+    taxonomy term filter."""
     queries: dict[str, None] = {}
     while len(queries) < count:
         words = " ".join(rng.sample(vocab[:3000], rng.randint(1, 3)))
         query = "/search?q=" + quote_plus(words)
         if rng.random() < 0.2:
-            query += f"&segment={rng.randint(1, 6)}"
+            query += f"&term={rng.randint(1, 6)}"
         queries[query] = None
     return list(queries)
 

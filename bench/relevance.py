@@ -174,9 +174,9 @@ def visible_documents(app) -> list[Document]:
     today = date.today()
     with app.app_context():
         assets = db.session.scalars(select(Asset).options(
-            selectinload(Asset.segments), selectinload(Asset.stages), selectinload(Asset.versions)))
+            selectinload(Asset.terms), selectinload(Asset.stages), selectinload(Asset.versions)))
         return [Document(a.id, a.source_key, a.title, " ".join(a.tags or []),
-                         " ".join([a.product or "", *(s.name for s in a.segments), *(s.name for s in a.stages),
+                         " ".join([a.product or "", *(t.name for t in a.terms), *(s.name for s in a.stages),
                                    a.kind_label]),
                          a.description or "", a.body or "",
                          a.current_version.text if a.current_version else "")

@@ -4,7 +4,8 @@ Usage: .venv/bin/python bench/search.py [--sizes 10000,100000] [--queries 300] [
 
 Prints, per library size: index build rate; query p50/p95 for (a) the whole search path a page
 uses (index query, facet counts, ranking by use and rating, rows from the database, highlighted
-snippets), (b) the index query with facet counts alone, and (c) FTS5 with bm25, snippet() and
+snippets) on three mixes: hits (1–3 words), misses (misspelt and unknown words) and 8–12 word
+queries; (b) the index query with facet counts alone, and (c) FTS5 with bm25, snippet() and
 facet counts in one SQLite file; and the ratios. Medians and ratios, measured in one run.
 """
 from __future__ import annotations
@@ -26,14 +27,16 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("BRIDGE_SECRET_KEY", "bench")
 
 from flask_migrate import upgrade  # noqa: E402
-from seed import DOMAIN, KINDS, PRODUCTS, SEGMENTS, STAGES, vocabulary, zipf_weights  # noqa: E402
+from seed import DOMAIN, KINDS, PRODUCTS, add_taxonomy, vocabulary, zipf_weights  # noqa: E402
 from sqlalchemy import insert  # noqa: E402
 
 from app import create_app, search  # noqa: E402
 from app.extensions import db  # noqa: E402
-from app.models import Asset, AssetVersion, Segment, Stage, User, asset_segment, asset_stage  # noqa: E402
+from app.models import Asset, AssetVersion, User, asset_stage, asset_term  # noqa: E402
 from app.search import index  # noqa: E402
 from app.search.service import backend_query  # noqa: E402
+
+FILLER = "how do we i the a for with about our what is can to of in need something".split()
 
 
 def populate(app, count: int, rng: random.Random) -> list[str]:
@@ -41,15 +44,14 @@ def populate(app, count: int, rng: random.Random) -> list[str]:
     vocab = vocabulary(rng)
     weights = zipf_weights(len(vocab))
     with app.app_context():
-        db.session.add_all([Segment(name=n, position=i) for i, n in enumerate(SEGMENTS)])
-        db.session.add_all([Stage(name=n, position=i) for i, n in enumerate(STAGES)])
+        term_ids, stage_ids = add_taxonomy()
         owner = User(email="bench@example.com", name="Bench", role="marketer", password_hash="x")
         db.session.add(owner)
         db.session.commit()
         now = datetime(2026, 11, 1)
         for start in range(0, count, 2000):
             ids = range(start + 1, min(start + 2000, count) + 1)
-            assets, versions, segs, stgs = [], [], [], []
+            assets, versions, terms, stgs = [], [], [], []
             for i in ids:
                 words = rng.choices(vocab, weights=weights, k=400)
                 assets.append(dict(id=i, title=" ".join(rng.choices(vocab[:400], k=5)).title(),
@@ -60,13 +62,13 @@ def populate(app, count: int, rng: random.Random) -> list[str]:
                 versions.append(dict(asset_id=i, number=1, stored_name=f"{i}.pdf", original_filename=f"{i}.pdf",
                                      file_type="pdf", mime_type="application/pdf", size_bytes=1000,
                                      sha256="0" * 64, page_count=2, text=" ".join(words), created_at=now))
-                segs += [dict(asset_id=i, segment_id=s) for s in rng.sample(range(1, 7), rng.randint(1, 2))]
-                stgs += [dict(asset_id=i, stage_id=s) for s in rng.sample(range(1, 6), rng.randint(1, 2))]
+                terms += [dict(asset_id=i, term_id=t) for t in rng.sample(term_ids, rng.randint(1, 2))]
+                stgs += [dict(asset_id=i, stage_id=s) for s in rng.sample(stage_ids, rng.randint(1, 2))]
             # Bulk insert straight into the tables: the benchmark times indexing, not the ORM.
             with db.engine.begin() as conn:
                 conn.execute(insert(Asset.__table__), assets)
                 conn.execute(insert(AssetVersion.__table__), versions)
-                conn.execute(insert(asset_segment), segs)
+                conn.execute(insert(asset_term), terms)
                 conn.execute(insert(asset_stage), stgs)
     return vocab
 
@@ -85,10 +87,48 @@ def query_mix(vocab: list[str], n: int, rng: random.Random) -> list[dict]:
             text = " ".join(rng.choices(vocab[:800], k=rng.randint(1, 3)))
         facets = {}
         if rng.random() < 0.4:
-            facets["segment"] = [str(rng.randint(1, 6))]
+            facets["segment"] = [str(rng.randint(1, 6))]  # a taxonomy term id (a segment's before issue 16)
         if rng.random() < 0.2:
             facets["stage"] = [str(rng.randint(1, 5))]
         mix.append({"text": text, **facets})
+    return mix
+
+
+def misspelt(word: str, rng: random.Random) -> str:
+    """A word with one letter dropped, doubled or swapped with the next."""
+    at = rng.randrange(len(word) - 1)
+    edit = rng.choice(("drop", "double", "swap"))
+    if edit == "drop":
+        return word[:at] + word[at + 1:]
+    if edit == "double":
+        return word[:at] + word[at] + word[at:]
+    return word[:at] + word[at + 1] + word[at] + word[at + 2:]
+
+
+def miss_mix(vocab: list[str], n: int, rng: random.Random) -> list[dict]:
+    """Queries that find nothing as typed: half are 1–2 misspelt library words (the corrector runs and
+    finds results), half 1–3 words no asset holds (it runs and finds nothing)."""
+    mix = []
+    for _ in range(n):
+        if rng.random() < 0.5:
+            text = " ".join(misspelt(w, rng) for w in rng.sample([w for w in vocab[:2000] if len(w) > 4],
+                                                                   rng.randint(1, 2)))
+        else:
+            text = " ".join("".join(rng.choice("qxzjvk") + rng.choice("aeiou") for _ in range(rng.randint(3, 5)))
+                            for _ in range(rng.randint(1, 3)))
+        mix.append({"text": text, **({"segment": [str(rng.randint(1, 6))]} if rng.random() < 0.2 else {})})
+    return mix
+
+
+def long_mix(vocab: list[str], n: int, rng: random.Random) -> list[dict]:
+    """8–12 word queries as reps type sentences: library words (commoner ones more often) among a few
+    stop words ("how do we …")."""
+    weights = zipf_weights(3000, exponent=0.6)
+    mix = []
+    for _ in range(n):
+        words = [rng.choice(FILLER) if rng.random() < 0.3 else rng.choices(vocab[:3000], weights=weights)[0]
+                 for _ in range(rng.randint(8, 12))]
+        mix.append({"text": " ".join(words), **({"segment": [str(rng.randint(1, 6))]} if rng.random() < 0.2 else {})})
     return mix
 
 
@@ -126,7 +166,7 @@ def fts5_query(conn: sqlite3.Connection, item: dict) -> None:
     match = ('"' + " ".join(words) + '"') if item["text"].startswith('"') else " AND ".join(words)
     where, args = "bench_fts MATCH ?", [match]
     if "segment" in item:
-        where += " AND rowid IN (SELECT asset_id FROM asset_segment WHERE segment_id = ?)"
+        where += " AND rowid IN (SELECT asset_id FROM asset_term WHERE term_id = ?)"
         args.append(int(item["segment"][0]))
     if "stage" in item:
         where += " AND rowid IN (SELECT asset_id FROM asset_stage WHERE stage_id = ?)"
@@ -136,7 +176,7 @@ def fts5_query(conn: sqlite3.Connection, item: dict) -> None:
     conn.execute("CREATE TEMP TABLE IF NOT EXISTS hits(id INTEGER PRIMARY KEY)")
     conn.execute("DELETE FROM hits")
     conn.execute(f"INSERT INTO hits SELECT rowid FROM bench_fts WHERE {where}", args)
-    for table, column in (("asset_segment", "segment_id"), ("asset_stage", "stage_id")):
+    for table, column in (("asset_term", "term_id"), ("asset_stage", "stage_id")):
         conn.execute(f"SELECT {column}, count(*) FROM {table} WHERE asset_id IN (SELECT id FROM hits) "
                      f"GROUP BY {column}").fetchall()
     conn.execute("SELECT kind, count(*) FROM asset WHERE id IN (SELECT id FROM hits) GROUP BY kind").fetchall()
@@ -181,15 +221,18 @@ def measure(data_dir: Path, size: int, queries: int, fts_budget_s: float) -> Non
         build = time.perf_counter() - start
         user = db.session.get(User, 1)
 
+        def request(item):
+            return search.build_request(user, text=item["text"], terms=item.get("segment", ()),
+                                        stage=item.get("stage", ()))
+
+        # The backend alone: queries are read (syntax, synonyms from the database) before timing.
+        prepared = {id(item): backend_query(request(item)) for item in mix}
+
         def engine_only(item):
-            req = search.build_request(user, text=item["text"], segment=item.get("segment", ()),
-                                          stage=item.get("stage", ()))
-            index.backend().match(backend_query(req))
+            index.backend().match(prepared[id(item)])
 
         def whole_path(item):
-            req = search.build_request(user, text=item["text"], segment=item.get("segment", ()),
-                                          stage=item.get("stage", ()))
-            search.run_search(user, req, log=False)
+            search.run_search(user, request(item), log=False)
 
         # The cold passes start as a new server process would (no searcher, segment arrays,
         # term postings or query cache) and then see the mix's own repeats; the first query
@@ -201,6 +244,8 @@ def measure(data_dir: Path, size: int, queries: int, fts_budget_s: float) -> Non
         index.backend().forget()
         whole = timed(whole_path, mix)
         steady = timed(whole_path, query_mix(vocab, queries, random.Random(size + 1)))
+        misses = timed(whole_path, miss_mix(vocab, queries, random.Random(size + 2)))
+        long = timed(whole_path, long_mix(vocab, queries, random.Random(size + 3)))
         index.backend().forget()
         cold = timed(engine_only, mix[:1])
         # An edit commits a small new segment: only that one is read; the rest stays cached.
@@ -220,6 +265,8 @@ def measure(data_dir: Path, size: int, queries: int, fts_budget_s: float) -> Non
     print(line("Bridge search page path (facets, snippets)", whole))
     print(line("Bridge index query + facet counts", engine))
     print(line("Bridge search page path, steady (2nd mix)", steady))
+    print(line("Bridge search page path, misses", misses))
+    print(line("Bridge search page path, 8-12 word queries", long))
     print(f"  first query of a new process (reads every segment's arrays): {cold[0]:.0f} ms")
     print(f"  first query after an edit (reads the edit's new segment):    {changed[0]:.0f} ms"
           f" (the same query just before the edit: {warm[0]:.0f} ms)", flush=True)

@@ -21,16 +21,17 @@ from app.models import (
     AssetVersion,
     Collection,
     CollectionItem,
+    Dimension,
     GeneratedDocument,
     Rating,
-    Segment,
     ShareLink,
     Stage,
     Team,
+    Term,
     UsageEvent,
     User,
-    asset_segment,
     asset_stage,
+    asset_term,
     utcnow,
 )
 
@@ -38,7 +39,10 @@ DOMAIN = ("roi cost total ownership payback healthcare hospital patient retail s
           "plant downtime compliance audit security onboarding renewal pricing discount competitor "
           "integration workflow automation analytics forecast staffing capacity checklist proposal "
           "executive summary case study deployment cloud migration risk governance").split()
-SEGMENTS = ["Healthcare", "Financial Services", "Retail", "Manufacturing", "Public Sector", "Mid-Market"]
+# The taxonomy terms in order (ids 1–6 in a new library: the segments of before issue 16, whose ids
+# migration 0008 kept), and the dimension of each.
+TERMS = [("Industry", "Healthcare"), ("Industry", "Financial Services"), ("Industry", "Retail"),
+         ("Industry", "Manufacturing"), ("Industry", "Public Sector"), ("Company size", "Mid-Market")]
 STAGES = ["Awareness", "Consideration", "Decision", "Onboarding", "Expansion"]
 KINDS = ["brochure", "one_pager", "case_study", "slide_deck", "datasheet", "messaging", "battlecard"]
 PRODUCTS = ["Insight", "Flow", "Shield", "Platform"]
@@ -68,15 +72,22 @@ def insert_rows(table, rows: list[dict]) -> None:
 
 
 def add_taxonomy() -> tuple[list[int], list[int]]:
-    """The benchmark segments and stages (those missing); returns their ids in order."""
-    for model, names in ((Segment, SEGMENTS), (Stage, STAGES)):
-        have = set(db.session.scalars(select(model.name)))
-        insert_rows(model, [dict(name=n, position=i) for i, n in enumerate(names) if n not in have])
+    """The benchmark's dimensions with their terms, and stages (those missing); returns the term and
+    stage ids in order."""
+    dimensions = list(dict.fromkeys(d for d, _ in TERMS))
+    have = set(db.session.scalars(select(Dimension.name)))
+    insert_rows(Dimension, [dict(name=d, position=i) for i, d in enumerate(dimensions, 1) if d not in have])
+    dimension_ids = dict(db.session.execute(select(Dimension.name, Dimension.id)).all())
+    have = set(db.session.execute(select(Term.dimension_id, Term.name)).all())
+    insert_rows(Term, [dict(dimension_id=dimension_ids[d], name=n, position=i) for i, (d, n) in enumerate(TERMS, 1)
+                       if (dimension_ids[d], n) not in have])
+    have = set(db.session.scalars(select(Stage.name)))
+    insert_rows(Stage, [dict(name=n, position=i) for i, n in enumerate(STAGES) if n not in have])
     return taxonomy_ids()
 
 
 def taxonomy_ids() -> tuple[list[int], list[int]]:
-    return ([*db.session.scalars(select(Segment.id).order_by(Segment.position, Segment.id))],
+    return ([*db.session.scalars(select(Term.id).order_by(Term.id))],
             [*db.session.scalars(select(Stage.id).order_by(Stage.position, Stage.id))])
 
 
@@ -93,9 +104,9 @@ def add_users(people: list[tuple[str, str, str, int | None]], password: str) -> 
     return [(ids[e], t) for e, _, _, t in people]
 
 
-def add_assets(ids: range, owner_id: int, segment_ids: list[int], stage_ids: list[int], rng: random.Random,
+def add_assets(ids: range, owner_id: int, term_ids: list[int], stage_ids: list[int], rng: random.Random,
                vocab: list[str] | None = None, text_rng: random.Random | None = None) -> None:
-    """Published assets with these ids, 1–2 segments and stages each.
+    """Published assets with these ids, 1–2 taxonomy terms and stages each.
 
     With `vocab`, each also gets a title, a description and a file version of ~400 words drawn
     from it (Zipf-distributed, as in bench/search.py), from `text_rng` so that `rng` draws the
@@ -103,12 +114,12 @@ def add_assets(ids: range, owner_id: int, segment_ids: list[int], stage_ids: lis
     """
     weights = zipf_weights(len(vocab)) if vocab else None
     year_ago = utcnow() - timedelta(days=365)
-    assets, versions, segs, stgs = [], [], [], []
+    assets, versions, terms, stgs = [], [], [], []
     for i in ids:
         row = dict(id=i, title=f"Asset {i:05d}", description="", kind=rng.choice(KINDS), product="",
                    tags=[], owner_id=owner_id, status="published", body="x", url="",
                    created_at=year_ago, updated_at=year_ago)
-        segs += [dict(asset_id=i, segment_id=s) for s in rng.sample(segment_ids, rng.randint(1, 2))]
+        terms += [dict(asset_id=i, term_id=t) for t in rng.sample(term_ids, rng.randint(1, 2))]
         stgs += [dict(asset_id=i, stage_id=s) for s in rng.sample(stage_ids, rng.randint(1, 2))]
         if vocab:
             row.update(title=" ".join(text_rng.choices(vocab[:400], k=5)).title(),
@@ -121,7 +132,7 @@ def add_assets(ids: range, owner_id: int, segment_ids: list[int], stage_ids: lis
         assets.append(row)
     insert_rows(Asset, assets)
     insert_rows(AssetVersion, versions)
-    insert_rows(asset_segment, segs)
+    insert_rows(asset_term, terms)
     insert_rows(asset_stage, stgs)
 
 

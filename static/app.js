@@ -3,21 +3,42 @@
   "use strict";
   const csrf = () => document.querySelector('meta[name="csrf-token"]')?.content || "";
 
-  // Copy buttons: copy the target's text, and tell the server when data-copy-log is set.
+  // Copy buttons: put exactly the target's text on the clipboard (an input's value, or the text as
+  // shown), say "Copied ✓" only once the browser has taken it, and tell the server when
+  // data-copy-log is set. Where the clipboard is refused (no permission, an http:// address), the
+  // text is selected instead and the rep is told to press Ctrl+C.
+  function textOf(target) {
+    return "value" in target && (target.tagName === "INPUT" || target.tagName === "TEXTAREA")
+      ? target.value : target.innerText.trim();
+  }
+  function selectText(target) {
+    if (target.tagName === "INPUT" || target.tagName === "TEXTAREA") { target.focus(); target.select(); return; }
+    const range = document.createRange();
+    range.selectNodeContents(target);
+    const sel = window.getSelection(); sel.removeAllRanges(); sel.addRange(range);
+  }
+  function say(button, message, ok) {
+    const note = button.parentElement.querySelector(".copy-note");
+    if (!button.dataset.label) button.dataset.label = button.textContent;
+    button.textContent = ok ? "Copied ✓" : button.dataset.label;
+    if (note) note.textContent = message;
+    button.classList.toggle("copied", ok);
+  }
   document.addEventListener("click", async (event) => {
     const button = event.target.closest("[data-copy-target]");
     if (!button) return;
     const target = document.getElementById(button.dataset.copyTarget);
     if (!target) return;
+    const text = textOf(target);
     try {
-      await navigator.clipboard.writeText(target.innerText.trim());
-      button.textContent = "Copied ✓";
+      if (!navigator.clipboard || !navigator.clipboard.writeText) throw new Error("no clipboard");
+      await navigator.clipboard.writeText(text);
     } catch (err) {
-      const range = document.createRange();
-      range.selectNodeContents(target);
-      const sel = window.getSelection(); sel.removeAllRanges(); sel.addRange(range);
-      button.textContent = "Press Ctrl+C to copy";
+      selectText(target);
+      say(button, "Press Ctrl+C (⌘C on a Mac) to copy the selected text.", false);
+      return;
     }
+    say(button, "", true);
     if (button.dataset.copyLog) {
       fetch(button.dataset.copyLog, { method: "POST", headers: { "X-CSRFToken": csrf() }, credentials: "same-origin" });
     }
@@ -34,9 +55,20 @@
     const form = event.target;
     if (form.dataset.progress) {
       const note = form.querySelector(".progress");
-      if (note) { note.hidden = false; note.textContent = form.dataset.progress; }
+      const submitter = event.submitter;
+      if (note) { note.hidden = false; note.textContent = (submitter && submitter.dataset.progress) || form.dataset.progress; }
+      // A disabled button is not sent: keep the clicked button's name and value in the form, or the
+      // server cannot tell "Preview" from "Create PDF".
+      if (submitter && submitter.name && !submitter.hasAttribute("formaction")) {
+        form.querySelectorAll("input[data-submitter]").forEach((old) => old.remove());
+        const carried = document.createElement("input");
+        carried.type = "hidden"; carried.name = submitter.name; carried.value = submitter.value;
+        carried.dataset.submitter = "";
+        form.appendChild(carried);
+      }
       const buttons = form.querySelectorAll("button[type=submit]");
-      buttons.forEach((b) => { b.disabled = true; });
+      // Disabled only after this event: disabling the submitter now would drop it from the submission.
+      setTimeout(() => buttons.forEach((b) => { b.disabled = true; }), 0);
       // A download leaves the page in place: give the form back once the file is on its way.
       if (form.dataset.download !== undefined) {
         setTimeout(() => { buttons.forEach((b) => { b.disabled = false; }); if (note) note.hidden = true; }, 5000);

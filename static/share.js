@@ -1,4 +1,4 @@
-// The public viewer reports how long each page was on screen (no cookies, no identifiers).
+// The public viewer reports how long each page was at least half on screen (no cookies, no identifiers).
 (function () {
   "use strict";
   const box = document.querySelector("[data-seen-url]");
@@ -28,7 +28,7 @@
       else stop(page);
     }
   }, { threshold: [0, 0.5] });
-  document.querySelectorAll(".share-page").forEach((img) => observer.observe(img));
+  box.querySelectorAll("[data-page]").forEach((page) => observer.observe(page));
   function flush() { for (const page of Array.from(shownSince.keys())) { stop(page); shownSince.set(page, performance.now()); } report(); }
   document.addEventListener("visibilitychange", () => { if (document.visibilityState === "hidden") flush(); });
   window.addEventListener("pagehide", flush);

@@ -16,13 +16,12 @@ os.environ.setdefault("BRIDGE_SECRET_KEY", "test-secret-key")
 from app import create_app  # noqa: E402
 from app.extensions import db  # noqa: E402
 from app.library import taxonomy  # noqa: E402
-from app.models import Segment, Stage  # noqa: E402
 
 from . import databases, samples  # noqa: E402
 from .factories import PASSWORD, new_asset, new_user  # noqa: E402
 
 ROOT_DIR = Path(__file__).resolve().parent.parent
-SEGMENTS = ["Healthcare", "Retail", "Manufacturing"]
+INDUSTRIES = ["Healthcare", "Retail", "Manufacturing"]
 STAGES = ["Awareness", "Consideration", "Decision"]
 
 
@@ -37,6 +36,9 @@ def app_config(data_dir: Path, **overrides) -> dict:
         "COLLATERAL_DIR": data_dir / "files",
         "SQLALCHEMY_DATABASE_URI": databases.url(data_dir),
         "EXTRACT_TIMEOUT_S": 20.0,
+        # A conversion takes seconds: tests that want decks' and documents' pages turn it on
+        # (tests/files/test_previews.py, the kit and viewer journeys); the others get the note.
+        "OFFICE_PREVIEWS": False,
     }
     config.update(overrides)
     return config
@@ -88,11 +90,10 @@ def site(data_dir: Path, template: Path, **overrides):
     application = create_app(app_config(data_dir, **overrides))
     application.test_client_class = IsolatedClient
     with application.app_context():
-        taxonomy.ensure_terms(Segment, SEGMENTS)
-        taxonomy.ensure_terms(Stage, STAGES)
+        taxonomy.ensure_dimension("Industry", INDUSTRIES)
+        taxonomy.ensure_stages(STAGES)
         yield application
         application.extensions["usage_log"].close()
-        application.extensions["pdf_renderer"].close()
         db.session.remove()
         db.engine.dispose()
 
@@ -169,3 +170,36 @@ def make_asset(app, make_user):
 @pytest.fixture
 def sample_files(tmp_path) -> samples.SampleFiles:
     return samples.SampleFiles(tmp_path / "samples")
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """Debian's Chromium, headless, once per test process (tests/journeys.py)."""
+    from playwright.sync_api import sync_playwright
+
+    from tests.journeys import CHROMIUM
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, headless=True)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def live(app) -> str:
+    """The app served over HTTP on a free loopback port, as a browser sees it."""
+    from tests.journeys import LiveServer
+
+    server = LiveServer(app)
+    yield server.base
+    server.stop()
+
+
+@pytest.fixture
+def journey(browser, live, request):
+    """Browser contexts for one test, with numbered screenshots under test-output/<test name>/."""
+    from tests.journeys import Journey
+
+    trip = Journey(browser, live, ROOT_DIR / "test-output" / re.sub(r"[^\w.-]+", "-", request.node.name))
+    yield trip
+    trip.close()

@@ -8,7 +8,7 @@ from pathlib import Path
 from app.accounts import service as accounts
 from app.library import taxonomy
 from app.library.assets import AssetData, save_asset
-from app.models import Asset, Segment, Stage, User
+from app.models import Asset, User
 
 PASSWORD = "correct-horse-battery"
 
@@ -19,13 +19,14 @@ def new_user(email: str, role: str = "rep", team: str | None = "Team East", pass
 
 
 def new_asset(owner: User, title: str = "Retail ROI one-pager", *, kind: str = "one_pager",
-              segments: list[str] = ("Retail",), stages: list[str] = ("Decision",), status: str = "published",
+              terms: list[str] = ("Retail",), stages: list[str] = ("Decision",), status: str = "published",
               expires_on: date | None = None, body: str = "Talk track text",
               upload: tuple[Path, str] | None = None, tags: list[str] = (), product: str = "Flow",
-              description: str = "") -> Asset:
-    segs, _ = taxonomy.terms_by_name(Segment, list(segments))
-    stgs, _ = taxonomy.terms_by_name(Stage, list(stages))
+              description: str = "", url: str = "", audience: str = "") -> Asset:
+    """An asset made through the library's service; `terms` are names of taxonomy terms of any dimension."""
+    found, _ = taxonomy.terms_by_name(list(terms))
+    stgs, _ = taxonomy.stages_by_name(list(stages))
     data = AssetData(title=title, kind=kind, description=description, product=product, tags=list(tags),
-                     segment_ids=[s.id for s in segs], stage_ids=[s.id for s in stgs], status=status,
-                     expires_on=expires_on, body="" if upload else body)
+                     term_ids=[t.id for t in found], stage_ids=[s.id for s in stgs], status=status,
+                     expires_on=expires_on, body="" if upload or url else body, url=url, audience=audience)
     return save_asset(data, owner, upload=upload)

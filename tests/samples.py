@@ -61,6 +61,40 @@ class SampleFiles:
         document.save(path)
         return path
 
+    def pdf_of_pages(self, name: str, sizes: list[tuple[float, float]], contents: list[bytes] = ()) -> Path:
+        """A PDF with pages of these sizes in points, each drawn by its raw content stream (if given)."""
+        from pypdf import PdfWriter
+        from pypdf.generic import DecodedStreamObject, NameObject
+
+        writer = PdfWriter()
+        for number, (width, height) in enumerate(sizes):
+            page = writer.add_blank_page(width=width, height=height)
+            if number < len(contents) and contents[number]:
+                stream = DecodedStreamObject()
+                stream.set_data(contents[number])
+                page[NameObject("/Contents")] = writer._add_object(stream.flate_encode())
+        path = self.path(name)
+        writer.write(path)
+        return path
+
+    def deck_with_picture(self, name: str, title: str, picture: bytes) -> Path:
+        """A one-slide deck holding `picture` (python-pptx reads its size: huge ones are allowed here)."""
+        from PIL import Image
+        from pptx import Presentation
+        from pptx.util import Inches
+
+        limit, Image.MAX_IMAGE_PIXELS = Image.MAX_IMAGE_PIXELS, None
+        try:
+            deck = Presentation()
+            slide = deck.slides.add_slide(deck.slide_layouts[5])
+            slide.shapes.title.text = title
+            slide.shapes.add_picture(io.BytesIO(picture), Inches(1), Inches(2), Inches(3))
+            path = self.path(name)
+            deck.save(path)
+        finally:
+            Image.MAX_IMAGE_PIXELS = limit
+        return path
+
     def png(self, name: str = "logo.png", size: tuple[int, int] = (640, 480)) -> Path:
         path = self.path(name)
         Image.new("RGB", size, (59, 91, 219)).save(path, "PNG")

@@ -5,105 +5,24 @@ git), and the main pages are checked at a phone's width for horizontal scrolling
 """
 from __future__ import annotations
 
-import io
 import re
-import threading
 from pathlib import Path
 
-import pypdf
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_playwright
-from werkzeug.serving import make_server
+from playwright.sync_api import expect
 
 from app.documents import authoring
+from tests.journeys import FAST_LOG, PHONE, no_horizontal_scroll, pdf_text
 
-from .conftest import PASSWORD, ROOT_DIR
-
-CHROMIUM = "/usr/bin/chromium"
-PHONE = {"width": 390, "height": 844}
-LAPTOP = {"width": 1366, "height": 860}
-FAST_LOG = {"USAGE_FLUSH_MS": 50}  # the rep's pages show prospect events within a moment
+from .conftest import PASSWORD
 
 pytestmark = pytest.mark.parametrize("app", [FAST_LOG], indirect=True)
 
-
-@pytest.fixture(scope="session")
-def browser() -> Browser:
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, headless=True)
-        yield chromium
-        chromium.close()
-
-
-@pytest.fixture
-def live(app) -> str:
-    """The app served over HTTP on a free loopback port, as a browser sees it."""
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    thread.join(10)
-    server.server_close()
-
-
-class Journey:
-    """Browser contexts for a test, with numbered screenshots in the test's output folder."""
-
-    def __init__(self, browser: Browser, base: str, folder: Path):
-        self.browser, self.base, self.folder = browser, base, folder
-        self.contexts: list[BrowserContext] = []
-        self.shots = 0
-        folder.mkdir(parents=True, exist_ok=True)
-        for old in folder.glob("*.png"):
-            old.unlink()
-
-    def page(self, viewport=LAPTOP) -> Page:
-        context = self.browser.new_context(base_url=self.base, viewport=viewport, accept_downloads=True)
-        self.contexts.append(context)
-        page = context.new_page()
-        page.set_default_timeout(20_000)
-        return page
-
-    def login(self, email: str, password: str = PASSWORD, viewport=LAPTOP) -> Page:
-        page = self.page(viewport)
-        page.goto("/login")
-        page.get_by_label("Email").fill(email)
-        page.get_by_label("Password").fill(password)
-        page.get_by_role("button", name="Log in").click()
-        expect(page.locator(".flash-success")).to_contain_text("Welcome back")
-        return page
-
-    def shot(self, page: Page, name: str) -> None:
-        self.shots += 1
-        page.screenshot(path=self.folder / f"{self.shots:02d}-{name}.png", full_page=True)
-
-    def close(self) -> None:
-        for context in self.contexts:
-            context.close()
-
-
-@pytest.fixture
-def journey(browser, live, request) -> Journey:
-    trip = Journey(browser, live, ROOT_DIR / "test-output" / re.sub(r"[^\w.-]+", "-", request.node.name))
-    yield trip
-    trip.close()
-
-
-def pdf_text(path: str | Path) -> tuple[str, int]:
-    reader = pypdf.PdfReader(io.BytesIO(Path(path).read_bytes()))
-    return " ".join(" ".join((p.extract_text() or "").split()) for p in reader.pages), len(reader.pages)
-
-
-def no_horizontal_scroll(page: Page) -> bool:
-    return page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
-
-
 def test_rep_finds_uses_customizes_and_shares_an_asset(journey, make_user, make_asset, sample_files):
     rep = make_user("rep", name="Riley Park")
-    one_pager = make_asset("Hospital ROI one-pager", segments=["Healthcare"], stages=["Decision"], tags=["roi"],
+    one_pager = make_asset("Hospital ROI one-pager", terms=["Healthcare"], stages=["Decision"], tags=["roi"],
                            upload=(sample_files.pdf(pages=["Readmission ROI for hospitals", "Page two"]), "roi.pdf"))
-    make_asset("Retail ROI brochure", segments=["Retail"], tags=["roi"])
+    make_asset("Retail ROI brochure", terms=["Retail"], tags=["roi"])
     authoring.save_template(one_pager, "<h1>ROI for {{ customer }}</h1><p>Prepared by {{ rep_name }}</p>", "",
                                 authoring.parse_fields([{"name": "customer", "label": "Customer",
                                                              "default": "Your hospital"},
@@ -134,8 +53,7 @@ def test_rep_finds_uses_customizes_and_shares_an_asset(journey, make_user, make_
     journey.shot(page, "rated")
 
     page.get_by_role("link", name="Customize for a customer").click()
-    page.locator("#account").fill("Mercy Regional")
-    page.get_by_label("Customer", exact=True).fill("Mercy Regional Hospital")
+    page.get_by_label(re.compile(r"^Customer")).fill("Mercy Regional Hospital")
     page.get_by_role("button", name="Create PDF").click()
     expect(page.locator(".flash-success")).to_contain_text("is ready")
     journey.shot(page, "my-documents")
@@ -155,8 +73,8 @@ def test_rep_finds_uses_customizes_and_shares_an_asset(journey, make_user, make_
     prospect = journey.page()  # a fresh browser: no session, no cookies
     prospect.goto(share_url)
     expect(prospect.get_by_role("heading", level=1)).to_have_text("Hospital ROI one-pager")
-    expect(prospect.locator("img.share-page")).to_have_count(2)
-    prospect.locator("img.share-page").first.wait_for()
+    expect(prospect.locator(".viewer-page img")).to_have_count(2)
+    prospect.locator(".viewer-page img").first.wait_for()
     journey.shot(prospect, "prospect-view")
     prospect.close()  # leaving the page reports the time spent on it
 
@@ -177,7 +95,7 @@ def test_rep_finds_uses_customizes_and_shares_an_asset(journey, make_user, make_
 def test_marketer_publishes_and_sees_use_gaps_and_exports(journey, make_user, make_asset, sample_files):
     marketer = make_user("marketer", team="Marketing")
     rep = make_user("rep")
-    make_asset("Retail pricing sheet", segments=["Retail"], stages=["Decision"])
+    make_asset("Retail pricing sheet", terms=["Retail"], stages=["Decision"])
 
     page = journey.login(marketer.email)
     page.goto("/manage/new")
@@ -222,14 +140,20 @@ def test_marketer_publishes_and_sees_use_gaps_and_exports(journey, make_user, ma
 def test_manager_builds_a_pitch_kit_and_sees_team_adoption(journey, make_user, make_asset, sample_files):
     manager = make_user("manager", name="Dana Brooks")
     make_user("rep", name="Sam Active")
-    kit = [make_asset("Platform brochure", upload=(sample_files.pdf(pages=["Platform one", "Platform two"]),
-                                                   "platform.pdf")),
-           make_asset("Security whitepaper", upload=(sample_files.pdf(pages=["Security at rest"]), "sec.pdf")),
-           make_asset("Pricing talk track", kind="messaging", body="Lead with **total cost**.")]
+    make_asset("Platform brochure", upload=(sample_files.pdf(pages=["Platform one", "Platform two"]), "platform.pdf"))
+    make_asset("Security whitepaper", upload=(sample_files.pdf(pages=["Security at rest"]), "sec.pdf"))
+    make_asset("Pricing talk track", kind="messaging", body="Lead with **total cost**.")
 
     page = journey.login(manager.email)
-    page.goto("/kits/new?" + "&".join(f"ids={a.id}" for a in kit))
-    expect(page.locator(".kit-list input[type=checkbox]:checked")).to_have_count(3)
+    page.goto("/kits/new")
+    page.get_by_label("Find assets").fill("platform")
+    page.get_by_role("button", name="Search", exact=True).click()
+    page.get_by_role("button", name="Add").first.click()
+    page.get_by_label("Find assets").fill("security")
+    page.get_by_label("Find assets").press("Enter")  # Enter searches; it never removes a part
+    page.get_by_role("button", name="Add").first.click()
+    expect(page.locator("#kit .kit-item")).to_have_count(2)
+    expect(page.get_by_role("link", name="Pitch kit: 2 items")).to_be_visible()
     page.get_by_label("Account (customer)").fill("Northwind Health")
     page.get_by_label("Cover title").fill("Operations in one view")
     journey.shot(page, "kit-form")
@@ -238,7 +162,7 @@ def test_manager_builds_a_pitch_kit_and_sees_team_adoption(journey, make_user, m
     with page.expect_download() as made:
         page.get_by_role("link", name="Download").first.click()
     text, pages = pdf_text(made.value.path())
-    assert pages == 6  # cover, contents, 2 + 1 merged pages, the talk track's summary
+    assert pages == 5  # cover, contents, 2 + 1 pages
     assert "Operations in one view" in text and "Northwind Health" in text and "Security at rest" in text
 
     page.goto("/insights/adoption")

@@ -1,8 +1,10 @@
-"""Migrations build exactly the models' schema, and go back down cleanly."""
+"""Migrations build exactly the models' schema, go back down cleanly, and carry data across."""
+import json
+
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from flask_migrate import downgrade, upgrade
-from sqlalchemy import inspect
+from sqlalchemy import inspect, text
 
 from app import create_app
 from app.extensions import db
@@ -20,5 +22,87 @@ def test_upgrade_from_empty_matches_the_models_and_downgrade_removes_all(tmp_pat
         assert {"asset", "asset_version", "usage_event", "user_account"} <= set(inspect(db.engine).get_table_names())
         downgrade(revision="base")
         assert set(inspect(db.engine).get_table_names()) == {"alembic_version"}
+        db.session.remove()
+        db.engine.dispose()
+
+
+def test_0008_gives_existing_assets_their_audience_by_kind_and_keeps_existing_links_live(tmp_path):
+    app = create_app(app_config(tmp_path))
+    with app.app_context():
+        upgrade(revision="0007")
+        now = "2026-11-01 09:00:00"
+        with db.engine.begin() as connection:
+            connection.execute(text(
+                "INSERT INTO user_account (id, email, name, role, password_hash, active, session_token, created_at)"
+                " VALUES (1, 'rep@example.com', 'Rep', 'rep', 'x', :yes, 'session-1', :now)"),
+                {"now": now, "yes": True})
+            for asset_id, kind in enumerate(["brochure", "messaging", "battlecard", "email_template", "slide_deck"],
+                                            start=1):
+                connection.execute(text(
+                    "INSERT INTO asset (id, title, description, kind, product, tags, status, body, url, created_at,"
+                    " updated_at) VALUES (:id, :title, '', :kind, '', '[]', 'published', '', '', :now, :now)"),
+                    {"id": asset_id, "title": f"Asset {asset_id}", "kind": kind, "now": now})
+            for version_id, number in ((1, 1), (2, 2)):
+                connection.execute(text(
+                    "INSERT INTO asset_version (id, asset_id, number, stored_name, original_filename, file_type,"
+                    " mime_type, size_bytes, sha256, text, created_at) VALUES (:id, 1, :number, :name, 'b.pdf', 'pdf',"
+                    " 'application/pdf', 10, 'x', '', :now)"), {"id": version_id, "number": number,
+                                                                "name": f"v{number}.pdf", "now": now})
+            connection.execute(text(
+                "INSERT INTO share_link (id, token, user_id, asset_id, recipient_name, recipient_email, account,"
+                " allow_download, created_at) VALUES (1, 'token-1', 1, 1, '', '', '', :yes, :now)"),
+                {"now": now, "yes": True})
+        upgrade()
+        with db.engine.connect() as connection:
+            audiences = dict(connection.execute(text("SELECT kind, audience FROM asset")).all())
+            link = connection.execute(text("SELECT version_id, message, cta FROM share_link")).one()
+        assert audiences == {"brochure": "customer", "messaging": "internal", "battlecard": "internal",
+                             "email_template": "internal", "slide_deck": "customer"}
+        assert tuple(link) == (2, "", "")  # the version current at upgrade: the link stays live
+        downgrade(revision="base")
+        db.session.remove()
+        db.engine.dispose()
+
+
+def test_segments_become_terms_of_industry_and_company_size_with_their_data(tmp_path):
+    """0009 on a database with data: segments keep their ids as terms of the right dimension, assets
+    keep their tags, logged searches name the dimension; going down gives the segments back."""
+    app = create_app(app_config(tmp_path))
+    with app.app_context():
+        upgrade(revision="0008")
+        with db.engine.begin() as connection:
+            run = lambda sql, **values: connection.execute(text(sql), values)  # noqa: E731
+            for n, name in enumerate(["Healthcare", "Mid-Market", "Atlantis"], start=1):
+                run("INSERT INTO segment (id, name, position) VALUES (:n, :name, :n)", n=n, name=name)
+            run("INSERT INTO user_account (id, email, name, role, password_hash, active, session_token, created_at) "
+                "VALUES (1, 'm@example.com', 'M', 'marketer', 'x', true, 't', '2026-11-01')")
+            run("INSERT INTO asset (id, title, description, kind, product, tags, status, body, url, created_at, "
+                "updated_at) VALUES (1, 'Hospital ROI', '', 'one_pager', '', '[]', 'published', 'roi', '', "
+                "'2026-11-01', '2026-11-01')")
+            run("INSERT INTO asset_segment (asset_id, segment_id) VALUES (1, 1), (1, 2)")
+            run("INSERT INTO usage_event (created_at, kind, user_id, context) VALUES ('2026-11-02', 'search', 1, "
+                """'{"query": "roi", "results": 1, "filters": {"segment": ["Mid-Market", "Healthcare"]}}')""")
+        upgrade()
+        with db.engine.begin() as connection:
+            terms = connection.execute(text("SELECT t.id, t.name, d.name FROM term t "
+                                            "JOIN dimension d ON d.id = t.dimension_id ORDER BY t.id")).all()
+            assert [tuple(t) for t in terms] == [(1, "Healthcare", "Industry"), (2, "Mid-Market", "Company size"),
+                                                 (3, "Atlantis", "Industry")]
+            assert connection.execute(text("SELECT term_id FROM asset_term ORDER BY term_id")).scalars().all() == [1, 2]
+            added = connection.execute(text("INSERT INTO term (dimension_id, name, position) VALUES (1, 'Retail', 9) "
+                                            "RETURNING id")).scalar()
+            assert added == 4  # ids carry on after the kept ones (PostgreSQL's sequence too)
+            context = connection.execute(text("SELECT context FROM usage_event")).scalar()
+            filters = (json.loads(context) if isinstance(context, str) else context)["filters"]
+            assert filters == {"Company size": ["Mid-Market"], "Industry": ["Healthcare"]}
+        downgrade(revision="0008")
+        with db.engine.begin() as connection:
+            assert connection.execute(text("SELECT id, name FROM segment ORDER BY id")).all() == [
+                (1, "Healthcare"), (2, "Mid-Market"), (3, "Atlantis"), (4, "Retail")]
+            assert connection.execute(text("SELECT segment_id FROM asset_segment ORDER BY segment_id")
+                                      ).scalars().all() == [1, 2]
+            context = connection.execute(text("SELECT context FROM usage_event")).scalar()
+            filters = (json.loads(context) if isinstance(context, str) else context)["filters"]
+            assert filters == {"segment": ["Mid-Market", "Healthcare"]}
         db.session.remove()
         db.engine.dispose()

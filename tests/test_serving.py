@@ -103,14 +103,14 @@ def rep_loop(base: str, email: str, asset_ids: list[int], tally: Tally, seed: in
             tally.record("GET", url, session.get(url), "download")
 
 
-def marketer_loop(base: str, email: str, asset_ids: list[int], segment_id: int, stage_id: int, upload: Path,
+def marketer_loop(base: str, email: str, asset_ids: list[int], term_id: int, stage_id: int, upload: Path,
                   tally: Tally, seed: int) -> None:
     session = logged_in(base, email)
     for n in range(seed + 1, seed + 1 + MARKETER_ROUNDS):
         asset_id = asset_ids[n % len(asset_ids)]
         form = {"csrf_token": session.csrf, "title": f"Edited one-pager {seed}-{n}", "kind": "one_pager",
                 "description": f"Edit {n} for retail buyers", "product": "Flow", "tags": "roi, retail",
-                "segments": [str(segment_id)], "stages": [str(stage_id)], "status": "published",
+                "terms": [str(term_id)], "stages": [str(stage_id)], "status": "published",
                 "body": f"Talk track revision {n}"}
         url = f"{base}/manage/{asset_id}/edit"
         tally.record("POST", url, session.post(url, data=form, allow_redirects=False))
@@ -129,7 +129,7 @@ def test_three_gunicorn_workers_under_concurrent_use(app, make_user, make_asset,
                           upload=(sample_files.pdf(f"{word}.pdf", pages=[f"{word} in practice"]), f"{word}.pdf"))
                for word in WORDS]
     asset_ids = [a.id for a in library]
-    segment_id, stage_id = library[0].segments[0].id, library[0].stages[0].id
+    term_id, stage_id = library[0].terms[0].id, library[0].stages[0].id
     upload = sample_files.pdf(pages=["Concurrent upload brochure"])
     rep_emails, marketer_emails = [r.email for r in reps], [m.email for m in marketers]
     app.extensions["usage_log"].flush()
@@ -147,7 +147,7 @@ def test_three_gunicorn_workers_under_concurrent_use(app, make_user, make_asset,
         tally = Tally()
         threads = [threading.Thread(target=rep_loop, args=(base, email, asset_ids, tally, i))
                    for i, email in enumerate(rep_emails)]
-        threads += [threading.Thread(target=marketer_loop, args=(base, email, asset_ids[i::2], segment_id,
+        threads += [threading.Thread(target=marketer_loop, args=(base, email, asset_ids[i::2], term_id,
                                                                   stage_id, upload, tally, i))
                     for i, email in enumerate(marketer_emails)]
         for t in threads:

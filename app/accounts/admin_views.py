@@ -1,15 +1,16 @@
-"""Admin pages: users, teams and the segment/stage taxonomy."""
+"""Admin pages: users, teams and the taxonomy (dimensions with their terms, funnel stages)."""
 from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, url_for
 
 from app.accounts import service as accounts
-from app.accounts.forms import NameForm, PasswordResetForm, UserCreateForm, UserEditForm
+from app.accounts.forms import BrandingForm, NameForm, PasswordResetForm, UserCreateForm, UserEditForm
 from app.accounts.service import AccountError
 from app.extensions import db
 from app.library import taxonomy
-from app.library.taxonomy import TERM_MODELS, TaxonomyError
-from app.models import ADMINS, Team, User
+from app.library.taxonomy import TaxonomyError
+from app.models import ADMINS, Dimension, Stage, Team, Term, User
+from app.web import branding
 from app.web.access import roles_required
 from app.web.forms import ActionForm, choices
 
@@ -106,51 +107,90 @@ def rename_team(team_id: int):
     return redirect(url_for("admin.teams"))
 
 
+# What the taxonomy page's forms change, by the name in their URL.
+VOCABULARIES = {"dimension": Dimension, "term": Term, "stage": Stage}
+
+
 @bp.route("/taxonomy")
 @roles_required(*ADMINS)
 def taxonomy_page():
-    return render_template("admin/taxonomy.html", segments=taxonomy.segments(),
+    return render_template("admin/taxonomy.html", dimensions=taxonomy.dimensions(),
                            stages=taxonomy.stages(), form=NameForm(), action=ActionForm())
 
 
-def term_or_404(vocabulary: str, term_id: int):
-    model = TERM_MODELS.get(vocabulary) or abort(404)
-    return model, db.get_or_404(model, term_id)
+def _added(adding, label: str):
+    """Add a dimension, term or stage from the name form; flash the outcome."""
+    form = NameForm()
+    if not form.validate_on_submit():
+        flash("Give a name of at most 80 characters.", "error")
+        return redirect(url_for("admin.taxonomy_page"))
+    try:
+        item = adding(form.name.data)
+        flash(f"{label} {item.name} added.", "success")
+    except TaxonomyError as exc:
+        flash(str(exc), "error")
+    return redirect(url_for("admin.taxonomy_page"))
 
 
 @bp.post("/taxonomy/<vocabulary>")
 @roles_required(*ADMINS)
 def add_term(vocabulary: str):
-    model = TERM_MODELS.get(vocabulary) or abort(404)
-    form = NameForm()
-    if form.validate_on_submit():
-        try:
-            term = taxonomy.add_term(model, form.name.data)
-            flash(f"{vocabulary.capitalize()} {term.name} added.", "success")
-        except TaxonomyError as exc:
-            flash(str(exc), "error")
-    return redirect(url_for("admin.taxonomy_page"))
+    """Add a dimension or a stage at the end of its list."""
+    adding = {"dimension": taxonomy.add_dimension, "stage": taxonomy.add_stage}.get(vocabulary) or abort(404)
+    return _added(adding, vocabulary.capitalize())
+
+
+@bp.post("/taxonomy/dimension/<int:dimension_id>/terms")
+@roles_required(*ADMINS)
+def add_dimension_term(dimension_id: int):
+    """Add a term at the end of a dimension's list."""
+    dimension = db.get_or_404(Dimension, dimension_id)
+    return _added(lambda name: taxonomy.add_term(dimension, name), dimension.name)
 
 
 @bp.post("/taxonomy/<vocabulary>/<int:term_id>/<action>")
 @roles_required(*ADMINS)
 def change_term(vocabulary: str, term_id: int, action: str):
-    """Rename, delete, or move a segment or stage up or down."""
-    _, term = term_or_404(vocabulary, term_id)
+    """Rename, delete, or move a dimension, a term or a stage up or down."""
+    item = db.get_or_404(VOCABULARIES.get(vocabulary) or abort(404), term_id)
+    if action not in ("rename", "delete", "up", "down"):
+        abort(404)
     form = NameForm() if action == "rename" else ActionForm()
     if not form.validate_on_submit():
-        flash("The form expired; try again.", "error")
+        flash("The form expired or the name was empty; try again.", "error")
         return redirect(url_for("admin.taxonomy_page"))
+    name = item.name
     try:
         if action == "rename":
-            taxonomy.rename_term(term, form.name.data)
+            taxonomy.rename(item, form.name.data)
         elif action == "delete":
-            taxonomy.delete_term(term)
-        elif action in ("up", "down"):
-            taxonomy.move_term(term, -1 if action == "up" else 1)
+            taxonomy.delete(item)
         else:
-            abort(404)
-        flash(f"{vocabulary.capitalize()} updated.", "success")
+            taxonomy.move(item, -1 if action == "up" else 1)
+        flash(f"{vocabulary.capitalize()} {name} {'deleted' if action == 'delete' else 'updated'}.", "success")
     except TaxonomyError as exc:
         flash(str(exc), "error")
     return redirect(url_for("admin.taxonomy_page"))
+
+
+@bp.route("/branding", methods=["GET", "POST"])
+@roles_required(*ADMINS)
+def branding_page():
+    """The company's name and logo, as prospects see them on shared links and pitch kits."""
+    current = branding.current()
+    form = BrandingForm(name=current.name)
+    status = 200
+    if form.validate_on_submit():
+        upload = form.logo.data
+        try:
+            branding.save(form.name.data, upload.read(branding.MAX_LOGO_BYTES + 1) if upload else None,
+                          remove_logo=form.remove_logo.data)
+        except branding.BrandingError as exc:
+            flash(str(exc), "error")
+            status = 422
+        else:
+            flash("Branding saved: prospects see it on shared links and pitch kits.", "success")
+            return redirect(url_for("admin.branding_page"))
+    elif form.is_submitted():
+        status = 400
+    return render_template("admin/branding.html", form=form, brand=current), status

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
+from flask_wtf.file import FileField
 from wtforms import BooleanField, EmailField, HiddenField, PasswordField, SelectField, StringField
 from wtforms.validators import DataRequired, Email, EqualTo, Length
 
@@ -52,3 +53,9 @@ class NameForm(FlaskForm):
 class TokenForm(FlaskForm):
     name = StringField("Token name", validators=[DataRequired(), Length(max=80)],
                        description="What will use it, e.g. 'Salesforce sync'")
+
+
+class BrandingForm(FlaskForm):
+    name = StringField("Company name", validators=[DataRequired(), Length(max=80)])
+    logo = FileField("Logo", description="PNG or JPEG, up to 512 KB; shown about 40 pixels tall")
+    remove_logo = BooleanField("Remove the logo")

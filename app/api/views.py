@@ -27,12 +27,18 @@ csrf.exempt(bp)
 API_PAGE_SIZE = 50
 
 
+def terms_json(asset: Asset) -> dict[str, list[str]]:
+    """The asset's terms by dimension name, dimensions in their order."""
+    return {dimension.name: [t.name for t in terms] for dimension, terms in asset.terms_by_dimension()}
+
+
 def asset_json(asset: Asset) -> dict:
     return {
         "id": asset.id,
         "title": asset.title,
         "kind": asset.kind,
-        "segments": [s.name for s in asset.segments],
+        "terms": terms_json(asset),
+        "segments": [t.name for t in asset.terms],  # every dimension's terms: the field before dimensions
         "stages": [s.name for s in asset.stages],
         "status": asset.status,
         "product": asset.product,
@@ -44,11 +50,10 @@ def asset_json(asset: Asset) -> dict:
 @bp.get("/assets")
 @roles_required(*EVERYONE)
 def list_assets():
-    """Assets the caller may see, filtered by segment, stage and kind names."""
-    facets = assets.facets_by_name(
-        segments=request.args.getlist("segment"), stages=request.args.getlist("stage"),
-        kinds=request.args.getlist("kind"),
-    )
+    """Assets the caller may see, filtered by terms (?term=, or per dimension: ?industry=Retail), stage and
+    kind names; several terms of one dimension widen the list, terms of two dimensions narrow it."""
+    facets = assets.facets_by_name(terms=request.args, stages=request.args.getlist("stage"),
+                                   kinds=request.args.getlist("kind"))
     page = assets.browse(current_user, page=params.page_arg(request.args),
                          per_page=API_PAGE_SIZE, **facets)
     return {"total": page.total, "page": page.page, "pages": page.pages,
@@ -65,10 +70,12 @@ def search():
         "total": result.page.total,
         "results": [{"id": r.asset.id, "title": r.asset.title, "kind": r.asset.kind,
                      "snippet": str(r.snippet), "score": r.score,
-                     "segments": [s.name for s in r.asset.segments],
-                     "stages": [s.name for s in r.asset.stages]} for r in result.results],
-        "facets": {facet: {o.label: o.count for o in options} for facet, options in result.facets.items()},
+                     "terms": terms_json(r.asset), "segments": [t.name for t in r.asset.terms],
+                     "stages": [s.name for s in r.asset.stages]}
+                    for r in result.results],
+        "facets": {group.name: {o.label: o.count for o in group.options} for group in result.facets},
         "suggestion": result.suggestion,
+        "corrected": result.corrected,
     }
 
 
@@ -98,10 +105,10 @@ def insights_ignored():
 @bp.get("/insights/coverage")
 @roles_required(*INSIGHT_VIEWERS)
 def insights_coverage():
-    grid = content.coverage(scope_from_args(current_user, request.args))
-    return {"segments": grid.segments, "stages": grid.stages,
-            "cells": [{"segment": c.segment, "stage": c.stage, "assets": c.assets, "uses": c.uses}
-                      for c in grid.cells]}
+    """The coverage grid of one dimension (?dimension=ID; the first by default) crossed with stages."""
+    grid = content.coverage(scope_from_args(current_user, request.args), params.id_arg(request.args, "dimension"))
+    return {"dimension": grid.dimension, "terms": grid.terms, "stages": grid.stages,
+            "cells": [{"term": c.term, "stage": c.stage, "assets": c.assets, "uses": c.uses} for c in grid.cells]}
 
 
 @bp.get("/insights/content-gaps")
@@ -128,6 +135,14 @@ def id_field(given: dict, name: str) -> int | None:
     return params.parse_int(str(value), name, minimum=1)
 
 
+def bool_field(given: dict, name: str, default: bool) -> bool:
+    """A JSON true or false; anything else ("false", 0, null) is refused rather than guessed."""
+    value = given.get(name, default)
+    if not isinstance(value, bool):
+        raise params.ParameterError(name, f"{name} must be true or false (a JSON boolean).")
+    return value
+
+
 def utc_field(given: dict, name: str) -> datetime | None:
     """An ISO 8601 date-time as naive UTC (the database's convention); a date alone means its midnight UTC."""
     value = given.get(name)
@@ -149,8 +164,11 @@ def customize(asset_id: int):
         abort(404)
     given = json_object()
     fields = authoring.fields_of(item.template)
+    customer = authoring.account_field(fields)
+    if customer is not None and customer.name not in given and "account" in given:
+        given = {**given, customer.name: given["account"]}  # "account" names the customer field too
     try:
-        values = generate.clean_values(fields, given, fallback=generate.prefilled(fields, current_user))
+        values = generate.clean_values(fields, given, kept=generate.prefilled(fields, current_user))
         document = generate.generate(current_user, item, values, str(given.get("account", "")))
     except (generate.DocumentError, authoring.TemplateError, RenderError) as exc:
         abort(422, description=str(exc))
@@ -179,7 +197,7 @@ def create_share():
         link = links.create_link(
             current_user, asset=asset, document=document, recipient_name=str(given.get("recipient_name", "")),
             recipient_email=str(given.get("recipient_email", "")), account=str(given.get("account", "")),
-            expires_at=utc_field(given, "expires_at"), allow_download=given.get("allow_download", True) is not False)
+            expires_at=utc_field(given, "expires_at"), allow_download=bool_field(given, "allow_download", True))
     except links.ShareError as error:
         abort(422, description=str(error))
     return {"token": link.token, "url": url_for("share.view", token=link.token, _external=True)}, 201

@@ -3,6 +3,12 @@
 Templates are Jinja run in a SandboxedEnvironment with autoescape, fed only plain strings; the
 HTML goes to WeasyPrint in the worker's render process (`files.pdf.RenderProcess`: no fetching
 beyond static files and data: URIs, a time and memory limit per render).
+
+A field's `default` is an example for text, long text and dates (shown to the rep as a
+placeholder, never printed unless the rep types it) and the option chosen at first for a choice.
+One field names the customer: the one declared `"account": true`, else the first field named
+`account`, `customer`, `customer_name`, else the first required text field. Its value is the
+account a generated document is filed under, so the rep types the customer's name once.
 """
 from __future__ import annotations
 
@@ -19,7 +25,7 @@ from jinja2.sandbox import SandboxedEnvironment
 
 from app.database import transaction
 from app.extensions import db
-from app.files import pdf
+from app.files import pages, pdf, storage
 from app.models import Asset, DocumentTemplate
 
 FIELD_TYPES = {"text": "Short text", "long_text": "Long text", "choice": "Choice", "image": "Image",
@@ -33,6 +39,9 @@ class TemplateError(ValueError):
     """A marketer-facing reason why a template cannot be saved (with the line when known)."""
 
 
+ACCOUNT_NAMES = ("account", "customer", "customer_name")
+
+
 @dataclass(frozen=True)
 class Field:
     name: str
@@ -41,10 +50,17 @@ class Field:
     default: str = ""
     choices: tuple[str, ...] = ()
     required: bool = False
+    account: bool = False  # declared as the customer's field
 
     def as_dict(self) -> dict:
-        return {"name": self.name, "label": self.label, "type": self.type, "default": self.default,
-                "choices": list(self.choices), "required": self.required}
+        declared = {"name": self.name, "label": self.label, "type": self.type, "default": self.default,
+                    "choices": list(self.choices), "required": self.required}
+        return {**declared, "account": True} if self.account else declared
+
+    @property
+    def example(self) -> str:
+        """What the rep sees greyed out in an empty box: the default of a text, long text or date."""
+        return self.default if self.type in ("text", "long_text", "date") else ""
 
 
 def parse_fields(declared: list) -> list[Field]:
@@ -66,10 +82,23 @@ def parse_fields(declared: list) -> list[Field]:
         default = str(item.get("default", "") or "")
         if kind == "choice" and default and default not in choices:
             raise TemplateError(f"Field {name}: default {default!r} is not one of its choices.")
+        account = item.get("account", False) is True
+        if account and kind != "text":
+            raise TemplateError(f"Field {name}: the account field must be of type text.")
+        if account and any(f.account for f in fields):
+            raise TemplateError(f"Field {name}: only one field can be the account field.")
         seen.add(name)
         fields.append(Field(name, str(item.get("label") or name.replace("_", " ").capitalize()), kind,
-                            default, choices, bool(item.get("required", False))))
+                            default, choices, bool(item.get("required", False)), account))
     return fields
+
+
+def account_field(fields: list[Field]) -> Field | None:
+    """The field that names the customer (see the module's docstring), or None when no text field can."""
+    texts = [f for f in fields if f.type == "text"]
+    declared = next((f for f in texts if f.account), None)
+    by_name = next((f for name in ACCOUNT_NAMES for f in texts if f.name == name), None)
+    return declared or by_name or next((f for f in texts if f.required), None)
 
 
 def parse_fields_json(text: str) -> list[Field]:
@@ -82,7 +111,7 @@ def parse_fields_json(text: str) -> list[Field]:
 
 def fields_json(template: DocumentTemplate | None) -> str:
     example = [{"name": "customer_name", "label": "Customer name", "type": "text", "default": "Acme Health",
-                "required": True}]
+                "required": True, "account": True}]
     return json.dumps(template.fields if template else example, indent=2, ensure_ascii=False)
 
 
@@ -133,8 +162,8 @@ def render_document(template: DocumentTemplate, values: dict[str, str]) -> bytes
 
 
 def first_page_png(pdf_bytes: bytes, width: int = 900) -> bytes:
-    """Page 1 as a PNG, for previews."""
-    return pdf.page_png(pdf_bytes, 0, width)
+    """Page 1 as a PNG, for previews (drawn by the bounded page renderer)."""
+    return pages.pages_of_bytes(pdf_bytes, width, 1, storage.incoming_dir())[0].png
 
 
 def trial_render(html: str, css: str, fields: list[Field]) -> bytes:

@@ -12,9 +12,10 @@ from sqlalchemy import select
 
 from app import usage
 from app.database import transaction
-from app.documents.authoring import Field, defaults, render_document
+from app.documents.authoring import Field, account_field, fields_of, render_document
 from app.extensions import db
-from app.files import pdf, storage
+from app.files import pages, pdf, storage
+from app.library import assets
 from app.models import Asset, GeneratedDocument
 
 MAX_LENGTH = {"text": 200, "long_text": 5000, "choice": 200, "date": 10}
@@ -28,20 +29,24 @@ class DocumentError(ValueError):
 
 
 def clean_values(fields: list[Field], given: dict, files: dict | None = None,
-                 fallback: dict[str, str] | None = None) -> dict[str, str]:
+                 kept: dict[str, str] | None = None) -> dict[str, str]:
     """The values for each field as plain strings: checked, trimmed, images as data: URIs.
 
-    A field not given takes its `fallback` value (the prefilled one), else its default.
+    A field not given keeps its `kept` value (the rep's own name and email, a previous document's
+    values); a choice left empty takes its default option; an example is never a value. Required
+    fields left empty are named, all at once.
     """
-    fallback = fallback or defaults(fields)
-    values = {}
+    kept = kept or {}
+    values, missing = {}, []
     for f in fields:
         if f.type == "image":
             upload = (files or {}).get(f.name)
-            kept = str(given.get(f.name) or fallback.get(f.name) or "")
-            values[f.name] = image_data_uri(upload) if upload else reencoded_image(kept, f.label) if kept else ""
+            carried = str(given.get(f.name) or kept.get(f.name) or "")
+            values[f.name] = image_data_uri(upload) if upload else reencoded_image(carried, f.label) if carried else ""
             continue
-        value = str(given.get(f.name, fallback.get(f.name, "")) or "").strip()
+        value = str(given.get(f.name, kept.get(f.name, "")) or "").strip()
+        if f.type == "choice" and not value:
+            value = f.default  # the option chosen at first, when none is
         if len(value) > MAX_LENGTH[f.type]:
             raise DocumentError(f"{f.label}: at most {MAX_LENGTH[f.type]} characters.")
         if f.type == "choice" and value and value not in f.choices:
@@ -52,9 +57,17 @@ def clean_values(fields: list[Field], given: dict, files: dict | None = None,
             except ValueError:
                 raise DocumentError(f"{f.label}: a date like 2026-11-24.") from None
         if f.required and not value:
-            raise DocumentError(f"{f.label} is required.")
+            missing.append(f.label)
         values[f.name] = value
+    if missing:
+        raise DocumentError(missing_message(missing))
     return values
+
+
+def missing_message(labels: list[str]) -> str:
+    if len(labels) == 1:
+        return f"{labels[0]} is required."
+    return f"{', '.join(labels[:-1])} and {labels[-1]} are required."
 
 
 def image_data_uri(upload) -> str:
@@ -86,22 +99,42 @@ def reencoded_image(data_uri: str, label: str) -> str:
 
 
 def prefilled(fields: list[Field], user, start_from: GeneratedDocument | None = None) -> dict[str, str]:
-    """Defaults, then the user's own name and email, then a previous document's values."""
-    values = defaults(fields)
-    for name, attribute in PREFILL.items():
-        if name in values:
-            values[name] = getattr(user, attribute)
+    """Real values to start from: the user's own name and email, then a previous document's values
+    (never the template's examples)."""
+    names = {f.name for f in fields}
+    values = {name: getattr(user, attribute) for name, attribute in PREFILL.items() if name in names}
     if start_from is not None:
-        values.update({k: v for k, v in start_from.values.items() if k in values})
+        values.update({k: v for k, v in start_from.values.items() if k in names})
     return values
 
 
-def generate(user, asset: Asset, values: dict[str, str], account: str, *, bulk: bool = False) -> GeneratedDocument:
-    """Render and keep a customized PDF for `account`, and log it (one of many when `bulk`)."""
-    account = account.strip()[:120]
+def account_of(fields: list[Field], values: dict[str, str], account: str = "") -> str:
+    """The account a document is for: the template's customer field, else the one given apart."""
+    field = account_field(fields)
+    return (values.get(field.name, "") if field is not None else account).strip()[:120]
+
+
+def refusal(asset: Asset) -> str | None:
+    """Why `asset` cannot be customized into a customer document, or None."""
+    return assets.refusal_for_prospects(asset, "customized into a customer document")
+
+
+def preview(asset: Asset, values: dict[str, str], width: int = 800, max_pages: int = 6) -> list[pages.PageImage]:
+    """The pages the rep would get with these values, as images: nothing is kept and nothing is logged."""
+    if reason := refusal(asset):
+        raise DocumentError(reason)
+    return pages.pages_of_bytes(render_document(asset.template, values), width, max_pages, storage.incoming_dir())
+
+
+def generate(user, asset: Asset, values: dict[str, str], account: str = "", *, bulk: bool = False) -> GeneratedDocument:
+    """Render and keep a customized PDF, filed under the template's customer field (or `account` when
+    the template has none), and log it (one of many when `bulk`)."""
+    if reason := refusal(asset):
+        raise DocumentError(reason)
+    template = asset.template
+    account = account_of(fields_of(template), values, account)
     if not account:
         raise DocumentError("Say which account this document is for.")
-    template = asset.template
     body = render_document(template, values)
     stored_name = storage.store_bytes(body, "pdf")
     try:
@@ -120,6 +153,7 @@ def generate(user, asset: Asset, values: dict[str, str], account: str, *, bulk: 
 
 
 def documents_of(user, limit: int = 200) -> list[GeneratedDocument]:
+    """The user's documents (customized ones and pitch kits), newest first."""
     return list(db.session.scalars(
         select(GeneratedDocument).where(GeneratedDocument.user_id == user.id)
         .order_by(GeneratedDocument.created_at.desc(), GeneratedDocument.id.desc()).limit(limit)))

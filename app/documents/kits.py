@@ -1,102 +1,298 @@
-"""Pitch kits: several assets behind a customized cover and a table of contents, in one PDF.
+"""Pitch kits: a rep's chosen assets and own customized documents behind a cover (the company's name
+and logo), an optional letter and a table of contents, in one PDF for the customer.
 
-Stored PDFs are merged page for page with pypdf (never re-rendered); other assets (decks,
-documents, messaging, images, videos) get a summary page with a link back to Bridge; a file
-that cannot be read gets a page saying so. Only the cover, the contents and the summary pages
-are rendered, in the worker's limited render process.
+A kit is drafted on the server (`KitDraft`, one per rep): what the rep adds stays through searches,
+pages and sessions until the kit is built. Each part goes in as its pages: a PDF page for page, a
+deck or Word document as its converted pages (app/files/previews.py), a customized document as it
+was made. An asset without pages (messaging, a video, a picture, a file that could not be
+converted) gets one page of its own. Nothing in a kit points back into Bridge: its addresses need
+a login the customer does not have. Internal assets are refused when added and again when built.
+Only the cover, the contents and those single pages are rendered, in the worker's limited render
+process; stored PDFs are merged page for page with pypdf.
 """
 from __future__ import annotations
 
 import base64
 import io
-from collections.abc import Callable
+import re
 from dataclasses import dataclass
 
 from pypdf import PdfReader, PdfWriter
 from pypdf.errors import PdfReadError
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 
 from app import usage
 from app.database import transaction
 from app.documents.generate import DocumentError
 from app.extensions import db
 from app.files import pdf, storage
-from app.models import Asset, GeneratedDocument
+from app.library import assets
+from app.models import Asset, GeneratedDocument, KitDraft, KitDraftItem, utcnow
+from app.web import branding
 from app.web.markup import render_markdown
 
 MAX_ITEMS = 30
 KIT_STYLESHEET = "pdf/kit.css"
+ACTION = "put in a pitch kit for a customer"
 
 
 @dataclass
 class Part:
-    asset: Asset
+    title: str
     pdf: bytes
     pages: int
-    note: str = ""  # why the asset appears as a summary page
+    asset: Asset | None = None
+    summary: bool = False  # one page made for an asset that has no pages of its own
 
-    @property
-    def merged(self) -> bool:
-        return not self.note
 
+@dataclass
+class Details:
+    """What the rep types on the kit page: kept with the draft."""
+
+    account: str = ""
+    title: str = ""
+    intro: str = ""
+
+
+# -- the draft ---------------------------------------------------------------------------------
+
+def draft_of(user, *, create: bool = False) -> KitDraft | None:
+    draft = db.session.scalar(select(KitDraft).where(KitDraft.user_id == user.id))
+    if draft is None and create:
+        try:
+            with transaction():
+                draft = KitDraft(user_id=user.id)
+                db.session.add(draft)
+        except IntegrityError:  # made at the same moment in another tab
+            draft = db.session.scalar(select(KitDraft).where(KitDraft.user_id == user.id))
+    return draft
+
+
+def item_count(user) -> int:
+    """How many parts the user's draft kit holds (the counter in the top bar)."""
+    return db.session.scalar(select(func.count()).select_from(KitDraftItem).join(KitDraft)
+                             .where(KitDraft.user_id == user.id)) or 0
+
+
+def problem_with(user, item: KitDraftItem) -> str | None:
+    """Why a part cannot go in the kit as it stands (archived, internal), or None."""
+    if item.asset is not None:
+        if assets.visible_asset(user, item.asset_id) is None:
+            return "No longer in the library (archived, expired or unpublished)."
+        return assets.refusal_for_prospects(item.asset, ACTION)
+    if item.document is not None and item.document.asset is not None:
+        return assets.refusal_for_prospects(item.document.asset, ACTION)
+    return None
+
+
+def add(user, *, asset: Asset | None = None, document: GeneratedDocument | None = None) -> bool:
+    """Put an asset the user may see, or one of their own customized documents, at the end of their
+    draft kit; False if it was there already."""
+    if asset is not None and (reason := assets.refusal_for_prospects(asset, ACTION)):
+        raise DocumentError(reason)
+    if document is not None and (document.user_id != user.id or document.asset_id is None):
+        raise DocumentError("Only your own customized documents can go in a kit.")
+    if document is not None and (reason := assets.refusal_for_prospects(document.asset, ACTION)):
+        raise DocumentError(reason)
+    draft = draft_of(user, create=True)
+    if any((asset is not None and i.asset_id == asset.id) or (document is not None and i.document_id == document.id)
+           for i in draft.items):
+        return False
+    if len(draft.items) >= MAX_ITEMS:
+        raise DocumentError(f"A kit holds at most {MAX_ITEMS} items.")
+    try:
+        with transaction():
+            position = max((i.position for i in draft.items), default=-1) + 1
+            draft.items.append(KitDraftItem(asset_id=asset.id if asset else None,
+                                            document_id=document.id if document else None, position=position))
+            draft.updated_at = utcnow()
+    except IntegrityError:  # the same item added at the same moment from another tab
+        return False
+    return True
+
+
+def add_all(user, chosen: list[Asset]) -> int:
+    """Add several assets (a saved collection); the internal ones are left out. Returns how many went in."""
+    added = 0
+    for asset in chosen:
+        if assets.refusal_for_prospects(asset, ACTION) is None and add(user, asset=asset):
+            added += 1
+    return added
+
+
+def remove(user, item_id: int) -> bool:
+    draft = draft_of(user)
+    item = next((i for i in draft.items if i.id == item_id), None) if draft else None
+    if item is None:
+        return False
+    with transaction():
+        draft.items.remove(item)
+    return True
+
+
+def move(user, item_id: int, offset: int) -> bool:
+    """Move a part one place up (-1) or down (+1)."""
+    draft = draft_of(user)
+    items = list(draft.items) if draft else []
+    index = next((n for n, i in enumerate(items) if i.id == item_id), None)
+    if index is None or not 0 <= index + offset < len(items):
+        return False
+    other = items[index + offset]
+    with transaction():
+        items[index].position, other.position = other.position, items[index].position
+    db.session.expire(draft, ["items"])
+    return True
+
+
+def save_details(user, details: Details) -> None:
+    """Keep what the rep typed (customer, cover title, letter) with the draft."""
+    draft = draft_of(user, create=True)
+    with transaction():
+        draft.account, draft.title = details.account.strip()[:120], details.title.strip()[:200]
+        draft.intro = details.intro.strip()[:4000]
+
+
+def clear(user) -> None:
+    draft = draft_of(user)
+    if draft is not None:
+        with transaction():
+            draft.items.clear()
+            draft.account = draft.title = draft.intro = ""
+
+
+def restore(user, kit: GeneratedDocument) -> int:
+    """Start a new draft from a kit the user built before: its parts, customer, title and letter."""
+    clear(user)
+    draft = draft_of(user, create=True)
+    with transaction():
+        draft.account, draft.title, draft.intro = kit.account, kit.values.get("title", ""), kit.values.get("intro", "")
+    added = 0
+    for kind, item_id in kit.values.get("items") or [["asset", i] for i in kit.values.get("kit", [])]:
+        try:
+            if kind == "asset" and (asset := assets.visible_asset(user, item_id)) is not None:
+                added += add(user, asset=asset)
+            elif kind == "document" and (document := db.session.get(GeneratedDocument, item_id)) is not None:
+                added += add(user, document=document)
+        except DocumentError:
+            continue  # became internal since: left out, as the rep will see
+    return added
+
+
+def edit_draft(user, details: Details | None, action: str, target: int | None,
+               collection=None) -> str | GeneratedDocument:
+    """One press of a button on the kit page: what the rep typed is kept (`details`, when the kit's
+    own form sent it), then `action` is done on the part or document `target`. Returns what to
+    tell the rep, or the built kit."""
+    if details is not None:
+        save_details(user, details)
+    if action == "build":
+        return build_kit(user)
+    if action == "remove":
+        return "Removed from the kit." if target and remove(user, target) else ""
+    if action in ("up", "down"):
+        move(user, target or 0, -1 if action == "up" else 1)
+        return ""
+    if action == "add_asset":
+        asset = assets.visible_asset(user, target)
+        if asset is None:
+            raise DocumentError("That asset is no longer in the library.")
+        return f"Added “{asset.title}”." if add(user, asset=asset) else ""
+    if action == "add_document":
+        document = db.session.get(GeneratedDocument, target) if target else None
+        if document is None or document.user_id != user.id:
+            raise DocumentError("That document is not one of yours.")
+        return f"Added “{document.title}”." if add(user, document=document) else ""
+    if action == "add_collection" and collection is not None:
+        chosen = assets.load_in_order((i.asset_id for i in collection.items), user=user)
+        added = add_all(user, chosen)
+        left_out = len(chosen) - added
+        return f"Added {added} from “{collection.name}”" + (f"; {left_out} internal or already there." if left_out
+                                                            else ".")
+    if action == "clear":
+        clear(user)
+        return "The kit is empty again."
+    return ""
+
+
+# -- building ----------------------------------------------------------------------------------
 
 def _render(template: str, **context) -> bytes:
     return pdf.render_bounded(pdf.html_of(template, **context), (KIT_STYLESHEET,))
 
 
-def _stored_pdf(asset: Asset) -> tuple[bytes | None, str]:
-    """The asset's current PDF file if it can be merged, else (None, the reason)."""
-    version = asset.current_version
-    if version is None:
-        return None, ""
-    if version.file_type != "pdf":
-        return None, f"{version.file_type.upper()} files are summarised here; open the original in Bridge."
-    data = storage.path_of(version.stored_name).read_bytes()
+def _readable(data: bytes) -> int | None:
+    """Pages of a stored PDF, or None when pypdf cannot merge it."""
     try:
         reader = PdfReader(io.BytesIO(data))
         if reader.is_encrypted and not reader.decrypt(""):
-            return None, "This PDF is password-protected and could not be included."
-        len(reader.pages)
-    except (PdfReadError, ValueError, KeyError):
-        return None, "This PDF could not be read and was left out; open it in Bridge."
-    return data, ""
+            return None
+        return len(reader.pages)
+    except (PdfReadError, ValueError, KeyError, TypeError):
+        return None
 
 
-def _summary_page(asset: Asset, note: str, link: str) -> bytes:
+def _asset_part(asset: Asset, user) -> Part:
     version = asset.current_version
-    image = None
-    if version is not None and version.file_type in ("png", "jpeg"):
+    note = ""
+    if version is not None and version.pages_name:
+        data = storage.path_of(version.pages_name).read_bytes()
+        if (pages := _readable(data)) is not None:
+            return Part(asset.title, data, pages, asset)
+        note = f"This file could not be included; {user.name} can send it to you separately."
+    elif version is not None and version.file_type not in ("png", "jpg"):
+        note = f"A preview of this file could not be made; {user.name} can send you the original."
+    return _summary(asset, user, note)
+
+
+def _summary(asset: Asset, user, note: str) -> Part:
+    version = asset.current_version
+    image = excerpt = None
+    if version is not None and version.file_type in ("png", "jpg"):
         raw = storage.path_of(version.stored_name).read_bytes()
         image = f"data:{version.mime_type};base64,{base64.b64encode(raw).decode()}"
-    return _render("pdf/kit_summary.html", asset=asset, note=note, image=image, link=link,
-                   body=render_markdown(asset.body) if asset.body else "",
-                   excerpt=(version.text[:1800] if version is not None and not image else ""))
+    elif version is not None and not asset.body:
+        excerpt = re.sub(r"\n{3,}", "\n\n", version.text[:1500]).strip()
+    data = _render("pdf/kit_summary.html", asset=asset, note=note, image=image, excerpt=excerpt,
+                   body=render_markdown(asset.body) if asset.body else "")
+    return Part(asset.title, data, len(PdfReader(io.BytesIO(data)).pages), asset, summary=True)
 
 
-def _part(asset: Asset, link: str) -> Part:
-    data, note = _stored_pdf(asset)
-    if data is None:
-        data = _summary_page(asset, note, link)
-        note = note or "Summary"
-    return Part(asset, data, len(PdfReader(io.BytesIO(data)).pages), note)
+def _document_part(document: GeneratedDocument) -> Part:
+    data = storage.path_of(document.stored_name).read_bytes()
+    return Part(document.title, data, _readable(data) or document.page_count)
 
 
-def build_kit(user, chosen: list[Asset], account: str, title: str, intro: str,
-              asset_link: Callable[[int], str]) -> GeneratedDocument:
-    """Cover, contents, then each chosen asset, merged into one stored PDF; logged as a customizing
-    of each asset. `asset_link(id)` is the address of an asset's page, printed on summary pages."""
-    account, title, intro = account.strip()[:120], title.strip()[:200], intro.strip()[:4000]
+def paragraphs(letter: str) -> list[str]:
+    """A letter's paragraphs: blank lines part them; single line breaks stay inside (the cover's CSS
+    keeps them)."""
+    text = letter.replace("\r\n", "\n").replace("\r", "\n").strip()
+    return [p.strip("\n") for p in re.split(r"\n[ \t]*\n", text) if p.strip()] if text else []
+
+
+def build_kit(user) -> GeneratedDocument:
+    """The user's draft kit as one stored PDF: cover, letter, contents, then each part; logged as a
+    customizing of each library asset in it. The draft is emptied once the kit is kept."""
+    draft = draft_of(user)
+    items = list(draft.items) if draft else []
+    account = draft.account.strip() if draft else ""
     if not account:
         raise DocumentError("Say which account this pitch kit is for.")
-    if not chosen:
-        raise DocumentError("Choose at least one asset for the kit.")
-    if len(chosen) > MAX_ITEMS:
-        raise DocumentError(f"A kit holds at most {MAX_ITEMS} assets.")
-    parts = [_part(a, asset_link(a.id)) for a in chosen]
+    if not items:
+        raise DocumentError("Add at least one asset or document to the kit.")
+    for item in items:
+        if reason := problem_with(user, item):
+            title = item.asset.title if item.asset else item.document.title
+            named = reason if reason.startswith("“") else f"“{title}”: {reason}"
+            raise DocumentError(f"{named} Remove it from the kit first.")
+    parts = [_asset_part(i.asset, user) if i.asset is not None else _document_part(i.document) for i in items]
+    brand = branding.current()
+    title, intro = draft.title, draft.intro
     front_pages = 3 if intro else 2  # cover, the letter, the contents: a page each, unless longer
     for _ in range(2):
         starts = [front_pages + 1 + sum(p.pages for p in parts[:n]) for n in range(len(parts))]
         cover = _render("pdf/kit_cover.html", title=title or f"Prepared for {account}", account=account,
-                        intro=intro, user=user, parts=parts, starts=starts)
+                        paragraphs=paragraphs(intro), user=user, parts=parts, starts=starts, brand=brand)
         rendered = len(PdfReader(io.BytesIO(cover)).pages)
         if rendered == front_pages:
             break
@@ -106,20 +302,25 @@ def build_kit(user, chosen: list[Asset], account: str, title: str, intro: str,
     writer.add_outline_item(title="Contents", page_number=front_pages - 1)
     for part, start in zip(parts, starts, strict=True):
         writer.append(io.BytesIO(part.pdf), import_outline=False)
-        writer.add_outline_item(title=part.asset.title, page_number=start - 1)
+        writer.add_outline_item(title=part.title, page_number=start - 1)
     out = io.BytesIO()
     writer.write(out)
     body = out.getvalue()
     stored = storage.store_bytes(body, "pdf")
+    chosen = [i.asset for i in items if i.asset is not None]
     try:
         with transaction():
             document = GeneratedDocument(
-                user_id=user.id, asset_id=None, template_version=0, account=account,
+                user_id=user.id, asset_id=None, template_version=0, account=account[:120],
                 title=f"Pitch kit — {title or account}"[:240],
-                values={"kit": [a.id for a in chosen], "title": title, "intro": intro,
-                        "summarised": [p.asset.id for p in parts if not p.merged]},
+                values={"kit": [a.id for a in chosen], "documents": [i.document_id for i in items if i.document_id],
+                        "items": [["asset", i.asset_id] if i.asset_id else ["document", i.document_id] for i in items],
+                        "title": title, "intro": intro,
+                        "summarised": [p.asset.id for p in parts if p.summary and p.asset is not None]},
                 stored_name=stored, page_count=len(writer.pages), size_bytes=len(body))
             db.session.add(document)
+            draft.items.clear()
+            draft.account = draft.title = draft.intro = ""
     except BaseException:
         storage.discard(stored)
         raise

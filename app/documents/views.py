@@ -3,7 +3,18 @@ from __future__ import annotations
 
 import base64
 
-from flask import Blueprint, Response, abort, flash, redirect, render_template, request, send_file, url_for
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    flash,
+    has_request_context,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    url_for,
+)
 from flask_login import current_user
 
 from app import search
@@ -14,7 +25,7 @@ from app.documents.generate import DocumentError
 from app.files import storage
 from app.files.pdf import RenderError
 from app.library import assets, collections
-from app.models import RATERS, Role
+from app.models import RATERS, GeneratedDocument, Role
 from app.web import params
 from app.web.access import roles_required
 from app.web.forms import ActionForm
@@ -32,33 +43,62 @@ def customizable(asset_id: int):
 @bp.route("/assets/<int:asset_id>/customize", methods=["GET", "POST"])
 @roles_required(*RATERS)
 def customize(asset_id: int):
-    """Fill the asset's fields for an account; preview page 1 or create the PDF."""
+    """Fill the asset's fields for a customer and create the PDF (kept in My documents)."""
     item = customizable(asset_id)
+    if request.method == "POST" and request.form.get("action") == "preview":
+        return preview(asset_id)  # a browser that ignored the Preview button's formaction
     fields = authoring.fields_of(item.template)
     start = generate.own_document(current_user, params.int_arg(request.args, "from", 0))
     values = generate.prefilled(fields, current_user, start)
     account = start.account if start else ""
-    preview, status = None, 200
-    form = ActionForm()
+    status, form = 200, ActionForm()
     if request.method == "POST":
-        account = request.form.get("account", "")
-        values.update({k: v for k, v in request.form.items() if k in values})
+        values, account = entered(fields, values)
         try:
             if not form.validate_on_submit():
                 raise DocumentError("The form expired. Reload the page and try again.")
-            values = generate.clean_values(fields, request.form, request.files, fallback=values)
-            if request.form.get("action") == "preview":
-                png = authoring.first_page_png(authoring.render_document(item.template, values))
-                preview = "data:image/png;base64," + base64.b64encode(png).decode()
-            else:
-                document = generate.generate(current_user, item, values, account)
-                flash(f"“{document.title}” is ready.", "success")
-                return redirect(url_for("documents.index", new=document.id))
+            cleaned = generate.clean_values(fields, request.form, request.files, kept=values)
+            document = generate.generate(current_user, item, cleaned, account)
         except (DocumentError, RenderError, TemplateError) as exc:
             flash(str(exc), "error")
             status = 400
+        else:
+            flash(f"“{document.title}” is ready.", "success")
+            return redirect(url_for("documents.index", new=document.id))
+    return customize_page(item, fields, values, account, form, status=status)
+
+
+@bp.post("/assets/<int:asset_id>/customize/preview")
+@roles_required(*RATERS)
+def preview(asset_id: int):
+    """The pages the rep would get, shown inline: no document is kept and nothing is counted."""
+    item = customizable(asset_id)
+    fields = authoring.fields_of(item.template)
+    values, account = entered(fields, generate.prefilled(fields, current_user))
+    form, status, images = ActionForm(), 200, []
+    try:
+        if not form.validate_on_submit():
+            raise DocumentError("The form expired. Reload the page and try again.")
+        values = generate.clean_values(fields, request.form, request.files, kept=values)
+        images = ["data:image/png;base64," + base64.b64encode(page.png).decode()
+                  for page in generate.preview(item, values)]
+    except (DocumentError, RenderError, TemplateError) as exc:
+        flash(str(exc), "error")
+        status = 400
+    return customize_page(item, fields, values, account, form, images, status)
+
+
+def entered(fields, values: dict) -> tuple[dict, str]:
+    """What the rep typed, to show again (images too: they travel in the page until created)."""
+    shown = dict(values)
+    shown.update({f.name: request.form.get(f.name, "") for f in fields if f.name in request.form})
+    return shown, request.form.get("account", "")
+
+
+def customize_page(item, fields, values: dict, account: str, form, previews=(), status: int = 200):
     return render_template("documents/customize.html", asset=item, fields=fields, values=values,
-                           account=account, preview=preview, form=form), status
+                           account=account, account_field=authoring.account_field(fields), previews=list(previews),
+                           form=form, refused=generate.refusal(item)), status
 
 
 @bp.route("/documents")
@@ -66,7 +106,7 @@ def customize(asset_id: int):
 def index():
     """My documents: every PDF this user generated, newest first."""
     return render_template("documents/index.html", documents=generate.documents_of(current_user),
-                           new=request.args.get("new", type=int))
+                           new=params.id_arg(request.args, "new"))
 
 
 @bp.route("/documents/<int:document_id>/download")
@@ -77,67 +117,142 @@ def download(document_id: int):
                      download_name=f"{document.title}.pdf".replace("/", "-"))
 
 
-def asset_link(asset_id: int) -> str:
-    """The asset's page, as printed on a pitch kit's summary pages."""
-    return url_for("library.asset", asset_id=asset_id, _external=True)
+@bp.app_context_processor
+def kit_counter():
+    """How many parts the rep's draft pitch kit holds, for the top bar."""
+    if has_request_context() and current_user.is_authenticated and current_user.has_role(*RATERS):
+        return {"kit_items": kits.item_count(current_user)}
+    return {"kit_items": 0}
+
+
+KIT_ACTIONS = ("build", "save", "search", "remove", "up", "down", "add_asset", "add_document", "add_collection",
+               "clear")
 
 
 @bp.route("/kits/new", methods=["GET", "POST"])
 @roles_required(*RATERS)
 def new_kit():
-    """Pick assets (from a saved collection, or search to find more), add a cover and a letter, get one PDF."""
-    chosen = params.id_list(request.values, "ids")
-    collection = collections.own_collection(current_user, params.id_arg(request.args, "collection"))
-    if collection is not None:
-        chosen += [a.id for a in collections.assets_in(current_user, collection)]
-    selected = assets.load_in_order(chosen, user=current_user)
-    status, form = 200, ActionForm()
+    """The rep's draft pitch kit: its parts (kept between searches and sessions), a search and the
+    rep's documents to add from, the customer, cover title and letter; then one PDF."""
+    form = ActionForm()
     if request.method == "POST":
-        if len(selected) < len(set(chosen)):
-            abort(404)  # hidden assets do not exist for the user
+        action = next((a for a in KIT_ACTIONS if a in request.form), "save")
+        target = params.int_arg(request.form, action)
+        details = None  # a button from another page (a collection's) leaves what the rep typed alone
+        if "account" in request.form:
+            details = kits.Details(request.form["account"], request.form.get("title", ""),
+                                   request.form.get("intro", ""))
         try:
             if not form.validate_on_submit():
                 raise DocumentError("The form expired. Reload the page and try again.")
-            document = kits.build_kit(current_user, selected, request.form.get("account", ""),
-                                      request.form.get("title", ""), request.form.get("intro", ""), asset_link)
+            message = kits.edit_draft(current_user, details, action, target, collections.own_collection(
+                current_user, params.id_arg(request.form, "collection")))
         except (DocumentError, RenderError) as exc:
             flash(str(exc), "error")
-            status = 400
-        else:
-            flash(f"“{document.title}” is ready: {document.page_count} pages.", "success")
-            return redirect(url_for("documents.index", new=document.id))
+            return kit_page(form, request.form.get("q", ""), 400)
+        if isinstance(message, GeneratedDocument):
+            flash(f"“{message.title}” is ready: {message.page_count} pages.", "success")
+            return redirect(url_for("documents.index", new=message.id))
+        if message:
+            flash(message, "success")
+        return redirect(url_for("documents.new_kit", q=request.form.get("q") or None) + "#kit")
+    return kit_page(form, request.args.get("q", ""))
+
+
+def kit_page(form, query: str, status: int = 200):
     found = []
-    if request.args.get("q"):
+    if query:
         found = [r.asset for r in search.run_search(
-            current_user, search.request_from_args(current_user, request.args), log=False).results]
-    return render_template("documents/kit.html", selected=selected,
-                           found=[a for a in found if a not in selected], form=form, max_items=kits.MAX_ITEMS,
-                           collections=collections.collections_of(current_user)), status
+            current_user, search.build_request(current_user, text=query), log=False).results]
+    draft = kits.draft_of(current_user)
+    items = list(draft.items) if draft else []
+    in_kit = {i.asset_id for i in items} | {("document", i.document_id) for i in items}
+    mine = [d for d in generate.documents_of(current_user, 20) if d.asset_id and ("document", d.id) not in in_kit]
+    return render_template(
+        "documents/kit.html", draft=draft, items=items, found=[a for a in found if a.id not in in_kit],
+        problems={i.id: kits.problem_with(current_user, i) for i in items}, query=query, form=form,
+        max_items=kits.MAX_ITEMS, documents=mine, collections=collections.collections_of(current_user)), status
+
+
+@bp.post("/kits/items")
+@roles_required(*RATERS)
+def add_to_kit():
+    """Add an asset (?asset=) or one of my documents (?document=) to my draft pitch kit."""
+    back = request.values.get("next", "")
+    back = back if back.startswith("/") and not back.startswith("//") else url_for("documents.new_kit")
+    asset = document = None
+    if request.values.get("asset"):
+        asset = assets.visible_asset(current_user, params.id_arg(request.values, "asset")) or abort(404)
+    elif request.values.get("document"):
+        document = generate.own_document(current_user, params.id_arg(request.values, "document")) or abort(404)
+    else:
+        abort(404)
+    if not ActionForm().validate_on_submit():
+        flash("The form expired. Reload the page and try again.", "error")
+        return redirect(back)
+    try:
+        added = kits.add(current_user, asset=asset, document=document)
+    except DocumentError as exc:
+        flash(str(exc), "error")
+        return redirect(back)
+    title = (asset or document).title
+    flash(f"Added “{title}” to your pitch kit." if added else f"“{title}” is already in your pitch kit.", "success")
+    return redirect(back)
+
+
+@bp.post("/kits/<int:document_id>/restore")
+@roles_required(*RATERS)
+def restore_kit(document_id: int):
+    """Start a new draft from a kit I built before."""
+    kit = generate.own_document(current_user, document_id)
+    if kit is None or kit.asset_id is not None:
+        abort(404)
+    if ActionForm().validate_on_submit():
+        added = kits.restore(current_user, kit)
+        flash(f"Your pitch kit holds the {added} items of “{kit.title}” again: change what you need and build it.",
+              "success")
+    return redirect(url_for("documents.new_kit"))
 
 
 @bp.route("/assets/<int:asset_id>/bulk", methods=["GET", "POST"])
 @roles_required(Role.MANAGER)
 def bulk(asset_id: int):
-    """Managers: a CSV of accounts in, one customized PDF per account out (as a ZIP)."""
+    """Managers: a CSV of accounts in, its columns matched to the fields and confirmed, then one
+    customized PDF per account out (as a ZIP)."""
     item = customizable(asset_id)
-    results, status, form = [], 200, ActionForm()
+    fields = authoring.fields_of(item.template)
+    upload, mapping, results, status, form = None, {}, [], 200, ActionForm()
     if request.method == "POST":
-        upload = request.files.get("accounts")
         try:
-            if not form.validate_on_submit() or upload is None or not upload.filename:
-                raise DocumentError("Choose a CSV file of accounts.")
-            results = bulk_service.generate_many(
-                current_user, item, bulk_service.read_accounts_csv(upload.read(bulk_service.MAX_CSV_BYTES)))
+            if not form.validate_on_submit():
+                raise DocumentError("The form expired. Reload the page and try again.")
+            if request.form.get("upload"):  # the mapping, confirmed
+                upload = bulk_service.stashed(current_user, request.form["upload"])
+                if upload is None:
+                    raise DocumentError("That CSV is no longer waiting here; upload it again.")
+                mapping = {f.name: request.form.get(f"map-{f.name}", "") for f in fields}
+                results = bulk_service.generate_many(current_user, item, upload, mapping)
+                upload = None
+            else:
+                csv_file = request.files.get("accounts")
+                if csv_file is None or not csv_file.filename:
+                    raise DocumentError("Choose a CSV file of accounts.")
+                data = csv_file.read(bulk_service.MAX_CSV_BYTES + 1)
+                if len(data) > bulk_service.MAX_CSV_BYTES:
+                    raise DocumentError("The CSV is larger than 2 MB; split it into smaller files.")
+                upload = bulk_service.stash(current_user, data)
+                mapping = bulk_service.auto_mapping(fields, upload.columns)
         except DocumentError as exc:
             flash(str(exc), "error")
             status = 400
         made = [r.document for r in results if r.document]
         if results:
             failed = len(results) - len(made)
-            flash(f"{len(made)} documents made" + (f"; {failed} rows need fixing (below)." if failed else "."),
+            flash(f"{len(made)} documents made" + (f"; {failed} rows skipped (below)." if failed else "."),
                   "success" if not failed else "error")
-    return render_template("documents/bulk.html", asset=item, results=results, form=form,
-                           fields=authoring.fields_of(item.template)), status
+    return render_template("documents/bulk.html", asset=item, results=results, form=form, fields=fields,
+                           upload=upload, mapping=mapping, account_field=authoring.account_field(fields),
+                           refused=generate.refusal(item)), status
 
 
 @bp.route("/documents/zip")

@@ -1,4 +1,7 @@
-"""Text, page count and thumbnail from one file; run as a limited child process by ingest.py.
+"""Text, page count and (for images) thumbnail from one file; run as a limited child process by ingest.py.
+
+PDFs, decks and documents get their thumbnail later from their pages (app/files/previews.py), drawn
+by the bounded page renderer.
 
 Usage: python -m app.files.extract FILE TYPE THUMBNAIL_OUT MEMORY_MB CPU_SECONDS
 Prints one JSON object: {"text", "page_count", "thumbnail"} or {"error"}.
@@ -45,22 +48,7 @@ def _pdf(path: Path, thumbnail_out: Path) -> tuple[str, int, bool]:
         raise ExtractionError("This PDF could not be read; it may be damaged.") from exc
     if pages == 0:
         raise ExtractionError("This PDF has no pages.")
-    return text, pages, _pdf_thumbnail(path, thumbnail_out)
-
-
-def _pdf_thumbnail(path: Path, thumbnail_out: Path) -> bool:
-    import pypdfium2 as pdfium
-
-    try:
-        document = pdfium.PdfDocument(path)
-        page = document[0]
-        scale = THUMBNAIL_WIDTH / max(page.get_width(), 1)
-        image = page.render(scale=scale).to_pil()
-        image.convert("RGB").save(thumbnail_out, "PNG", optimize=True)
-        document.close()
-        return True
-    except pdfium.PdfiumError:
-        return False
+    return text, pages, False
 
 
 def _pptx(path: Path, _thumbnail_out: Path) -> tuple[str, int, bool]:

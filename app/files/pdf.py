@@ -1,15 +1,17 @@
 """PDF rendering with WeasyPrint, which may fetch nothing but the app's own static files."""
 from __future__ import annotations
 
-import gc
+import atexit
 import io
 import mimetypes
-import multiprocessing
 import os
 import resource
+import socket
+import subprocess
+import sys
 import threading
 from collections.abc import Callable
-from pathlib import Path
+from multiprocessing.connection import Connection
 from urllib.parse import unquote, urlsplit
 
 from flask import current_app
@@ -63,18 +65,22 @@ def render_pdf(html: str, stylesheets: tuple[str, ...] = (), css: str = "") -> b
 class RenderProcess:
     """A long-lived child process, one per worker, that builds and renders documents under limits.
 
-    The child is forked from the worker, so WeasyPrint is already imported and warm; it runs with
-    an address-space limit, and a render that outlives its time limit gets the child killed (a
-    fresh one is forked for the next render). So a runaway template, an endless loop, a huge
-    string or absurd CSS, costs only the child. Forking per render instead cost 35–45 ms of
-    copy-on-write faults on every document (bench/pdf.py).
+    The child is a fresh interpreter (`python -I -m app.files.render_child`), never a fork of the
+    worker: a forked child inherited the server's listening socket, its own pipe's other end (so it
+    never saw the worker die) and the server's signal handlers, and outlived a killed worker while
+    holding the port. This one gets one socket of its own and nothing else, and leaves when its
+    parent goes (end of file on that socket, or its parent changing). It runs with an address-space
+    limit, and a render that outlives its time limit gets it killed (a fresh one starts for the next
+    render). So a runaway template, an endless loop, a huge string or absurd CSS costs only the
+    child. Starting a child per render instead would cost a second of imports each time.
     """
 
     def __init__(self, memory_mb: int):
         self.memory_mb = memory_mb
-        self._lock = threading.Lock()  # one render at a time through the pipe
-        self._child = self._conn = None
-        self._pid = None
+        self._lock = threading.Lock()  # one render at a time through the socket
+        self._child: subprocess.Popen | None = None
+        self._conn: Connection | None = None
+        self._pid: int | None = None
 
     def render(self, build_html: str | Callable[[], str], stylesheets: tuple[str, ...] = (), css: str = "", *,
                timeout: float) -> bytes:
@@ -85,8 +91,8 @@ class RenderProcess:
         """
         with self._lock:
             self._start_if_needed()
-            self._conn.send((build_html, stylesheets, css))
             try:
+                self._conn.send((build_html, stylesheets, css))
                 if not self._conn.poll(timeout):
                     self._stop()
                     raise RenderError(f"Rendering took longer than {timeout:g} s and was stopped.")
@@ -100,21 +106,38 @@ class RenderProcess:
                 raise RenderError(payload)
             return payload
 
+    def child_pid(self) -> int | None:
+        """The running child's pid, if this process has one (for tests and diagnostics)."""
+        child = self._child
+        return child.pid if child is not None and self._pid == os.getpid() and child.poll() is None else None
+
     def _start_if_needed(self) -> None:
-        if self._child is not None and self._pid == os.getpid() and self._child.is_alive():
+        if self._child is not None and self._pid == os.getpid() and self._child.poll() is None:
             return
-        context = multiprocessing.get_context("fork")
-        self._conn, child_end = context.Pipe()
-        self._child = context.Process(target=_serve, args=(child_end, self.memory_mb), daemon=True,
-                                      name="bridge-render")
-        self._child.start()
-        child_end.close()
+        self._stop()
+        ours, theirs = socket.socketpair()
+        try:
+            self._child = subprocess.Popen(
+                [sys.executable, "-I", "-m", "app.files.render_child", str(theirs.fileno()), str(os.getpid()),
+                 str(self.memory_mb)],
+                stdin=subprocess.DEVNULL, close_fds=True, pass_fds=(theirs.fileno(),), start_new_session=True)
+        finally:
+            theirs.close()
+        self._conn = Connection(ours.detach())
         self._pid = os.getpid()
+        # Its imports (WeasyPrint: about a second) are not taken from the first render's time limit.
+        try:
+            ready = self._conn.poll(STARTUP_TIMEOUT_S) and self._conn.recv() == "ready"
+        except (EOFError, OSError):
+            ready = False
+        if not ready:
+            self._stop()
+            raise RenderError("The document renderer did not start; try again in a moment.")
 
     def _stop(self) -> None:
         if self._child is not None and self._pid == os.getpid():
             self._child.kill()
-            self._child.join()
+            self._child.wait()
             self._conn.close()
         self._child = self._conn = None
 
@@ -124,30 +147,33 @@ class RenderProcess:
 
 
 MEMORY_MESSAGE = "Rendering stopped: the document needs more memory than allowed."
+STARTUP_TIMEOUT_S = 60.0
 
 
-def _serve(conn, memory_mb: int) -> None:
-    """The render child's loop: build the HTML, render it, send back the PDF or the reason why not."""
+def serve(conn: Connection, memory_mb: int) -> None:
+    """The render child's loop: build the HTML, render it, send back the PDF or the reason why not.
+    It returns (and the child exits) when its worker is gone, whatever it was doing."""
     with open("/proc/self/statm") as fh:
-        in_use = int(fh.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")  # the forked image counts too
+        in_use = int(fh.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")  # WeasyPrint and its libraries
     limit = in_use + memory_mb * 1024 * 1024
     resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
-    gc.freeze()  # the inherited heap is never garbage here: do not traverse (and copy) it again
-    while True:
-        try:
+    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+    try:
+        conn.send("ready")
+        while True:
             build_html, stylesheets, css = conn.recv()
-        except (EOFError, OSError):
-            return
-        try:
-            html = build_html() if callable(build_html) else build_html
-            conn.send(("ok", render_pdf(html, stylesheets, css)))
-        except MemoryError:
-            conn.send(("memory", MEMORY_MESSAGE))
-            return
-        except ValueError as exc:  # the caller's own words (a template problem)
-            conn.send(("error", str(exc)[:500]))
-        except Exception as exc:  # reported to the user; the worker itself is untouched
-            conn.send(("error", f"The document could not be rendered: {str(exc)[:300]}"))
+            try:
+                html = build_html() if callable(build_html) else build_html
+                conn.send(("ok", render_pdf(html, stylesheets, css)))
+            except MemoryError:
+                conn.send(("memory", MEMORY_MESSAGE))
+                return
+            except ValueError as exc:  # the caller's own words (a template problem)
+                conn.send(("error", str(exc)[:500]))
+            except Exception as exc:  # reported to the user (a broken pipe breaks again, below)
+                conn.send(("error", f"The document could not be rendered: {str(exc)[:300]}"))
+    except (EOFError, BrokenPipeError, ConnectionResetError):
+        return  # the worker went away: no traceback in the server's log
 
 
 def html_of(template: str, **context) -> str:
@@ -161,35 +187,24 @@ def render_bounded(build_html: str | Callable[[], str], stylesheets: tuple[str, 
                                                          timeout=current_app.config["RENDER_TIMEOUT_S"])
 
 
+_processes: dict[int, RenderProcess] = {}
+_processes_lock = threading.Lock()
+
+
+@atexit.register
+def _close_all() -> None:
+    for process in _processes.values():
+        process.close()
+
+
 def init_app(app) -> None:
-    """Give the app its render process (started on first use, in the process that renders)."""
-    app.extensions["pdf_renderer"] = RenderProcess(app.config["RENDER_MEMORY_MB"])
+    """Give the app its render process: one per process and memory limit, shared by the apps a
+    process makes (tests make many), started on first use in the process that renders."""
+    memory_mb = app.config["RENDER_MEMORY_MB"]
+    with _processes_lock:
+        app.extensions["pdf_renderer"] = _processes.setdefault(memory_mb, RenderProcess(memory_mb))
 
 
 def page_count(pdf_bytes: bytes) -> int:
+    """Pages of a PDF Bridge made itself (WeasyPrint's or a kit's): pypdf, in the worker, is safe here."""
     return len(PdfReader(io.BytesIO(pdf_bytes)).pages)
-
-
-def page_png(source: bytes | Path, index: int, width: int = 1000) -> bytes:
-    """One page (0-based) as a PNG `width` pixels wide."""
-    import pypdfium2
-
-    document = pypdfium2.PdfDocument(source if isinstance(source, bytes) else str(source))
-    try:
-        page = document[index]
-        image = page.render(scale=width / page.get_width()).to_pil()
-        out = io.BytesIO()
-        image.save(out, format="PNG", optimize=True)
-        return out.getvalue()
-    finally:
-        document.close()
-
-
-def pdf_pages(path: Path) -> int:
-    import pypdfium2
-
-    document = pypdfium2.PdfDocument(str(path))
-    try:
-        return len(document)
-    finally:
-        document.close()

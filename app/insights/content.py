@@ -1,4 +1,4 @@
-"""What the library holds and what goes unused: ignored assets, the segment × stage coverage grid."""
+"""What the library holds and what goes unused: ignored assets, the (dimension's terms) × stage coverage grid."""
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
@@ -8,7 +8,8 @@ from sqlalchemy import exists, func, select
 
 from app.extensions import db
 from app.insights.scope import Scope, asset_filter, event_filter, owner_names, uses_by_asset
-from app.models import Asset, AssetKind, Segment, Stage, UsageEvent, asset_segment, asset_stage, utcnow
+from app.library import taxonomy
+from app.models import Asset, AssetKind, Stage, Term, UsageEvent, asset_stage, asset_term, utcnow
 
 # --- ignored content -------------------------------------------------------------------------
 
@@ -59,7 +60,7 @@ def ignored(scope: Scope) -> Ignored:
 
 @dataclass
 class Cell:
-    segment: str
+    term: str
     stage: str
     assets: int = 0
     uses: int = 0
@@ -76,34 +77,40 @@ class Cell:
 
 @dataclass
 class Coverage:
-    segments: list[str]
+    dimension: str  # whose terms are the rows: the dimension crossed with stage
+    terms: list[str]
     stages: list[str]
     cells: list[Cell]
 
-    def cell(self, segment: str, stage: str) -> Cell:
-        return self._index[(segment, stage)]
+    def cell(self, term: str, stage: str) -> Cell:
+        return self._index[(term, stage)]
 
     def __post_init__(self):
-        self._index = {(c.segment, c.stage): c for c in self.cells}
+        self._index = {(c.term, c.stage): c for c in self.cells}
 
 
-def coverage(scope: Scope) -> Coverage:
-    """Segment × stage: live assets in each cell and their uses in the range."""
-    segments = [s for s in db.session.scalars(select(Segment).order_by(Segment.position, Segment.name))
-                if scope.segment_id in (None, s.id)]
+def coverage(scope: Scope, dimension_id: int | None = None) -> Coverage:
+    """A dimension's terms (the first dimension unless another is asked for) × stages: live assets
+    in each cell and their uses in the range. A scope's term of another dimension narrows the assets."""
+    dimension = taxonomy.dimension_or_first(dimension_id)
+    own_term = dimension is not None and scope.term_id in {t.id for t in dimension.terms}
+    terms = [t for t in (dimension.terms if dimension else []) if not own_term or t.id == scope.term_id]
     stages = [s for s in db.session.scalars(select(Stage).order_by(Stage.position, Stage.name))
               if scope.stage_id in (None, s.id)]
+    narrowing = replace(scope, term_id=None if own_term else scope.term_id, stage_id=None)
     pairs = db.session.execute(
-        select(asset_segment.c.segment_id, asset_stage.c.stage_id, asset_segment.c.asset_id)
-        .join(asset_stage, asset_stage.c.asset_id == asset_segment.c.asset_id)
-        .join(Asset, Asset.id == asset_segment.c.asset_id)
-        .where(asset_filter(replace(scope, segment_id=None, stage_id=None), live=True))
+        select(asset_term.c.term_id, asset_stage.c.stage_id, asset_term.c.asset_id)
+        .join(asset_stage, asset_stage.c.asset_id == asset_term.c.asset_id)
+        .join(Asset, Asset.id == asset_term.c.asset_id)
+        .join(Term, Term.id == asset_term.c.term_id)
+        .where(Term.dimension_id == (dimension.id if dimension else None), asset_filter(narrowing, live=True))
     ).all()
     uses = uses_by_asset(scope)
-    cells = {(seg.id, stg.id): Cell(seg.name, stg.name) for seg in segments for stg in stages}
-    for segment_id, stage_id, asset_id in pairs:
-        if cell := cells.get((segment_id, stage_id)):
+    cells = {(term.id, stg.id): Cell(term.name, stg.name) for term in terms for stg in stages}
+    for term_id, stage_id, asset_id in pairs:
+        if cell := cells.get((term_id, stage_id)):
             cell.assets += 1
             cell.uses += uses.get(asset_id, 0)
             cell.ignored += not uses.get(asset_id)
-    return Coverage([s.name for s in segments], [s.name for s in stages], list(cells.values()))
+    return Coverage(dimension.name if dimension else "", [t.name for t in terms], [s.name for s in stages],
+                    list(cells.values()))

@@ -3,8 +3,8 @@
 Definitions (the README's Insights section says the same):
 - a *use* is an event of kind view, download, copy, customize or share;
 - *live* assets are published and not expired today;
-- a scope is a half-open UTC range [start, end), optionally narrowed to assets of a segment,
-  stage or kind, and to events of one team (managers always see only their own team).
+- a scope is a half-open UTC range [start, end), optionally narrowed to assets tagged with a term
+  (of any dimension), a stage or a kind, and to events of one team (managers always see only their own team).
 """
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from sqlalchemy import and_, func, select
 
 from app.extensions import db
 from app.library.assets import live_clause, today
-from app.models import Asset, AssetKind, Role, Segment, Stage, Team, UsageEvent, User, asset_segment, asset_stage
+from app.models import Asset, AssetKind, Role, Stage, Team, Term, UsageEvent, User, asset_stage, asset_term
 from app.usage import USE_KINDS
 from app.web import params
 
@@ -29,7 +29,7 @@ MAX_RANGE_DAYS = 731
 class Scope:
     start: datetime
     end: datetime
-    segment_id: int | None = None
+    term_id: int | None = None
     stage_id: int | None = None
     kind: str | None = None
     team_id: int | None = None
@@ -48,7 +48,7 @@ class Scope:
 
     @property
     def narrows_assets(self) -> bool:
-        return any(v is not None for v in (self.segment_id, self.stage_id, self.kind))
+        return any(v is not None for v in (self.term_id, self.stage_id, self.kind))
 
 
 def day_range(first: date, last: date, **filters) -> Scope:
@@ -79,7 +79,7 @@ def recent_weeks(count: int) -> list[str]:
 
 
 def scope_from_args(user, args) -> Scope:
-    """Read the filter bar: `days` or `from`/`to`, `segment`, `stage`, `kind`, `team`.
+    """Read the filter bar: `days` or `from`/`to`, `term` (or its older name `segment`), `stage`, `kind`, `team`.
 
     Malformed values fall back to defaults (an id beyond 64 bits too: it must not reach the
     database); a manager's scope is always their own team.
@@ -106,15 +106,16 @@ def scope_from_args(user, args) -> Scope:
     team_id = as_int("team")
     if user.role == Role.MANAGER.value:
         team_id = user.team_id or -1
-    return replace(scope, segment_id=as_int("segment"), stage_id=as_int("stage"),
+    term_id = as_int("term")
+    return replace(scope, term_id=as_int("segment") if term_id is None else term_id, stage_id=as_int("stage"),
                    kind=kind if kind in {k.value for k in AssetKind} else None, team_id=team_id)
 
 
 def scope_names(scope: Scope) -> list[str]:
-    """Names of the segment, stage, kind and team a scope is narrowed to."""
+    """Names of the term, stage, kind and team a scope is narrowed to."""
     names = []
-    if scope.segment_id is not None:
-        names.append(getattr(db.session.get(Segment, scope.segment_id), "name", "unknown segment"))
+    if scope.term_id is not None:
+        names.append(getattr(db.session.get(Term, scope.term_id), "name", "unknown term"))
     if scope.stage_id is not None:
         names.append(getattr(db.session.get(Stage, scope.stage_id), "name", "unknown stage"))
     if scope.kind is not None:
@@ -132,11 +133,10 @@ def folded(text: str) -> str:
 # --- building blocks -------------------------------------------------------------------------
 
 def asset_filter(scope: Scope, *, live: bool = False):
-    """Conditions on Asset for the scope's segment, stage and kind (and liveness)."""
+    """Conditions on Asset for the scope's term, stage and kind (and liveness)."""
     conditions = [live_clause()] if live else []
-    if scope.segment_id is not None:
-        conditions.append(Asset.id.in_(select(asset_segment.c.asset_id).where(
-            asset_segment.c.segment_id == scope.segment_id)))
+    if scope.term_id is not None:
+        conditions.append(Asset.id.in_(select(asset_term.c.asset_id).where(asset_term.c.term_id == scope.term_id)))
     if scope.stage_id is not None:
         conditions.append(Asset.id.in_(select(asset_stage.c.asset_id).where(
             asset_stage.c.stage_id == scope.stage_id)))

@@ -11,7 +11,7 @@ from sqlalchemy.orm import aliased
 
 from app.extensions import db
 from app.insights.scope import Scope, folded
-from app.models import AssetKind, Segment, Stage, UsageEvent
+from app.models import AssetKind, Stage, Term, UsageEvent
 
 # --- content gaps ----------------------------------------------------------------------------
 
@@ -32,7 +32,7 @@ def content_gaps(scope: Scope, limit: int = 100) -> list[Gap]:
     """Worded searches grouped by normalised query: how many found nothing, how many led to no click.
 
     A search counts as clicked when the same user opened a result carrying its search id.
-    Segment, stage and kind narrow to searches that filtered on them.
+    A term, stage and kind narrow to searches that filtered on them.
     """
     click = aliased(UsageEvent)
     clicked = exists().where(click.search_id == UsageEvent.search_id, click.kind == "search_click",
@@ -64,18 +64,23 @@ def content_gaps(scope: Scope, limit: int = 100) -> list[Gap]:
 
 @functools.lru_cache(maxsize=256)
 def _filter_names(filters_json: str | None) -> frozenset[str]:
-    """{"segment": ["Retail"]} as {"Segment: Retail"}; searches repeat a few filter sets."""
+    """{"Industry": ["Retail"]} as {"Industry: Retail"}; searches repeat a few filter sets."""
     if not filters_json or filters_json == "{}":
         return frozenset()
-    return frozenset(f"{facet.title()}: {label}" for facet, labels in json.loads(filters_json).items()
+    return frozenset(f"{facet_title(facet)}: {label}" for facet, labels in json.loads(filters_json).items()
                      for label in labels)
 
 
+def facet_title(key: str) -> str:
+    """How a search event's filter key reads: "stage" → "Stage"; dimensions are named already."""
+    return key[:1].upper() + key[1:]
+
+
 def _filter_labels(scope: Scope) -> set[str]:
-    """The scope's segment, stage and kind as a search event records its filters."""
+    """The scope's term, stage and kind as a search event records its filters."""
     labels = set()
-    if scope.segment_id is not None and (seg := db.session.get(Segment, scope.segment_id)):
-        labels.add(f"Segment: {seg.name}")
+    if scope.term_id is not None and (term := db.session.get(Term, scope.term_id)):
+        labels.add(f"{facet_title(term.dimension.name)}: {term.name}")
     if scope.stage_id is not None and (stage := db.session.get(Stage, scope.stage_id)):
         labels.add(f"Stage: {stage.name}")
     if scope.kind is not None:

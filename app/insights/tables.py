@@ -85,8 +85,8 @@ def ignored_tables(result: content.Ignored) -> list[Table]:
 
 
 def coverage_tables(grid: content.Coverage) -> list[Table]:
-    rows = [[c.segment, c.stage, c.assets, c.uses, c.ignored] for c in grid.cells]
-    return [Table("coverage", "Cells", ["Segment", "Stage", "Assets", "Uses", "Ignored assets"], rows)]
+    rows = [[c.term, c.stage, c.assets, c.uses, c.ignored] for c in grid.cells]
+    return [Table("coverage", "Cells", [grid.dimension or "Term", "Stage", "Assets", "Uses", "Ignored assets"], rows)]
 
 
 def usage_tables(result: use.Usage) -> list[Table]:

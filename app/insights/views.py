@@ -13,6 +13,7 @@ from app.insights.scope import PERIODS, Scope, iso_week, recent_weeks, scope_fro
 from app.insights.shares import shares_report
 from app.library import taxonomy
 from app.models import INSIGHT_VIEWERS, AssetKind, Role
+from app.web import params
 from app.web.access import roles_required
 
 bp = Blueprint("insights", __name__, url_prefix="/insights")
@@ -37,7 +38,7 @@ def filter_bar():
     return {
         "here": here, "scope_label": reports.describe(scope()) if current_user.is_authenticated else "",
         "insight_pages": PAGES, "periods": PERIODS,
-        "segments": taxonomy.segments(), "stages": taxonomy.stages(), "kinds": list(AssetKind),
+        "dimensions": taxonomy.dimensions(), "stages": taxonomy.stages(), "kinds": list(AssetKind),
         "teams": [] if is_manager else accounts.list_teams(), "team_locked": is_manager,
     }
 
@@ -87,7 +88,7 @@ def ignored():
 @bp.route("/coverage")
 @roles_required(*INSIGHT_VIEWERS)
 def coverage():
-    grid = content.coverage(scope())
+    grid = content.coverage(scope(), params.id_arg(request.args, "dimension"))
     return page("insights/coverage.html", reports.coverage_tables(grid), grid=grid)
 
 

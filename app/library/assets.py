@@ -7,24 +7,27 @@ from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
+from flask import current_app
 from sqlalchemy import Select, and_, func, or_, select
 from sqlalchemy.orm import selectinload
 
 from app import usage
 from app.database import transaction
 from app.extensions import db
-from app.files import ingest, storage
+from app.files import ingest, pages, previews, storage
 from app.library import taxonomy
 from app.models import (
+    AUDIENCES,
     CONTENT_WRITERS,
     Asset,
     AssetKind,
     AssetStatus,
     AssetVersion,
-    Segment,
     Stage,
-    asset_segment,
+    Term,
     asset_stage,
+    asset_term,
+    default_audience,
     utcnow,
 )
 
@@ -42,12 +45,13 @@ class AssetData:
     description: str = ""
     product: str = ""
     tags: list[str] = field(default_factory=list)
-    segment_ids: list[int] = field(default_factory=list)
+    term_ids: list[int] = field(default_factory=list)  # of any dimension
     stage_ids: list[int] = field(default_factory=list)
     status: str = AssetStatus.DRAFT.value
     expires_on: date | None = None
     body: str = ""
     url: str = ""
+    audience: str = ""  # "customer" or "internal"; empty: by kind (models.default_audience)
 
 
 @dataclass
@@ -102,6 +106,13 @@ def visible_asset(user, asset_id: int | None) -> Asset | None:
     return asset
 
 
+def refusal_for_prospects(asset: Asset, action: str) -> str | None:
+    """Why `asset` may not reach a prospect (`action` says how: "shared with a prospect"), or None."""
+    if asset.is_internal:
+        return f"“{asset.title}” is internal only: it cannot be {action}."
+    return None
+
+
 def open_asset(user, asset_id: int) -> Asset | None:
     """The asset's page is opened: the asset if `user` may see it, its view logged as a use."""
     asset = visible_asset(user, asset_id)
@@ -116,6 +127,25 @@ def download(user, asset: Asset, number: int | None = None) -> AssetVersion | No
     if version is not None:
         usage.log_use("download", user=user, asset=asset, version=version)
     return version
+
+
+def page_count(asset: Asset) -> int:
+    """How many pages the asset's current file shows (its own, or its converted preview's)."""
+    version = asset.current_version
+    return version.page_count or 0 if version is not None and version.pages_name else 0
+
+
+def page_image(asset: Asset, number: int, width: int) -> Path | None:
+    """Page `number` (from 1) of the asset's current file as a PNG, drawn once within bounds and kept;
+    None when there is no such page."""
+    version = asset.current_version
+    if version is None or not version.pages_name or not 1 <= number <= (version.page_count or 0):
+        return None
+    try:
+        return pages.page_png(storage.path_of(version.pages_name), number - 1, width,
+                              current_app.config["DATA_DIR"] / "page-cache")
+    except pages.PageError:
+        return None
 
 
 def record_copy(user, asset: Asset) -> None:
@@ -134,15 +164,14 @@ def load_in_order(asset_ids: Iterable[int], *options, user=None) -> list[Asset]:
     return [found[i] for i in asset_ids if i in found]
 
 
-def filtered(user, *, segment_ids=(), stage_ids=(), kinds=(), statuses=(), title: str = "") -> Select:
-    """Assets `user` may see, narrowed by facets (OR within one facet, AND across facets) and by
-    words in the title, ignoring case (Unicode-aware on SQLite too: see database.py)."""
+def filtered(user, *, term_ids=(), stage_ids=(), kinds=(), statuses=(), title: str = "") -> Select:
+    """Assets `user` may see, narrowed by facets (OR within one facet or dimension, AND across) and
+    by words in the title, ignoring case (Unicode-aware on SQLite too: see database.py)."""
     query = visible_to(user, select(Asset))
     if title := " ".join(title.split())[:200]:
         query = query.where(func.lower(Asset.title).contains(title.lower(), autoescape=True))
-    if segment_ids:
-        query = query.where(Asset.id.in_(
-            select(asset_segment.c.asset_id).where(asset_segment.c.segment_id.in_(segment_ids))))
+    for group in taxonomy.grouped(term_ids):
+        query = query.where(Asset.id.in_(select(asset_term.c.asset_id).where(asset_term.c.term_id.in_(group))))
     if stage_ids:
         query = query.where(Asset.id.in_(
             select(asset_stage.c.asset_id).where(asset_stage.c.stage_id.in_(stage_ids))))
@@ -157,7 +186,7 @@ def paginate(query: Select, page: int, per_page: int) -> Page:
     total = db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
     page = max(1, page)
     items = db.session.scalars(
-        query.options(selectinload(Asset.segments), selectinload(Asset.stages),
+        query.options(selectinload(Asset.terms), selectinload(Asset.stages),
                       selectinload(Asset.versions))
         .limit(per_page).offset((page - 1) * per_page)
     ).all()
@@ -170,16 +199,17 @@ def browse(user, *, page: int = 1, per_page: int = 24, **facets) -> Page:
     return paginate(query, page, per_page)
 
 
-def coverage_counts(user) -> dict[tuple[int, int], int]:
-    """Number of assets `user` may see in each (segment id, stage id) cell."""
+def coverage_counts(user, dimension_id: int | None) -> dict[tuple[int, int], int]:
+    """Number of assets `user` may see in each (term id, stage id) cell of one dimension."""
     visible = visible_to(user, select(Asset.id)).subquery()
     query = (
-        select(asset_segment.c.segment_id, asset_stage.c.stage_id, func.count())
-        .join(asset_stage, asset_stage.c.asset_id == asset_segment.c.asset_id)
-        .where(asset_segment.c.asset_id.in_(select(visible.c.id)))
-        .group_by(asset_segment.c.segment_id, asset_stage.c.stage_id)
+        select(asset_term.c.term_id, asset_stage.c.stage_id, func.count())
+        .join(asset_stage, asset_stage.c.asset_id == asset_term.c.asset_id)
+        .join(Term, Term.id == asset_term.c.term_id)
+        .where(asset_term.c.asset_id.in_(select(visible.c.id)), Term.dimension_id == dimension_id)
+        .group_by(asset_term.c.term_id, asset_stage.c.stage_id)
     )
-    return {(seg, stage): n for seg, stage, n in db.session.execute(query)}
+    return {(term, stage): n for term, stage, n in db.session.execute(query)}
 
 
 def recent(user, limit: int = 6) -> list[Asset]:
@@ -202,6 +232,10 @@ def _apply(asset: Asset, data: AssetData) -> None:
         raise AssetError(f"Unknown status {data.status!r}.")
     if data.url and not data.url.startswith(("https://", "http://")):
         raise AssetError("A video link must start with https:// or http://.")
+    audience = data.audience or default_audience(data.kind)
+    if audience not in AUDIENCES:
+        raise AssetError(f"Unknown audience {data.audience!r}.")
+    asset.audience = audience
     asset.title = data.title.strip()[:200]
     asset.kind = data.kind
     asset.description = data.description.strip()
@@ -211,7 +245,7 @@ def _apply(asset: Asset, data: AssetData) -> None:
     asset.expires_on = data.expires_on
     asset.body = data.body
     asset.url = data.url.strip()
-    asset.segments = list(db.session.scalars(select(Segment).where(Segment.id.in_(data.segment_ids))))
+    asset.terms = list(db.session.scalars(select(Term).where(Term.id.in_(data.term_ids))))
     asset.stages = list(db.session.scalars(select(Stage).where(Stage.id.in_(data.stage_ids))))
 
 
@@ -251,6 +285,8 @@ def save_asset(data: AssetData, author, asset: Asset | None = None,
         if stored:
             storage.discard(*stored.names)
         raise
+    if stored:
+        previews.prepare(asset.current_version)
     return asset
 
 
@@ -266,7 +302,24 @@ def add_version(asset: Asset, upload: tuple[Path, str], author) -> AssetVersion:
     except BaseException:
         storage.discard(*stored.names)
         raise
+    previews.prepare(version)
     return version
+
+
+def versions_without_preview(everything: bool = False) -> list[AssetVersion]:
+    """The current file of each asset that should have pages but has none and was never tried (uploaded
+    before previews, or while they were off); with `everything`, every current PDF, deck and document."""
+    newest = select(AssetVersion.asset_id, func.max(AssetVersion.number).label("number")).group_by(
+        AssetVersion.asset_id).subquery()
+    query = (select(AssetVersion).join(newest, and_(AssetVersion.asset_id == newest.c.asset_id,
+                                                    AssetVersion.number == newest.c.number))
+             .where(AssetVersion.file_type.in_(("pdf", "pptx", "docx"))).order_by(AssetVersion.id))
+    if not everything:
+        query = query.where(or_(
+            and_(AssetVersion.file_type == "pdf", AssetVersion.thumbnail_name.is_(None)),
+            and_(AssetVersion.file_type != "pdf", AssetVersion.preview_name.is_(None),
+                 AssetVersion.preview_note.in_(("", *previews.NOT_TRIED)))))
+    return list(db.session.scalars(query))
 
 
 def set_status(asset: Asset, status: str) -> None:
@@ -277,18 +330,18 @@ def set_status(asset: Asset, status: str) -> None:
 
 def delete_asset(asset: Asset) -> None:
     """Delete an asset and its files; usage history keeps its rows with the asset unset."""
-    names = [n for v in asset.versions for n in (v.stored_name, v.thumbnail_name)]
+    names = [n for v in asset.versions for n in (v.stored_name, v.thumbnail_name, v.preview_name)]
     with transaction():
         db.session.delete(asset)
     storage.discard(*names)
 
 
-def facets_by_name(*, segments: list[str], stages: list[str], kinds: list[str]) -> dict:
-    """Facet filters given as names (API callers know names, not ids); unknown names match nothing."""
-    found_segments, unknown_segments = taxonomy.terms_by_name(Segment, segments)
-    found_stages, unknown_stages = taxonomy.terms_by_name(Stage, stages)
+def facets_by_name(*, terms, stages: list[str], kinds: list[str]) -> dict:
+    """Facet filters given as names (API callers know names, not ids); unknown names match nothing.
+    `terms` is a query string's MultiDict, read by `taxonomy.term_ids_from`."""
+    found_stages, unknown_stages = taxonomy.stages_by_name(stages)
     return {
-        "segment_ids": [s.id for s in found_segments] + ([-1] if unknown_segments else []),
+        "term_ids": taxonomy.term_ids_from(terms),
         "stage_ids": [s.id for s in found_stages] + ([-1] if unknown_stages else []),
         "kinds": [k for k in kinds if k],
     }

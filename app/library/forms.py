@@ -7,11 +7,13 @@ from wtforms import DateField, RadioField, SelectField, SelectMultipleField, Str
 from wtforms.validators import URL, DataRequired, Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from app.models import FLAG_REASONS, AssetKind, AssetStatus
+from app.models import AUDIENCES, FLAG_REASONS, AssetKind, AssetStatus
 from app.web.forms import choices
 
 KIND_CHOICES = choices((k.value, k.label) for k in AssetKind)
 STATUS_CHOICES = choices((s.value, s.value.capitalize()) for s in AssetStatus)
+AUDIENCE_CHOICES = choices([("", "By kind: internal for messaging, battlecards and email templates"),
+                            *AUDIENCES.items()])
 
 
 class MultiCheckboxField(SelectMultipleField):
@@ -28,10 +30,13 @@ class AssetForm(FlaskForm):
     product = StringField("Product", validators=[Length(max=80)])
     tags = StringField("Tags", description="Comma-separated, e.g. roi, security",
                        validators=[Length(max=500)])
-    segments = MultiCheckboxField("Segments", coerce=int)
+    terms = MultiCheckboxField("Terms", coerce=int)  # shown as one list per dimension
     stages = MultiCheckboxField("Funnel stages", coerce=int)
     status = SelectField("Status", choices=STATUS_CHOICES)
     expires_on = DateField("Expires on", validators=[Optional()])
+    audience = SelectField("Audience", choices=AUDIENCE_CHOICES, default="",
+                           description="Internal assets cannot be shared, put in pitch kits or customized "
+                                       "into customer documents.")
     file = FileField("File", description="PDF, PPTX, DOCX, PNG or JPEG")
     body = TextAreaField("Messaging text (Markdown)", validators=[Length(max=100_000)])
     url = StringField("Video link", validators=[Optional(), URL(require_tld=False), Length(max=500)])

@@ -13,16 +13,23 @@ from app.files import ingest
 from app.files.ingest import IngestError
 from app.library import assets, taxonomy
 from app.library.assets import AssetData, AssetError
-from app.models import Asset, AssetKind, AssetStatus, Segment, Stage
+from app.models import AUDIENCES, Asset, AssetKind, AssetStatus, default_audience
 
 MANIFEST = "manifest.csv"
-REQUIRED_COLUMNS = {"file", "title", "kind", "segments", "stages", "product", "tags", "description"}
+# Besides these, a column per dimension, named like it ("industry", "company_size" or "Company size"),
+# lists that dimension's terms; the older `segments` column lists terms of any dimension.
+REQUIRED_COLUMNS = {"file", "title", "kind", "stages", "product", "tags", "description"}
+LEGACY_TERMS_COLUMN = "segments"
 TEXT_SUFFIXES = {".md", ".markdown", ".txt"}
 KIND_ALIASES = {
     "one pager": "one_pager", "onepager": "one_pager", "deck": "slide_deck", "slides": "slide_deck",
     "messaging / talk track": "messaging", "talk track": "messaging", "messaging": "messaging",
     "email": "email_template", "video": "video_link", "video link": "video_link",
 }
+# The optional `audience` column: empty means by kind (internal for messaging, battlecards, emails).
+AUDIENCE_ALIASES = {"customer": "customer", "customer-facing": "customer", "customer facing": "customer",
+                    "external": "customer", "prospect": "customer", "internal": "internal",
+                    "internal only": "internal", "internal-only": "internal"}
 
 
 @dataclass
@@ -53,14 +60,40 @@ def parse_kind(raw: str) -> str:
     return kind
 
 
-def _terms(model, raw: str, label: str) -> list[int]:
-    found, unknown = taxonomy.terms_by_name(model, split_list(raw))
+def parse_audience(raw: str, kind: str) -> str:
+    key = raw.strip().lower()
+    if not key:
+        return default_audience(kind)
+    if key not in AUDIENCE_ALIASES:
+        raise RowError(f"unknown audience {raw!r} (one of: {', '.join(AUDIENCES)}, or empty for the kind's default)")
+    return AUDIENCE_ALIASES[key]
+
+
+def _term_ids(row: dict, dimensions) -> list[int]:
+    """Terms from each dimension's column, and from the older `segments` column (any dimension)."""
+    columns = {taxonomy.slug(key): value for key, value in row.items() if key}
+    ids, unknown = [], []
+    for dimension in dimensions:
+        found, missing = taxonomy.terms_by_name(split_list(columns.get(taxonomy.slug(dimension.name)) or ""),
+                                                dimension)
+        ids += [t.id for t in found]
+        unknown += [f"{dimension.name} {name!r}" for name in missing]
+    found, missing = taxonomy.terms_by_name(split_list(row.get(LEGACY_TERMS_COLUMN) or ""))
+    ids += [t.id for t in found]
+    unknown += [repr(name) for name in missing]
     if unknown:
-        raise RowError(f"unknown {label} {', '.join(map(repr, unknown))}; add them under Admin → Taxonomy first")
-    return [t.id for t in found]
+        raise RowError(f"unknown term(s) {', '.join(unknown)}; add them under Admin → Taxonomy first")
+    return list(dict.fromkeys(ids))
 
 
-def row_data(row: dict) -> AssetData:
+def _stage_ids(raw: str) -> list[int]:
+    found, unknown = taxonomy.stages_by_name(split_list(raw))
+    if unknown:
+        raise RowError(f"unknown stage(s) {', '.join(map(repr, unknown))}; add them under Admin → Taxonomy first")
+    return [s.id for s in found]
+
+
+def row_data(row: dict, dimensions=None) -> AssetData:
     """Validate a manifest row's metadata into AssetData."""
     if not (row.get("title") or "").strip():
         raise RowError("title is empty")
@@ -71,22 +104,22 @@ def row_data(row: dict) -> AssetData:
         expires = date.fromisoformat(row["expires_on"].strip()) if (row.get("expires_on") or "").strip() else None
     except ValueError as exc:
         raise RowError(f"expires_on {row['expires_on']!r} is not a date like 2027-03-31") from exc
+    kind = parse_kind(row.get("kind") or "")
     return AssetData(
-        title=row["title"], kind=parse_kind(row.get("kind") or ""),
+        title=row["title"], kind=kind, audience=parse_audience(row.get("audience") or "", kind),
         description=row.get("description") or "", product=row.get("product") or "",
         tags=assets.parse_tags((row.get("tags") or "").replace(";", ",")),
-        segment_ids=_terms(Segment, row.get("segments") or "", "segment(s)"),
-        stage_ids=_terms(Stage, row.get("stages") or "", "stage(s)"),
-        status=status, expires_on=expires,
+        term_ids=_term_ids(row, taxonomy.dimensions() if dimensions is None else dimensions),
+        stage_ids=_stage_ids(row.get("stages") or ""), status=status, expires_on=expires,
     )
 
 
-def import_row(folder: Path, row: dict, owner) -> str:
+def import_row(folder: Path, row: dict, owner, dimensions=None) -> str:
     """Create or update the asset for one row; returns 'created', 'updated' or 'unchanged'."""
     ref = (row.get("file") or "").strip()
     if not ref:
         raise RowError("file is empty")
-    data = row_data(row)
+    data = row_data(row, dimensions)
     existing = db.session.scalar(select(Asset).where(Asset.source_key == ref))
     upload = None
     if ref.startswith(("https://", "http://")):
@@ -113,7 +146,8 @@ def _same(asset: Asset, data: AssetData) -> bool:
         and asset.description == data.description.strip() and asset.product == data.product.strip()
         and list(asset.tags) == data.tags and asset.status == data.status
         and asset.expires_on == data.expires_on and asset.body == data.body and asset.url == data.url
-        and sorted(s.id for s in asset.segments) == sorted(data.segment_ids)
+        and asset.audience == data.audience
+        and sorted(t.id for t in asset.terms) == sorted(data.term_ids)
         and sorted(s.id for s in asset.stages) == sorted(data.stage_ids)
     )
 
@@ -131,9 +165,10 @@ def import_collateral(folder: Path, owner) -> ImportReport:
         if missing:
             report.errors.append((1, MANIFEST, f"missing columns: {', '.join(sorted(missing))}"))
             return report
+        dimensions = taxonomy.dimensions()
         for line, row in enumerate(reader, start=2):
             try:
-                outcome = import_row(folder, row, owner)
+                outcome = import_row(folder, row, owner, dimensions)
             except (RowError, AssetError, IngestError) as exc:
                 db.session.rollback()
                 report.errors.append((line, row.get("file") or "", str(exc)))

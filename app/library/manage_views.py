@@ -36,10 +36,12 @@ def received_upload(file_storage):
 
 def asset_form(asset: Asset | None = None) -> AssetForm:
     form = AssetForm(obj=asset) if asset and request.method == "GET" else AssetForm()
-    form.segments.choices = choices((s.id, s.name) for s in taxonomy.segments())
+    dimensions = taxonomy.dimensions()
+    form.terms.choices = choices((t.id, t.name) for d in dimensions for t in d.terms)
+    form.term_groups = [(d.name, {t.id for t in d.terms}) for d in dimensions]  # one list per dimension
     form.stages.choices = choices((s.id, s.name) for s in taxonomy.stages())
     if asset and request.method == "GET":
-        form.segments.data = [s.id for s in asset.segments]
+        form.terms.data = [t.id for t in asset.terms]
         form.stages.data = [s.id for s in asset.stages]
         form.tags.data = ", ".join(asset.tags)
     return form
@@ -49,9 +51,9 @@ def data_from(form: AssetForm) -> AssetData:
     return AssetData(
         title=form.title.data, kind=form.kind.data, description=form.description.data or "",
         product=form.product.data or "", tags=assets.parse_tags(form.tags.data or ""),
-        segment_ids=form.segments.data or [], stage_ids=form.stages.data or [],
+        term_ids=form.terms.data or [], stage_ids=form.stages.data or [],
         status=form.status.data, expires_on=form.expires_on.data,
-        body=form.body.data or "", url=form.url.data or "",
+        body=form.body.data or "", url=form.url.data or "", audience=form.audience.data or "",
     )
 
 

@@ -10,6 +10,7 @@ from app.library import assets, collections, flags, ratings, taxonomy
 from app.library.assets import sees_drafts
 from app.library.forms import FlagForm, RatingForm
 from app.models import EVERYONE, RATERS
+from app.web import params
 from app.web.access import roles_required
 from app.web.forms import ActionForm
 
@@ -19,11 +20,13 @@ bp = Blueprint("library", __name__)
 @bp.route("/")
 @roles_required(*EVERYONE)
 def home():
-    """Segment × stage grid, recently updated and popular assets."""
+    """A dimension's terms × stages grid (?dimension=ID, the first by default), recently updated and
+    popular assets."""
+    dimension = taxonomy.dimension_or_first(params.id_arg(request.args, "dimension"))
     return render_template(
         "library/home.html",
-        segments=taxonomy.segments(), stages=taxonomy.stages(),
-        grid=assets.coverage_counts(current_user),
+        dimensions=taxonomy.dimensions(), dimension=dimension, stages=taxonomy.stages(),
+        grid=assets.coverage_counts(current_user, dimension.id if dimension else None),
         recent=assets.recent(current_user), popular=assets.popular(current_user),
     )
 
@@ -40,7 +43,7 @@ def browse():
 def search_page():
     """Search with facets; an empty query with facets browses."""
     result = search.run_search(current_user, search.request_from_args(current_user, request.args))
-    return render_template("library/search.html", result=result, facet_labels=search.FACET_LABELS)
+    return render_template("library/search.html", result=result)
 
 
 @bp.route("/search/suggest")
@@ -54,7 +57,7 @@ def suggest():
 def asset(asset_id: int):
     item = assets.open_asset(current_user, asset_id) or abort(404)
     search.record_click(current_user, item, request.args.get("sid"),
-                           request.args.get("pos", type=int))
+                           params.int_arg(request.args, "pos"))
     return render_asset(item)
 
 
@@ -67,7 +70,7 @@ def render_asset(item, rating_form: RatingForm | None = None, flag_form: FlagFor
             rating_form.stars.data = str(mine.stars)
     can_edit, can_rate = sees_drafts(current_user), current_user.has_role(*RATERS)
     return render_template(
-        "library/asset.html", asset=item, action=ActionForm(), can_edit=can_edit,
+        "library/asset.html", asset=item, action=ActionForm(), can_edit=can_edit, pages=assets.page_count(item),
         related=search.related(current_user, item), rating=ratings.summaries([item.id]).get(item.id),
         comments=ratings.recent_comments(item), rating_form=rating_form,
         can_rate=can_rate, my_rating=mine,
@@ -117,6 +120,30 @@ def download(asset_id: int, number: int | None = None):
                      as_attachment=True, download_name=version.original_filename)
 
 
+PAGE_WIDTH = 1000
+
+
+@bp.route("/assets/<int:asset_id>/view")
+@roles_required(*EVERYONE)
+def viewer(asset_id: int):
+    """Page through the asset's file (a PDF, or a deck's or document's converted pages)."""
+    item = assets.visible_asset(current_user, asset_id) or abort(404)
+    pages = assets.page_count(item)
+    if not pages:
+        abort(404)
+    return render_template("library/viewer.html", asset=item, pages=pages)
+
+
+@bp.route("/assets/<int:asset_id>/pages/<int:number>.png")
+@roles_required(*EVERYONE)
+def page(asset_id: int, number: int):
+    item = assets.visible_asset(current_user, asset_id) or abort(404)
+    image = assets.page_image(item, number, PAGE_WIDTH) or abort(404)
+    response = send_file(image, mimetype="image/png")
+    response.headers["Cache-Control"] = "private, no-store"  # behind a login, and changes with the file
+    return response
+
+
 @bp.route("/assets/<int:asset_id>/thumbnail")
 @roles_required(*EVERYONE)
 def thumbnail(asset_id: int):
@@ -124,7 +151,9 @@ def thumbnail(asset_id: int):
     version = item.current_version
     if version is None or not version.thumbnail_name:
         abort(404)
-    return send_file(storage.path_of(version.thumbnail_name), mimetype="image/png", max_age=3600)
+    response = send_file(storage.path_of(version.thumbnail_name), mimetype="image/png", max_age=3600)
+    response.headers["Cache-Control"] = "private, max-age=3600"  # behind a login: never in a shared cache
+    return response
 
 
 @bp.post("/assets/<int:asset_id>/copied")

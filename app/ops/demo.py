@@ -10,19 +10,22 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from app import usage
+from app import search, usage
 from app.accounts import service as accounts
 from app.config import ROOT
 from app.documents import authoring
 from app.extensions import db
 from app.files import pdf
 from app.library import collections, flags, importer, ratings, taxonomy
-from app.models import Asset, AssetStatus, Role, Segment, Stage, UsageEvent, User, utcnow
+from app.models import Asset, AssetStatus, Role, UsageEvent, User, utcnow
+from app.web import branding
 from app.web.markup import render_markdown
 
 DEMO_SOURCE = ROOT / "collateral"
 DEMO_PASSWORD = "bridge-demo"
-SEGMENTS = ["Healthcare", "Financial Services", "Retail", "Manufacturing", "Public Sector", "Mid-Market"]
+COMPANY = "Lumenfold"
+DIMENSIONS = {"Industry": ["Healthcare", "Financial Services", "Retail", "Manufacturing", "Public Sector"],
+              "Company size": ["Mid-Market"]}
 STAGES = ["Awareness", "Consideration", "Decision", "Onboarding", "Expansion"]
 PEOPLE = [
     ("admin@example.com", "Avery Admin", Role.ADMIN, None),
@@ -47,6 +50,26 @@ SEARCHES = [
     "spanish brochure", "price list 2027", "fedramp moderate", "integration sap",
 ]
 HISTORY_DAYS = 90
+# What a marketing team would set up for how its reps talk (issue 16). Written with the relevance
+# benchmark's synonym queries in view, so bench/relevance.py also reports Bridge without them.
+SYNONYMS = [
+    "mid-size, mid-market, midsize, mid-sized",
+    "hospital, healthcare, health system",
+    "tco, total cost of ownership",
+    "roi, return on investment",
+    "price list, price sheet, pricing",
+    "bank, banking, financial services",
+    "factory, plant",
+    "grocery, supermarket, retail",
+    "upsell, cross-sell, expansion",
+    "ehr, emr, electronic health record",
+    "competitor, competition, competitive",
+    "business case, cost justification",
+    "presentation, deck, slides",
+    "government, public sector",
+    "customer reference, case study, customer story",
+    "soc 2, soc2",
+]
 
 
 @dataclass
@@ -141,6 +164,30 @@ def _build_docx(text: str, row: dict, target: Path) -> None:
 BUILDERS = {".pdf": _build_pdf, ".pptx": _build_pptx, ".docx": _build_docx}
 
 
+def ensure_branding() -> None:
+    """Lumenfold's name and logo on what prospects see (once; an admin's later change stays)."""
+    if not branding.current().logo_png:
+        branding.save(COMPANY, logo_png())
+
+
+def logo_png() -> bytes:
+    """Lumenfold's mark: a square folded along its diagonal, in two blues."""
+    import io
+
+    from PIL import Image, ImageDraw
+
+    size = 320  # drawn large and scaled down: smooth edges without an anti-aliasing pass of our own
+    image = Image.new("RGBA", (size, size), (0, 0, 0, 0))
+    draw = ImageDraw.Draw(image)
+    top, right, bottom, left = (size // 2, 12), (size - 12, size // 2), (size // 2, size - 12), (12, size // 2)
+    draw.polygon([top, right, bottom], fill=(47, 73, 181, 255))
+    draw.polygon([top, bottom, left], fill=(116, 143, 252, 255))
+    draw.line([top, bottom], fill=(255, 255, 255, 255), width=10)
+    out = io.BytesIO()
+    image.resize((160, 160), Image.Resampling.LANCZOS).save(out, "PNG")
+    return out.getvalue()
+
+
 def ensure_people() -> list[User]:
     people = []
     for email, name, role, team in PEOPLE:
@@ -158,11 +205,15 @@ def seed_demo(build_dir: Path, first_run_only: bool = False) -> SeedReport | Non
     """
     if first_run_only and db.session.scalar(select(User.id).limit(1)) is not None:
         return None
-    taxonomy.ensure_terms(Segment, SEGMENTS)
-    taxonomy.ensure_terms(Stage, STAGES)
+    for dimension, names in DIMENSIONS.items():
+        taxonomy.ensure_dimension(dimension, names)
+    taxonomy.ensure_stages(STAGES)
+    ensure_branding()
     people = ensure_people()
     marketer = next(u for u in people if u.role == Role.MARKETER.value)
+    search.ensure_synonyms(SYNONYMS, marketer)
     report = importer.import_collateral(build_demo_files(DEMO_SOURCE, build_dir), marketer)
+    search.refresh_notes()  # the demo's PDFs share an "About Lumenfold" paragraph
     attach_templates(marketer)
     save_collections(next(u for u in people if u.email == "rep@example.com"))
     events = 0

@@ -2,14 +2,18 @@
 
     run_search / request_from_args / build_request   a search page or API answer, logged
     suggestions, related, record_click                 the search box, "More like this", result clicks
+    synonym_groups, save_synonyms, delete_synonyms     the synonym groups marketers keep
     init_app, rebuild, check, sync, pending_count      the index's life (CLI, restore, app factory)
+    refresh_notes                                      relearn boilerplate after a bulk import
 
-Inside: `service` ranks by use and rating above a `backend` (`backend.Backend`, today
-`whoosh/`); `documents` turns assets into what backends index; `outbox` makes the index follow
-the database; `index` holds the app's backend and rebuilds it when it reports itself unusable.
-Nothing outside this package imports whoosh or numpy.
+Inside: `syntax` reads what was typed; `matching` decides how its words must match (minimum
+should match, relaxing, synonyms, coverage); `spelling` respells from the index's words;
+`service` runs that cascade and ranks by use and rating above a `backend` (`backend.Backend`,
+today `whoosh/`); `documents` turns assets into what backends index; `outbox` makes the index
+follow the database; `index` holds the app's backend and rebuilds it when it reports itself
+unusable. Nothing outside this package imports whoosh, numpy or rapidfuzz.
 """
-from app.search.index import Drift, check, init_app, rebuild, sync
+from app.search.index import Drift, check, init_app, rebuild, refresh_notes, sync
 from app.search.outbox import pending_count
 from app.search.service import (
                                 FACET_LABELS,
@@ -23,7 +27,13 @@ from app.search.service import (
                                 run_search,
                                 suggestions,
 )
+from app.search.synonyms import SynonymError
+from app.search.synonyms import delete as delete_synonyms
+from app.search.synonyms import ensure as ensure_synonyms
+from app.search.synonyms import groups as synonym_groups
+from app.search.synonyms import save as save_synonyms
 
-__all__ = ["FACET_LABELS", "SORT_LABELS", "Drift", "SearchPage", "SearchRequest", "build_request", "check",
-           "init_app", "pending_count", "rebuild", "record_click", "related", "request_from_args", "run_search",
-           "suggestions", "sync"]
+__all__ = ["FACET_LABELS", "SORT_LABELS", "Drift", "SearchPage", "SearchRequest", "SynonymError", "build_request",
+           "check", "delete_synonyms", "ensure_synonyms", "init_app", "pending_count", "rebuild", "record_click",
+           "refresh_notes", "related", "request_from_args", "run_search", "save_synonyms", "suggestions", "sync",
+           "synonym_groups"]

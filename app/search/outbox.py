@@ -1,6 +1,6 @@
 """The index follows the database through an outbox.
 
-Every flush that touches an asset, its versions or a segment/stage name writes `search_outbox`
+Every flush that touches an asset, its versions or a taxonomy term's or stage's name writes `search_outbox`
 rows in the same transaction, so a rolled-back change leaves none. After the commit the rows are
 drained into the index; a row leaves only once the backend holds the change. A process that
 finds the index busy (another worker writing) leaves its rows: the writer looks at the outbox
@@ -17,7 +17,7 @@ from sqlalchemy import delete, event, func, insert, select
 from sqlalchemy.orm import Session
 
 from app.extensions import db
-from app.models import Asset, AssetVersion, SearchOutbox, Segment, Stage, asset_segment, asset_stage, utcnow
+from app.models import Asset, AssetVersion, SearchOutbox, Stage, Term, asset_stage, asset_term, utcnow
 from app.search.backend import Backend, Changes
 from app.search.documents import documents_of
 
@@ -44,8 +44,8 @@ def _queue_changes(session: Session, _flush_context) -> None:
             ids.add(obj.id)
         elif isinstance(obj, AssetVersion) and obj.asset_id is not None:
             ids.add(obj.asset_id)
-        elif isinstance(obj, (Segment, Stage)) and obj in session.dirty and obj.id is not None:
-            table, column = (asset_segment, "segment_id") if isinstance(obj, Segment) else (asset_stage, "stage_id")
+        elif isinstance(obj, (Term, Stage)) and obj in session.dirty and obj.id is not None:
+            table, column = (asset_term, "term_id") if isinstance(obj, Term) else (asset_stage, "stage_id")
             ids.update(session.connection().scalars(select(table.c.asset_id).where(table.c[column] == obj.id)))
     if ids:
         session.connection().execute(insert(SearchOutbox), [{"asset_id": i, "created_at": utcnow()} for i in ids])

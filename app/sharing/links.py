@@ -1,7 +1,10 @@
 """Share links: one asset or document for one prospect, tracked, expiring, revocable.
 
-Public views never log the viewer's IP in clear: a keyed hash tells repeat visits apart.
-Opens by the link's own sender (logged in) do not count.
+A link lives only while its content may be seen: not after it is revoked or expires, nor once the
+asset is archived, set back to draft, expires or becomes internal, its file is replaced or deleted,
+or its sender is deactivated (`why_not_live` says which, for the sender's list). Public views never
+log the viewer's IP in clear: a keyed hash tells repeat visits apart. Opens by the link's own
+sender (logged in) do not count.
 """
 from __future__ import annotations
 
@@ -11,6 +14,7 @@ import secrets
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from flask import current_app
 from sqlalchemy import select
@@ -19,37 +23,82 @@ from sqlalchemy.orm import selectinload
 from app import usage
 from app.database import transaction
 from app.extensions import db
-from app.files import pdf, storage
-from app.models import Asset, GeneratedDocument, ShareLink, UsageEvent, utcnow
+from app.files import pages, storage
+from app.library import assets
+from app.models import SHARE_CALLS_TO_ACTION, Asset, AssetStatus, GeneratedDocument, ShareLink, UsageEvent, utcnow
 from app.notifications import service as notifications
 
 TOKEN_BYTES = 32  # 256 bits, URL-safe base64: 43 characters
 EXPIRY_CHOICES = {"7": "In 7 days", "30": "In 30 days", "90": "In 90 days", "": "Never"}
 MAX_PAGE_SECONDS = 3600
+MAX_MESSAGE = 2000
+ACTION = "shared with a prospect"
 
 
 class ShareError(ValueError):
     """A user-facing reason why a link cannot be made or used."""
 
 
+def refusal(asset: Asset | None = None, document: GeneratedDocument | None = None) -> str | None:
+    """Why this asset or document may not be shared with a prospect (it is, or holds, internal
+    content), or None."""
+    if asset is not None:
+        return assets.refusal_for_prospects(asset, ACTION)
+    if document is not None:
+        for part in document_assets(document):
+            if reason := assets.refusal_for_prospects(part, ACTION):
+                return reason
+    return None
+
+
+def document_assets(document: GeneratedDocument) -> list[Asset]:
+    """The assets a document was made from: its template's, or a pitch kit's parts."""
+    if document.asset is not None:
+        return [document.asset]
+    return assets.load_in_order(document.values.get("kit", []))
+
+
 def create_link(user, *, asset: Asset | None = None, document: GeneratedDocument | None = None,
                 recipient_name: str = "", recipient_email: str = "", account: str = "",
-                expires_at: datetime | None = None, allow_download: bool = True) -> ShareLink:
+                expires_at: datetime | None = None, allow_download: bool = True, message: str = "",
+                cta: str = "reply", meeting_url: str = "") -> ShareLink:
     if (asset is None) == (document is None):
         raise ShareError("Share one asset or one document.")
     if document is not None and document.user_id != user.id:
         raise ShareError("You can only share your own documents.")
+    if reason := refusal(asset, document):
+        raise ShareError(reason)
     if expires_at is not None and expires_at <= utcnow():
         raise ShareError("The expiry date is in the past.")
+    cta, meeting_url = clean_call_to_action(cta, meeting_url)
+    if len(message.strip()) > MAX_MESSAGE:
+        raise ShareError(f"Keep the message under {MAX_MESSAGE} characters.")
     with transaction():
         link = ShareLink(token=secrets.token_urlsafe(TOKEN_BYTES), user_id=user.id,
                          asset_id=asset.id if asset else None, document_id=document.id if document else None,
+                         version_id=asset.current_version.id if asset and asset.current_version else None,
                          recipient_name=recipient_name.strip()[:120], recipient_email=recipient_email.strip()[:254],
                          account=(account or (document.account if document else "")).strip()[:120],
-                         expires_at=expires_at, allow_download=allow_download)
+                         expires_at=expires_at, allow_download=allow_download, message=message.strip(),
+                         cta=cta, meeting_url=meeting_url)
         db.session.add(link)
     usage.log_event("share", user=user, asset=shared_asset_id(link), share_id=link.id, account=link.account or None)
     return link
+
+
+def clean_call_to_action(cta: str, meeting_url: str) -> tuple[str, str]:
+    """The prospect's next step: reply by email, or book a meeting at an http(s) address."""
+    cta = cta or "reply"
+    if cta not in SHARE_CALLS_TO_ACTION:
+        raise ShareError(f"The next step must be one of: {', '.join(SHARE_CALLS_TO_ACTION.values())}.")
+    if cta == "reply":
+        return cta, ""
+    url = meeting_url.strip()
+    parts = urlsplit(url)
+    if (parts.scheme not in ("http", "https") or not parts.hostname or len(url) > 500
+            or any(c.isspace() or ord(c) < 32 for c in url)):
+        raise ShareError("The meeting link must be a web address starting with https:// (or http://).")
+    return cta, url
 
 
 def expiry_from_choice(choice: str) -> datetime | None:
@@ -73,8 +122,46 @@ def own_link_by_token(user, token: str) -> ShareLink | None:
     return link if link is not None and link.user_id == user.id else None
 
 
+def why_not_live(link: ShareLink) -> str | None:
+    """Why the link no longer opens, as its sender should read it; None while it is live."""
+    if link.revoked_at is not None:
+        return f"Revoked on {link.revoked_at:%Y-%m-%d}."
+    if link.expires_at is not None and link.expires_at <= utcnow():
+        return f"Expired on {link.expires_at:%Y-%m-%d}."
+    if not link.user.active:
+        return "Its sender's account was deactivated."
+    if link.asset is None and link.document is None:
+        return "What it showed was deleted."
+    if link.document is not None and link.document.asset_id is None and "kit" not in link.document.values:
+        return "The asset this document was made from was deleted."
+    if link.document is not None and len(document_assets(link.document)) < len(link.document.values.get("kit", [])):
+        return "An asset in this pitch kit was deleted."
+    for asset in [link.asset] if link.asset is not None else document_assets(link.document):
+        if reason := asset_gone(asset):
+            return reason
+    if link.asset is not None and link.version_id != (link.asset.current_version.id
+                                                      if link.asset.current_version else None):
+        current = link.asset.current_version
+        return (f"Its file was replaced by version {current.number}: share it again." if current
+                else "Its file was deleted.")
+    return None
+
+
+def asset_gone(asset: Asset) -> str | None:
+    """Why an asset may no longer be seen by prospects, or None."""
+    if asset.status == AssetStatus.ARCHIVED.value:
+        return f"“{asset.title}” was archived."
+    if asset.status == AssetStatus.DRAFT.value:
+        return f"“{asset.title}” was set back to draft."
+    if asset.expires_on is not None and asset.expires_on < assets.today():
+        return f"“{asset.title}” expired on {asset.expires_on:%Y-%m-%d}."
+    if asset.is_internal:
+        return f"“{asset.title}” is now internal only."
+    return None
+
+
 def is_live(link: ShareLink) -> bool:
-    return link.revoked_at is None and (link.expires_at is None or link.expires_at > utcnow())
+    return why_not_live(link) is None
 
 
 def revoke(link: ShareLink) -> None:
@@ -85,27 +172,38 @@ def revoke(link: ShareLink) -> None:
 def links_of(user) -> list[ShareLink]:
     return list(db.session.scalars(
         select(ShareLink).where(ShareLink.user_id == user.id)
-        .options(selectinload(ShareLink.asset), selectinload(ShareLink.document))
+        .options(selectinload(ShareLink.asset).selectinload(Asset.versions),
+                 selectinload(ShareLink.document).selectinload(GeneratedDocument.asset))
         .order_by(ShareLink.created_at.desc(), ShareLink.id.desc())))
 
 
 def title_of(link: ShareLink) -> str:
-    return link.document.title if link.document else link.asset.title
+    if link.document is not None:
+        return link.document.title
+    return link.asset.title if link.asset is not None else "Deleted item"
 
 
 def shared_asset_id(link: ShareLink) -> int | None:
     """The asset a link's events count for (a customized document counts for its asset)."""
-    return link.asset_id if link.asset_id else link.document.asset_id
+    if link.asset_id:
+        return link.asset_id
+    return link.document.asset_id if link.document is not None else None
 
 
-def shared_pdf(link: ShareLink) -> tuple[Path, str] | None:
-    """(path, download name) of the PDF the link shows as pages, if it is a PDF."""
+def shared_pages(link: ShareLink) -> tuple[Path, int] | None:
+    """(path, page count) of the PDF whose pages the link shows: a document, an asset's PDF, or a
+    deck's or document's converted preview; None when it has no pages to show."""
     if link.document is not None:
-        return storage.path_of(link.document.stored_name), f"{link.document.title}.pdf"
-    version = link.asset.current_version
-    if version is not None and version.file_type == "pdf":
-        return storage.path_of(version.stored_name), version.original_filename
+        return storage.path_of(link.document.stored_name), link.document.page_count
+    version = link.asset.current_version if link.asset is not None else None
+    if version is not None and version.pages_name and version.page_count:
+        return storage.path_of(version.pages_name), version.page_count
     return None
+
+
+def page_count(link: ShareLink) -> int:
+    found = shared_pages(link)
+    return found[1] if found else 0
 
 
 def shared_file(link: ShareLink) -> tuple[Path, str, str] | None:
@@ -152,8 +250,7 @@ def record_page_time(link: ShareLink, visit: Visitor, page: int, seconds: float)
     Refused (ShareError) unless the shared PDF has that page and the time is in (0, MAX_PAGE_SECONDS]:
     the owner's page must not show page 4,999 of a 3-page PDF, or an hour it was not read.
     """
-    source = shared_pdf(link)
-    if not 1 <= page <= (pdf.pdf_pages(source[0]) if source else 0):
+    if not 1 <= page <= page_count(link):
         raise ShareError("This document has no such page.")
     if not 0 < seconds <= MAX_PAGE_SECONDS:
         raise ShareError(f"Seconds must be more than 0 and at most {MAX_PAGE_SECONDS}.")
@@ -169,17 +266,14 @@ def download(link: ShareLink, visit: Visitor) -> tuple[Path, str, str] | None:
 
 
 def page_image(link: ShareLink, number: int, width: int) -> Path | None:
-    """Page `number` (from 1) of the shared PDF as a PNG, rendered once and kept in the page cache."""
-    source = shared_pdf(link)
-    if source is None or not 1 <= number <= pdf.pdf_pages(source[0]):
+    """Page `number` (from 1) of what the link shows, as a PNG, rendered once (within bounds) and kept."""
+    source = shared_pages(link)
+    if source is None or not 1 <= number <= source[1]:
         return None
-    cache = current_app.config["DATA_DIR"] / "page-cache" / f"{source[0].stem}-{number}-{width}.png"
-    if not cache.exists():
-        cache.parent.mkdir(exist_ok=True)
-        scratch = cache.with_suffix(".tmp")
-        scratch.write_bytes(pdf.page_png(source[0], number - 1, width))
-        scratch.replace(cache)
-    return cache
+    try:
+        return pages.page_png(source[0], number - 1, width, current_app.config["DATA_DIR"] / "page-cache")
+    except pages.PageError:
+        return None
 
 
 def _notify_first_open(link: ShareLink, url: str) -> bool:

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 from flask import (
     Blueprint,
+    Response,
     abort,
-    current_app,
     flash,
     has_request_context,
     redirect,
@@ -17,13 +17,12 @@ from flask_login import current_user
 
 from app.documents import generate
 from app.extensions import csrf
-from app.files import pdf
 from app.library import assets
 from app.models import EVERYONE, RATERS, ShareLink
 from app.notifications.service import notifications_of, unread_count
 from app.sharing import links
 from app.sharing.forms import ShareForm
-from app.web import params, ratelimit
+from app.web import branding, params, ratelimit
 from app.web.access import roles_required
 from app.web.forms import ActionForm
 
@@ -54,19 +53,26 @@ def new():
     document = generate.own_document(current_user, params.int_arg(request.args, "document", 0))
     if asset is None and document is None:
         abort(404)
+    refused = links.refusal(asset, document)
     form = ShareForm(account=document.account if document else "")
-    if form.validate_on_submit():
+    status = 400 if form.is_submitted() else 200
+    if refused:
+        status = 422 if form.is_submitted() else 200
+    elif form.validate_on_submit():
         try:
             link = links.create_link(
                 current_user, asset=asset, document=document, recipient_name=form.recipient_name.data or "",
                 recipient_email=form.recipient_email.data or "", account=form.account.data or "",
-                expires_at=links.expiry_from_choice(form.expires.data), allow_download=form.allow_download.data)
+                expires_at=links.expiry_from_choice(form.expires.data), allow_download=form.allow_download.data,
+                message=form.message.data or "", cta=form.cta.data or "reply",
+                meeting_url=form.meeting_url.data or "")
         except links.ShareError as exc:
             flash(str(exc), "error")
+            status = 422
         else:
             flash("Link ready: copy it into your email.", "success")
             return redirect(url_for("share.detail", link_id=link.id))
-    return render_template("share/new.html", form=form, item=document or asset), 400 if form.errors else 200
+    return render_template("share/new.html", form=form, item=document or asset, refused=refused), status
 
 
 @bp.route("/shares")
@@ -75,7 +81,8 @@ def index():
     """My shares: every link, opened or not, how often, last opened, pages viewed."""
     mine = links.links_of(current_user)
     return render_template("share/index.html", links=mine, activity=links.activity(mine),
-                           is_live=links.is_live, title_of=links.title_of, action=ActionForm())
+                           why_not_live={link.id: links.why_not_live(link) for link in mine},
+                           title_of=links.title_of, action=ActionForm())
 
 
 @bp.route("/shares/<int:link_id>")
@@ -83,7 +90,7 @@ def index():
 def detail(link_id: int):
     link = links.own_link(current_user, link_id) or abort(404)
     return render_template("share/detail.html", link=link, activity=links.activity([link])[link.id],
-                           live=links.is_live(link), title=links.title_of(link), action=ActionForm(),
+                           not_live=links.why_not_live(link), title=links.title_of(link), action=ActionForm(),
                            url=url_for("share.view", token=link.token, _external=True))
 
 
@@ -106,9 +113,10 @@ def notifications():
 
 # --- the prospect's side (no login) -------------------------------------------------------------
 
-def public_link(token: str) -> ShareLink:
-    """The live link for `token`, after rate limits: 429 when exceeded, 404 unknown, 410 ended.
+def public_link(token: str, *, page: bool = False) -> ShareLink:
+    """The live link for `token`, after rate limits: 429 when exceeded, 404 unknown, 410 no longer live.
 
+    With `page`, the unknown and ended links get the prospect's own pages (no way into Bridge).
     Only unknown tokens count towards a client's scan limit, and a link's requests are counted per
     client: a scanner, or one client hammering a link, never locks the link for its other viewers."""
     scanner = ratelimit.private_key("share-scan", request.remote_addr or "")
@@ -116,12 +124,22 @@ def public_link(token: str) -> ShareLink:
         abort(429)
     link = links.by_token(token)
     if link is None:
-        abort(404 if ratelimit.hit(scanner, *SCAN_LIMIT) else 429)
+        if not ratelimit.hit(scanner, *SCAN_LIMIT):
+            abort(429)
+        abort(unavailable(None, 404) if page else 404)
     if not ratelimit.hit(ratelimit.private_key("share-view", f"{link.id}:{request.remote_addr}"), *VIEW_LIMIT):
         abort(429)
     if not links.is_live(link):
-        abort(410)
+        abort(unavailable(link, 410) if page else 410)
     return link
+
+
+def unavailable(link: ShareLink | None, status: int) -> Response:
+    """The prospect's page for a link that does not exist or no longer opens: whom to ask, and
+    nothing of Bridge's (no library, no login)."""
+    page = render_template("share/unavailable.html", sender=link.user if link else None, status=status,
+                           brand=branding.current())
+    return Response(page, status)
 
 
 def this_visit(link: ShareLink) -> links.Visitor:
@@ -130,19 +148,20 @@ def this_visit(link: ShareLink) -> links.Visitor:
 
 @bp.route("/s/<token>")
 def view(token: str):
-    link = public_link(token)
-    source = links.shared_pdf(link)
-    pages = pdf.pdf_pages(source[0]) if source else 0
+    link = public_link(token, page=True)
     links.open_link(link, this_visit(link), url_for("share.detail", link_id=link.id))
-    return render_template("share/view.html", link=link, title=links.title_of(link), pages=pages,
-                           sender=link.user, company=current_app.config["COMPANY_NAME"],
-                           asset=link.asset, can_download=link.allow_download and links.shared_file(link))
+    return render_template("share/view.html", link=link, title=links.title_of(link), pages=links.page_count(link),
+                           sender=link.user, brand=branding.current(), asset=link.asset,
+                           can_download=link.allow_download and links.shared_file(link))
 
 
 @bp.route("/s/<token>/pages/<int:number>.png")
 def page(token: str, number: int):
     image = links.page_image(public_link(token), number, PAGE_WIDTH) or abort(404)
-    return send_file(image, mimetype="image/png", max_age=300)
+    response = send_file(image, mimetype="image/png")
+    # A proxy or shared cache must not keep showing a page after the link is revoked.
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
 
 
 @bp.post("/s/<token>/seen")
@@ -167,3 +186,14 @@ def download(token: str):
     link = public_link(token)
     path, name, mime = links.download(link, this_visit(link)) or abort(403)
     return send_file(path, mimetype=mime, as_attachment=True, download_name=name.replace("/", "-"))
+
+
+@bp.route("/brand/logo.png")
+def logo():
+    """The company's logo, for the prospect's pages (public: it is on every share link)."""
+    brand = branding.current()
+    if not brand.logo_png:
+        abort(404)
+    response = Response(brand.logo_png, mimetype="image/png")
+    response.headers["Cache-Control"] = "public, max-age=86400"  # its URL changes with the logo
+    return response

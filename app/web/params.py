@@ -103,6 +103,15 @@ def id_arg(args: Mapping, field: str, default: int | None = None) -> int | None:
     return int_arg(args, field, default, minimum=1)
 
 
+def as_id(text: str) -> int | None:
+    """`text` as a database id if it is one (digits, 1 to MAX_INT), else None: for filters where an
+    id that cannot exist simply matches nothing."""
+    text = str(text).strip()
+    if not (text.isascii() and text.isdigit()) or len(text) > MAX_DIGITS or not 0 < int(text) <= MAX_INT:
+        return None
+    return int(text)
+
+
 def id_list(args, field: str) -> list[int]:
     """Every value of `field` (a MultiDict: ?ids=1&ids=2) as database ids, empty ones skipped."""
     return [parse_int(value, field, minimum=1) for value in args.getlist(field) if value != ""]

@@ -3,7 +3,7 @@ from sqlalchemy import select
 
 from app.accounts import service as accounts
 from app.extensions import db
-from app.models import Segment, Stage, Team
+from app.models import Dimension, Stage, Team, Term
 from tests.conftest import login, post_form
 
 
@@ -61,7 +61,7 @@ def test_teams_are_created_and_renamed_uniquely(client, login_as):
 
 
 def test_taxonomy_add_rename_reorder_and_guarded_delete(client, login_as, make_asset):
-    make_asset(segments=["Retail"], stages=["Decision"])
+    make_asset(terms=["Retail"], stages=["Decision"])
     login_as("admin")
     post_form(client, "/admin/taxonomy/stage", {"name": "Onboarding"})
     stages = lambda: [s.name for s in db.session.scalars(select(Stage).order_by(Stage.position))]  # noqa: E731
@@ -69,16 +69,42 @@ def test_taxonomy_add_rename_reorder_and_guarded_delete(client, login_as, make_a
     onboarding = db.session.scalar(select(Stage).where(Stage.name == "Onboarding"))
     post_form(client, f"/admin/taxonomy/stage/{onboarding.id}/up")
     assert stages() == ["Awareness", "Consideration", "Onboarding", "Decision"]
-    retail = db.session.scalar(select(Segment).where(Segment.name == "Retail"))
-    post_form(client, f"/admin/taxonomy/segment/{retail.id}/rename", {"name": "Retail & E-commerce"})
+    retail = db.session.scalar(select(Term).where(Term.name == "Retail"))
+    post_form(client, f"/admin/taxonomy/term/{retail.id}/rename", {"name": "Retail & E-commerce"})
     db.session.refresh(retail)
     assert retail.name == "Retail & E-commerce"
-    deleted = post_form(client, f"/admin/taxonomy/segment/{retail.id}/delete", follow_redirects=True)
+    deleted = post_form(client, f"/admin/taxonomy/term/{retail.id}/delete", follow_redirects=True)
     page = deleted.get_data(as_text=True)
-    assert "tags 1 asset(s)" in page and db.session.get(Segment, retail.id) is not None
-    unused_id = db.session.scalar(select(Segment.id).where(Segment.name == "Manufacturing"))
-    post_form(client, f"/admin/taxonomy/segment/{unused_id}/delete")
-    assert db.session.get(Segment, unused_id) is None
+    assert "tags 1 asset(s)" in page and db.session.get(Term, retail.id) is not None
+    unused_id = db.session.scalar(select(Term.id).where(Term.name == "Manufacturing"))
+    post_form(client, f"/admin/taxonomy/term/{unused_id}/delete")
+    assert db.session.get(Term, unused_id) is None
+
+
+def test_admin_adds_a_dimension_with_terms_and_reps_filter_by_it(client, login_as, make_asset):
+    login_as("admin")
+    page = post_form(client, "/admin/taxonomy/dimension", {"name": "Region"}, follow_redirects=True)
+    assert "Dimension Region added." in page.get_data(as_text=True)
+    region = db.session.scalar(select(Dimension).where(Dimension.name == "Region"))
+    for name in ("EMEA", "Americas"):
+        post_form(client, f"/admin/taxonomy/dimension/{region.id}/terms", {"name": name})
+    clash = post_form(client, f"/admin/taxonomy/dimension/{region.id}/terms", {"name": "emea"}, follow_redirects=True)
+    assert "already exists" in clash.get_data(as_text=True)
+    db.session.refresh(region)
+    assert [t.name for t in region.terms] == ["EMEA", "Americas"]
+    for _ in range(2):
+        post_form(client, f"/admin/taxonomy/dimension/{region.id}/up")
+    order = [d.name for d in db.session.scalars(select(Dimension).order_by(Dimension.position))]
+    assert order == ["Region", "Industry"]
+    make_asset("Retail deck for EMEA", terms=["Retail", "EMEA"])
+    make_asset("Retail deck for the Americas", terms=["Retail", "Americas"])
+    used = post_form(client, f"/admin/taxonomy/dimension/{region.id}/delete", follow_redirects=True)
+    assert "tags 2 asset(s)" in used.get_data(as_text=True)
+    form = client.get("/manage/new").get_data(as_text=True)
+    assert form.index("<legend class=\"legend\">Region</legend>") < form.index("EMEA") < form.index("Healthcare")
+    answer = client.get("/api/v1/search?industry=Retail&region=EMEA").get_json()
+    assert [r["title"] for r in answer["results"]] == ["Retail deck for EMEA"]
+    assert answer["facets"]["region"] == {"EMEA": 1, "Americas": 1}
 
 
 def test_create_user_command_makes_the_first_admin(app):

@@ -5,8 +5,8 @@ from tests.conftest import post_form
 
 
 def test_api_lists_visible_assets_with_filters(client, login_as, make_asset):
-    make_asset("Retail ROI", segments=["Retail"], stages=["Decision"], tags=["roi"])
-    make_asset("Clinic brochure", kind="brochure", segments=["Healthcare"], stages=["Awareness"])
+    make_asset("Retail ROI", terms=["Retail"], stages=["Decision"], tags=["roi"])
+    make_asset("Clinic brochure", kind="brochure", terms=["Healthcare"], stages=["Awareness"])
     make_asset("Draft", status="draft")
     make_asset("Expired", expires_on=date.today() - timedelta(days=3))
     login_as("rep")
@@ -15,10 +15,14 @@ def test_api_lists_visible_assets_with_filters(client, login_as, make_asset):
     retail = client.get("/api/v1/assets?segment=Retail&stage=Decision").get_json()
     assert [a["title"] for a in retail["assets"]] == ["Retail ROI"]
     item = retail["assets"][0]
-    assert set(item) == {"id", "title", "kind", "segments", "stages", "status", "product", "tags", "updated_at"}
-    assert item["segments"] == ["Retail"] and item["tags"] == ["roi"] and item["status"] == "published"
+    assert set(item) == {"id", "title", "kind", "terms", "segments", "stages", "status", "product", "tags",
+                         "updated_at"}
+    assert item["terms"] == {"Industry": ["Retail"]} and item["segments"] == ["Retail"]
+    assert item["tags"] == ["roi"] and item["status"] == "published"
     assert client.get("/api/v1/assets?kind=brochure").get_json()["total"] == 1
     assert client.get("/api/v1/assets?segment=Atlantis").get_json()["total"] == 0
+    by_dimension = client.get("/api/v1/assets?industry=retail&industry=Healthcare").get_json()
+    assert {a["title"] for a in by_dimension["assets"]} == {"Retail ROI", "Clinic brochure"}  # OR within one
 
 
 def test_marketer_sees_drafts_through_the_api(client, login_as, make_asset):

@@ -4,7 +4,6 @@ from __future__ import annotations
 import io
 import json
 import threading
-import zipfile
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pypdf
@@ -67,9 +66,10 @@ def test_rep_customizes_and_the_pdf_holds_the_customer(client, make_user, custom
     rep = make_user("rep", name="Riley Park", email="riley@example.com")
     login(client, rep.email)
     form = client.get(f"/assets/{customizable.id}/customize").get_data(as_text=True)
-    assert 'value="Riley Park"' in form and 'value="riley@example.com"' in form  # prefilled
+    assert 'value="Riley Park"' in form and 'value="riley@example.com"' in form  # the rep's own details
+    assert 'id="account"' not in form  # the customer is typed once, in the template's customer field
     response = post_form(client, f"/assets/{customizable.id}/customize",
-                         {"account": "Mercy Regional", "customer": "Mercy Regional", "contact": "Dr. Rivera",
+                         {"customer": "Mercy Regional", "contact": "Dr. Rivera",
                           "tier": "Silver", "valid_until": "2027-01-31", "rep_name": "Riley Park",
                           "rep_email": "riley@example.com", "action": "create"})
     assert response.status_code == 302
@@ -99,7 +99,7 @@ def test_start_from_a_previous_document(client, make_user, customizable):
 def test_documents_are_private_to_their_maker(client, make_user, customizable):
     first, second = make_user("rep"), make_user("rep")
     login(client, first.email)
-    post_form(client, f"/assets/{customizable.id}/customize", {"account": "Acme", "action": "create"})
+    post_form(client, f"/assets/{customizable.id}/customize", {"customer": "Acme", "action": "create"})
     document = db.session.scalar(select(GeneratedDocument))
     post_form(client, "/logout")
     login(client, second.email)
@@ -114,27 +114,27 @@ def test_logo_upload_is_embedded_and_bad_images_refused(client, login_as, custom
     Image.new("RGB", (40, 20), "red").save(png, format="PNG")
     png.seek(0)
     ok = post_form(client, f"/assets/{customizable.id}/customize",
-                   {"account": "Acme", "action": "create", "logo": (png, "logo.png")},
+                   {"customer": "Acme", "action": "create", "logo": (png, "logo.png")},
                    content_type="multipart/form-data")
     assert ok.status_code == 302
     document = db.session.scalar(select(GeneratedDocument))
     assert document.values["logo"].startswith("data:image/png;base64,")
     bad = post_form(client, f"/assets/{customizable.id}/customize",
-                    {"account": "Acme", "action": "create", "logo": (io.BytesIO(b"%PDF-1.4 nope"), "logo.png")},
+                    {"customer": "Acme", "action": "create", "logo": (io.BytesIO(b"%PDF-1.4 nope"), "logo.png")},
                     content_type="multipart/form-data")
     assert bad.status_code == 400 and "not a PNG or JPEG" in bad.get_data(as_text=True)
     forged = post_form(client, f"/assets/{customizable.id}/customize",
-                       {"account": "Acme", "action": "create", "logo": "data:image/svg+xml;base64,PHN2Zz4="})
+                       {"customer": "Acme", "action": "create", "logo": "data:image/svg+xml;base64,PHN2Zz4="})
     assert forged.status_code == 400
     assert len(db.session.scalars(select(GeneratedDocument)).all()) == 1
 
 
 def test_field_values_are_checked(client, login_as, customizable):
     login_as("rep")
-    for data, message in [({"account": ""}, "which account"), ({"account": "A", "tier": "Platinum"}, "choose one of"),
-                          ({"account": "A", "valid_until": "next week"}, "a date like"),
-                          ({"account": "A", "customer": "x" * 201}, "at most 200"),
-                          ({"account": "A", "customer": ""}, "Customer is required")]:
+    for data, message in [({"customer": ""}, "Customer is required"),
+                          ({"customer": "A", "tier": "Platinum"}, "choose one of"),
+                          ({"customer": "A", "valid_until": "next week"}, "a date like"),
+                          ({"customer": "x" * 201}, "at most 200")]:
         response = post_form(client, f"/assets/{customizable.id}/customize", {**data, "action": "create"})
         assert response.status_code == 400 and message in response.get_data(as_text=True), data
     assert db.session.scalars(select(GeneratedDocument)).all() == []
@@ -252,83 +252,110 @@ def test_api_customize_returns_the_pdf_and_lists_it(client, login_as, customizab
     assert [(d["account"], d["pages"]) for d in listed] == [("Northwind Foods", 2)]
     bad = client.post(f"/api/v1/assets/{customizable.id}/customize", json={"account": "X", "tier": "Bronze"})
     assert bad.status_code == 422 and "choose one of" in bad.get_json()["error"]["message"]
+    missing = client.post(f"/api/v1/assets/{customizable.id}/customize", json={"tier": "Gold"})
+    assert missing.status_code == 422 and "Customer is required" in missing.get_json()["error"]["message"]
     form_post = client.post(f"/api/v1/assets/{customizable.id}/customize", data={"account": "X"})
     assert form_post.status_code == 400
-
-
-def test_pitch_kit_merges_stored_pdfs_and_summarises_the_rest(client, make_user, make_asset, sample_files):
-    brochure = make_asset("Platform brochure", kind="brochure",
-                          upload=(sample_files.pdf(pages=["Brochure page one", "Brochure page two"]), "brochure.pdf"))
-    deck = make_asset("Executive deck", kind="slide_deck",
-                      upload=(sample_files.pptx(slides=["Quarterly business review"]), "deck.pptx"))
-    talk = make_asset("Pricing talk track", kind="messaging", body="Lead with **total cost**, not licence price.")
-    rep = make_user("rep", name="Riley Park")
-    login(client, rep.email)
-    picker = client.get(f"/kits/new?ids={brochure.id}&q=deck").get_data(as_text=True)
-    assert "Platform brochure" in picker and "Executive deck" in picker
-    response = post_form(client, "/kits/new", {"ids": [str(brochure.id), str(deck.id), str(talk.id)],
-                                               "account": "Mercy Regional", "title": "Operations in one view",
-                                               "intro": "Dear Dr. Rivera,\n\nAs promised."})
-    assert response.status_code == 302
-    kit = db.session.scalar(select(GeneratedDocument))
-    with client.get(f"/documents/{kit.id}/download") as download:
-        reader = pypdf.PdfReader(io.BytesIO(download.data))
-    pages = [" ".join(p.extract_text().split()) for p in reader.pages]
-    # cover, letter, contents, 2 brochure pages (merged as they are), deck summary, talk track summary
-    assert len(pages) == kit.page_count == 7
-    assert "Operations in one view" in pages[0] and "Mercy Regional" in pages[0] and "Riley Park" in pages[0]
-    assert "As promised." in pages[1]
-    assert "Platform brochure 4" in pages[2] and "Executive deck (summary) 6" in pages[2]
-    assert pages[3:5] == ["Brochure page one", "Brochure page two"]
-    assert "Executive deck" in pages[5] and "Quarterly business review" in pages[5]
-    assert "Lead with total cost" in pages[6]
-    assert [item.title for item in reader.outline] == ["Contents", "Platform brochure", "Executive deck",
-                                                       "Pricing talk track"]
-    assert kit.values["summarised"] == [deck.id, talk.id]
-    events = db.session.scalars(select(UsageEvent).where(UsageEvent.kind == "customize")).all()
-    assert sorted(e.asset_id for e in events) == sorted([brochure.id, deck.id, talk.id])
-
-
-def test_pitch_kit_notes_a_pdf_it_cannot_open(app, client, login_as, make_asset, sample_files):
-    damaged = make_asset("Price list", upload=(sample_files.pdf(), "prices.pdf"))
-    (app.config["COLLATERAL_DIR"] / damaged.current_version.stored_name).write_bytes(b"%PDF-1.7 damaged on disk")
-    login_as("rep")
-    assert post_form(client, "/kits/new", {"ids": [str(damaged.id)], "account": "Acme"}).status_code == 302
-    kit = db.session.scalar(select(GeneratedDocument))
-    with client.get(f"/documents/{kit.id}/download") as download:
-        text, pages = pdf_text(download.data)
-    assert pages == 3 and "could not be read and was left out" in text
-
-
-def test_pitch_kit_needs_an_account_and_assets_the_rep_may_see(client, login_as, make_asset):
-    draft = make_asset("Draft", status="draft")
-    login_as("rep")
-    assert post_form(client, "/kits/new", {"account": "Acme"}).status_code == 400
-    assert post_form(client, "/kits/new", {"ids": [str(draft.id)], "account": "Acme"}).status_code == 404
-    assert db.session.scalars(select(GeneratedDocument)).all() == []
-
-
-def test_bulk_makes_one_pdf_per_account_and_reports_bad_rows(client, make_user, customizable):
-    manager = make_user("manager")
-    login(client, manager.email)
-    rows = ("account,customer,tier\nAcme Health,Acme Health,Gold\nBad Row Inc,Bad Row Inc,Platinum\n"
-            "Kestrel Tools,Kestrel Tools,\n")
-    response = post_form(client, f"/assets/{customizable.id}/bulk",
-                         {"accounts": (io.BytesIO(rows.encode()), "accounts.csv")}, content_type="multipart/form-data")
-    page = response.get_data(as_text=True)
-    assert "2 documents made; 1 rows need fixing" in page and "Tier: choose one of Gold, Silver" in page
-    documents = db.session.scalars(select(GeneratedDocument).order_by(GeneratedDocument.id)).all()
-    assert [d.account for d in documents] == ["Acme Health", "Kestrel Tools"]
-    with client.get("/documents/zip?" + "&".join(f"ids={d.id}" for d in documents)) as archive:
-        with zipfile.ZipFile(io.BytesIO(archive.data)) as zipped:
-            names = sorted(zipped.namelist())
-            texts = [pdf_text(zipped.read(n))[0] for n in names]
-    assert len(names) == 2 and "Proposal for Acme Health" in texts[0] and "Proposal for Kestrel Tools" in texts[1]
-    no_header = post_form(client, f"/assets/{customizable.id}/bulk",
-                          {"accounts": (io.BytesIO(b"name\nAcme\n"), "a.csv")}, content_type="multipart/form-data")
-    assert no_header.status_code == 400 and "account" in no_header.get_data(as_text=True)
 
 
 def test_only_managers_run_bulk(client, login_as, customizable):
     login_as("rep")
     assert client.get(f"/assets/{customizable.id}/bulk").status_code == 403
+
+
+def events_of(kind: str) -> list[UsageEvent]:
+    return list(db.session.scalars(select(UsageEvent).where(UsageEvent.kind == kind)))
+
+
+def test_examples_are_placeholders_and_never_reach_the_pdf(client, login_as, customizable):
+    login_as("rep")
+    form = client.get(f"/assets/{customizable.id}/customize").get_data(as_text=True)
+    assert 'placeholder="Acme Health"' in form and 'value="Acme Health"' not in form
+    assert 'placeholder="the board"' in form and ">the board</textarea>" not in form
+    assert "<option selected>Gold</option>" in form  # a choice's default is the option chosen at first
+    response = post_form(client, f"/assets/{customizable.id}/customize", {"customer": "Kestrel Tools",
+                                                                           "action": "create"})
+    assert response.status_code == 302
+    document = db.session.scalar(select(GeneratedDocument))
+    with client.get(f"/documents/{document.id}/download") as pdf:
+        text, _ = pdf_text(pdf.data)
+    assert "Proposal for Kestrel Tools" in text and "tier Gold" in text
+    assert "the board" not in text and "2026-12-31" not in text  # examples stay examples
+
+
+def test_required_fields_left_empty_are_named_all_at_once(client, login_as, make_asset, make_user):
+    asset = make_asset("Letter")
+    fields = [{"name": "customer_name", "label": "Customer", "required": True, "default": "Acme"},
+              {"name": "contact_name", "label": "Contact name", "required": True, "default": "Dr. Rivera"},
+              {"name": "signed", "label": "Signed by", "required": True}]
+    authoring.save_template(asset, "<p>{{ customer_name }} {{ contact_name }} {{ signed }}</p>", "",
+                            authoring.parse_fields(fields), make_user("marketer"))
+    login_as("rep")
+    response = post_form(client, f"/assets/{asset.id}/customize", {"customer_name": "Harbor CU",
+                                                                   "contact_name": "", "signed": "",
+                                                                   "action": "create"})
+    assert response.status_code == 400
+    assert "Contact name and Signed by are required." in response.get_data(as_text=True)
+    assert db.session.scalars(select(GeneratedDocument)).all() == []
+
+
+def test_the_account_is_the_template_s_customer_field_unless_it_names_another(client, login_as, make_asset,
+                                                                             make_user):
+    marketer = make_user("marketer")
+    by_rule = make_asset("Hospital one-pager")
+    authoring.save_template(by_rule, "<h1>{{ hospital }}</h1>", "", authoring.parse_fields([
+        {"name": "contact", "label": "Contact"},
+        {"name": "hospital", "label": "Hospital", "required": True}]), marketer)
+    declared = make_asset("Partner letter")
+    authoring.save_template(declared, "<h1>{{ partner }} for {{ customer }}</h1>", "", authoring.parse_fields([
+        {"name": "customer", "label": "End customer"},
+        {"name": "partner", "label": "Partner", "account": True}]), marketer)
+    login_as("rep")
+    post_form(client, f"/assets/{by_rule.id}/customize", {"hospital": "St. Alden's", "contact": "Dr. Ng",
+                                                           "action": "create"})
+    post_form(client, f"/assets/{declared.id}/customize", {"partner": "Northwind Partners", "customer": "Acme",
+                                                            "action": "create"})
+    accounts = [d.account for d in db.session.scalars(select(GeneratedDocument).order_by(GeneratedDocument.id))]
+    assert accounts == ["St. Alden's", "Northwind Partners"]
+    no_text_field = make_asset("Tier sheet")
+    authoring.save_template(no_text_field, "<p>{{ tier }}</p>", "", authoring.parse_fields([
+        {"name": "tier", "type": "choice", "choices": ["Gold", "Silver"]}]), marketer)
+    form = client.get(f"/assets/{no_text_field.id}/customize").get_data(as_text=True)
+    assert 'id="account"' in form  # no field can name the customer: the account is asked apart
+    assert post_form(client, f"/assets/{no_text_field.id}/customize",
+                     {"tier": "Gold", "action": "create"}).status_code == 400
+    with pytest.raises(authoring.TemplateError, match="only one field"):
+        authoring.parse_fields([{"name": "a", "account": True}, {"name": "b", "account": True}])
+
+
+@pytest.mark.parametrize("route", ["customize/preview", "customize"])
+def test_preview_shows_the_pages_and_makes_no_document_and_no_event(client, login_as, customizable, route):
+    """Without JavaScript the Preview button posts to its own address (formaction); a browser that
+    ignores formaction still sends action=preview to the form's address."""
+    login_as("rep")
+    response = post_form(client, f"/assets/{customizable.id}/{route}",
+                         {"customer": "Mercy Regional", "tier": "Silver", "action": "preview"})
+    page = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert page.count('src="data:image/png;base64,') == 2  # both pages, inline
+    assert 'value="Mercy Regional"' in page  # the form keeps what was typed
+    assert db.session.scalars(select(GeneratedDocument)).all() == []
+    assert events_of("customize") == []
+    empty = post_form(client, f"/assets/{customizable.id}/{route}", {"customer": "", "action": "preview"})
+    assert empty.status_code == 400 and "Customer is required" in empty.get_data(as_text=True)
+
+
+def test_internal_assets_cannot_be_customized_for_a_customer(client, login_as, make_asset, make_user):
+    internal = make_asset("Discount approval memo", kind="messaging")
+    assert internal.audience == "internal"
+    authoring.save_template(internal, "<p>{{ customer }}</p>", "",
+                            authoring.parse_fields([{"name": "customer", "required": True}]), make_user("marketer"))
+    login_as("rep")
+    page = client.get(f"/assets/{internal.id}/customize").get_data(as_text=True)
+    assert "internal only: it cannot be customized into a customer document" in page and "Create PDF" not in page
+    assert "Customize for a customer" not in client.get(f"/assets/{internal.id}").get_data(as_text=True)
+    refused = post_form(client, f"/assets/{internal.id}/customize", {"customer": "Acme", "action": "create"})
+    assert refused.status_code == 400 and "internal only" in refused.get_data(as_text=True)
+    api = client.post(f"/api/v1/assets/{internal.id}/customize", json={"customer": "Acme"})
+    assert api.status_code == 422 and "internal only" in api.get_json()["error"]
+    assert db.session.scalars(select(GeneratedDocument)).all() == []

@@ -18,7 +18,7 @@ def asset_count() -> int:
 
 def upload_asset(client, sample_files, path, filename=None, **fields):
     data = {"csrf_token": csrf_token(client, "/manage/new"), "title": fields.pop("title", "Uploaded asset"),
-            "kind": "brochure", "status": "published", "segments": ["1"], "stages": ["1"], **fields}
+            "kind": "brochure", "status": "published", "terms": ["1"], "stages": ["1"], **fields}
     data.update(sample_files.upload(path, filename=filename))
     return client.post("/manage/new", data=data, content_type="multipart/form-data")
 
@@ -108,7 +108,7 @@ def test_oversized_upload_gets_a_clear_error(app, client, login_as, sample_files
 @pytest.mark.parametrize("app", [{"EXTRACT_MEMORY_MB": 64}], indirect=True)
 def test_extraction_is_bounded_in_memory(app, client, login_as, sample_files):
     login_as("marketer")
-    response = upload_asset(client, sample_files, sample_files.pdf())
+    response = upload_asset(client, sample_files, sample_files.png("poster.png", size=(6000, 6000)))  # 108 MB decoded
     assert response.status_code == 422
     assert "needs too much memory" in response.get_data(as_text=True)
     assert asset_count() == 0 and stored_files(app) == []

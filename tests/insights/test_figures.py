@@ -22,7 +22,7 @@ from app.extensions import db
 from app.library import flags, ratings
 from app.models import AssetKind, User, utcnow
 from tests import databases
-from tests.conftest import SEGMENTS, STAGES, login, site
+from tests.conftest import INDUSTRIES, STAGES, login, site
 from tests.factories import new_asset, new_user
 from tests.insights.reading import csv_rows, html_table
 
@@ -73,7 +73,7 @@ class Item:
     kind: str
     status: str
     expires_on: date | None
-    segments: tuple[Term, ...]
+    terms: tuple[Term, ...]
     stages: tuple[Term, ...]
     owner: Person
 
@@ -84,7 +84,7 @@ def person(user) -> Person:
 
 def item(asset, owner: Person) -> Item:
     return Item(asset.id, asset.title, asset.kind, asset.status, asset.expires_on,
-                tuple(Term(t.id, t.name) for t in asset.segments), tuple(Term(t.id, t.name) for t in asset.stages),
+                tuple(Term(t.id, t.name) for t in asset.terms), tuple(Term(t.id, t.name) for t in asset.stages),
                 owner)
 
 
@@ -99,7 +99,7 @@ def build_world() -> dict:
         expires = utcnow().date() - timedelta(days=1) if n == 15 else None
         assets.append(item(new_asset(
             db.session.get(User, owner.id), f"Asset {n:02d}", kind=kinds[n % 4], status=status, expires_on=expires,
-            segments=rng.sample(SEGMENTS, rng.randint(1, 2)), stages=rng.sample(STAGES, rng.randint(1, 2))), owner))
+            terms=rng.sample(INDUSTRIES, rng.randint(1, 2)), stages=rng.sample(STAGES, rng.randint(1, 2))), owner))
     east = [person(new_user(f"world-east{n}@example.com", team="Team East")) for n in range(4)]  # the last: never
     west = [person(new_user(f"world-west{n}@example.com", team="Team West")) for n in range(2)]
     manager = person(new_user("world-manager@example.com", "manager", team="Team East"))
@@ -115,7 +115,7 @@ def build_world() -> dict:
         if kind == "search":
             sid = f"{rng.getrandbits(64):016x}"
             results = rng.choice([0, 0, 1, 3, 8])
-            filters = rng.choice([{}, {"segment": [rng.choice(SEGMENTS)]}, {"stage": ["Decision"]}])
+            filters = rng.choice([{}, {"Industry": [rng.choice(INDUSTRIES)]}, {"stage": ["Decision"]}])
             events.append(Event("search", at, user, search_id=sid, query=rng.choice(QUERIES),
                                 results=results, filters=filters))
             if results and rng.random() < 0.5:
@@ -206,13 +206,13 @@ def test_coverage_cells_equal_recount(world, marketer_client):
     start, end = window(30)
     used = uses_in(world["events"], start, end)
     body = marketer_client.get("/api/v1/insights/coverage").get_json()
-    assert body["segments"] == SEGMENTS and body["stages"] == STAGES
-    cells = {(c["segment"], c["stage"]): (c["assets"], c["uses"]) for c in body["cells"]}
-    for segment in SEGMENTS:
+    assert body["dimension"] == "Industry" and body["terms"] == INDUSTRIES and body["stages"] == STAGES
+    cells = {(c["term"], c["stage"]): (c["assets"], c["uses"]) for c in body["cells"]}
+    for industry in INDUSTRIES:
         for stage in STAGES:
             in_cell = [a for a in world["assets"] if is_live(a)
-                       and segment in [s.name for s in a.segments] and stage in [s.name for s in a.stages]]
-            assert cells[(segment, stage)] == (len(in_cell), sum(used[a.id] for a in in_cell)), (segment, stage)
+                       and industry in [t.name for t in a.terms] and stage in [s.name for s in a.stages]]
+            assert cells[(industry, stage)] == (len(in_cell), sum(used[a.id] for a in in_cell)), (industry, stage)
 
 
 # --- top and bottom, over time ---------------------------------------------------------------
@@ -233,15 +233,15 @@ def test_top_assets_and_uses_per_day_equal_recount(world, marketer_client):
     assert len(per_day) == 30 and {d: int(n) for d, n in per_day} == {d: days.get(d, 0) for d, _ in per_day}
 
 
-def test_segment_and_kind_filters_narrow_top_assets(world, marketer_client):
+def test_term_and_kind_filters_narrow_top_assets(world, marketer_client):
     start, end = window(90)
     retail_cases = {a.id for a in world["assets"]
-                    if a.kind == "case_study" and "Retail" in [s.name for s in a.segments]}
+                    if a.kind == "case_study" and "Retail" in [t.name for t in a.terms]}
     expected = Counter(e.asset.id for e in world["events"]
                        if e.kind in USE and start <= e.at < end and e.asset.id in retail_cases)
-    segment_id = next(s.id for a in world["assets"] for s in a.segments if s.name == "Retail")
+    term_id = next(t.id for a in world["assets"] for t in a.terms if t.name == "Retail")
     rows = csv_rows(marketer_client,
-                    f"/insights/usage?days=90&segment={segment_id}&kind=case_study&format=csv&table=top-assets")
+                    f"/insights/usage?days=90&term={term_id}&kind=case_study&format=csv&table=top-assets")
     titles = {a.id: a.title for a in world["assets"]}
     assert {r[0]: int(r[2]) for r in rows[1:]} == {titles[i]: n for i, n in expected.items()}
 
@@ -373,7 +373,7 @@ def test_every_insights_page_renders_for_marketer_and_manager(world, app, market
     login(manager, world["manager"].email)
     for path in ["/insights/", "/insights/usage", "/insights/ignored", "/insights/coverage", "/insights/adoption",
                  "/insights/ratings", "/insights/gaps", "/insights/influence",
-                 "/insights/?from=2026-13-01&to=x&days=-4&segment=abc&kind=<script>"]:
+                 "/insights/?from=2026-13-01&to=x&days=-4&term=abc&dimension=x&kind=<script>"]:
         for client in (marketer_client, manager):
             response = client.get(path)
             assert response.status_code == 200, path

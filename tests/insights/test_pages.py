@@ -11,7 +11,7 @@ from tests.insights.reading import csv_rows, html_table
 
 
 def test_coverage_grid_marks_empty_and_ignored_cells(app, marketer_client, make_asset):
-    make_asset("Only retail decision", segments=["Retail"], stages=["Decision"])
+    make_asset("Only retail decision", terms=["Retail"], stages=["Decision"])
     page = marketer_client.get("/insights/coverage").get_data(as_text=True)
     assert 'class="cell-ignored" title="Retail × Decision: 1 assets, 0 uses, 1 ignored"' in page
     assert 'class="cell-empty" title="Healthcare × Awareness: 0 assets' in page

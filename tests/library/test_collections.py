@@ -51,17 +51,23 @@ def test_names_are_checked(client, login_as, make_asset):
 
 
 def test_a_pitch_kit_from_a_collection(client, login_as, make_asset):
-    brochure, talk = make_asset("Platform brochure"), make_asset("Pricing talk track", kind="messaging")
+    brochure, story = make_asset("Platform brochure"), make_asset("Northgate case study", kind="case_study")
+    talk = make_asset("Pricing talk track", kind="messaging")
     login_as("rep")
     post_form(client, f"/assets/{brochure.id}/collect", {"name": "Mercy"})
     kit_source = collection_named("Mercy")
-    post_form(client, f"/assets/{talk.id}/collect", {"collection": str(kit_source.id)})
-    picker = client.get(f"/kits/new?collection={kit_source.id}").get_data(as_text=True)
-    assert re.findall(r'name="ids" value="(\d+)" checked', picker) == [str(brochure.id), str(talk.id)]
-    response = post_form(client, "/kits/new", {"ids": [str(brochure.id), str(talk.id)], "account": "Mercy Regional"})
+    for asset in (talk, story):
+        post_form(client, f"/assets/{asset.id}/collect", {"collection": str(kit_source.id)})
+    shown = client.get(f"/collections/{kit_source.id}").get_data(as_text=True)
+    assert "Add these to my pitch kit" in shown
+    added = post_form(client, "/kits/new", {"collection": str(kit_source.id), "add_collection": "1"},
+                      follow_redirects=True).get_data(as_text=True)
+    assert "Added 2 from “Mercy”; 1 internal or already there." in added  # the talk track is internal
+    response = post_form(client, "/kits/new", {"build": "1", "account": "Mercy Regional", "title": "", "intro": ""})
     assert response.status_code == 302
     kit = db.session.scalar(select(GeneratedDocument))
     assert kit.page_count == 4 and kit.account == "Mercy Regional"  # cover, contents, one summary page each
+    assert kit.values["kit"] == [brochure.id, story.id]
 
 
 def test_the_kit_page_saves_its_choice_as_a_collection(client, login_as, make_asset):

@@ -4,6 +4,7 @@ import csv
 from sqlalchemy import func, select
 
 from app.extensions import db
+from app.library import taxonomy
 from app.library.importer import import_collateral
 from app.models import Asset
 
@@ -44,11 +45,11 @@ def test_good_rows_load_and_bad_rows_are_reported(app, make_user, sample_files):
     assert sorted(report.created) == sorted(["retail.pdf", "deck.pptx", "pitch.md", "https://videos.example/tour"])
     problems = {line: message for line, _, message in report.errors}
     assert "was not found" in problems[6]
-    assert "unknown segment(s) 'Atlantis'" in problems[7]
+    assert "unknown term(s) 'Atlantis'" in problems[7]
     assert "content is not a PDF" in problems[8]
     assert "unknown kind 'poster'" in problems[9]
     retail = db.session.scalar(select(Asset).where(Asset.title == "Retail ROI"))
-    assert {s.name for s in retail.segments} == {"Retail", "Healthcare"}
+    assert {t.name for t in retail.terms} == {"Retail", "Healthcare"}
     assert retail.tags == ["roi", "stores"] and "Retail ROI" in retail.current_version.text
     assert db.session.scalar(select(Asset.body).where(Asset.title == "Pitch")) == "**Pitch** text"
 
@@ -84,3 +85,46 @@ def test_manifest_without_required_columns_is_refused(app, make_user, sample_fil
     (sample_files.folder / "manifest.csv").write_text("file,title\nx.pdf,X\n")
     report = import_collateral(sample_files.folder, make_user("marketer"))
     assert report.errors and "missing columns" in report.errors[0][2]
+
+
+def test_the_manifest_sets_each_asset_s_audience_or_leaves_it_to_the_kind(app, make_user, sample_files):
+    folder = sample_files.folder
+    for name in ("memo.md", "talk.md", "letter.md", "bad.md"):
+        (folder / name).write_text(f"Text of {name}")
+    sample_files.pdf("pricing.pdf", ["Discount bands"])
+    columns = COLUMNS + ["status", "audience"]
+    with (folder / "manifest.csv").open("w", newline="") as fh:
+        writer = csv.DictWriter(fh, fieldnames=columns)
+        writer.writeheader()
+        for file, kind, audience in [("pricing.pdf", "one-pager", "internal"), ("talk.md", "messaging", ""),
+                                     ("letter.md", "messaging", "Customer-facing"), ("memo.md", "one-pager", ""),
+                                     ("bad.md", "messaging", "secret")]:
+            writer.writerow({**row(file, file.split(".")[0].title(), kind=kind), "audience": audience})
+    report = import_collateral(folder, make_user("marketer"))
+    audiences = dict(db.session.execute(select(Asset.title, Asset.audience)).all())
+    assert audiences == {"Pricing": "internal", "Talk": "internal", "Letter": "customer", "Memo": "customer"}
+    assert [(line, message.split(" (")[0]) for line, _, message in report.errors] == [(6, "unknown audience 'secret'")]
+
+
+def test_a_column_per_dimension_tags_terms_of_that_dimension(app, make_user, sample_files):
+    """The manifest names each dimension's terms in a column named like it ("industry",
+    "Company size" or "company_size"); the older `segments` column still reads, in any dimension."""
+    taxonomy.ensure_dimension("Company size", ["Mid-Market", "Enterprise"])
+    folder = sample_files.folder
+    for name in ("a.md", "b.md", "c.md"):
+        (folder / name).write_text(f"{name} text")
+    columns = ["file", "title", "kind", "industry", "Company size", "segments", "stages", "product", "tags",
+               "description"]
+    with (folder / "manifest.csv").open("w", newline="") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(columns)
+        writer.writerow(["a.md", "Mid-size hospitals", "messaging", "Healthcare", "Mid-Market", "", "Decision", "",
+                         "", ""])
+        writer.writerow(["b.md", "Old style", "messaging", "", "", "Retail; Enterprise", "Decision", "", "", ""])
+        writer.writerow(["c.md", "Wrong column", "messaging", "Enterprise", "", "", "Decision", "", "", ""])
+    report = import_collateral(folder, make_user("marketer"))
+    assert sorted(report.created) == ["a.md", "b.md"]
+    assert report.errors[0][0] == 4 and "unknown term(s) Industry 'Enterprise'" in report.errors[0][2]
+    terms = {a.title: {t.dimension.name: t.name for t in a.terms} for a in db.session.scalars(select(Asset))}
+    assert terms == {"Mid-size hospitals": {"Industry": "Healthcare", "Company size": "Mid-Market"},
+                     "Old style": {"Industry": "Retail", "Company size": "Enterprise"}}

@@ -4,7 +4,7 @@ from datetime import date, timedelta
 from sqlalchemy import select
 
 from app.extensions import db
-from app.models import UsageEvent
+from app.models import Asset, UsageEvent
 from tests.conftest import login, post_form
 
 
@@ -36,10 +36,10 @@ def test_marketer_sees_drafts_with_a_warning(client, login_as, make_asset):
 
 
 def test_facets_are_or_within_and_across(client, login_as, make_asset):
-    make_asset("Retail decision", segments=["Retail"], stages=["Decision"])
-    make_asset("Healthcare decision", segments=["Healthcare"], stages=["Decision"])
-    make_asset("Retail awareness", segments=["Retail"], stages=["Awareness"])
-    make_asset("Healthcare brochure", kind="brochure", segments=["Healthcare"], stages=["Awareness"])
+    make_asset("Retail decision", terms=["Retail"], stages=["Decision"])
+    make_asset("Healthcare decision", terms=["Healthcare"], stages=["Decision"])
+    make_asset("Retail awareness", terms=["Retail"], stages=["Awareness"])
+    make_asset("Healthcare brochure", kind="brochure", terms=["Healthcare"], stages=["Awareness"])
     login_as("rep")
     ids = {name: i for i, name in enumerate(["Healthcare", "Retail", "Manufacturing"], start=1)}
     either = client.get(f"/search?segment={ids['Healthcare']}&segment={ids['Retail']}&stage=3").get_data(as_text=True)
@@ -49,10 +49,10 @@ def test_facets_are_or_within_and_across(client, login_as, make_asset):
     assert "Healthcare brochure" in by_kind and "Retail decision" not in by_kind
 
 
-def test_home_grid_counts_assets_per_segment_and_stage(client, login_as, make_asset):
-    make_asset("A", segments=["Retail"], stages=["Decision"])
-    make_asset("B", segments=["Retail", "Healthcare"], stages=["Decision"])
-    make_asset("Hidden draft", segments=["Retail"], stages=["Decision"], status="draft")
+def test_home_grid_counts_assets_per_term_and_stage(client, login_as, make_asset):
+    make_asset("A", terms=["Retail"], stages=["Decision"])
+    make_asset("B", terms=["Retail", "Healthcare"], stages=["Decision"])
+    make_asset("Hidden draft", terms=["Retail"], stages=["Decision"], status="draft")
     login_as("rep")
     page = client.get("/").get_data(as_text=True)
     assert 'aria-label="2 assets for Retail, Decision"' in page
@@ -101,12 +101,12 @@ def test_marketer_edits_metadata_and_archives(client, login_as, make_asset):
     asset = make_asset("Old title")
     login_as("marketer")
     response = post_form(client, f"/manage/{asset.id}/edit", {
-        "title": "New title", "kind": "case_study", "status": "published", "segments": ["1"], "stages": ["2"],
+        "title": "New title", "kind": "case_study", "status": "published", "terms": ["1"], "stages": ["2"],
         "tags": "ROI, roi , Security", "body": "Updated talk track"})
     assert response.status_code == 302
     db.session.refresh(asset)
     assert (asset.title, asset.kind, asset.tags) == ("New title", "case_study", ["roi", "security"])
-    assert [s.name for s in asset.segments] == ["Healthcare"] and [s.name for s in asset.stages] == ["Consideration"]
+    assert [t.name for t in asset.terms] == ["Healthcare"] and [s.name for s in asset.stages] == ["Consideration"]
     post_form(client, f"/manage/{asset.id}/status", {"status": "archived"})
     db.session.refresh(asset)
     assert asset.status == "archived"
@@ -132,3 +132,25 @@ def test_deleting_an_asset_removes_its_files_but_keeps_history(app, client, logi
     assert not any(app.config["COLLATERAL_DIR"].glob("*.pdf"))
     [view] = events("view")
     assert view.asset_id is None and view.user_id == reader.id
+
+
+def test_the_audience_is_set_on_the_form_and_reps_see_the_badge_before_they_try(client, login_as, make_asset):
+    login_as("marketer")
+    form = client.get("/manage/new").get_data(as_text=True)
+    assert "By kind: internal for messaging, battlecards and email templates" in form
+    made = post_form(client, "/manage/new", {"title": "Discount approval bands", "kind": "one_pager",
+                                             "status": "published", "segments": ["1"], "stages": ["1"],
+                                             "body": "Bands by deal size.", "audience": "internal"})
+    internal = db.session.get(Asset, int(made.headers["Location"].rsplit("/", 1)[1]))
+    talk = make_asset("Retail talk track", kind="messaging", tags=["bands"])
+    brochure = make_asset("Retail brochure", tags=["bands"])
+    assert (internal.audience, talk.audience, brochure.audience) == ("internal", "internal", "customer")
+    assert '<option selected value="internal">' in client.get(f"/manage/{internal.id}/edit").get_data(as_text=True)
+    post_form(client, "/logout")
+    login_as("rep")
+    page = client.get(f"/assets/{internal.id}").get_data(as_text=True)
+    assert "Internal only" in page and "cannot be shared with a prospect" in page
+    results = client.get("/search?q=bands").get_data(as_text=True)
+    assert results.count("badge-internal") == 2  # the internal one-pager and the talk track, not the brochure
+    recent = client.get("/").get_data(as_text=True).split("Recently updated")[1]
+    assert recent.count("badge-internal") == 2

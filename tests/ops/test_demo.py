@@ -12,10 +12,11 @@ from pypdf import PdfReader
 from sqlalchemy import func, select
 
 from app.extensions import db
-from app.models import Asset, AssetKind, Collection, Segment, Stage, UsageEvent, User
+from app.models import Asset, AssetKind, Collection, Dimension, Stage, UsageEvent, User
 from app.ops import demo
+from app.web import branding
 from tests import databases
-from tests.conftest import login, site
+from tests.conftest import login, post_form, site
 
 SEEDED_DIRS = ("files", "demo-collateral", "search-index")
 
@@ -24,7 +25,7 @@ SEEDED_DIRS = ("files", "demo-collateral", "search-index")
 def seeded(tmp_path_factory, template_db):
     """A site on which `flask seed-demo` ran, and what the command answered."""
     data_dir = tmp_path_factory.mktemp("demo")
-    with site(data_dir, template_db) as app:
+    with site(data_dir, template_db, OFFICE_PREVIEWS=True) as app:  # the demo's decks and documents converted
         result = app.test_cli_runner().invoke(args=["seed-demo"])
         app.extensions["usage_log"].flush()
     yield data_dir, result
@@ -50,14 +51,29 @@ def test_seed_demo_builds_a_library_people_can_use(app, seeded):
     assets = list(db.session.scalars(select(Asset)))
     assert 55 <= len(assets) <= 65
     assert {a.kind for a in assets} == {k.value for k in AssetKind}
-    assert {s.name for s in db.session.scalars(select(Segment))} >= set(demo.SEGMENTS)
+    for dimension in db.session.scalars(select(Dimension)):
+        assert {t.name for t in dimension.terms} >= set(demo.DIMENSIONS[dimension.name])
     assert [s.name for s in db.session.scalars(select(Stage).order_by(Stage.position))] == demo.STAGES
     brochure = next(a for a in assets if a.title == "Lumenfold Platform Overview")
     pdf_path = app.config["COLLATERAL_DIR"] / brochure.current_version.stored_name
     assert len(PdfReader(pdf_path).pages) >= 3 and brochure.current_version.thumbnail_name
     assert "Lumenfold Insight" in brochure.current_version.text
-    deck = next(a for a in assets if a.kind == "slide_deck")
-    assert deck.current_version.file_type == "pptx" and deck.current_version.page_count >= 4
+    decks = [a for a in assets if a.current_version and a.current_version.file_type in ("pptx", "docx")]
+    assert len(decks) == 8
+    for deck in decks:  # converted at import: pages to page through, and page 1 as the thumbnail
+        version = deck.current_version
+        assert version.preview_name and version.thumbnail_name and version.preview_note == "", deck.title
+        assert len(PdfReader(app.config["COLLATERAL_DIR"] / version.preview_name).pages) == version.page_count
+    deck = next(a for a in decks if a.title == "First Meeting Deck: Lumenfold in 10 Slides")
+    assert deck.current_version.page_count >= 4
+    audiences = {a.title: a.audience for a in assets}
+    assert audiences["Pricing and Discount Guidance"] == "internal"
+    assert audiences["Battlecard: Lumenfold vs. OpsGrid"] == "internal"
+    assert audiences["Email: First Touch to a Hospital COO"] == "internal"
+    assert audiences["Mutual Action Plan Template"] == "customer"  # a messaging asset sent to customers
+    assert audiences["Lumenfold Platform Overview"] == "customer"
+    brand = branding.current()
+    assert brand.name == "Lumenfold" and brand.logo_png.startswith(b"\x89PNG")
     for email in ("admin@example.com", "marketer@example.com", "manager@example.com", "rep@example.com"):
         assert login(app.test_client(), email, demo.DEMO_PASSWORD).status_code == 302, email
     teams = Counter(u.team.name for u in db.session.scalars(select(User).where(User.role == "rep")))
@@ -65,8 +81,8 @@ def test_seed_demo_builds_a_library_people_can_use(app, seeded):
     rep = app.test_client()
     login(rep, "rep@example.com", demo.DEMO_PASSWORD)
     (kept,) = db.session.scalars(select(Collection)).all()
-    picker = rep.get(f"/kits/new?collection={kept.id}").get_data(as_text=True)
-    assert picker.count("checked>") == 3 and "ROI" in picker
+    added = post_form(rep, "/kits/new", {"collection": str(kept.id), "add_collection": "1"}, follow_redirects=True)
+    assert "Added 3 from “Healthcare decision stage”." in added.get_data(as_text=True)
 
 
 def test_demo_history_is_skewed_and_rerunning_changes_nothing(app):

@@ -13,7 +13,7 @@ from app.accounts import service as accounts
 from app.extensions import db
 from app.library import ratings, taxonomy
 from app.library.assets import AssetData, save_asset, set_status
-from app.models import Asset, Segment, UsageEvent
+from app.models import Asset, Term, UsageEvent
 from app.search import index
 from app.search.whoosh import schema
 from tests.conftest import app_config, post_form
@@ -23,14 +23,14 @@ from tests.conftest import app_config, post_form
 def library(make_asset):
     """A small known library."""
     return {
-        "roi": make_asset("Healthcare ROI calculator", kind="one_pager", segments=["Healthcare"],
+        "roi": make_asset("Healthcare ROI calculator", kind="one_pager", terms=["Healthcare"],
                           stages=["Decision"], tags=["roi"], body="Total cost of ownership and payback for hospitals."),
-        "retail": make_asset("Retail store automation brochure", kind="brochure", segments=["Retail"],
+        "retail": make_asset("Retail store automation brochure", kind="brochure", terms=["Retail"],
                              stages=["Awareness"], tags=["stores"], body="Automate store opening checklists."),
-        "mfg": make_asset("Plant downtime case study", kind="case_study", segments=["Manufacturing"],
+        "mfg": make_asset("Plant downtime case study", kind="case_study", terms=["Manufacturing"],
                           stages=["Decision"], tags=["downtime", "roi"],
                           body="Kessler cut unplanned downtime; total cost fell."),
-        "onboard": make_asset("Onboarding checklist", kind="messaging", segments=["Healthcare", "Retail"],
+        "onboard": make_asset("Onboarding checklist", kind="messaging", terms=["Healthcare", "Retail"],
                               stages=["Consideration"], body="Onboarding steps for new customers."),
     }
 
@@ -50,25 +50,26 @@ def test_search_finds_by_words_and_ranks_title_matches_first(client, login_as, l
     assert found[0] == "Healthcare ROI calculator"  # title beats tag-only
 
 
-def test_segment_and_stage_names_are_searchable_words(client, login_as, library):
+def test_taxonomy_term_and_stage_names_are_searchable_words(client, login_as, library):
     login_as("rep")
     found, _ = titles(client, "/api/v1/search?q=healthcare+decision+roi")
-    assert found == ["Healthcare ROI calculator"]
+    assert found[0] == "Healthcare ROI calculator"  # the one asset holding all three, then those holding some
+    assert "1 result holds every word" in client.get("/search?q=healthcare+decision+roi").get_data(as_text=True)
 
 
 def test_facet_counts_combine_or_within_and_across(client, login_as, library):
     login_as("rep")
-    seg = {s.name: str(s.id) for s in taxonomy.segments()}
+    seg = {t.name: str(t.id) for t in taxonomy.terms()}
     stg = {s.name: str(s.id) for s in taxonomy.stages()}
     _, body = titles(client, "/api/v1/search")
     assert body["total"] == 4
-    assert body["facets"]["segment"] == {"Healthcare": 2, "Retail": 2, "Manufacturing": 1}
+    assert body["facets"]["industry"] == {"Healthcare": 2, "Retail": 2, "Manufacturing": 1}
     assert body["facets"]["kind"] == {"One-pager": 1, "Brochure": 1, "Case study": 1, "Messaging / talk track": 1}
-    found, body = titles(client, f"/api/v1/search?segment={seg['Healthcare']}&segment=Retail&stage={stg['Decision']}")
+    found, body = titles(client, f"/api/v1/search?term={seg['Healthcare']}&industry=Retail&stage={stg['Decision']}")
     assert found == ["Healthcare ROI calculator"]
     # each facet's counts apply the other facets' choices, not its own
     # Retail stays listed: it is chosen
-    assert body["facets"]["segment"] == {"Healthcare": 1, "Retail": 0, "Manufacturing": 1}
+    assert body["facets"]["industry"] == {"Healthcare": 1, "Retail": 0, "Manufacturing": 1}
     assert body["facets"]["stage"] == {"Awareness": 1, "Consideration": 1, "Decision": 1}
 
 
@@ -110,16 +111,24 @@ def test_malformed_or_huge_queries_never_error(client, login_as, library, q):
     assert api.status_code == 200 and "total" in api.get_json()
 
 
-def test_did_you_mean_only_when_the_correction_finds_results(client, login_as, library):
-    login_as("rep")
-    _, body = titles(client, "/api/v1/search?q=dowmtime")
-    assert body["total"] == 0 and body["suggestion"] == "downtime"
+def test_a_misspelt_word_is_corrected_in_place_and_both_are_logged(client, login_as, library):
+    rep = login_as("rep")
+    found, body = titles(client, "/api/v1/search?q=dowmtime")
+    assert found == ["Plant downtime case study"] and body["corrected"] == "downtime"
     page = client.get("/search?q=dowmtime").get_data(as_text=True)
-    assert "Did you mean" in page and "downtime" in page
+    assert re.search(r"Showing results for <a [^>]*><strong>downtime</strong></a>\s*— search instead for "
+                     r'<a href="/search\?q=dowmtime&amp;literal=1">dowmtime</a>', page)
+    event = db.session.scalars(select(UsageEvent).where(UsageEvent.kind == "search", UsageEvent.user_id == rep.id)
+                               ).first()
+    assert event.context["query"] == "dowmtime" and event.context["corrected"] == "downtime"
+    assert event.context["results"] == 1
+    literal = client.get("/api/v1/search?q=dowmtime&literal=1").get_json()
+    assert literal["total"] == 0 and literal["corrected"] is None and literal["suggestion"] == "downtime"
+    assert "Did you mean" in client.get("/search?q=dowmtime&literal=1").get_data(as_text=True)
     _, nothing = titles(client, "/api/v1/search?q=zzzzqqq")
-    assert nothing["suggestion"] is None
-    _, found = titles(client, "/api/v1/search?q=downtime")
-    assert found["suggestion"] is None
+    assert nothing["total"] == 0 and nothing["corrected"] is None and nothing["suggestion"] is None
+    _, spelt = titles(client, "/api/v1/search?q=downtime")
+    assert spelt["corrected"] is None
 
 
 def test_well_used_well_rated_asset_outranks_an_equal_ignored_one(client, login_as, make_asset, make_user):
@@ -170,18 +179,18 @@ def test_highlights_escape_database_text(client, login_as, make_asset):
 
 def test_search_and_click_are_logged(client, login_as, library):
     rep = login_as("rep")
-    seg = {s.name: str(s.id) for s in taxonomy.segments()}
-    page = client.get(f"/search?q=roi&segment={seg['Healthcare']}").get_data(as_text=True)
+    seg = {t.name: str(t.id) for t in taxonomy.terms()}
+    page = client.get(f"/search?q=roi&term={seg['Healthcare']}").get_data(as_text=True)
     [event] = db.session.scalars(select(UsageEvent).where(UsageEvent.kind == "search")).all()
     assert event.user_id == rep.id
-    assert event.context == {"query": "roi", "results": 1, "sort": "relevance", "filters": {"segment": ["Healthcare"]}}
+    assert event.context == {"query": "roi", "results": 1, "sort": "relevance", "filters": {"Industry": ["Healthcare"]}}
     link = f"/assets/{library['roi'].id}?sid={event.search_id}&amp;pos=1"
     assert link in page
     client.get(link.replace("&amp;", "&"))
     [click] = db.session.scalars(select(UsageEvent).where(UsageEvent.kind == "search_click")).all()
     assert click.asset_id == library["roi"].id and click.search_id == event.search_id
     assert click.user_id == rep.id and click.context == {"position": 1}
-    client.get("/search?q=roi&segment=1&page=2")
+    client.get("/search?q=roi&term=1&page=2")
     assert len(db.session.scalars(select(UsageEvent).where(UsageEvent.kind == "search")).all()) == 1
 
 
@@ -213,13 +222,13 @@ def test_index_follows_edits_archive_delete_and_taxonomy_rename(client, login_as
     roi = library["roi"]
     login_as("rep")
     data = AssetData(title="Hospital payback model", kind="one_pager", body="payback",
-                     segment_ids=[s.id for s in roi.segments], stage_ids=[s.id for s in roi.stages],
+                     term_ids=[t.id for t in roi.terms], stage_ids=[s.id for s in roi.stages],
                      status="published")
     save_asset(data, roi.owner, asset=roi)
     assert titles(client, "/api/v1/search?q=hospital+payback")[0] == ["Hospital payback model"]
     assert titles(client, "/api/v1/search?q=calculator")[0] == []
-    healthcare = db.session.scalar(select(Segment).where(Segment.name == "Healthcare"))
-    taxonomy.rename_term(healthcare, "Life Sciences")
+    healthcare = db.session.scalar(select(Term).where(Term.name == "Healthcare"))
+    taxonomy.rename(healthcare, "Life Sciences")
     assert "Hospital payback model" in titles(client, "/api/v1/search?q=life+sciences")[0]
     set_status(library["retail"], "archived")
     assert titles(client, "/api/v1/search?q=store")[0] == []

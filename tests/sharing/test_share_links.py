@@ -9,11 +9,14 @@ from datetime import datetime, timedelta
 
 import pypdf
 import pytest
+from PIL import Image
 from sqlalchemy import select, update
 
+from app.accounts import service as accounts
 from app.database import transaction
 from app.documents import authoring, generate
 from app.extensions import db
+from app.library import assets as library
 from app.models import Notification, ShareLink, UsageEvent, utcnow
 from app.sharing import links
 from app.sharing import views as share_views
@@ -53,9 +56,11 @@ def test_prospect_opens_reads_and_downloads_without_logging_in(app, rep_client, 
     assert created.user_id == rep_client.user.id and created.asset_id == brochure.id  # counts as a use
     prospect = app.test_client()
     page = prospect.get(f"/s/{link.token}", environ_base={"REMOTE_ADDR": "203.0.113.9"}).get_data(as_text=True)
-    assert "Platform brochure" in page and "Shared by Riley Park" in page and 'alt="Page 2 of 2"' in page
+    assert "Platform brochure" in page and "From <strong>Riley Park</strong>" in page
+    assert 'alt="Page 2 of 2 of Platform brochure"' in page
     image = prospect.get(f"/s/{link.token}/pages/2.png")
     assert image.status_code == 200 and image.data[:8] == b"\x89PNG\r\n\x1a\n"
+    assert image.headers["Cache-Control"] == "private, no-store"  # no proxy keeps it after a revoke
     image.close()
     assert prospect.post(f"/s/{link.token}/seen", data={"page": "2", "seconds": "12.5"}).status_code == 204
     with prospect.get(f"/s/{link.token}/download") as download:
@@ -159,8 +164,7 @@ def test_share_a_customized_document(app, rep_client, make_asset, make_user):
     authoring.save_template(asset, "<h1>For {{ customer }}</h1>", "",
                                 authoring.parse_fields([{"name": "customer", "default": "Acme"}]),
                                 make_user("marketer"))
-    post_form(rep_client, f"/assets/{asset.id}/customize", {"account": "Acme Health", "customer": "Acme Health",
-                                                             "action": "create"})
+    post_form(rep_client, f"/assets/{asset.id}/customize", {"customer": "Acme Health", "action": "create"})
     document = generate.documents_of(rep_client.user)[0]
     response = post_form(rep_client, f"/share/new?document={document.id}", {"expires": "7", "allow_download": "y"})
     assert response.status_code == 302
@@ -210,3 +214,127 @@ def test_insights_show_prospect_opens_and_open_rate_per_asset(app, rep_client, b
     assert csv_text[1:] == ["Platform brochure,3,2,67%,3,1", "Quiet one-pager,1,0,0%,0,0"]
     ignored = marketer.get("/api/v1/insights/ignored?days=7").get_json()["assets"]
     assert {a["id"] for a in ignored}.isdisjoint({brochure.id, quiet.id})  # a share is a use
+
+
+def archive(asset) -> None:
+    library.set_status(asset, "archived")
+
+
+def set_back_to_draft(asset) -> None:
+    library.set_status(asset, "draft")
+
+
+def expire(asset) -> None:
+    with transaction():
+        asset.expires_on = utcnow().date() - timedelta(days=1)
+
+
+def make_internal(asset) -> None:
+    with transaction():
+        asset.audience = "internal"
+
+
+def delete(asset) -> None:
+    library.delete_asset(asset)
+
+
+@pytest.mark.parametrize("end, reason", [
+    (archive, "“Platform brochure” was archived."),
+    (set_back_to_draft, "“Platform brochure” was set back to draft."),
+    (expire, "“Platform brochure” expired on"),
+    (make_internal, "“Platform brochure” is now internal only."),
+    (delete, "What it showed was deleted."),
+])
+def test_a_link_ends_when_its_content_may_no_longer_be_seen(app, rep_client, brochure, end, reason):
+    link = share(rep_client, brochure)
+    prospect = app.test_client()
+    with prospect.get(f"/s/{link.token}/pages/1.png") as image:
+        assert image.status_code == 200
+    end(db.session.get(type(brochure), brochure.id))
+    gone = prospect.get(f"/s/{link.token}")
+    page = gone.get_data(as_text=True)
+    assert gone.status_code == 410 and "This link is no longer available" in page
+    assert "Riley Park" in page and f'href="mailto:{rep_client.user.email}"' in page  # whom to ask
+    assert "library" not in page.lower() and "/login" not in page and 'href="/"' not in page
+    for path in ("pages/1.png", "download"):
+        assert prospect.get(f"/s/{link.token}/{path}").status_code == 410
+    assert reason in rep_client.get("/shares").get_data(as_text=True)
+    assert reason in rep_client.get(f"/shares/{link.id}").get_data(as_text=True)
+
+
+def test_a_link_ends_when_its_file_is_replaced_or_its_sender_leaves(app, rep_client, brochure, sample_files,
+                                                                     make_user):
+    link = share(rep_client, brochure)
+    prospect = app.test_client()
+    library.add_version(brochure, (sample_files.pdf("v2.pdf", ["New pricing"]), "v2.pdf"), brochure.owner)
+    assert prospect.get(f"/s/{link.token}").status_code == 410
+    assert "replaced by version 2: share it again" in rep_client.get("/shares").get_data(as_text=True)
+    fresh = share(rep_client, brochure)  # a link made now shows version 2
+    assert prospect.get(f"/s/{fresh.token}").status_code == 200
+    with prospect.get(f"/s/{fresh.token}/download") as download:
+        assert pypdf.PdfReader(io.BytesIO(download.data)).pages[0].extract_text() == "New pricing"
+    accounts.update_user(rep_client.user, name=rep_client.user.name, role="rep", team_id=None, active=False)
+    gone = prospect.get(f"/s/{fresh.token}")
+    assert gone.status_code == 410 and "Riley Park" in gone.get_data(as_text=True)
+
+
+def test_unknown_links_get_the_prospects_page_not_bridge_s(app, brochure):
+    missing = app.test_client().get(f"/s/{secrets.token_urlsafe(32)}")
+    page = missing.get_data(as_text=True)
+    assert missing.status_code == 404 and "This link does not exist" in page and "library" not in page.lower()
+
+
+def test_internal_assets_cannot_be_shared(app, rep_client, make_asset):
+    pricing = make_asset("Pricing and Discount Guidance", kind="messaging", body="Discount bands: 10-25%.")
+    page = rep_client.get(f"/share/new?asset={pricing.id}").get_data(as_text=True)
+    assert "internal only: it cannot be shared with a prospect" in page and "Create link" not in page
+    refused = post_form(rep_client, f"/share/new?asset={pricing.id}", {"expires": "30"})
+    assert refused.status_code == 422
+    api = rep_client.post("/api/v1/shares", json={"asset_id": pricing.id})
+    assert api.status_code == 422 and "internal only" in api.get_json()["error"]
+    assert db.session.scalars(select(ShareLink)).all() == []
+
+
+def test_the_prospect_sees_the_seller_the_sender_their_message_and_next_step(app, rep_client, brochure, make_user,
+                                                                             sample_files):
+    admin = app.test_client()
+    login(admin, make_user("admin", team=None).email)
+    saved = post_form(admin, "/admin/branding", {"name": "Lumenfold", "logo": (io.BytesIO(
+        sample_files.png(size=(600, 300)).read_bytes()), "logo.png")}, content_type="multipart/form-data")
+    assert saved.status_code == 302
+    link = share(rep_client, brochure, message="As promised, the brochure.\nPage 2 has the figures.",
+                 cta="meeting", meeting_url="https://cal.example.com/riley")
+    prospect = app.test_client()
+    page = prospect.get(f"/s/{link.token}").get_data(as_text=True)
+    assert "<span>Lumenfold</span>" in page and "Bridge" not in page
+    logo = re.search(r'<img class="share-logo" src="([^"]+)"', page).group(1)
+    with prospect.get(logo) as image:
+        assert image.status_code == 200 and Image.open(io.BytesIO(image.data)).size == (320, 160)
+    assert "As promised, the brochure.\nPage 2 has the figures." in page
+    assert 'href="https://cal.example.com/riley"' in page and "Book a meeting with Riley Park" in page
+    assert f'href="mailto:{rep_client.user.email}?subject=Re%3A%20Platform%20brochure"' in page
+
+
+@pytest.mark.parametrize("url", ["javascript:alert(1)", "ftp://files.example.com/x", "cal.example.com", "",
+                                 "https://cal.example.com/a b"])
+def test_a_meeting_link_must_be_a_web_address(rep_client, brochure, url):
+    data = {"expires": "30", "cta": "meeting", "meeting_url": url}
+    response = post_form(rep_client, f"/share/new?asset={brochure.id}", data)
+    assert response.status_code == 422 and "must be a web address" in response.get_data(as_text=True)
+    assert db.session.scalars(select(ShareLink)).all() == []
+
+
+@pytest.mark.parametrize("value", ["false", 0, 1, "0", None, "no", "true", [], {}])
+def test_api_allow_download_takes_only_json_booleans(rep_client, brochure, value):
+    answer = rep_client.post("/api/v1/shares", json={"asset_id": brochure.id, "allow_download": value})
+    assert answer.status_code == 422 and "allow_download must be true or false" in answer.get_json()["error"]
+    assert db.session.scalars(select(ShareLink)).all() == []
+
+
+@pytest.mark.parametrize("value, allowed", [(True, True), (False, False), ("absent", True)])
+def test_api_allow_download_true_false_or_absent(app, rep_client, brochure, value, allowed):
+    body = {"asset_id": brochure.id} | ({} if value == "absent" else {"allow_download": value})
+    token = rep_client.post("/api/v1/shares", json=body).get_json()["token"]
+    assert links.by_token(token).allow_download is allowed
+    with app.test_client().get(f"/s/{token}/download") as download:
+        assert download.status_code == (200 if allowed else 403)

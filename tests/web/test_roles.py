@@ -7,7 +7,8 @@ from app.models import Role, Team
 from tests.conftest import login, post_form
 
 PUBLIC = {"auth.login", "errors.healthz", "static",
-          "share.view", "share.page", "share.seen", "share.download"}  # prospects' share links: by token
+          "share.view", "share.page", "share.seen", "share.download",  # prospects' share links: by token
+          "share.logo"}  # the company's logo on those links
 ANY_LOGGED_IN = {"auth.logout"}
 
 
@@ -36,7 +37,8 @@ def world(app, make_user, make_asset):
     return {
         "users": users,
         "ids": {"asset_id": asset.id, "number": 1, "user_id": users[Role.REP].id, "team_id": team.id,
-                "token_id": 999, "vocabulary": "segment", "term_id": 1, "action": "up",
+                "token_id": 999, "vocabulary": "term", "term_id": 1, "action": "up", "dimension_id": 1,
+                "synonym_id": 999,
                 "filename": "app.css", "flag_id": flag.id, "document_id": 999, "link_id": 999,
                 "token": "no-such-token", "collection_id": 999},
     }

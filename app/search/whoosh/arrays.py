@@ -6,6 +6,7 @@ Per-posting matcher calls cost a Python call per posting; reading whoosh3's W3 b
 """
 from __future__ import annotations
 
+import functools
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
@@ -13,11 +14,31 @@ from datetime import date
 from itertools import chain, repeat
 
 import numpy as np
+from whoosh.codec.whoosh3 import LENGTHS_COLUMN, _lenfield
 from whoosh.matching.wrappers import FilterMatcher
 from whoosh.reading import TermNotFound
+from whoosh.util.numeric import _length_byte_cache
 
+from app.search.backend import TEXT_FIELDS, NeedsRebuild, Unreadable, dimension_facet
 from app.search.whoosh import postings
-from app.search.whoosh.schema import FACET_FIELDS, NO_EXPIRY
+from app.search.whoosh.schema import FACET_FIELDS, NO_EXPIRY, TERM_FIELD
+
+BYTE_TO_LENGTH = np.array(_length_byte_cache, dtype=np.float32)  # Whoosh keeps a field's length in a byte
+SHORT_FIELDS = ("title", "keywords", "taxonomy")
+NOTHING = (np.zeros(0, np.int64), np.zeros(0, np.float32))
+
+
+def reading(method):
+    """Turn whatever a damaged file makes Whoosh or pickle raise into `Unreadable`."""
+    @functools.wraps(method)
+    def read(*args, **kwargs):
+        try:
+            return method(*args, **kwargs)
+        except (NeedsRebuild, Unreadable):
+            raise
+        except Exception as exc:  # a damaged block raises pickle, struct, zlib, index or type errors
+            raise Unreadable(f"{method.__qualname__}: {exc!r}") from exc
+    return read
 
 
 class LRU:
@@ -86,6 +107,7 @@ class Segment:
     """One Whoosh segment as arrays, read once per process: segments never change (their
     deletions are kept beside them and applied per generation, see `Generation`)."""
 
+    @reading
     def __init__(self, reader, cache: LRU):
         self.key = reader.segment().segment_id()
         self.cache = cache
@@ -102,29 +124,46 @@ class Segment:
                 self.expires[docnum] = stored.get("expires", NO_EXPIRY)
                 self.updated[docnum] = stored.get("updated", 0)
         self.facets: dict[str, dict[str, np.ndarray]] = {
-            facet: {term.decode("utf-8"): _block_docs([b[0] for b in _posting_blocks(reader, fieldname, term)])
+            facet: {term.decode("utf-8"): self._facet_docs(reader, fieldname, term)
                     for term in reader.lexicon(fieldname)}
             for facet, fieldname in FACET_FIELDS.items()}
-        self._lengths: dict[str, np.ndarray] = {}
-        self.field_lengths(reader, "text")  # every query needs them; the reader is at hand now
+        for token in reader.lexicon(TERM_FIELD):  # "<dimension id>:<term id>": a facet per dimension
+            dimension, _, term = token.decode("utf-8").partition(":")
+            self.facets.setdefault(dimension_facet(int(dimension)), {})[term] = self._facet_docs(
+                reader, TERM_FIELD, token)
+        # Every query needs every text field's lengths; the reader is at hand now.
+        self.lengths = {fieldname: _field_lengths(reader, fieldname, size) for fieldname in TEXT_FIELDS}
+        # The words of the short fields: most query words are in none of them, and looking a word up
+        # in a segment's term table costs more than reading a short posting list.
+        self.present = {fieldname: frozenset(reader.lexicon(fieldname)) for fieldname in SHORT_FIELDS}
+        self._words: dict[str, int] | None = None
 
-    def field_lengths(self, reader, fieldname: str) -> np.ndarray:
-        """Each document's length in a field, as BM25 sees it (Whoosh keeps it to a byte)."""
-        if fieldname not in self._lengths:
-            self._lengths[fieldname] = np.array(
-                [reader.doc_field_length(d, fieldname, 0) or 0 for d in range(self.size)], dtype=np.float32)
-        return self._lengths[fieldname]
+    @staticmethod
+    def _facet_docs(reader, fieldname: str, term: bytes) -> np.ndarray:
+        return _block_docs([b[0] for b in _posting_blocks(reader, fieldname, term)])
+
+    @reading
+    def words(self, reader) -> dict[str, int]:
+        """The segment's spelling words with how many of its documents hold each (deleted ones too)."""
+        if self._words is None:
+            self._words = {text.decode("utf-8"): info.doc_frequency() for text, info in reader.iter_field("spell")}
+        return self._words
 
     def term(self, reader, fieldname: str, text: bytes) -> tuple[np.ndarray, np.ndarray]:
         """(document numbers, weights) of one term's postings in this segment."""
+        if fieldname in self.present and text not in self.present[fieldname]:
+            return NOTHING
         found = self.cache.get((self.key, fieldname, text, "weights"))
         return found if found is not None else self._read(reader, fieldname, text, positions=False)
 
     def occurrences(self, reader, fieldname: str, text: bytes) -> np.ndarray:
         """Every occurrence of one term in this segment as document << 32 | position, sorted."""
+        if fieldname in self.present and text not in self.present[fieldname]:
+            return NOTHING[0]
         found = self.cache.get((self.key, fieldname, text, "occurrences"))
         return found[0] if found is not None else self._read(reader, fieldname, text, positions=True)
 
+    @reading
     def _read(self, reader, fieldname: str, text: bytes, positions: bool):
         """Read one term's blocks once, caching its weights (and occurrences when asked).
 
@@ -145,6 +184,33 @@ class Segment:
         keys = (np.repeat(docs, counts) << 32) | occurrence_positions
         self.cache.put((self.key, fieldname, text, "occurrences"), (keys,))
         return keys
+
+
+def read_fully(reader) -> None:
+    """Read everything a segment holds, so that a damaged part raises here rather than in a search."""
+    for docnum in range(reader.doc_count_all()):
+        reader.stored_fields(docnum)
+    for fieldname in reader.indexed_field_names():
+        for docnum in range(reader.doc_count_all()):
+            reader.doc_field_length(docnum, fieldname, 0)
+    for fieldname, text in reader.all_terms():
+        positions = reader.schema[fieldname].format.supports("positions")
+        for _ids, _weights, values in _posting_blocks(reader, fieldname, text):
+            if positions and values and isinstance(values[0], bytes):
+                _block_positions(tuple(values))
+
+
+def _field_lengths(reader, fieldname: str, size: int) -> np.ndarray:
+    """Each document's length in a field, as BM25 sees it: Whoosh's byte per document, read as one
+    array (a call per document was most of opening a large segment)."""
+    column = reader._perdoc._cached_reader(_lenfield(fieldname), LENGTHS_COLUMN)
+    if column is None:
+        return np.zeros(size, dtype=np.float32)
+    count = min(column._count, size)
+    raw = np.zeros(size, dtype=np.uint8)
+    if count:
+        raw[:count] = np.frombuffer(column._dbfile.get(column._basepos, count), dtype=np.uint8)
+    return BYTE_TO_LENGTH[raw]
 
 
 def _block_docs(ids: list[tuple[int, ...]]) -> np.ndarray:
@@ -169,8 +235,10 @@ class Generation:
     """One searcher's view of the index as arrays over its document numbers: which are live
     and visible, their asset ids, facet values, field lengths, and term postings on demand."""
 
+    @reading
     def __init__(self, searcher, segments: Callable):
         self.searcher = searcher
+        self.token = object()  # identifies this generation to what is prepared per generation
         self.size = searcher.doc_count_all()
         self.parts = [(segments(leaf.reader()), leaf.reader(), offset)
                       for leaf, offset in searcher.leaf_searchers()
@@ -181,14 +249,18 @@ class Generation:
                 self.alive[[offset + d for d in reader.segment().deleted_docs()]] = False
         self.ids = self._joined("ids", np.int64)
         self.updated = self._joined("updated", np.int64)
-        self._lengths: dict[str, np.ndarray] = {}
+        self.lengths = {f: _concat([segment.lengths[f] for segment, _r, _o in self.parts], np.float32)
+                        for f in TEXT_FIELDS}
+        self.average_lengths = {f: float(self.lengths[f][self.alive].mean()) if self.alive.any() else 1.0
+                                for f in TEXT_FIELDS}
+        self._words: dict[str, int] | None = None
         self._published = self._joined("published", bool) & self.alive
         self._expires = self._joined("expires", np.int64)
         values: dict[str, dict[str, list]] = {facet: {} for facet in FACET_FIELDS}
         for segment, _reader, offset in self.parts:
             for facet, by_value in segment.facets.items():
                 for value, docs in by_value.items():
-                    values[facet].setdefault(value, []).append(docs + offset)
+                    values.setdefault(facet, {}).setdefault(value, []).append(docs + offset)
         self.facets = postings.FacetColumns(
             {f: {v: _concat(d, np.int64) for v, d in by_value.items()} for f, by_value in values.items()},
             self.size)
@@ -211,35 +283,42 @@ class Generation:
             self._visible = (day, mask, set(np.flatnonzero(mask).tolist()))
         return self._visible[1:]
 
-    def term(self, fieldname: str, text: str, boost: float = 1.0) -> postings.Hits:
-        """One term's matches with BM25 scores."""
+    def postings(self, fieldname: str, text: str) -> tuple[np.ndarray, np.ndarray]:
+        """(document numbers, term frequencies) of one indexed word in one field."""
         field = self.searcher.schema[fieldname]
         try:
             btext = field.to_bytes(text)
         except ValueError:
-            return postings.Hits.none(self.size)
+            return np.zeros(0, np.int64), np.zeros(0, np.float32)
         docs, weights = [], []
         for segment, reader, offset in self.parts:
             d, w = segment.term(reader, fieldname, btext)
             docs.append(d + offset)
             weights.append(w)
-        docs_all, tf = _concat(docs, np.int64), _concat(weights, np.float32)
-        if not len(docs_all):
-            return postings.Hits.none(self.size)
-        if not field.scorable:
-            return postings.Hits.of(self.size, docs_all, np.full(len(docs_all), boost, np.float32))
-        scores = postings.bm25(tf, self.field_lengths(fieldname)[docs_all], self.size, len(docs_all),
-                               self.searcher.avg_field_length(fieldname) or 1.0, boost)
-        return postings.Hits.of(self.size, docs_all, scores)
-
-    def field_lengths(self, fieldname: str) -> np.ndarray:
-        if fieldname not in self._lengths:
-            self._lengths[fieldname] = _concat([segment.field_lengths(reader, fieldname)
-                                                for segment, reader, _o in self.parts], np.float32)
-        return self._lengths[fieldname]
+        return _concat(docs, np.int64), _concat(weights, np.float32)
 
     def occurrences(self, fieldname: str, text: str) -> np.ndarray:
         """Every occurrence of one term as document << 32 | position, sorted."""
         btext = self.searcher.schema[fieldname].to_bytes(text)
         return _concat([segment.occurrences(reader, fieldname, btext) + (offset << 32)
                         for segment, reader, offset in self.parts], np.int64)
+
+    def words(self) -> dict[str, int]:
+        """The spelling words of every segment, with how many documents hold each."""
+        if self._words is None:
+            merged: dict[str, int] = {}
+            for segment, reader, _offset in self.parts:
+                for word, count in segment.words(reader).items():
+                    merged[word] = merged.get(word, 0) + count
+            self._words = merged
+        return self._words
+
+    @reading
+    def expand(self, fieldname: str, prefix: str, limit: int) -> list[str]:
+        """Indexed words of a field starting with `prefix` (at most `limit`)."""
+        found = []
+        for word in self.searcher.reader().expand_prefix(fieldname, prefix):
+            found.append(word.decode("utf-8") if isinstance(word, bytes) else word)
+            if len(found) >= limit:
+                break
+        return found

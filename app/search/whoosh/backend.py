@@ -1,14 +1,16 @@
 """The Whoosh backend: one process's handle on the on-disk index under `<data dir>/search-index`.
 
-The index stores each asset's id, the words to match, facet values, visibility and a
-fingerprint; rows are reloaded from the database above it. Whoosh parses queries and stores the
-index; queries are evaluated on arrays read from its segments (`arrays`, `query`, `postings`).
+The index stores each asset's id, the words to match by field, facet values, visibility and a
+fingerprint; rows are reloaded from the database above it. Whoosh stores the index; queries
+(already understood above the backend) are evaluated on arrays read from its segments
+(`arrays`, `query`, `postings`).
 The index directory is swapped atomically on rebuild (`current` is a symlink), and written
 under Whoosh's lock: a process that finds it taken does not wait (the outbox keeps its rows).
 """
 from __future__ import annotations
 
 import gc
+import json
 import logging
 import os
 import re
@@ -25,15 +27,16 @@ import numpy as np
 from whoosh import query as whoosh_query
 from whoosh.index import LockError
 
-from app.search.backend import Changes, Document, Match, NeedsRebuild, Progress, Query
+from app.search.backend import Changes, Document, Match, NeedsRebuild, Progress, Query, Vocabulary
 from app.search.whoosh import query as queries
-from app.search.whoosh.arrays import LRU, Generation, Segment, nbytes
+from app.search.whoosh.arrays import LRU, Generation, Segment, nbytes, read_fully, reading
 from app.search.whoosh.codec import WRITER_OPTIONS, storage
 from app.search.whoosh.schema import SCHEMA_VERSION, fields_of, make_schema
 
 log = logging.getLogger(__name__)
 
 QUERY_CACHE_SIZE = 256
+NOTES = "NOTES.json"  # beside SCHEMA_VERSION: what the search package computed while building the index
 
 
 class _SearcherSlot:
@@ -67,47 +70,101 @@ class WhooshBackend:
         searcher = self.searcher()
         gen = self.generation(searcher)
         filters = {facet: set(values) for facet, values in query.filters.items() if values}
-        key = (query.text, tuple(sorted((f, tuple(sorted(v))) for f, v in filters.items())), query.visible_on)
+        key = (query.match, query.slots, query.pairs, query.coverage, query.pair_weight,
+               tuple(sorted((f, tuple(sorted(v))) for f, v in filters.items())), query.visible_on)
         cache = self._per_searcher("queries", searcher, lambda: LRU(QUERY_CACHE_SIZE))
         matches = cache.get(key)
         if matches is None:
-            matches = queries.match(gen, query.text, filters, query.visible_on)
+            matches = queries.match(gen, query, filters, query.visible_on)
             cache.put(key, matches)
-        scored = matches.parsed is not None
         limit = len(matches.docs) if query.limit is None else query.limit
-        if query.newest_first or not scored:
+        if query.newest_first or not matches.scored:
             docs = matches.docs[np.argsort(-gen.updated[matches.docs], kind="stable")][:limit]
             scores = np.zeros(len(docs), dtype=np.float32)
         else:
             docs, scores = matches.best(limit)
         return Match(ids=gen.ids[docs].tolist(), scores=scores.tolist(), total=len(matches.docs),
-                     facets=matches.counts, terms=queries.terms(matches.parsed), scored=scored,
-                     fell_back=matches.fell_back)
+                     facets=matches.counts, terms=matches.terms, scored=matches.scored)
 
-    def correct(self, text: str, visible_on: date | None) -> str | None:
+    def vocabulary(self) -> Vocabulary:
         gen = self.generation(self.searcher())
-        return queries.correction(gen, text, gen.allowed(visible_on))
+        return Vocabulary(gen.token, gen.words())
 
+    def known(self, words, visible_on: date | None) -> dict[str, int]:
+        gen = self.generation(self.searcher())
+        allowed = gen.allowed(visible_on)
+        vocabulary = gen.words()
+        found = {}
+        for word in dict.fromkeys(words):
+            found[word] = int(allowed[gen.postings("spell", word)[0]].sum()) if word in vocabulary else 0
+        return found
+
+    @reading
     def complete(self, prefix: str, visible_on: date | None, limit: int) -> tuple[list[int], list[str]]:
         words = re.findall(r"\w+", prefix.lower())
         if not words:
             return [], []
         searcher = self.searcher()
+        gen = self.generation(searcher)
         stems = [queries.stem(w) for w in words[:-1]]
         parts = [whoosh_query.Term("title", s) for s in stems if s] + [whoosh_query.Prefix("title", words[-1])]
-        allowed = self.generation(searcher).allowed_docs(visible_on)
-        ids = [int(hit["id"]) for hit in searcher.search(whoosh_query.And(parts), limit=limit, filter=allowed)]
-        tags = [t.decode("utf-8") for t in searcher.reader().expand_prefix("tags", prefix.lower())][:limit]
+        ids = [int(hit["id"]) for hit in searcher.search(whoosh_query.And(parts), limit=limit,
+                                                          filter=gen.allowed_docs(visible_on))]
+        allowed = gen.allowed(visible_on)
+        tags = []  # only tags of assets the asker may see: a draft's tag is not offered to a rep
+        for tag in gen.expand("tags", prefix.lower().strip(), 200):
+            if allowed[gen.postings("tags", tag)[0]].any():
+                tags.append(tag)
+                if len(tags) >= limit:
+                    break
         return ids, tags
 
+    @reading
     def similar(self, asset_id: int, text: str, visible_on: date | None, limit: int) -> list[int]:
         searcher = self.searcher()
         docnum = searcher.document_number(id=str(asset_id))
         if docnum is None:
             return []
         allowed = self.generation(searcher).allowed_docs(visible_on)
-        results = searcher.more_like(docnum, "text", text=text, top=limit, numterms=12, filter=allowed)
+        results = searcher.more_like(docnum, "body", text=text, top=limit, numterms=12, filter=allowed)
         return [int(hit["id"]) for hit in results]
+
+    def notes(self) -> dict:
+        """The notes of the index in use, read once per index directory."""
+        current = self.current_dir()
+        cached = getattr(self, "_notes", None)
+        if cached is None or cached[0] != current:
+            try:
+                cached = (current, json.loads((Path(current) / NOTES).read_text()))
+            except (OSError, ValueError):
+                cached = (current, {})
+            self._notes = cached
+        return cached[1]
+
+    def write_notes(self, notes: dict) -> None:
+        """Replace the notes kept with the index in use (atomically: a reader sees old or new)."""
+        current = Path(self.current_dir())
+        scratch = current / f"{NOTES}.{uuid.uuid4().hex}"
+        scratch.write_text(json.dumps(notes))
+        os.replace(scratch, current / NOTES)
+        self._notes = (str(current), notes)
+
+    def unreadable(self) -> list[str]:
+        """Read every segment fully: stored fields, lengths, every term's postings and positions."""
+        problems = []
+        searcher = self.open().searcher()
+        try:
+            for leaf, _offset in searcher.leaf_searchers():
+                reader = leaf.reader()
+                segment = reader.segment()
+                name = segment.segment_id() if segment is not None else "(empty)"
+                try:
+                    read_fully(reader)
+                except Exception as exc:  # whatever a damaged file raises
+                    problems.append(f"segment {name}: {type(exc).__name__}: {exc}")
+        finally:
+            searcher.close()
+        return problems
 
     def fingerprints(self) -> dict[int, str]:
         return {int(f["id"]): f.get("fingerprint") for f in self.searcher().all_stored_fields()}
@@ -130,7 +187,8 @@ class WhooshBackend:
             raise
         return True
 
-    def rebuild(self, documents: Iterable[Document], total: int, progress: Progress | None = None) -> int:
+    def rebuild(self, documents: Iterable[Document], total: int, progress: Progress | None = None,
+                notes: Callable[[], dict] | None = None) -> int:
         """Build in a new directory and swap it in atomically.
 
         The old index's write lock is held throughout, so no other process writes into the old
@@ -145,7 +203,7 @@ class WhooshBackend:
             except LockError:  # locked for too long: build anyway
                 old_writer = None
         try:
-            count = self._build_into(self.root / f"index-{uuid.uuid4().hex}", documents, total, progress)
+            count = self._build_into(self.root / f"index-{uuid.uuid4().hex}", documents, total, progress, notes)
         finally:
             if old_writer is not None:
                 old_writer.cancel()
@@ -153,7 +211,7 @@ class WhooshBackend:
         self._remove_stale_dirs()
         return count
 
-    def _build_into(self, target: Path, documents: Iterable[Document], total: int, progress) -> int:
+    def _build_into(self, target: Path, documents: Iterable[Document], total: int, progress, notes) -> int:
         target.mkdir(parents=True)
         ix = storage(str(target)).create_index(make_schema())
         # Two indexing processes when it pays (on 2 cores), each sorting its postings in memory up
@@ -167,6 +225,7 @@ class WhooshBackend:
             if progress and (done % 50 == 0 or done == total):
                 progress(done, total)
         writer.commit()
+        (target / NOTES).write_text(json.dumps(notes() if notes else {}))
         (target / "SCHEMA_VERSION").write_text(SCHEMA_VERSION)
         tmp_link = self.root / f"current.{uuid.uuid4().hex}"
         os.symlink(target.name, tmp_link)
@@ -219,7 +278,13 @@ class WhooshBackend:
         if slot is not None and self._local.dir == self.current_dir() and slot.searcher.up_to_date():
             return slot.searcher
         self.reset()
-        self._local.slot = _SearcherSlot(self.open().searcher())
+        try:
+            opened = self.open().searcher()
+        except NeedsRebuild:
+            raise
+        except Exception as exc:  # a segment too damaged to open
+            raise NeedsRebuild(str(exc)) from exc
+        self._local.slot = _SearcherSlot(opened)
         self._local.dir = self.current_dir()
         return self._local.slot.searcher
 
@@ -248,6 +313,7 @@ class WhooshBackend:
             setattr(self._local, name, cached)
         return cached[1]
 
+    @reading
     def generation(self, searcher) -> Generation:
         """The searcher's documents as arrays; only segments new to this process are read."""
         return self._per_searcher("generation", searcher, lambda: Generation(searcher, self._segment))
@@ -261,3 +327,4 @@ class WhooshBackend:
             with self._segments_lock:
                 self._segments[key] = found
         return found
+

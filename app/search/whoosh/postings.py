@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-# BM25 as Whoosh's BM25F computes it for one field, so scores keep their meaning.
+# BM25 as Whoosh computes it (its idf and saturation), over several fields as BM25F does.
 K1 = 1.2
 B = 0.75
 
@@ -48,6 +48,56 @@ def bm25(tf: np.ndarray, lengths: np.ndarray, doc_count: int, doc_frequency: int
     return (boost * idf * tf * (K1 + 1) / (tf + norm)).astype(np.float32)
 
 
+@dataclass
+class FieldPostings:
+    """One term's postings in one field, with what BM25F weighs them by."""
+
+    docs: np.ndarray
+    tf: np.ndarray
+    lengths: np.ndarray  # the field's length in each of `docs`
+    average: float
+    weight: float
+    b: float = B
+
+
+def bm25f(fields: list[FieldPostings], doc_count: int, boost: float = 1.0) -> tuple[np.ndarray, np.ndarray]:
+    """BM25F of one term over several fields: each field's frequency, normalised by that field's
+    length, weighted and summed, then saturated once; idf over documents holding it in any field.
+    Returns (documents, scores), documents ascending."""
+    parts = [f for f in fields if len(f.docs)]
+    if not parts:
+        return np.zeros(0, np.int64), np.zeros(0, np.float32)
+    weighted = [f.weight * f.tf / ((1 - f.b) + f.b * f.lengths / (f.average or 1.0)) for f in parts]
+    if len(parts) == 1:  # most words are in the body only: its documents are ascending already
+        docs, tf = parts[0].docs, weighted[0]
+    else:  # summed on a dense array: sorting the joined postings cost more
+        dense = np.bincount(np.concatenate([f.docs for f in parts]), weights=np.concatenate(weighted),
+                            minlength=doc_count)
+        docs = np.flatnonzero(dense)
+        tf = dense[docs]
+    idf = np.log(doc_count / (len(docs) + 1)) + 1
+    return docs, (boost * idf * tf * (K1 + 1) / (tf + K1)).astype(np.float32)
+
+
+def at_least(parts: list[Hits], minimum: int, size: int, best: bool = False) -> Hits:
+    """Documents matching at least `minimum` parts (0: every document, the parts only scoring); scores
+    add up (or the best part's, with `best`)."""
+    if minimum == 1 and not best:
+        return any_of(parts, size)
+    if minimum >= len(parts) and not best:
+        return all_of(parts, size)
+    count = np.zeros(size, dtype=np.int16)
+    score = np.zeros(size, dtype=np.float32)
+    for part in parts:
+        count += part.mask
+        if best:
+            np.maximum(score, part.score, out=score)
+        else:
+            score += part.score
+    mask = count >= minimum
+    return Hits(mask, np.where(mask, score, 0).astype(np.float32))
+
+
 def all_of(parts: list[Hits], size: int) -> Hits:
     """Documents matching every part; scores add up."""
     if not parts:
@@ -75,8 +125,9 @@ def without(hits: Hits, excluded: Hits) -> Hits:
     return Hits(mask, np.where(mask, hits.score, 0).astype(np.float32))
 
 
-def phrase_docs(occurrences: list[np.ndarray]) -> np.ndarray:
-    """Documents where the words occur one right after the other, in order.
+def phrase_docs(occurrences: list[np.ndarray], slop: int = 1) -> np.ndarray:
+    """Documents where the words occur one right after the other, in order (with `slop` n > 1:
+    each word within n positions after the one before it).
 
     `occurrences` has, per word, every occurrence as one sorted 64-bit key, document << 32 |
     position, so "word i + 1 at the next position" is a sorted-array membership test. The
@@ -85,6 +136,8 @@ def phrase_docs(occurrences: list[np.ndarray]) -> np.ndarray:
     """
     if not occurrences:
         return np.zeros(0, np.int64)
+    if slop > 1:
+        return _near_docs(occurrences, slop)
     anchor = min(range(len(occurrences)), key=lambda i: len(occurrences[i]))
     starts = occurrences[anchor]
     others = sorted((i for i in range(len(occurrences)) if i != anchor), key=lambda i: len(occurrences[i]))
@@ -93,6 +146,19 @@ def phrase_docs(occurrences: list[np.ndarray]) -> np.ndarray:
             break
         starts = starts[_contains(occurrences[i], starts + (i - anchor))]
     return np.unique(starts >> 32)
+
+
+def _near_docs(occurrences: list[np.ndarray], slop: int) -> np.ndarray:
+    """Documents where each word occurs within `slop` positions after the word before it: every
+    chain of occurrences is followed (a few probes per occurrence), not only the nearest one."""
+    ends = occurrences[0]
+    steps = np.arange(1, slop + 1, dtype=np.int64)
+    for following in occurrences[1:]:
+        if not len(ends):
+            break
+        probes = (ends[:, None] + steps[None, :]).ravel()
+        ends = np.unique(probes[_contains(following, probes)])
+    return np.unique(ends >> 32)
 
 
 def _contains(sorted_keys: np.ndarray, probes: np.ndarray) -> np.ndarray:
@@ -109,6 +175,7 @@ class FacetColumns:
 
     def __init__(self, values: dict[str, dict[str, np.ndarray]], size: int):
         """`values` maps each facet to each of its values' document numbers."""
+        self.size = size
         self.names: dict[str, list[str]] = {}
         self.columns: dict[str, np.ndarray] = {}
         for facet, by_value in values.items():
@@ -120,7 +187,9 @@ class FacetColumns:
             self.columns[facet] = matrix
 
     def selection(self, facet: str, chosen: set[str]) -> np.ndarray:
-        """Documents having any of the chosen values of one facet."""
+        """Documents having any of the chosen values of one facet (none, for a facet nobody has)."""
+        if facet not in self.columns:
+            return np.zeros(self.size, dtype=bool)
         matrix = self.columns[facet]
         rows = [i for i, name in enumerate(self.names[facet]) if name in chosen]
         if not rows:

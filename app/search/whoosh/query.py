@@ -1,149 +1,176 @@
-"""Queries: Whoosh parses the user's syntax; terms, AND, OR, NOT and exact phrases are evaluated on
-the index's arrays (`postings`), anything else by Whoosh's own matcher; spelling corrections."""
+"""Evaluating a `backend.Query` on the index's arrays: words over the text fields with BM25F,
+phrases on positions, groups with a minimum to match, coverage and neighbouring-word pairs, then
+facet counts. Nothing here parses what a user typed (that is `app/search/syntax.py`)."""
 from __future__ import annotations
 
-import logging
-import re
 from dataclasses import dataclass
 from datetime import date
 
 import numpy as np
-from whoosh import qparser, query
 
+from app.search.backend import TEXT_FIELDS, Group, Node, Not, Phrase, Query, Word
 from app.search.whoosh import postings
 from app.search.whoosh.arrays import Generation
-from app.search.whoosh.schema import ANALYZER, FIELD_ALIASES, HIGHLIGHTED_FIELDS, SEPARATOR, TEXT_FIELDS
+from app.search.whoosh.schema import ANALYZER, FIELD_B, FIELD_WEIGHTS
 
-log = logging.getLogger(__name__)
-
-
-def _parser(schema) -> qparser.QueryParser:
-    parser = qparser.MultifieldParser(list(TEXT_FIELDS), schema, group=qparser.AndGroup)
-    parser.add_plugin(qparser.FieldAliasPlugin({v: [k] for k, v in FIELD_ALIASES.items()}))
-    parser.remove_plugin_class(qparser.BoostPlugin)
-    return parser
-
-
-def parse(text: str, schema) -> tuple[query.Query | None, bool]:
-    """Parse user syntax (phrases, prefix*, tag:roi); on trouble fall back to plain terms."""
-    if not text:
-        return None, False
-    try:
-        parsed = _parser(schema).parse(text)
-        if parsed is not query.NullQuery:
-            return parsed, False
-    except Exception:  # whoosh raises several kinds on malformed input
-        log.info("query fell back to plain terms: %r", text)
-    plain = " ".join(re.findall(r"\w+", text))
-    if not plain:
-        return None, True
-    return qparser.MultifieldParser(list(TEXT_FIELDS), schema, group=qparser.AndGroup,
-                                    plugins=[]).parse(plain), True
+MAX_EXPANSIONS = 100  # indexed words a prefix* stands for, at most
+# A neighbouring-word pair (not a phrase the user quoted) is looked for in the body only when
+# neither word occurs more often than this: joining the positions of the commonest words of a
+# large library costs more than the hint is worth (title, keywords and taxonomy are always read).
+PAIR_BODY_OCCURRENCES = 50_000
+TAGS_WEIGHT = FIELD_WEIGHTS["keywords"]
 
 
 @dataclass
 class Matches:
     """What one query and filter set match in one index generation; cached per searcher."""
 
-    parsed: query.Query | None
-    fell_back: bool
     docs: np.ndarray  # document numbers passing visibility, query and facets, ascending
     scores: np.ndarray  # their text scores
     counts: dict[str, dict[str, int]]
+    terms: list[str]  # indexed words looked for, to highlight
+    scored: bool
 
     def best(self, k: int) -> tuple[np.ndarray, np.ndarray]:
         """The k best text matches and their scores, best first."""
         return postings.best(self.docs, self.scores, k)
 
 
-def match(gen: Generation, text: str, filters: dict[str, set[str]], visible_on: date | None) -> Matches:
-    """Documents passing visibility, query and facets, and disjunctive facet counts: each facet's
-    counts apply every other facet's selection, so choosing "Retail" still shows how many
-    "Healthcare" assets would match."""
-    parsed, fell_back = parse(text, gen.searcher.schema)
-    hits = evaluate(parsed, gen) if parsed is not None else postings.Hits.every(gen.alive)
-    passing, counts = postings.facet_counts(gen.facets, hits.mask & gen.allowed(visible_on), filters)
-    docs = np.flatnonzero(passing)
-    return Matches(parsed, fell_back, docs, hits.score[docs], counts)
-
-
-def evaluate(q: query.Query, gen: Generation) -> postings.Hits:
-    """A parsed query's matches and scores, computed on term arrays.
-
-    Terms, AND, OR, NOT and exact phrases are evaluated here; anything else the parser can
-    produce (ranges, fuzzy terms, phrases with slop) is left to Whoosh's own matcher.
-    """
-    size = gen.size
-    if q is query.NullQuery:
-        return postings.Hits.none(size)
-    if isinstance(q, query.Every):
-        return postings.Hits.every(gen.alive)
-    if type(q) is query.Term:
-        return gen.term(q.fieldname, q.text, q.boost)
-    if type(q) is query.And:
-        return postings.all_of([evaluate(sub, gen) for sub in q.subqueries], size)
-    if type(q) is query.Or:
-        return postings.any_of([evaluate(sub, gen) for sub in q.subqueries], size)
-    if type(q) is query.Not:
-        hits = postings.without(postings.Hits.every(gen.alive), evaluate(q.query, gen))
-        hits.score[hits.mask] = q.boost  # as Whoosh scores it: each document it matches, its boost
-        return hits
-    if type(q) is query.AndNot:
-        return postings.without(evaluate(q.a, gen), evaluate(q.b, gen))
-    if isinstance(q, (query.Prefix, query.Wildcard)):
-        return evaluate(q.simplify(gen.searcher.reader()), gen)
-    if type(q) is query.Phrase and q.slop == 1 and gen.searcher.schema[q.fieldname].format.supports("positions"):
-        occurrences = [gen.occurrences(q.fieldname, w) for w in q.words]  # reads weights too
-        words = postings.all_of([gen.term(q.fieldname, w, q.boost) for w in q.words], size)
-        docs = postings.phrase_docs(occurrences)
-        keep = np.zeros(size, dtype=bool)
-        keep[docs] = True
-        return postings.Hits(words.mask & keep, np.where(keep, words.score, 0).astype(np.float32))
-    results = gen.searcher.search(q, limit=None)
-    items = list(results.items())
-    return postings.Hits.of(size, np.array([d for d, _ in items], dtype=np.int64),
-                            np.array([sc for _, sc in items], dtype=np.float32))
-
-
-def terms(parsed) -> list[str]:
-    """The indexed words a parsed query looks for, to highlight."""
-    if parsed is None:
-        return []
-    return [t if isinstance(t, str) else t.decode("utf-8") for f, t in parsed.iter_all_terms(phrases=True)
-            if f in HIGHLIGHTED_FIELDS and t != SEPARATOR]
-
-
-def correction(gen: Generation, text: str, visible: np.ndarray) -> str | None:
-    """A respelled query, offered only if it finds results the user may see.
-
-    Words are checked against unstemmed title, description, tag and segment words, so the
-    suggestion reads like what the user meant ("downtime"), not like an index stem. Words one
-    edit away are preferred to words two away (Whoosh ranks everything within the distance by
-    frequency alone), and looking for two edits, the slow walk, happens only when one finds none.
-    """
-    if parse(text, gen.searcher.schema)[0] is None:
-        return None
-    reader = gen.searcher.reader()
-    corrector = gen.searcher.corrector("spell")
-    changed = False
-    words = []
-    for token in re.split(r"(\W+)", text):
-        lower = token.lower()
-        if len(lower) >= 3 and lower.isalpha() and reader.frequency("spell", lower) == 0:
-            options = (corrector.suggest(lower, limit=1, maxdist=1, prefix=1)
-                       or corrector.suggest(lower, limit=1, maxdist=2, prefix=1))
-            if options:
-                token, changed = options[0], True
-        words.append(token)
-    if not changed:
-        return None
-    corrected_text = "".join(words)
-    corrected, _ = parse(corrected_text, gen.searcher.schema)
-    if corrected is None:
-        return None
-    return corrected_text if (evaluate(corrected, gen).mask & visible).any() else None
+def stems(text: str) -> list[str]:
+    """The indexed words of a piece of text, in order."""
+    return [t.text for t in ANALYZER(text)]
 
 
 def stem(word: str) -> str:
-    tokens = [t.text for t in ANALYZER(word)]
-    return tokens[0] if tokens else ""
+    found = stems(word)
+    return found[0] if found else ""
+
+
+class Evaluator:
+    """Evaluates a query's nodes on one generation, each node once (a node may be both a slot and
+    part of the match); collects the indexed words looked for, to highlight."""
+
+    def __init__(self, gen: Generation):
+        self.gen = gen
+        self.size = gen.size
+        self.memo: dict[tuple[Node, bool], postings.Hits | None] = {}
+        self.stems: dict[tuple[str, tuple[str, ...], float], postings.Hits] = {}
+        self.terms: list[str] = []
+
+    def hits(self, node: Node, cheap: bool = False) -> postings.Hits | None:
+        """The node's matches and scores; None for a node with nothing searchable ("the", "*")."""
+        key = (node, cheap)
+        if key not in self.memo:
+            self.memo[key] = self._evaluate(node, cheap)
+        return self.memo[key]
+
+    def _evaluate(self, node: Node, cheap: bool) -> postings.Hits | None:
+        if isinstance(node, Group):
+            parts = [h for h in (self.hits(p) for p in node.parts) if h is not None]
+            if not parts:
+                return None
+            minimum = len(parts) if node.minimum >= len(node.parts) else min(node.minimum, len(parts))
+            return postings.at_least(parts, minimum, self.size, node.best)
+        if isinstance(node, Not):
+            excluded = self.hits(node.part)
+            every = postings.Hits.every(self.gen.alive)
+            return every if excluded is None else postings.without(every, excluded)
+        if isinstance(node, Word) and node.field == "tags":
+            return self._tag(node)
+        fields = (node.field,) if node.field in TEXT_FIELDS else TEXT_FIELDS
+        if isinstance(node, Word) and node.prefix:
+            return self._prefix(node.text.casefold(), fields, node.weight)
+        words = stems(node.text)
+        if not words:
+            return None
+        self.terms += words
+        if len(words) == 1:
+            return self._stem(words[0], fields, node.weight)
+        slop = node.slop if isinstance(node, Phrase) else 1
+        return self._phrase(words, fields, slop, node.weight, cheap)
+
+    def _stem(self, word: str, fields: tuple[str, ...], weight: float) -> postings.Hits:
+        key = (word, fields, weight)
+        if key not in self.stems:
+            self.stems[key] = self._bm25f(word, fields, weight)
+        return self.stems[key]
+
+    def _bm25f(self, word: str, fields: tuple[str, ...], weight: float) -> postings.Hits:
+        gen = self.gen
+        parts = []
+        for fieldname in fields:
+            docs, tf = gen.postings(fieldname, word)
+            parts.append(postings.FieldPostings(docs, tf, gen.lengths[fieldname][docs], gen.average_lengths[fieldname],
+                                                FIELD_WEIGHTS[fieldname], FIELD_B[fieldname]))
+        docs, scores = postings.bm25f(parts, self.size, weight)
+        return postings.Hits.of(self.size, docs, scores)
+
+    def _tag(self, node: Word) -> postings.Hits | None:
+        gen = self.gen
+        text = node.text.casefold()
+        tags = gen.expand("tags", text, MAX_EXPANSIONS) if node.prefix else [text]
+        if not tags:
+            return postings.Hits.none(self.size)
+        self.terms += [w for tag in tags for w in stems(tag)]
+        found = []
+        for tag in tags:
+            docs, tf = gen.postings("tags", tag)
+            found.append(postings.Hits.of(self.size, *postings.bm25f(
+                [postings.FieldPostings(docs, tf, np.ones(len(docs), np.float32), 1.0, TAGS_WEIGHT, 0.0)],
+                self.size, node.weight)))
+        return postings.any_of(found, self.size)
+
+    def _prefix(self, prefix: str, fields: tuple[str, ...], weight: float) -> postings.Hits:
+        words = sorted({w for f in fields for w in self.gen.expand(f, prefix, MAX_EXPANSIONS)})[:MAX_EXPANSIONS]
+        self.terms += words
+        return postings.any_of([self._stem(w, fields, weight) for w in words], self.size)
+
+    def _phrase(self, words: list[str], fields: tuple[str, ...], slop: int, weight: float,
+                cheap: bool) -> postings.Hits:
+        """Documents with the words in order, in one field; scored as the sum of its words."""
+        gen = self.gen
+        each = postings.all_of([self._stem(w, fields, weight) for w in words], self.size)
+        if not each.mask.any():
+            return each
+        keep = np.zeros(self.size, dtype=bool)
+        for fieldname in fields:
+            if cheap and fieldname == "body" and max(
+                    float(gen.postings(fieldname, w)[1].sum()) for w in words) > PAIR_BODY_OCCURRENCES:
+                continue
+            keep[postings.phrase_docs([gen.occurrences(fieldname, w) for w in words], slop)] = True
+        mask = each.mask & keep
+        return postings.Hits(mask, np.where(mask, each.score, 0).astype(np.float32))
+
+
+def match(gen: Generation, query: Query, filters: dict[str, set[str]], visible_on: date | None) -> Matches:
+    """Documents passing visibility, query and facets, and disjunctive facet counts: each facet's
+    counts apply every other facet's selection, so choosing "Retail" still shows how many
+    "Healthcare" assets would match."""
+    evaluator = Evaluator(gen)
+    hits = evaluator.hits(query.match) if query.match is not None else None
+    scored = hits is not None
+    if hits is None:
+        hits = postings.Hits.every(gen.alive)
+    else:
+        hits = _ranked(evaluator, hits, query)
+    passing, counts = postings.facet_counts(gen.facets, hits.mask & gen.allowed(visible_on), filters)
+    docs = np.flatnonzero(passing)
+    return Matches(docs, hits.score[docs], counts, list(dict.fromkeys(evaluator.terms)), scored)
+
+
+def _ranked(evaluator: Evaluator, hits: postings.Hits, query: Query) -> postings.Hits:
+    """The match's scores with neighbouring pairs added and coverage applied (backend.py's formula)."""
+    score = hits.score.copy()
+    if query.pair_weight:
+        for pair in query.pairs:
+            found = evaluator.hits(pair, cheap=True)
+            if found is not None:
+                score += query.pair_weight * np.where(hits.mask, found.score, 0)
+    if query.coverage and query.slots:
+        slots = [h for h in (evaluator.hits(s) for s in query.slots) if h is not None]
+        if slots:
+            matched = np.zeros(evaluator.size, dtype=np.float32)
+            for slot in slots:
+                matched += slot.mask
+            score *= (matched / len(slots)) ** query.coverage
+    return postings.Hits(hits.mask, np.where(hits.mask, score, 0).astype(np.float32))

@@ -1,26 +1,31 @@
-"""What the Whoosh index holds per asset: ids, the words to match, facet values, visibility."""
+"""What the Whoosh index holds per asset: ids, the words to match by field, facet values, visibility."""
 from __future__ import annotations
 
-from whoosh.analysis import StandardAnalyzer, StemmingAnalyzer
+from string import ascii_lowercase
+
+from whoosh.analysis import STOP_WORDS, RegexTokenizer, StandardAnalyzer
+from whoosh.analysis.filters import LowercaseFilter, StopFilter
+from whoosh.analysis.morph import StemFilter
 from whoosh.fields import ID, KEYWORD, NUMERIC, STORED, TEXT, Schema
 
-from app.search.backend import FACETS, Document
+from app.search.backend import TEXT_FIELDS, Document
 from app.search.whoosh.codec import PackedPositions
 
-SCHEMA_VERSION = "9"  # written beside the index; another version is rebuilt on first use
+SCHEMA_VERSION = "10"  # written beside the index; another version is rebuilt on first use
 NO_EXPIRY = 99991231
-ANALYZER = StemmingAnalyzer()
+# Whoosh's StemmingAnalyzer, keeping one-character numbers ("SOC 2", "Tier 1") but no single letters
+# (the "s" of "Lumenfold's").
+ANALYZER = (RegexTokenizer() | LowercaseFilter()
+            | StopFilter(stoplist=STOP_WORDS | set(ascii_lowercase), minsize=1) | StemFilter(cachesize=50000))
 SPELL_ANALYZER = StandardAnalyzer(minsize=3)
-# Searched by default: one field, because every extra field multiplies Whoosh's matcher work
-# (two fields took twice as long as one on broad queries). The keywords (title, tags, product,
-# segment and stage names, kind) are written KEYWORD_WEIGHT times ahead of the body text,
-# which weighs them like a field boost; a separator token keeps phrases from spanning the copies.
-TEXT_FIELDS = {"text": 1.0}
-KEYWORD_WEIGHT = 3
-SEPARATOR = "xsepx"
-FIELD_ALIASES = {"tag": "tags"}
-FACET_FIELDS = dict(zip(FACETS, ("segment", "stage", "kind", "product_facet"), strict=True))
-HIGHLIGHTED_FIELDS = ("text", "title", "tags")
+# BM25F weights: a word in the title counts three times one in the body; tags, product and kind
+# (keywords) and taxonomy term and stage names twice. Each field has its own length
+# normalisation, so an asset tagged with every industry is less about any one of them than an
+# asset tagged with only that one.
+FIELD_WEIGHTS = dict(zip(TEXT_FIELDS, (3.0, 2.0, 2.0, 1.0), strict=True))
+FIELD_B = dict(zip(TEXT_FIELDS, (0.75, 0.75, 0.75, 0.75), strict=True))
+FACET_FIELDS = {"stage": "stage", "kind": "kind", "product": "product_facet"}
+TERM_FIELD = "term"  # "<dimension id>:<term id>" per taxonomy term: one facet per dimension
 
 
 def _text_field() -> TEXT:
@@ -33,11 +38,13 @@ def make_schema() -> Schema:
     return Schema(
         id=ID(stored=True, unique=True),
         fingerprint=STORED(),
-        text=_text_field(),
-        title=TEXT(analyzer=ANALYZER, phrase=False),  # for title: queries and suggestions
-        tags=KEYWORD(lowercase=True, commas=True, scorable=True),  # for tag: queries
-        spell=TEXT(analyzer=SPELL_ANALYZER, phrase=False),  # unstemmed words for "Did you mean"
-        segment=KEYWORD(commas=True),
+        title=_text_field(),
+        keywords=_text_field(),
+        taxonomy=_text_field(),
+        body=_text_field(),
+        tags=KEYWORD(lowercase=True, commas=True, scorable=True),  # for tag: queries and suggestions
+        spell=TEXT(analyzer=SPELL_ANALYZER, phrase=False),  # unstemmed words for spelling corrections
+        term=KEYWORD(commas=True),
         stage=KEYWORD(commas=True),
         kind=ID(),
         product_facet=ID(),
@@ -50,19 +57,18 @@ def make_schema() -> Schema:
 
 def fields_of(document: Document) -> dict:
     """A document as the index's fields (empty ones left out, as Whoosh wants)."""
-    names = [*document.segment_names, *document.stage_names]
-    keywords = " ".join([document.title, " ".join(document.tags), document.product, " ".join(names),
-                         document.kind_label])
-    body = "\n".join(filter(None, [document.description, document.body, document.file_text]))
+    taxonomy = " \n".join([*document.term_names, *document.stage_names])
     fields = {
         "id": str(document.id),
         "fingerprint": document.fingerprint,
-        "text": f" {SEPARATOR} ".join([keywords] * KEYWORD_WEIGHT + [body]),
         "title": document.title,
+        "keywords": " \n".join([*document.tags, document.product, document.kind_label]),
+        "taxonomy": taxonomy,
+        "body": "\n".join(filter(None, [document.description, document.body, document.file_text])),
         "tags": ",".join(document.tags),
         "spell": " ".join([document.title, document.description, " ".join(document.tags), document.product,
-                           " ".join(names)]),
-        "segment": ",".join(map(str, document.segment_ids)),
+                           taxonomy]),
+        "term": ",".join(f"{dimension}:{term}" for dimension, term in document.terms),
         "stage": ",".join(map(str, document.stage_ids)),
         "kind": document.kind,
         "product_facet": document.product,
