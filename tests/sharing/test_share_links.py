@@ -291,7 +291,7 @@ def test_internal_assets_cannot_be_shared(app, rep_client, make_asset):
     refused = post_form(rep_client, f"/share/new?asset={pricing.id}", {"expires": "30"})
     assert refused.status_code == 422
     api = rep_client.post("/api/v1/shares", json={"asset_id": pricing.id})
-    assert api.status_code == 422 and "internal only" in api.get_json()["error"]
+    assert api.status_code == 422 and "internal only" in api.get_json()["error"]["message"]
     assert db.session.scalars(select(ShareLink)).all() == []
 
 
@@ -327,7 +327,9 @@ def test_a_meeting_link_must_be_a_web_address(rep_client, brochure, url):
 @pytest.mark.parametrize("value", ["false", 0, 1, "0", None, "no", "true", [], {}])
 def test_api_allow_download_takes_only_json_booleans(rep_client, brochure, value):
     answer = rep_client.post("/api/v1/shares", json={"asset_id": brochure.id, "allow_download": value})
-    assert answer.status_code == 422 and "allow_download must be true or false" in answer.get_json()["error"]
+    error = answer.get_json()["error"]
+    assert answer.status_code == 422 and error["field"] == "allow_download"
+    assert "must be true or false" in error["message"]
     assert db.session.scalars(select(ShareLink)).all() == []
 
 

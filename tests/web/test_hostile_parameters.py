@@ -15,8 +15,9 @@ from werkzeug.routing import UnicodeConverter
 
 from app.accounts import service as accounts
 from app.documents import authoring, generate
-from app.library import collections, flags
+from app.library import collections, flags, taxonomy
 from app.models import Role
+from app.search import synonyms
 from app.sharing import links
 from tests.conftest import csrf_token, login
 
@@ -26,9 +27,10 @@ HOSTILE_IDS = [HUGE, str(2**63), "0", *HOSTILE[1:]]
 # Parameters some view reads from the query string or form (forms add their own fields).
 PARAMS = ["page", "ids", "segment", "stage", "team", "days", "document", "asset", "collection", "new", "pos",
           "seconds", "stars", "number", "from", "to", "kind", "q", "sort", "sid", "week", "format", "table",
-          "status", "view", "product", "next", "back", "name", "account", "reason", "action", "expires"]
+          "status", "view", "product", "next", "back", "name", "account", "reason", "action", "expires",
+          "term", "dimension", "industry", "add_asset", "add_document", "remove", "up", "down"]
 ARRAYS = [[("page", "1"), ("page", HUGE)], [("ids", "1"), ("ids", HUGE), ("ids", "x")], [("ids[]", "1")],
-          [("segment", "1"), ("segment", "Retail"), ("segment", HUGE)]]
+          [("segment", "1"), ("segment", "Retail"), ("segment", HUGE)], [("term", "1"), ("term", HUGE), ("term", "x")]]
 PATH_TEXT = ["x" * 3000, "☃", "%00", "..%2F..%2Fetc", " "]
 
 
@@ -46,9 +48,11 @@ def world(app, make_user, make_asset, sample_files):
     flag = flags.raise_flag(rep, brochure, "outdated")
     accounts.issue_api_token(rep, "CRM")
     token_id = accounts.api_tokens_of(rep)[0].id
+    synonym = synonyms.save("invoice, bill", users[Role.ADMIN])
     ids = {"asset_id": brochure.id, "number": 1, "user_id": rep.id, "team_id": rep.team_id, "token_id": token_id,
-           "vocabulary": "segment", "term_id": 1, "action": "up", "filename": "app.css", "flag_id": flag.id,
-           "document_id": document.id, "link_id": link.id, "token": link.token, "collection_id": kept.id}
+           "vocabulary": "term", "term_id": 1, "action": "up", "filename": "app.css", "flag_id": flag.id,
+           "document_id": document.id, "link_id": link.id, "token": link.token, "collection_id": kept.id,
+           "synonym_id": synonym.id, "dimension_id": taxonomy.dimensions()[0].id}
     return {"users": users, "ids": ids}
 
 

@@ -22,7 +22,7 @@ def test_ids_beyond_64_bits_are_not_found(client, login_as, make_asset):
 
 def test_query_numbers_out_of_range_are_refused_naming_the_parameter(client, login_as):
     login_as("rep")
-    for url, field in ((f"/kits/new?ids={HUGE}", "ids"), (f"/documents/zip?ids=1&ids={HUGE}", "ids"),
+    for url, field in ((f"/documents?new={HUGE}", "new"), (f"/documents/zip?ids=1&ids={HUGE}", "ids"),
                        (f"/share/new?asset={HUGE}", "asset"), (f"/assets/1/customize?from={HUGE}", "from")):
         response = client.get(url)
         assert response.status_code in (404, 422), url
