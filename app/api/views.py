@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 from flask import Blueprint, abort, request, send_file, url_for
 from flask_login import current_user
 
+from app.api import openapi
 from app.documents import authoring, generate
 from app.extensions import csrf
 from app.files import storage
@@ -25,6 +26,12 @@ bp = Blueprint("api", __name__, url_prefix="/api/v1")
 csrf.exempt(bp)
 
 API_PAGE_SIZE = 50
+
+
+@bp.get("/openapi.json")
+def openapi_document():
+    """The API's OpenAPI 3.1 document (public: it describes the API and holds no data)."""
+    return openapi.document(request.host_url.rstrip("/") + bp.url_prefix)
 
 
 def terms_json(asset: Asset) -> dict[str, list[str]]:
