@@ -4,6 +4,7 @@ from __future__ import annotations
 import gc
 
 from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from app import config as bridge_config
 from app.extensions import csrf, db, login_manager, migrate
@@ -20,6 +21,7 @@ def create_app(config: dict | None = None) -> Flask:
     if config:
         app.config.update(config)
     configure_storage(app)
+    configure_requests(app)
     configure_extensions(app)
     configure_blueprints(app)
     configure_templates(app)
@@ -33,6 +35,20 @@ def configure_storage(app: Flask) -> None:
     """Create the data and file directories on first start."""
     for key in ("DATA_DIR", "COLLATERAL_DIR"):
         app.config[key].mkdir(parents=True, exist_ok=True)
+
+
+def configure_requests(app: Flask) -> None:
+    """Believe forwarding headers from the configured number of proxies only; bound every `<int:…>`
+    in a route to 64 bits (registered before any blueprint adds its rules); refuse NUL characters."""
+    from app.web.params import IdConverter, refuse_nul_characters
+
+    hops = app.config["TRUSTED_PROXIES"]
+    if hops:
+        # The client address, scheme and host the last `hops` proxies saw: rate limits and share-link
+        # viewer hashes then count people, not the proxy. With 0, a client could forge them.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
+    app.url_map.converters["int"] = IdConverter
+    app.before_request(refuse_nul_characters)
 
 
 def configure_extensions(app: Flask) -> None:

@@ -17,7 +17,7 @@ from app.insights import weekly
 from app.insights.scope import Scope, iso_week, recent_weeks
 from app.library import assets, importer
 from app.models import Role, Team, User
-from app.ops import backup, demo
+from app.ops import backup, demo, restore
 
 
 def register_commands(app: Flask) -> None:
@@ -176,9 +176,10 @@ def backup_command(out_path):
 @click.argument("archive", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--replace", is_flag=True, help="Delete what the database holds first (in the same transaction).")
 def restore_command(archive, replace):
-    """Load a backup made by `flask backup` into this database and file store; rebuild the search index."""
+    """Load a backup made by `flask backup` into this database and file store, all or nothing; rebuild the
+    search index. Every member is checked before anything changes; a refusal is one line and exit code 1."""
     try:
-        report = backup.restore(archive, replace=replace)
+        report = restore.restore(archive, replace=replace)
     except backup.BackupError as error:
         raise click.ClickException(str(error)) from None
     click.echo(f"Restored {report.total_rows} rows and {report.files} files at schema revision {report.revision}.")

@@ -36,6 +36,9 @@ def from_environment(env: dict[str, str] | None = None) -> dict:
         "MAX_UPLOAD_MB": max_upload_mb,
         # Room for the multipart envelope around a file of the maximum size.
         "MAX_CONTENT_LENGTH": max_upload_mb * 1024 * 1024 + 1024 * 1024,
+        # Proxies in front of Bridge whose X-Forwarded-For/-Proto/-Host are believed (0: none, so no
+        # client can choose the address its rate limits are counted under).
+        "TRUSTED_PROXIES": int(env.get("BRIDGE_TRUSTED_PROXIES", "0")),
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "REMEMBER_COOKIE_HTTPONLY": True,

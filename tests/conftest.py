@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import os
 import re
+import time
 from contextlib import contextmanager
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 from flask.testing import FlaskClient
@@ -16,6 +18,7 @@ os.environ.setdefault("BRIDGE_SECRET_KEY", "test-secret-key")
 from app import create_app  # noqa: E402
 from app.extensions import db  # noqa: E402
 from app.library import taxonomy  # noqa: E402
+from app.web import ratelimit  # noqa: E402
 
 from . import databases, samples  # noqa: E402
 from .factories import PASSWORD, new_asset, new_user  # noqa: E402
@@ -59,6 +62,14 @@ class IsolatedClient(FlaskClient):
         self.application.extensions["usage_log"].flush()
         db.session.expire_all()
         return response
+
+
+@pytest.fixture(autouse=True)
+def steady_rate_limit_clock(monkeypatch):
+    """Rate limits count in fixed windows (a minute, 15 minutes): a test that straddled a window's end
+    on a busy machine would see its counts start again. Within a test, the limits' clock stands still."""
+    now = time.time()
+    monkeypatch.setattr(ratelimit, "time", SimpleNamespace(time=lambda: now))
 
 
 @pytest.fixture(scope="session")

@@ -123,6 +123,16 @@ class SampleFiles:
             archive.writestr("word/media/filler.bin", b"\0" * 40_000_000)
         return path
 
+    def spread_zip_bomb_docx(self, name: str = "spread-bomb.docx") -> Path:
+        """A Word package of 50 entries of 9 MB of zeros each (450 MB unpacked, no entry over 10 MB)."""
+        path = self.path(name)
+        with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as archive:
+            archive.writestr("[Content_Types].xml", "<Types/>")
+            archive.writestr("word/document.xml", "<document/>")
+            for n in range(50):
+                archive.writestr(f"word/media/filler{n}.bin", b"\0" * 9_000_000)
+        return path
+
     def upload(self, path: Path, field: str = "file", filename: str | None = None) -> dict:
         """A form-data entry for the Flask test client."""
         return {field: (io.BytesIO(path.read_bytes()), filename or path.name)}

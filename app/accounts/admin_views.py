@@ -70,8 +70,9 @@ def reset_password(user_id: int):
     user = db.get_or_404(User, user_id)
     form = PasswordResetForm()
     if form.validate_on_submit():
-        accounts.reset_password(user, form.password.data)
-        flash(f"{user.name}'s password was reset and their sessions ended.", "success")
+        revoked = accounts.reset_password(user, form.password.data)
+        tokens = f" and their {revoked} API token{'' if revoked == 1 else 's'} revoked" if revoked else ""
+        flash(f"{user.name}'s password was reset, their sessions ended{tokens}.", "success")
         return redirect(url_for("admin.users"))
     for errors in form.errors.values():
         flash("; ".join(errors), "error")

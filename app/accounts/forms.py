@@ -38,6 +38,12 @@ class PasswordResetForm(FlaskForm):
     confirm = PasswordField("Repeat", validators=[EqualTo("password", "The passwords differ.")])
 
 
+class PasswordChangeForm(FlaskForm):
+    current = PasswordField("Current password", validators=[DataRequired(), Length(max=200)])
+    password = PasswordField("New password", validators=[DataRequired(), Length(min=8, max=200)])
+    confirm = PasswordField("Repeat", validators=[EqualTo("password", "The passwords differ.")])
+
+
 class NameForm(FlaskForm):
     """Create or rename a team, segment or stage."""
 

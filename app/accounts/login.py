@@ -6,6 +6,7 @@ from flask_login import LoginManager
 
 from app.accounts import service
 from app.models import User
+from app.web.errors import api_error
 
 
 def configure_login(manager: LoginManager) -> None:
@@ -18,7 +19,7 @@ def configure_login(manager: LoginManager) -> None:
 def _unauthorized():
     """API callers get a JSON 401; people get the login page with `next`."""
     if request.path.startswith("/api/"):
-        return {"error": "Authentication required.", "status": 401}, 401
+        return api_error(401, "Authentication required: a session or an `Authorization: Bearer` token.")
     flash("Please log in to continue.", "info")
     return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
 

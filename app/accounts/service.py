@@ -1,12 +1,17 @@
 """People: users, teams, passwords, sessions and personal API tokens."""
 from __future__ import annotations
 
+import functools
 import hashlib
+import hmac
 import secrets
+from dataclasses import dataclass
 from datetime import timedelta
 
 from flask import current_app
-from sqlalchemy import func, select
+from itsdangerous import BadSignature, URLSafeTimedSerializer
+from sqlalchemy import func, select, update
+from werkzeug.security import check_password_hash, generate_password_hash
 
 from app.database import transaction
 from app.extensions import db
@@ -15,6 +20,10 @@ from app.web import ratelimit
 
 TOKEN_PREFIX = "brg_"
 TOKEN_USE_RESOLUTION = timedelta(minutes=5)
+DEVICE_COOKIE = "bridge_device"
+DEVICE_DAYS = 365
+DEVICE_ACCOUNTS = 8  # accounts one browser remembers having logged in to
+ADDRESS_FACTOR = 5   # an address may fail five times an account's allowance (an office behind one NAT)
 
 
 class AccountError(ValueError):
@@ -29,40 +38,98 @@ def normalise_email(email: str) -> str:
     return email.strip().lower()
 
 
-def _login_keys(email: str, address: str) -> tuple[str, str]:
-    return (ratelimit.private_key("login-account", normalise_email(email)),
-            ratelimit.private_key("login-client", address))
+@dataclass(frozen=True)
+class LoginResult:
+    """What a login attempt came to: the user (logged in), throttled (429), or neither (wrong).
+    `device_cookie` is the new value of the browser's device cookie after a success."""
+
+    user: User | None = None
+    throttled: bool = False
+    device_cookie: str | None = None
 
 
-def login_throttled(email: str, address: str) -> bool:
-    """Whether logins for this account, or from this address, failed too often in the current window.
+def log_in(email: str, password: str, address: str, device_cookie: str | None) -> LoginResult:
+    """Check a login within the failure limits, which are counted in the database across workers.
 
-    Counted in the database, so the limit holds across every worker. An address gets five times an
-    account's allowance (several people behind one office address).
+    Only failures count. A client unknown to the account may fail LOGIN_MAX_FAILURES times per
+    window for the account and ADDRESS_FACTOR times that from its address; beyond, even the right
+    password is refused. A browser holding a device cookie from an earlier login to this account
+    (OWASP's "device cookies") is counted on its own instead: a guesser elsewhere, or a whole
+    office's worth of typos behind one address, cannot lock the account's owner out.
     """
     limit, window = current_app.config["LOGIN_MAX_FAILURES"], current_app.config["LOGIN_WINDOW_S"]
-    account, client = _login_keys(email, address)
-    return ratelimit.over(account, limit, window) or ratelimit.over(client, limit * 5, window)
+    user = find_user(email)
+    device = _device_key(device_cookie, user)
+    if device is not None:
+        limits = {device: limit}
+    else:
+        limits = {ratelimit.private_key("login-account", normalise_email(email)): limit,
+                  ratelimit.private_key("login-client", address): limit * ADDRESS_FACTOR}
+    admission = ratelimit.admit(limits, window)
+    if admission is None:
+        return LoginResult(throttled=True)
+    if not _password_matches(user, password):
+        return LoginResult()  # the failure stays counted
+    ratelimit.release(admission)
+    with transaction():
+        user.last_login_at = utcnow()
+    return LoginResult(user=user, device_cookie=_trusted_device(device_cookie, user))
 
 
-def note_failed_login(email: str, address: str) -> None:
-    window = current_app.config["LOGIN_WINDOW_S"]
-    for key in _login_keys(email, address):
-        ratelimit.count(key, window)
+def _password_matches(user: User | None, password: str) -> bool:
+    """One password hash verified per attempt, whoever asks: an unknown email is checked against a
+    dummy hash of the same method and cost, and a deactivated account against its own, so the
+    time taken does not tell which emails have accounts (127 ms against 9 ms before)."""
+    if user is None:
+        check_password_hash(_dummy_hash(), password)
+        return False
+    return user.check_password(password) and user.active
+
+
+@functools.cache
+def _dummy_hash() -> str:
+    return generate_password_hash(secrets.token_urlsafe(16))  # as User.set_password hashes
+
+
+def _device_signer() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt="login-device")
+
+
+def _account_tag(user: User) -> str:
+    secret = current_app.config["SECRET_KEY"].encode()
+    return hmac.new(secret, f"device-account:{user.id}".encode(), hashlib.sha256).hexdigest()[:16]
+
+
+def _device(cookie: str | None) -> dict | None:
+    """The signed content of a device cookie: {"d": the device's random id, "a": account tags}."""
+    if not cookie:
+        return None
+    try:
+        content = _device_signer().loads(cookie, max_age=DEVICE_DAYS * 86400)
+    except BadSignature:
+        return None
+    valid = isinstance(content, dict) and isinstance(content.get("d"), str) and isinstance(content.get("a"), list)
+    return content if valid else None
+
+
+def _device_key(cookie: str | None, user: User | None) -> str | None:
+    """The failure-count key of this browser for this account, if it logged in to it before."""
+    device = _device(cookie)
+    if user is None or device is None or _account_tag(user) not in device["a"]:
+        return None
+    return ratelimit.private_key("login-device", f"{device['d']}:{user.id}")
+
+
+def _trusted_device(cookie: str | None, user: User) -> str:
+    """The device cookie after `user` logged in from this browser (renewed: its age restarts)."""
+    device = _device(cookie) or {"d": secrets.token_urlsafe(16), "a": []}
+    tag = _account_tag(user)
+    accounts = [t for t in device["a"] if t != tag][-(DEVICE_ACCOUNTS - 1):] + [tag]
+    return _device_signer().dumps({"d": device["d"], "a": accounts})
 
 
 def find_user(email: str) -> User | None:
     return db.session.scalar(select(User).where(User.email == normalise_email(email)))
-
-
-def authenticate(email: str, password: str) -> User | None:
-    """The active user with this email and password, or None."""
-    user = find_user(email)
-    if user is None or not user.active or not user.check_password(password):
-        return None
-    with transaction():
-        user.last_login_at = utcnow()
-    return user
 
 
 def end_session(user: User) -> None:
@@ -106,10 +173,30 @@ def update_user(user: User, *, name: str, role: str, team_id: int | None, active
         user.active = active
 
 
-def reset_password(user: User, password: str) -> None:
+def reset_password(user: User, password: str) -> int:
+    """Set a new password, end every session and revoke every API token of `user` (whoever knew the
+    old password may have made one); returns how many tokens were revoked."""
     with transaction():
         user.set_password(password)
         user.rotate_session()
+        revoked = db.session.execute(
+            update(ApiToken).where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
+            .values(revoked_at=utcnow())).rowcount
+    return revoked
+
+
+def change_own_password(user: User, current: str, new: str) -> int:
+    """A user's own password change, proven by the current password (at most LOGIN_MAX_FAILURES
+    wrong ones per window: a borrowed session must not become a way to guess it); as
+    `reset_password`, it ends every session and revokes every token. Returns the tokens revoked."""
+    limit, window = current_app.config["LOGIN_MAX_FAILURES"], current_app.config["LOGIN_WINDOW_S"]
+    admission = ratelimit.admit({f"password-change:{user.id}": limit}, window)
+    if admission is None:
+        raise AccountError(f"Too many wrong passwords. Try again in {window // 60} minutes.")
+    if not user.check_password(current):
+        raise AccountError("Your current password is not that one.")
+    ratelimit.release(admission)
+    return reset_password(user, new)
 
 
 def list_users() -> list[User]:

@@ -7,7 +7,7 @@ from flask import Blueprint, current_app, flash, redirect, render_template, requ
 from flask_login import current_user, login_required, login_user, logout_user
 
 from app.accounts import service as accounts
-from app.accounts.forms import LoginForm, TokenForm
+from app.accounts.forms import LoginForm, PasswordChangeForm, TokenForm
 from app.models import EVERYONE
 from app.web.access import roles_required
 from app.web.forms import ActionForm
@@ -31,19 +31,22 @@ def login():
     if current_user.is_authenticated:
         return redirect(url_for("library.home"))
     form = LoginForm(next=request.args.get("next", ""))
-    address = request.remote_addr or ""
     if form.validate_on_submit():
-        if accounts.login_throttled(form.email.data, address):
+        result = accounts.log_in(form.email.data, form.password.data, request.remote_addr or "",
+                                 request.cookies.get(accounts.DEVICE_COOKIE))
+        if result.throttled:
             minutes = current_app.config["LOGIN_WINDOW_S"] // 60
             flash(f"Too many failed attempts. Try again in {minutes} minutes, or ask an admin to reset "
                   "your password.", "error")
             return render_template("auth/login.html", form=form), 429
-        user = accounts.authenticate(form.email.data, form.password.data)
-        if user is not None:
-            login_user(user)
-            flash(f"Welcome back, {user.name}.", "success")
-            return redirect(safe_next(form.next.data) or url_for("library.home"))
-        accounts.note_failed_login(form.email.data, address)
+        if result.user is not None:
+            login_user(result.user)
+            flash(f"Welcome back, {result.user.name}.", "success")
+            response = redirect(safe_next(form.next.data) or url_for("library.home"))
+            response.set_cookie(accounts.DEVICE_COOKIE, result.device_cookie, max_age=accounts.DEVICE_DAYS * 86400,
+                                path=url_for("auth.login"), httponly=True, samesite="Lax",
+                                secure=current_app.config["SESSION_COOKIE_SECURE"])
+            return response
         flash("Email or password is wrong, or the account is deactivated.", "error")
     return render_template("auth/login.html", form=form)
 
@@ -59,13 +62,39 @@ def logout():
     return redirect(url_for("auth.login"))
 
 
+def profile_page(**context):
+    context = {"form": TokenForm(), "password_form": PasswordChangeForm(), **context}
+    return render_template("auth/profile.html", tokens=accounts.api_tokens_of(current_user), action=ActionForm(),
+                           **context)
+
+
 @bp.route("/profile")
 @roles_required(*EVERYONE)
 def profile():
-    return render_template(
-        "auth/profile.html", tokens=accounts.api_tokens_of(current_user),
-        form=TokenForm(), action=ActionForm(),
-    )
+    return profile_page()
+
+
+@bp.post("/profile/password")
+@roles_required(*EVERYONE)
+def change_password():
+    """Change my password: every other session ends and every API token is revoked; this one goes on."""
+    form = PasswordChangeForm()
+    if form.validate_on_submit():
+        try:
+            revoked = accounts.change_own_password(current_user, form.current.data, form.password.data)
+        except accounts.AccountError as exc:
+            flash(str(exc), "error")
+        else:
+            login_user(current_user._get_current_object())  # this session, under the new session token
+            flash(f"Password changed. Your other sessions ended{tokens_revoked(revoked)}.", "success")
+            return redirect(url_for("auth.profile"))
+    for errors in form.errors.values():
+        flash("; ".join(errors), "error")
+    return profile_page(password_form=form), 422
+
+
+def tokens_revoked(count: int) -> str:
+    return f" and your {count} API token{' was' if count == 1 else 's were'} revoked" if count else ""
 
 
 @bp.post("/profile/tokens")
@@ -77,10 +106,7 @@ def create_token():
         return redirect(url_for("auth.profile"))
     secret = accounts.issue_api_token(current_user, form.name.data)
     flash("Token created. Copy it now: it will not be shown again.", "success")
-    return render_template(
-        "auth/profile.html", tokens=accounts.api_tokens_of(current_user),
-        form=TokenForm(formdata=None), action=ActionForm(), new_secret=secret,
-    )
+    return profile_page(form=TokenForm(formdata=None), new_secret=secret)
 
 
 @bp.post("/profile/tokens/<int:token_id>/revoke")

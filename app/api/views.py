@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 from flask import Blueprint, abort, request, send_file, url_for
 from flask_login import current_user
 
+from app.api import openapi
 from app.documents import authoring, generate
 from app.extensions import csrf
 from app.files import storage
@@ -16,6 +17,7 @@ from app.library import assets
 from app.models import EVERYONE, INSIGHT_VIEWERS, RATERS, Asset
 from app.search import request_from_args, run_search
 from app.sharing import links
+from app.web import params
 from app.web.access import roles_required
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -24,6 +26,12 @@ bp = Blueprint("api", __name__, url_prefix="/api/v1")
 csrf.exempt(bp)
 
 API_PAGE_SIZE = 50
+
+
+@bp.get("/openapi.json")
+def openapi_document():
+    """The API's OpenAPI 3.1 document (public: it describes the API and holds no data)."""
+    return openapi.document(request.host_url.rstrip("/") + bp.url_prefix)
 
 
 def terms_json(asset: Asset) -> dict[str, list[str]]:
@@ -53,7 +61,7 @@ def list_assets():
     kind names; several terms of one dimension widen the list, terms of two dimensions narrow it."""
     facets = assets.facets_by_name(terms=request.args, stages=request.args.getlist("stage"),
                                    kinds=request.args.getlist("kind"))
-    page = assets.browse(current_user, page=request.args.get("page", 1, type=int),
+    page = assets.browse(current_user, page=params.page_arg(request.args),
                          per_page=API_PAGE_SIZE, **facets)
     return {"total": page.total, "page": page.page, "pages": page.pages,
             "assets": [asset_json(a) for a in page.items]}
@@ -105,7 +113,7 @@ def insights_ignored():
 @roles_required(*INSIGHT_VIEWERS)
 def insights_coverage():
     """The coverage grid of one dimension (?dimension=ID; the first by default) crossed with stages."""
-    grid = content.coverage(scope_from_args(current_user, request.args), request.args.get("dimension", type=int))
+    grid = content.coverage(scope_from_args(current_user, request.args), params.id_arg(request.args, "dimension"))
     return {"dimension": grid.dimension, "terms": grid.terms, "stages": grid.stages,
             "cells": [{"term": c.term, "stage": c.stage, "assets": c.assets, "uses": c.uses} for c in grid.cells]}
 
@@ -129,16 +137,16 @@ def id_field(given: dict, name: str) -> int | None:
     value = given.get(name)
     if value in (None, ""):
         return None
-    if isinstance(value, bool) or not str(value).isdigit():
-        abort(422, description=f"{name} must be a whole number.")
-    return int(value)
+    if isinstance(value, bool) or not isinstance(value, int | str):
+        raise params.ParameterError(name, f"{name} must be a whole number.")
+    return params.parse_int(str(value), name, minimum=1)
 
 
 def bool_field(given: dict, name: str, default: bool) -> bool:
     """A JSON true or false; anything else ("false", 0, null) is refused rather than guessed."""
     value = given.get(name, default)
     if not isinstance(value, bool):
-        abort(422, description=f"{name} must be true or false (a JSON boolean).")
+        raise params.ParameterError(name, f"{name} must be true or false (a JSON boolean).")
     return value
 
 
@@ -150,7 +158,7 @@ def utc_field(given: dict, name: str) -> datetime | None:
     try:
         when = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
     except ValueError:
-        abort(422, description=f"{name} must be an ISO 8601 date-time, e.g. 2026-12-31T17:00:00Z.")
+        raise params.ParameterError(name, f"{name} must be an ISO 8601 date-time, e.g. 2026-12-31T17:00:00Z.") from None
     return when.astimezone(UTC).replace(tzinfo=None) if when.tzinfo else when
 
 

@@ -32,6 +32,7 @@ FIELD_TYPES = {"text": "Short text", "long_text": "Long text", "choice": "Choice
                "date": "Date"}
 BASE_STYLESHEET = "pdf/customize-base.css"
 NAME = re.compile(r"[a-z][a-z0-9_]{0,39}")
+NESTED_TOO_DEEPLY = "The template nests brackets, tags or blocks too deeply to be read; flatten it."
 
 
 class TemplateError(ValueError):
@@ -141,6 +142,8 @@ def check_syntax(html: str) -> None:
         _environment().parse(html)
     except TemplateSyntaxError as exc:
         raise TemplateError(f"Line {exc.lineno}: {exc.message}") from exc
+    except RecursionError:  # Jinja's parser recurses once per level of brackets or blocks
+        raise TemplateError(NESTED_TOO_DEEPLY) from None
 
 
 def render_html(html: str, values: dict[str, str]) -> str:
@@ -151,6 +154,8 @@ def render_html(html: str, values: dict[str, str]) -> str:
         body = _one_full_stop(_environment().from_string(html).render(**values, today=date.today().isoformat()))
     except TemplateSyntaxError as exc:
         raise TemplateError(f"Line {exc.lineno}: {exc.message}") from exc
+    except RecursionError:
+        raise TemplateError(NESTED_TOO_DEEPLY) from None
     except JinjaTemplateError as exc:
         line = getattr(exc, "lineno", None)
         raise TemplateError(f"{f'Line {line}: ' if line else ''}{exc}") from exc

@@ -34,7 +34,7 @@ def template(asset_id: int):
                 return redirect(url_for("content.template", asset_id=item.id))
         except authoring.TemplateError as exc:
             flash(str(exc), "error")
-            status = 400
+            status = 422
     elif form.is_submitted():
         status = 400
     return render_template("content/template.html", asset=item, form=form, preview=preview,

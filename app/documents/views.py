@@ -26,6 +26,7 @@ from app.files import storage
 from app.files.pdf import RenderError
 from app.library import assets, collections
 from app.models import RATERS, GeneratedDocument, Role
+from app.web import params
 from app.web.access import roles_required
 from app.web.forms import ActionForm
 
@@ -47,7 +48,7 @@ def customize(asset_id: int):
     if request.method == "POST" and request.form.get("action") == "preview":
         return preview(asset_id)  # a browser that ignored the Preview button's formaction
     fields = authoring.fields_of(item.template)
-    start = generate.own_document(current_user, request.args.get("from", 0, type=int))
+    start = generate.own_document(current_user, params.int_arg(request.args, "from", 0))
     values = generate.prefilled(fields, current_user, start)
     account = start.account if start else ""
     status, form = 200, ActionForm()
@@ -105,7 +106,7 @@ def customize_page(item, fields, values: dict, account: str, form, previews=(), 
 def index():
     """My documents: every PDF this user generated, newest first."""
     return render_template("documents/index.html", documents=generate.documents_of(current_user),
-                           new=request.args.get("new", type=int))
+                           new=params.id_arg(request.args, "new"))
 
 
 @bp.route("/documents/<int:document_id>/download")
@@ -136,7 +137,7 @@ def new_kit():
     form = ActionForm()
     if request.method == "POST":
         action = next((a for a in KIT_ACTIONS if a in request.form), "save")
-        target = request.form.get(action, type=int)
+        target = params.int_arg(request.form, action)
         details = None  # a button from another page (a collection's) leaves what the rep typed alone
         if "account" in request.form:
             details = kits.Details(request.form["account"], request.form.get("title", ""),
@@ -145,7 +146,7 @@ def new_kit():
             if not form.validate_on_submit():
                 raise DocumentError("The form expired. Reload the page and try again.")
             message = kits.edit_draft(current_user, details, action, target, collections.own_collection(
-                current_user, request.form.get("collection", type=int)))
+                current_user, params.id_arg(request.form, "collection")))
         except (DocumentError, RenderError) as exc:
             flash(str(exc), "error")
             return kit_page(form, request.form.get("q", ""), 400)
@@ -181,9 +182,9 @@ def add_to_kit():
     back = back if back.startswith("/") and not back.startswith("//") else url_for("documents.new_kit")
     asset = document = None
     if request.values.get("asset"):
-        asset = assets.visible_asset(current_user, request.values.get("asset", type=int)) or abort(404)
+        asset = assets.visible_asset(current_user, params.id_arg(request.values, "asset")) or abort(404)
     elif request.values.get("document"):
-        document = generate.own_document(current_user, request.values.get("document", type=int)) or abort(404)
+        document = generate.own_document(current_user, params.id_arg(request.values, "document")) or abort(404)
     else:
         abort(404)
     if not ActionForm().validate_on_submit():
@@ -258,7 +259,7 @@ def bulk(asset_id: int):
 @roles_required(*RATERS)
 def download_zip():
     """Several of the user's own documents in one ZIP (?ids=1&ids=2…)."""
-    documents = [d for i in request.args.getlist("ids", type=int)
+    documents = [d for i in params.id_list(request.args, "ids")
                  if (d := generate.own_document(current_user, i)) is not None]
     if not documents:
         abort(404)

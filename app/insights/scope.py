@@ -18,6 +18,7 @@ from app.extensions import db
 from app.library.assets import live_clause, today
 from app.models import Asset, AssetKind, Role, Stage, Team, Term, UsageEvent, User, asset_stage, asset_term
 from app.usage import USE_KINDS
+from app.web import params
 
 PERIODS = (7, 30, 90)
 DEFAULT_DAYS = 30
@@ -80,12 +81,13 @@ def recent_weeks(count: int) -> list[str]:
 def scope_from_args(user, args) -> Scope:
     """Read the filter bar: `days` or `from`/`to`, `term` (or its older name `segment`), `stage`, `kind`, `team`.
 
-    Malformed values fall back to defaults; a manager's scope is always their own team.
+    Malformed values fall back to defaults (an id beyond 64 bits too: it must not reach the
+    database); a manager's scope is always their own team.
     """
     def as_int(name):
         try:
-            return int(args.get(name) or "")
-        except ValueError:
+            return params.int_arg(args, name)
+        except params.ParameterError:
             return None
 
     def as_date(name):

@@ -13,6 +13,7 @@ from app.insights.scope import PERIODS, Scope, iso_week, recent_weeks, scope_fro
 from app.insights.shares import shares_report
 from app.library import taxonomy
 from app.models import INSIGHT_VIEWERS, AssetKind, Role
+from app.web import params
 from app.web.access import roles_required
 
 bp = Blueprint("insights", __name__, url_prefix="/insights")
@@ -87,7 +88,7 @@ def ignored():
 @bp.route("/coverage")
 @roles_required(*INSIGHT_VIEWERS)
 def coverage():
-    grid = content.coverage(scope(), request.args.get("dimension", type=int))
+    grid = content.coverage(scope(), params.id_arg(request.args, "dimension"))
     return page("insights/coverage.html", reports.coverage_tables(grid), grid=grid)
 
 

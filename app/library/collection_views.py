@@ -6,6 +6,7 @@ from flask_login import current_user
 
 from app.library import assets, collections
 from app.models import RATERS, Collection
+from app.web import params
 from app.web.access import roles_required
 from app.web.forms import ActionForm
 
@@ -29,7 +30,7 @@ def index():
     """My collections; POST makes a new one (optionally from the assets chosen on the pitch-kit page)."""
     form = ActionForm()
     if request.method == "POST" and checked(form):
-        ids = [int(i) for i in request.form.getlist("ids") if i.isdigit()]
+        ids = params.id_list(request.form, "ids")
         try:
             collection = collections.create(current_user, request.form.get("name", ""), ids)
         except collections.CollectionError as error:
@@ -98,7 +99,7 @@ def add(asset_id: int):
             collection = collections.create(current_user, request.form["name"], [item.id])
             flash(f"Saved to the new collection “{collection.name}”.", "success")
         else:
-            collection = collection_or_404(request.form.get("collection", 0, type=int))
+            collection = collection_or_404(params.int_arg(request.form, "collection", 0))
             if collections.add(current_user, collection, item):
                 flash(f"Saved to “{collection.name}”.", "success")
             else:

@@ -13,6 +13,7 @@ from app.library import assets, flags, taxonomy
 from app.library.assets import AssetData, AssetError
 from app.library.forms import AssetForm, ResolveFlagForm, StatusForm, VersionForm
 from app.models import CONTENT_WRITERS, Asset, AssetStatus
+from app.web import params
 from app.web.access import roles_required
 from app.web.forms import ActionForm, choices
 
@@ -65,7 +66,7 @@ def get_asset(asset_id: int) -> Asset:
 def index():
     """Every asset, any status, filtered by status and words of the title."""
     status, title = request.args.get("status", ""), request.args.get("q", "")
-    page = assets.browse(current_user, page=request.args.get("page", 1, type=int),
+    page = assets.browse(current_user, page=params.page_arg(request.args),
                          statuses=[status] if status else [], title=title)
     return render_template("content/index.html", page=page, status=status, title=title,
                            statuses=[s.value for s in AssetStatus])

@@ -16,6 +16,7 @@ from sqlalchemy.orm import selectinload
 from app.database import transaction
 from app.extensions import db
 from app.models import Dimension, Stage, Term, asset_stage, asset_term
+from app.web import params
 
 Item = Dimension | Term | Stage
 
@@ -214,7 +215,7 @@ def term_ids_from(args) -> list[int]:
     ids: list[int] = []
     for dimension, value in ((d, v.strip()) for d, v in wanted if v.strip()):
         if value.isdigit():
-            ids.append(int(value))
+            ids.append(params.as_id(value) or -1)  # an id beyond 64 bits matches nothing
             continue
         found, _ = terms_by_name([value], dimension)
         ids += [t.id for t in found] or [-1]

@@ -10,6 +10,7 @@ from app.library import assets, collections, flags, ratings, taxonomy
 from app.library.assets import sees_drafts
 from app.library.forms import FlagForm, RatingForm
 from app.models import EVERYONE, RATERS
+from app.web import params
 from app.web.access import roles_required
 from app.web.forms import ActionForm
 
@@ -21,7 +22,7 @@ bp = Blueprint("library", __name__)
 def home():
     """A dimension's terms × stages grid (?dimension=ID, the first by default), recently updated and
     popular assets."""
-    dimension = taxonomy.dimension_or_first(request.args.get("dimension", type=int))
+    dimension = taxonomy.dimension_or_first(params.id_arg(request.args, "dimension"))
     return render_template(
         "library/home.html",
         dimensions=taxonomy.dimensions(), dimension=dimension, stages=taxonomy.stages(),
@@ -56,7 +57,7 @@ def suggest():
 def asset(asset_id: int):
     item = assets.open_asset(current_user, asset_id) or abort(404)
     search.record_click(current_user, item, request.args.get("sid"),
-                           request.args.get("pos", type=int))
+                           params.int_arg(request.args, "pos"))
     return render_asset(item)
 
 

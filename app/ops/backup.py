@@ -10,7 +10,7 @@ The archive is a gzip'd tar:
 
 The database copy is a snapshot taken while the site runs: SQLite's online backup API, or one
 REPEATABLE READ transaction on PostgreSQL. Rows are written as JSON, so an archive made on SQLite
-restores into PostgreSQL and back. Restoring is one transaction: it loads every row or none.
+restores into PostgreSQL and back. Restoring (app/ops/restore.py) is all or nothing.
 The search index is not archived; it is rebuilt from the restored database.
 """
 from __future__ import annotations
@@ -21,7 +21,6 @@ import os
 import sqlite3
 import tarfile
 import tempfile
-import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -148,129 +147,3 @@ def create(target: Path) -> Report:
     finally:
         scratch.unlink(missing_ok=True)
     return report
-
-
-def _read_manifest(archive: tarfile.TarFile) -> dict:
-    try:
-        manifest = json.load(archive.extractfile("manifest.json"))
-    except (KeyError, json.JSONDecodeError, AttributeError):
-        raise BackupError("This is not a Bridge backup: it has no readable manifest.json.") from None
-    if manifest.get("format") != FORMAT:
-        raise BackupError(f"This backup's format ({manifest.get('format')}) is not one this Bridge reads ({FORMAT}).")
-    return manifest
-
-
-def current_revision() -> str:
-    from alembic.migration import MigrationContext
-
-    with db.engine.connect() as connection:
-        return MigrationContext.configure(connection).get_current_revision() or ""
-
-
-def _rows_present(connection: sa.Connection) -> int:
-    return sum(connection.scalar(sa.select(sa.func.count()).select_from(t)) for t in tables())
-
-
-def restore(source: Path, *, replace: bool = False) -> Report:
-    """Load `source` into this database and file store.
-
-    Refuses when the database already holds rows (unless `replace`, which deletes them in the same
-    transaction) or when the backup's schema revision differs from this database's.
-    """
-    try:
-        archive = tarfile.open(source, mode="r:gz")  # noqa: SIM115 (closed by the with-block below)
-    except (OSError, tarfile.TarError) as error:
-        raise BackupError(f"Cannot read {source}: {error}") from None
-    with archive:
-        try:
-            archive.getmembers()  # reads to the end: a truncated or damaged archive fails here, before any change
-        except (OSError, EOFError, zlib.error, tarfile.TarError) as error:
-            raise BackupError(f"{source} is damaged or incomplete ({error}); nothing was changed.") from None
-        manifest = _read_manifest(archive)
-        here = current_revision()
-        if manifest["revision"] != here:
-            raise BackupError(f"The backup is at schema revision {manifest['revision']}, this database at "
-                                f"{here or 'none'}. Run `flask db upgrade` (or use the Bridge version that "
-                                "made the backup) so that both match.")
-        report = Report(revision=here)
-        known = {t.name for t in tables()}
-        missing = [name for name in manifest["rows"] if name not in known]
-        if missing:
-            raise BackupError(f"The backup has tables this Bridge does not know: {', '.join(missing)}.")
-        try:
-            with db.engine.begin() as connection:
-                present = _rows_present(connection)
-                if present and not replace:
-                    raise BackupError(f"This database is not empty ({present} rows). Restore into a new "
-                                        "database, or pass --replace to delete what is there.")
-                for table in reversed(tables()):
-                    connection.execute(table.delete())
-                for table in tables():
-                    report.rows[table.name] = _load_table(connection, table, archive)
-                _reset_sequences(connection)
-        except (json.JSONDecodeError, KeyError, ValueError, sa.exc.DBAPIError) as error:
-            raise BackupError(f"The backup could not be loaded, nothing was changed: {error}") from None
-        report.files, report.bytes = _restore_files(archive)
-        _restore_secret_key(archive)
-    return report
-
-
-def _load_table(connection: sa.Connection, table: sa.Table, archive: tarfile.TarFile) -> int:
-    try:
-        member = archive.extractfile(f"database/{table.name}.jsonl")
-    except KeyError:
-        return 0
-    decoders = {c.name: d for c in table.columns if (d := _decoder(c))}
-    batch, count = [], 0
-    for line in member:
-        row = json.loads(line)
-        for name, decode in decoders.items():
-            if name in row:
-                row[name] = decode(row[name])
-        batch.append(row)
-        if len(batch) >= CHUNK:
-            connection.execute(table.insert(), batch)
-            count, batch = count + len(batch), []
-    if batch:
-        connection.execute(table.insert(), batch)
-        count += len(batch)
-    return count
-
-
-def _reset_sequences(connection: sa.Connection) -> None:
-    """PostgreSQL: make each id sequence continue after the restored ids."""
-    if connection.dialect.name != "postgresql":
-        return  # SQLite takes the next id from the rows themselves
-    for table in tables():
-        key = list(table.primary_key.columns)
-        if len(key) == 1 and isinstance(key[0].type, sa.Integer) and key[0].autoincrement in (True, "auto"):
-            connection.execute(sa.text(
-                f"SELECT setval(pg_get_serial_sequence('{table.name}', '{key[0].name}'), "
-                f"COALESCE((SELECT MAX({key[0].name}) FROM {table.name}), 0) + 1, false)"))
-
-
-def _restore_files(archive: tarfile.TarFile) -> tuple[int, int]:
-    store: Path = current_app.config["COLLATERAL_DIR"]
-    count = size = 0
-    for member in archive.getmembers():
-        if not member.name.startswith("files/") or not member.isfile():
-            continue
-        member.name = member.name[len("files/"):]
-        archive.extract(member, store, filter="data")  # refuses absolute paths, "..", links out
-        count, size = count + 1, size + member.size
-    return count, size
-
-
-def _restore_secret_key(archive: tarfile.TarFile) -> bool:
-    """Bring back the generated secret key (sessions, share viewer hashes) unless one is set by env."""
-    if os.environ.get("BRIDGE_SECRET_KEY"):
-        return False
-    try:
-        key = archive.extractfile("settings/secret_key").read()
-    except KeyError:
-        return False
-    key_file = current_app.config["DATA_DIR"] / "secret_key"
-    fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "wb") as handle:
-        handle.write(key)
-    return True

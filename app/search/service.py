@@ -20,6 +20,7 @@ from app.search import index, matching, spelling, synonyms, syntax
 from app.search.backend import FACETS, Match, Node, Query, Unreadable, dimension_facet
 from app.search.documents import SOURCE_CHARS, similarity_text
 from app.search.snippets import Highlighter, snippet, source_text
+from app.web import params
 
 SORTS = ("relevance", "most_used", "top_rated", "newest")
 FACET_LABELS = {"stage": "Stage", "kind": "Kind", "product": "Product"}  # a dimension's facet: its name
@@ -148,10 +149,10 @@ def clean_text(raw: str) -> str:
 def build_request(user, *, text="", terms=(), stage=(), kind=(), product=(), sort="relevance",
                   page=1, per_page=20, literal=False) -> SearchRequest:
     term_ids = [str(t) for t in terms if str(t).lstrip("-").isdigit()]
-    dimension_of = taxonomy.dimension_of_terms(int(t) for t in term_ids if int(t) > 0)
+    dimension_of = taxonomy.dimension_of_terms(i for i in map(params.as_id, term_ids) if i)
     term_facets: dict[str, list[str]] = {}
     for term_id in term_ids:  # an unknown term gets a facet of its own, which nothing has
-        dimension = dimension_of.get(int(term_id))
+        dimension = dimension_of.get(params.as_id(term_id))
         term_facets.setdefault(dimension_facet(dimension) if dimension else "dimension:none", []).append(term_id)
     return SearchRequest(
         text=clean_text(text), terms=term_ids, stage=[str(s) for s in stage if str(s)],
@@ -170,7 +171,7 @@ def request_from_args(user, args, per_page: int = 20) -> SearchRequest:
         user, text=args.get("q", ""), terms=taxonomy.term_ids_from(args),
         stage=[s for s in stages if s.isdigit()] + [str(s.id) for s in found] + (["-1"] if unknown else []),
         kind=args.getlist("kind"), product=args.getlist("product"),
-        sort=args.get("sort", "relevance"), page=args.get("page", 1, type=int), per_page=per_page,
+        sort=args.get("sort", "relevance"), page=params.page_arg(args), per_page=per_page,
         literal=args.get("literal") == "1",
     )
 

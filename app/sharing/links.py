@@ -245,8 +245,16 @@ def open_link(link: ShareLink, visit: Visitor, detail_url: str) -> None:
 
 
 def record_page_time(link: ShareLink, visit: Visitor, page: int, seconds: float) -> None:
-    """Time a prospect's browser reports on one page (capped: a tab left open is not reading)."""
-    _log_visit("share_page", link, visit, page=page, seconds=round(min(seconds, MAX_PAGE_SECONDS), 1))
+    """Time a prospect's browser reports on one page (it reports every 15 s while the page shows).
+
+    Refused (ShareError) unless the shared PDF has that page and the time is in (0, MAX_PAGE_SECONDS]:
+    the owner's page must not show page 4,999 of a 3-page PDF, or an hour it was not read.
+    """
+    if not 1 <= page <= page_count(link):
+        raise ShareError("This document has no such page.")
+    if not 0 < seconds <= MAX_PAGE_SECONDS:
+        raise ShareError(f"Seconds must be more than 0 and at most {MAX_PAGE_SECONDS}.")
+    _log_visit("share_page", link, visit, page=page, seconds=round(seconds, 1))
 
 
 def download(link: ShareLink, visit: Visitor) -> tuple[Path, str, str] | None:

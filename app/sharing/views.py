@@ -22,14 +22,14 @@ from app.models import EVERYONE, RATERS, ShareLink
 from app.notifications.service import notifications_of, unread_count
 from app.sharing import links
 from app.sharing.forms import ShareForm
-from app.web import branding, ratelimit
+from app.web import branding, params, ratelimit
 from app.web.access import roles_required
 from app.web.forms import ActionForm, flash_form_errors
 
 bp = Blueprint("share", __name__)
 
-CLIENT_LIMIT = (120, 60)  # public requests per client per minute: a token scan stops here
-TOKEN_LIMIT = (600, 60)   # requests per link per minute
+SCAN_LIMIT = (120, 60)   # unknown tokens per client per minute: a token scan stops here
+VIEW_LIMIT = (600, 60)   # requests per client per link per minute (no one client can lock a link)
 PAGE_WIDTH = 1000
 
 
@@ -49,8 +49,8 @@ def new():
     """Share an asset (?asset=) or one of my documents (?document=) with a prospect."""
     asset = None
     if request.args.get("asset"):
-        asset = assets.visible_asset(current_user, request.args.get("asset", type=int)) or abort(404)
-    document = generate.own_document(current_user, request.args.get("document", 0, type=int))
+        asset = assets.visible_asset(current_user, params.id_arg(request.args, "asset")) or abort(404)
+    document = generate.own_document(current_user, params.int_arg(request.args, "document", 0))
     if asset is None and document is None:
         abort(404)
     refused = links.refusal(asset, document)
@@ -118,13 +118,18 @@ def notifications():
 def public_link(token: str, *, page: bool = False) -> ShareLink:
     """The live link for `token`, after rate limits: 429 when exceeded, 404 unknown, 410 no longer live.
 
-    With `page`, the unknown and ended links get the prospect's own pages (no way into Bridge)."""
-    if not ratelimit.hit(ratelimit.private_key("share-client", request.remote_addr or ""), *CLIENT_LIMIT):
+    With `page`, the unknown and ended links get the prospect's own pages (no way into Bridge).
+    Only unknown tokens count towards a client's scan limit, and a link's requests are counted per
+    client: a scanner, or one client hammering a link, never locks the link for its other viewers."""
+    scanner = ratelimit.private_key("share-scan", request.remote_addr or "")
+    if ratelimit.over(scanner, SCAN_LIMIT[0], SCAN_LIMIT[1]):
         abort(429)
     link = links.by_token(token)
     if link is None:
+        if not ratelimit.hit(scanner, *SCAN_LIMIT):
+            abort(429)
         abort(unavailable(None, 404) if page else 404)
-    if not ratelimit.hit(f"share-token:{link.id}", *TOKEN_LIMIT):
+    if not ratelimit.hit(ratelimit.private_key("share-view", f"{link.id}:{request.remote_addr}"), *VIEW_LIMIT):
         abort(429)
     if not links.is_live(link):
         abort(unavailable(link, 410) if page else 410)
@@ -164,13 +169,17 @@ def page(token: str, number: int):
 @bp.post("/s/<token>/seen")
 @csrf.exempt  # sent by the public viewer's beacon; carries nothing but a page number and seconds
 def seen(token: str):
-    """Time the prospect's browser reports on one page."""
+    """Time the prospect's browser reports on one page: 422 (and nothing recorded) for a page the
+    PDF does not have or an implausible time."""
     link = public_link(token)
-    page_number = request.form.get("page", type=int)
+    page_number = params.int_arg(request.form, "page", minimum=1)
     seconds = request.form.get("seconds", type=float)
-    if page_number is None or seconds is None or not 1 <= page_number <= 5000 or not seconds >= 0:
-        abort(400)
-    links.record_page_time(link, this_visit(link), page_number, seconds)
+    if page_number is None or seconds is None:
+        abort(422, description="Send page and seconds.")
+    try:
+        links.record_page_time(link, this_visit(link), page_number, seconds)
+    except links.ShareError as exc:
+        abort(422, description=str(exc))
     return "", 204
 
 

@@ -209,13 +209,13 @@ def test_template_errors_name_the_line(client, login_as, make_asset):
     asset = make_asset()
     login_as("marketer")
     broken = save_as_marketer(client, asset, html="<h1>Hi</h1>\n<p>\n{% if %}</p>", fields=[])
-    assert broken.status_code == 400 and "Line 3" in broken.get_data(as_text=True)
+    assert broken.status_code == 422 and "Line 3" in broken.get_data(as_text=True)
     unknown = save_as_marketer(client, asset, html="<h1>{{ cutsomer }}</h1>", fields=[])
-    assert unknown.status_code == 400 and "cutsomer" in unknown.get_data(as_text=True)
+    assert unknown.status_code == 422 and "cutsomer" in unknown.get_data(as_text=True)
     sandbox = save_as_marketer(client, asset, html="{{ ''.__class__.__mro__ }}", fields=[])
-    assert sandbox.status_code == 400 and "unsafe" in sandbox.get_data(as_text=True)
+    assert sandbox.status_code == 422 and "unsafe" in sandbox.get_data(as_text=True)
     bad_fields = save_as_marketer(client, asset, html="<p>x</p>", fields=[{"name": "Bad Name"}])
-    assert bad_fields.status_code == 400 and "must be unique, lower case" in bad_fields.get_data(as_text=True)
+    assert bad_fields.status_code == 422 and "must be unique, lower case" in bad_fields.get_data(as_text=True)
     db.session.refresh(asset)
     assert asset.template is None
 
@@ -230,7 +230,7 @@ def test_runaway_templates_are_stopped_and_the_worker_lives_on(client, login_as,
     asset = make_asset()
     login_as("marketer")
     response = save_as_marketer(client, asset, html=html, fields=[])
-    assert response.status_code == 400 and reason in response.get_data(as_text=True)
+    assert response.status_code == 422 and reason in response.get_data(as_text=True)
     assert save_as_marketer(client, asset, html="<h1>Fine</h1>", fields=[]).status_code == 200
     db.session.refresh(asset)
     assert asset.template.version == 1
@@ -251,9 +251,9 @@ def test_api_customize_returns_the_pdf_and_lists_it(client, login_as, customizab
     listed = client.get("/api/v1/documents").get_json()["documents"]
     assert [(d["account"], d["pages"]) for d in listed] == [("Northwind Foods", 2)]
     bad = client.post(f"/api/v1/assets/{customizable.id}/customize", json={"account": "X", "tier": "Bronze"})
-    assert bad.status_code == 422 and "choose one of" in bad.get_json()["error"]
+    assert bad.status_code == 422 and "choose one of" in bad.get_json()["error"]["message"]
     missing = client.post(f"/api/v1/assets/{customizable.id}/customize", json={"tier": "Gold"})
-    assert missing.status_code == 422 and "Customer is required" in missing.get_json()["error"]
+    assert missing.status_code == 422 and "Customer is required" in missing.get_json()["error"]["message"]
     form_post = client.post(f"/api/v1/assets/{customizable.id}/customize", data={"account": "X"})
     assert form_post.status_code == 400
 
@@ -357,7 +357,7 @@ def test_internal_assets_cannot_be_customized_for_a_customer(client, login_as, m
     refused = post_form(client, f"/assets/{internal.id}/customize", {"customer": "Acme", "action": "create"})
     assert refused.status_code == 400 and "internal only" in refused.get_data(as_text=True)
     api = client.post(f"/api/v1/assets/{internal.id}/customize", json={"customer": "Acme"})
-    assert api.status_code == 422 and "internal only" in api.get_json()["error"]
+    assert api.status_code == 422 and "internal only" in api.get_json()["error"]["message"]
     assert db.session.scalars(select(GeneratedDocument)).all() == []
 
 

@@ -72,6 +72,7 @@ def test_file_named_pdf_that_is_not_a_pdf_is_refused(app, client, login_as, samp
     ("corrupt_pdf", "could not be read"),
     ("encrypted_pdf", "password-protected"),
     ("zip_bomb_docx", "expands to far more data"),
+    ("spread_zip_bomb_docx", "expands to far more data"),
 ])
 def test_broken_or_hostile_files_are_refused_and_nothing_is_stored(app, client, login_as, sample_files,
                                                                    maker, message):

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from app import create_app, usage
 from app.extensions import db
 from app.library import ratings
-from app.ops import backup
+from app.ops import backup, restore
 from app.sharing import links
 from tests import databases
 from tests.conftest import IsolatedClient, app_config, login
@@ -124,6 +124,6 @@ def test_the_generated_secret_key_travels_with_the_backup(app, second_site, tmp_
     db.session.remove()
     monkeypatch.delenv("BRIDGE_SECRET_KEY")  # the key comes from the data directory, as by default
     with second_site.app_context():
-        backup.restore(archive)
+        restore.restore(archive)
         key_file = second_site.config["DATA_DIR"] / "secret_key"
         assert key_file.read_text() == "k" * 64 and stat.S_IMODE(key_file.stat().st_mode) == 0o600

@@ -102,13 +102,21 @@ def test_phrase_prefix_and_field_queries(client, login_as, library, q, expected)
 
 
 @pytest.mark.parametrize("q", ['"unclosed phrase', "tag:", "((((", "AND OR NOT", "*", "x" * 5000,
-                               "title:(roi", "\x00\x01 roi", "{[}]~^", "NOT"])
+                               "title:(roi", "\x01\x02 roi", "{[}]~^", "NOT"])
 def test_malformed_or_huge_queries_never_error(client, login_as, library, q):
     login_as("rep")
     response = client.get("/search", query_string={"q": q})
     assert response.status_code == 200
     api = client.get("/api/v1/search", query_string={"q": q})
     assert api.status_code == 200 and "total" in api.get_json()
+
+
+def test_a_nul_character_in_the_query_is_refused_naming_it(client, login_as, library):
+    """NUL is refused in every parameter (app/web/params.py): PostgreSQL text cannot hold one."""
+    login_as("rep")
+    assert client.get("/search", query_string={"q": "\x00\x01 roi"}).status_code == 422
+    api = client.get("/api/v1/search", query_string={"q": "\x00\x01 roi"})
+    assert api.status_code == 422 and api.get_json()["error"]["field"] == "q"
 
 
 def test_a_misspelt_word_is_corrected_in_place_and_both_are_logged(client, login_as, library):

@@ -8,7 +8,8 @@ from tests.conftest import login, post_form
 
 PUBLIC = {"auth.login", "errors.healthz", "static",
           "share.view", "share.page", "share.seen", "share.download",  # prospects' share links: by token
-          "share.logo"}  # the company's logo on those links
+          "share.logo",  # the company's logo on those links
+          "api.openapi_document"}  # the API's contract, no data
 ANY_LOGGED_IN = {"auth.logout"}
 
 
