@@ -39,7 +39,8 @@ def configure_storage(app: Flask) -> None:
 
 def configure_requests(app: Flask) -> None:
     """Believe forwarding headers from the configured number of proxies only; bound every `<int:…>`
-    in a route to 64 bits (registered before any blueprint adds its rules); refuse NUL characters."""
+    in a route to the databases' INTEGER, params.MAX_INT (registered before any blueprint adds its rules);
+    refuse NUL characters."""
     from app.web.params import IdConverter, refuse_nul_characters
 
     hops = app.config["TRUSTED_PROXIES"]

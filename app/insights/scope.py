@@ -81,7 +81,7 @@ def recent_weeks(count: int) -> list[str]:
 def scope_from_args(user, args) -> Scope:
     """Read the filter bar: `days` or `from`/`to`, `term` (or its older name `segment`), `stage`, `kind`, `team`.
 
-    Malformed values fall back to defaults (an id beyond 64 bits too: it must not reach the
+    Malformed values fall back to defaults (an id beyond params.MAX_INT too: it must not reach the
     database); a manager's scope is always their own team.
     """
     def as_int(name):

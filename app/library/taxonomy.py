@@ -215,7 +215,7 @@ def term_ids_from(args) -> list[int]:
     ids: list[int] = []
     for dimension, value in ((d, v.strip()) for d, v in wanted if v.strip()):
         if value.isdigit():
-            ids.append(params.as_id(value) or -1)  # an id beyond 64 bits matches nothing
+            ids.append(params.as_id(value) or -1)  # an id beyond MAX_INT matches nothing
             continue
         found, _ = terms_by_name([value], dimension)
         ids += [t.id for t in found] or [-1]

@@ -2,9 +2,9 @@
 or a NUL character anywhere, is a 404 (in the path) or a 422 naming the parameter, never a
 database error.
 
-Both databases store ids as at most 64-bit integers; SQLite refuses to even bind a larger Python
-int ("int too large") and PostgreSQL refuses a negative OFFSET, so nothing beyond these bounds may
-reach a query.
+Ids are INTEGER columns: 32 bits on PostgreSQL ("integer out of range" beyond 2^31 − 1, found by
+the API contract test), 64 on SQLite, which refuses to even bind a larger Python int ("int too
+large"); PostgreSQL also refuses a negative OFFSET. So nothing beyond these bounds may reach a query.
 """
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from flask import abort, request
 from werkzeug.routing import IntegerConverter, ValidationError
 
-MAX_INT = 2**63 - 1
+MAX_INT = 2**31 - 1  # the smaller of the two databases' INTEGER
 MAX_DIGITS = len(str(MAX_INT))
 WHOLE_NUMBER = re.compile(rf"-?[0-9]{{1,{MAX_DIGITS}}}")
 MAX_PAGE = 100_000  # far beyond any library; keeps OFFSET page × size well inside 64 bits
@@ -29,7 +29,7 @@ class ParameterError(ValueError):
 
 
 class IdConverter(IntegerConverter):
-    """`<int:…>` in routes: ASCII digits within 64 bits, else the route does not match (404).
+    """`<int:…>` in routes: ASCII digits up to MAX_INT, else the route does not match (404).
 
     Werkzeug's own converter accepts any length and calls int() on it: 25 digits reached SQLite
     as "int too large" (500), and 5,000 digits make int() itself raise.

@@ -23,7 +23,7 @@ from tests.conftest import csrf_token, login
 
 HUGE = "9" * 25  # the ids: SQLite answered "int too large"
 HOSTILE = [HUGE, "-1", "abc", "x" * 5000, "☃é\x00", "9" * 5000]  # int() refuses 4,300 digits and more
-HOSTILE_IDS = [HUGE, str(2**63), "0", *HOSTILE[1:]]
+HOSTILE_IDS = [HUGE, str(2**63), str(2**31), "0", *HOSTILE[1:]]
 # Parameters some view reads from the query string or form (forms add their own fields).
 PARAMS = ["page", "ids", "segment", "stage", "team", "days", "document", "asset", "collection", "new", "pos",
           "seconds", "stars", "number", "from", "to", "kind", "q", "sort", "sid", "week", "format", "table",
