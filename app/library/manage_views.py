@@ -53,6 +53,7 @@ def data_from(form: AssetForm) -> AssetData:
         term_ids=form.terms.data or [], stage_ids=form.stages.data or [],
         status=form.status.data, expires_on=form.expires_on.data,
         body=form.body.data or "", url=form.url.data or "", audience=form.audience.data or "",
+        review_interval_days=form.review_interval_days.data,
     )
 
 
