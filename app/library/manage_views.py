@@ -9,7 +9,7 @@ from flask_login import current_user
 from app.extensions import db
 from app.files import storage
 from app.files.ingest import IngestError
-from app.library import assets, flags, taxonomy
+from app.library import assets, flags, freshness, taxonomy
 from app.library.assets import AssetData, AssetError
 from app.library.forms import AssetForm, ResolveFlagForm, StatusForm, VersionForm
 from app.models import CONTENT_WRITERS, Asset, AssetStatus
@@ -139,6 +139,21 @@ def change_status(asset_id: int):
         assets.set_status(item, form.status.data)
         flash(f"“{item.title}” is now {item.status}.", "success")
     return redirect(url_for("content.edit", asset_id=item.id))
+
+
+@bp.post("/<int:asset_id>/verify")
+@roles_required(*CONTENT_WRITERS)
+def verify(asset_id: int):
+    """The owner (or a marketer) checked the asset and found it right: its review clock restarts."""
+    item = get_asset(asset_id)
+    if ActionForm().validate_on_submit():
+        try:
+            freshness.verify(current_user, [item])
+        except freshness.FreshnessError as exc:
+            flash(str(exc), "error")
+        else:
+            flash(f"“{item.title}” verified: next review due {freshness.review_due_on(item).isoformat()}.", "success")
+    return redirect(url_for("library.asset", asset_id=item.id))
 
 
 @bp.post("/<int:asset_id>/delete")

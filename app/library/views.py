@@ -6,7 +6,7 @@ from flask_login import current_user
 
 from app import search
 from app.files import storage
-from app.library import assets, collections, flags, ratings, taxonomy
+from app.library import assets, collections, flags, freshness, ratings, taxonomy
 from app.library.assets import sees_drafts
 from app.library.forms import FlagForm, RatingForm
 from app.models import EVERYONE, RATERS
@@ -14,6 +14,12 @@ from app.web.access import roles_required
 from app.web.forms import ActionForm
 
 bp = Blueprint("library", __name__)
+
+
+@bp.app_template_global("freshness_of")
+def freshness_of(asset):
+    """The asset's freshness today, for badges on every page that lists assets."""
+    return freshness.freshness(asset)
 
 
 @bp.route("/")
@@ -73,6 +79,7 @@ def render_asset(item, rating_form: RatingForm | None = None, flag_form: FlagFor
         related=search.related(current_user, item), rating=ratings.summaries([item.id]).get(item.id),
         comments=ratings.recent_comments(item), rating_form=rating_form,
         can_rate=can_rate, my_rating=mine,
+        fresh=freshness.freshness(item), can_verify=freshness.may_verify(current_user, item),
         flag_form=flag_form or FlagForm(), open_flags=flags.open_on(item) if can_edit else [],
         collections=collections.collections_of(current_user) if can_rate else [],
     ), status
