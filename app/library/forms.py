@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
-from wtforms import DateField, IntegerField, RadioField, SelectField, SelectMultipleField, StringField, TextAreaField
+from wtforms import BooleanField, DateField, IntegerField, RadioField, SelectField, SelectMultipleField, StringField, TextAreaField
 from wtforms.validators import URL, DataRequired, Length, NumberRange, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
@@ -71,3 +71,4 @@ class FlagForm(FlaskForm):
 
 class ResolveFlagForm(FlaskForm):
     resolution = TextAreaField("What was done", validators=[Length(max=2000)])
+    content_changed = BooleanField("The asset was corrected: tell the reps who used it in the last 30 days")

@@ -190,7 +190,8 @@ def resolve_flag(flag_id: int):
     form = ResolveFlagForm()
     if form.validate_on_submit():
         try:
-            flags.resolve(item, current_user, form.resolution.data or "")
+            flags.resolve(item, current_user, form.resolution.data or "", content_changed=form.content_changed.data,
+                          asset_url=url_for("library.asset", asset_id=item.asset_id))
         except flags.FlagError as exc:
             flash(str(exc), "error")
         else:

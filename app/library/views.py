@@ -1,7 +1,7 @@
 """The rep's library: home grid, browsing, asset pages, downloads and copies."""
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
+from flask import Blueprint, abort, flash, g, redirect, render_template, request, send_file, url_for
 from flask_login import current_user
 
 from app import search
@@ -20,6 +20,20 @@ bp = Blueprint("library", __name__)
 def freshness_of(asset):
     """The asset's freshness today, for badges on every page that lists assets."""
     return freshness.freshness(asset)
+
+
+@bp.before_app_request
+def forget_flag_warnings():
+    # g outlives a request when an app context was already pushed (tests, CLI): read flags afresh.
+    g.pop("flag_warnings", None)
+
+
+@bp.app_template_global("flag_warning")
+def flag_warning(asset):
+    """The open "wrong" or "outdated" flag reps are warned of on this asset, if any; read once per request."""
+    if "flag_warnings" not in g:
+        g.flag_warnings = flags.open_warnings()
+    return g.flag_warnings.get(asset.id)
 
 
 @bp.route("/")
