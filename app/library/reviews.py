@@ -17,8 +17,10 @@ from app.models import CONTENT_WRITERS, Asset, AssetStatus, Flag, User, utcnow
 REASONS = {"overdue": "Review overdue", "flagged": "Flagged", "expiring": "Expiring or expired",
            "due": "Review due soon"}
 ACTIONS = {"verify": "Verify (still right)", "archive": "Archive", "reassign": "Reassign owner"}
-# Most urgent first: gone or wrong before merely unchecked, unchecked before about to be.
-_URGENCY = {State.EXPIRED: 0, State.NEEDS_REVIEW: 1, State.EXPIRING_SOON: 3, State.DUE_SOON: 4, State.FRESH: 5}
+# Most urgent first: expired (reps lost it), then flagged (reps were told it is wrong), overdue,
+# expiring, due soon.
+_URGENCY = {State.EXPIRED: 0, State.NEEDS_REVIEW: 2, State.EXPIRING_SOON: 3, State.DUE_SOON: 4, State.FRESH: 5}
+_FLAGGED = 1
 
 
 class ReviewError(ValueError):
@@ -37,7 +39,7 @@ class ReviewItem:
     @property
     def urgency(self) -> tuple:
         rank = _URGENCY[self.fresh.state]
-        return (min(rank, 2) if self.flags else rank, self.fresh.review_due, self.asset.title.lower())
+        return (min(rank, _FLAGGED) if self.flags else rank, self.fresh.review_due, self.asset.title.lower())
 
 
 def _due_clause(day: date):

@@ -299,11 +299,11 @@ def seed_ratings(people: list[User], rng: random.Random) -> int:
 
 
 def seed_reviews(marketer: User, rng: random.Random) -> int:
-    """The marketer's checks, spread over each asset's interval and a little past it: the demo shows
-    fresh, due and overdue assets, and a review queue with something in it."""
+    """The marketer's checks, spread over each asset's interval and a little past it (one in eight
+    overdue): the demo shows fresh, due and overdue assets, and a review queue with something in it."""
     assets = list(db.session.scalars(select(Asset).order_by(Asset.id)))
     for asset in assets:
-        days_ago = rng.randint(0, asset.review_interval_days + 45)
+        days_ago = rng.randint(0, asset.review_interval_days * 8 // 7)
         freshness.verify(marketer, [asset], at=utcnow() - timedelta(days=days_ago, hours=rng.randint(0, 8)))
     return len(assets)
 

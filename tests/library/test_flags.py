@@ -83,7 +83,7 @@ def test_reps_are_warned_of_an_open_wrong_flag_until_it_is_resolved(client, make
     assert f"{asset.owner.name} is checking it" in page
     assert "had to apologise" not in page  # the flagger's words stay between them and marketing
     results = client.get("/search?q=pricing").get_data(as_text=True)
-    assert "⚠ Flagged: wrong or inaccurate" in results
+    assert "⚠ Flagged: wrong" in results
     home = client.get("/").get_data(as_text=True)
     cards = home.split('<article class="card">')[1:]
     assert cards and all(("⚠ Flagged" in card) == ("Pricing sheet 2025" in card) for card in cards)

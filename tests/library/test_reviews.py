@@ -44,9 +44,9 @@ def test_queue_holds_what_to_check_now_most_urgent_first(owner, make_user):
 
     mine = reviews.queue(owner=owner, today=DAY)
     assert [(i.asset.title, i.reasons) for i in mine] == [
-        (overdue.title, ["overdue"]), (flagged.title, ["flagged"]), (expiring.title, ["expiring"]),
+        (flagged.title, ["flagged"]), (overdue.title, ["overdue"]), (expiring.title, ["expiring"]),
         (due.title, ["due"])]
-    assert mine[1].flags[0].note == "Wrong product names"
+    assert mine[0].flags[0].note == "Wrong product names"
     everyone = [i.asset.title for i in reviews.queue(today=DAY)]
     assert theirs.title in everyone and "Fresh deck" not in everyone and "Archived overdue" not in everyone
     assert [i.asset.title for i in reviews.queue(owner=owner, reason="flagged", today=DAY)] == [flagged.title]
