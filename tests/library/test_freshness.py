@@ -122,3 +122,14 @@ def test_an_out_of_range_interval_is_refused_by_the_service(make_asset):
     with pytest.raises(AssetError):
         save_asset(AssetData(title="x", kind="one_pager", body="b", review_interval_days=2000), asset.owner,
                    asset=asset)
+
+
+def test_rep_is_warned_ahead_of_expiry_and_sees_when_the_next_review_is(client, make_user, make_asset):
+    expires = utcnow().date() + timedelta(days=10)
+    asset = make_asset("Q4 promotion one-pager", expires_on=expires)
+    login(client, make_user("rep").email)
+    page = client.get(f"/assets/{asset.id}").get_data(as_text=True)
+    assert "Expiring soon" in page and f"Expires on {expires.isoformat()}: after that reps no longer see it" in page
+    due = freshness.review_due_on(asset)
+    assert f"{due.isoformat()} <span class=\"muted\">(every 90 days)</span>" in page
+    assert "Expiring soon" in client.get("/").get_data(as_text=True)  # its card on the home page
