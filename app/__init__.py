@@ -80,12 +80,13 @@ def configure_blueprints(app: Flask) -> None:
     from app.insights import views as insights
     from app.library import collection_views as collect
     from app.library import manage_views as content
+    from app.library import review_views as review
     from app.library import views as library
     from app.search import views as synonyms
     from app.sharing import views as share
     from app.web import errors
 
-    for module in (auth, library, documents, collect, share, content, synonyms, insights, admin, api, errors):
+    for module in (auth, library, documents, collect, share, content, review, synonyms, insights, admin, api, errors):
         app.register_blueprint(module.bp)
 
 

@@ -227,8 +227,15 @@ class Asset(db.Model):
     source_key: Mapped[str | None] = mapped_column(String(300), unique=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    # Freshness (app/library/freshness.py): checked every `review_interval_days` (a default per kind);
+    # the review clock runs from `verified_at`, set on creation, by a verification, and by migration
+    # 0010 for older assets; `verified_by` is None when nobody has verified it yet.
+    review_interval_days: Mapped[int] = mapped_column(default=90, server_default="90")
+    verified_at: Mapped[datetime] = mapped_column(default=utcnow)
+    verified_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"))
 
-    owner: Mapped[User | None] = relationship()
+    owner: Mapped[User | None] = relationship(foreign_keys=[owner_id])
+    verified_by: Mapped[User | None] = relationship(foreign_keys=[verified_by_id])
     # Ordered within a dimension; `terms_by_dimension` groups them in the dimensions' order.
     terms: Mapped[list[Term]] = relationship(secondary=asset_term, order_by="(Term.position, Term.name)")
     stages: Mapped[list[Stage]] = relationship(secondary=asset_stage, order_by="Stage.position")

@@ -29,7 +29,7 @@ log = logging.getLogger(__name__)
 
 EVENT_KINDS = (
     "view", "download", "copy", "search", "search_click", "customize",
-    "share", "share_open", "share_page", "share_download", "rate", "flag",
+    "share", "share_open", "share_page", "share_download", "rate", "flag", "verify",
 )
 # The interactions that count as a rep using an asset.
 USE_KINDS = ("view", "download", "copy", "customize", "share")

@@ -1,4 +1,5 @@
 import logging
+from contextlib import contextmanager
 from logging.config import fileConfig
 
 from flask import current_app
@@ -87,7 +88,7 @@ def run_migrations_online():
 
     connectable = get_engine()
 
-    with connectable.connect() as connection:
+    with connectable.connect() as connection, foreign_keys_off_on_sqlite(connection):
         context.configure(
             connection=connection,
             target_metadata=get_metadata(),
@@ -96,6 +97,31 @@ def run_migrations_online():
 
         with context.begin_transaction():
             context.run_migrations()
+
+
+@contextmanager
+def foreign_keys_off_on_sqlite(connection):
+    """Run SQLite migrations with foreign keys off, checked after.
+
+    Batch mode changes a SQLite table by copying it, dropping the old one and renaming the copy:
+    with foreign keys on, that drop deletes first, and ON DELETE CASCADE / SET NULL would empty or
+    orphan every table that refers to it (asset: its versions, ratings, flags, links). The pragma is
+    a no-op inside a transaction, so it is set before the migrations' transaction and set back after
+    (the connection returns to the app's pool)."""
+    if connection.dialect.name != "sqlite":
+        yield
+        return
+    connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
+    connection.commit()
+    try:
+        yield
+        broken = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+        if broken:
+            raise RuntimeError(f"migrations left rows pointing at nothing: {broken[:5]}")
+    finally:
+        connection.rollback()
+        connection.exec_driver_sql("PRAGMA foreign_keys=ON")
+        connection.commit()
 
 
 if context.is_offline_mode():

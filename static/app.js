@@ -134,3 +134,13 @@
     });
   });
 })();
+
+// Bulk selection: a "select all" box (shown only with JavaScript) ticks every row's box in its form.
+(function () {
+  "use strict";
+  document.querySelectorAll("input[data-select-all]").forEach((all) => {
+    const boxes = () => all.form.querySelectorAll(`input[type=checkbox][name="${all.dataset.selectAll}"]`);
+    all.hidden = false;
+    all.addEventListener("change", () => boxes().forEach((box) => { box.checked = all.checked; }));
+  });
+})();

@@ -106,3 +106,32 @@ def test_segments_become_terms_of_industry_and_company_size_with_their_data(tmp_
             assert filters == {"segment": ["Mid-Market", "Healthcare"]}
         db.session.remove()
         db.engine.dispose()
+
+
+def test_0010_gives_existing_assets_a_review_interval_by_kind_and_keeps_their_versions(tmp_path):
+    app = create_app(app_config(tmp_path))
+    with app.app_context():
+        upgrade(revision="0009")
+        with db.engine.begin() as connection:
+            for asset_id, kind in enumerate(["battlecard", "case_study", "one_pager"], start=1):
+                connection.execute(text(
+                    "INSERT INTO asset (id, title, description, kind, product, tags, status, body, url, created_at,"
+                    " updated_at) VALUES (:id, :title, '', :kind, '', '[]', 'published', '', '', :created,"
+                    " :updated)"), {"id": asset_id, "title": f"Asset {asset_id}", "kind": kind,
+                                    "created": "2026-01-05 08:00:00", "updated": f"2026-0{asset_id}-10 09:30:00"})
+                connection.execute(text(
+                    "INSERT INTO asset_version (id, asset_id, number, stored_name, original_filename, file_type,"
+                    " mime_type, size_bytes, sha256, text, created_at) VALUES (:id, :id, 1, :name, 'b.pdf', 'pdf',"
+                    " 'application/pdf', 10, 'x', '', '2026-01-05 08:00:00')"),
+                    {"id": asset_id, "name": f"{asset_id}.pdf"})
+        upgrade()
+        with db.engine.connect() as connection:
+            rows = connection.execute(text(
+                "SELECT kind, review_interval_days, verified_at, verified_by_id FROM asset ORDER BY id")).all()
+            versions = connection.execute(text("SELECT count(*) FROM asset_version")).scalar()
+        assert [(kind, days, by) for kind, days, _at, by in rows] == [
+            ("battlecard", 30, None), ("case_study", 180, None), ("one_pager", 90, None)]
+        assert [str(at)[:10] for _k, _d, at, _b in rows] == ["2026-01-10", "2026-02-10", "2026-03-10"]
+        assert versions == 3  # rebuilding the asset table cascaded to nothing
+        db.session.remove()
+        db.engine.dispose()

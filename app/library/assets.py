@@ -15,7 +15,7 @@ from app import usage
 from app.database import transaction
 from app.extensions import db
 from app.files import ingest, pages, previews, storage
-from app.library import taxonomy
+from app.library import freshness, taxonomy
 from app.models import (
     AUDIENCES,
     CONTENT_WRITERS,
@@ -52,6 +52,7 @@ class AssetData:
     body: str = ""
     url: str = ""
     audience: str = ""  # "customer" or "internal"; empty: by kind (models.default_audience)
+    review_interval_days: int | None = None  # empty: by kind (freshness.default_interval)
 
 
 @dataclass
@@ -236,6 +237,10 @@ def _apply(asset: Asset, data: AssetData) -> None:
     if audience not in AUDIENCES:
         raise AssetError(f"Unknown audience {data.audience!r}.")
     asset.audience = audience
+    interval = data.review_interval_days or freshness.default_interval(data.kind)
+    if not freshness.MIN_INTERVAL <= interval <= freshness.MAX_INTERVAL:
+        raise AssetError(f"Review every {freshness.MIN_INTERVAL} to {freshness.MAX_INTERVAL} days.")
+    asset.review_interval_days = interval
     asset.title = data.title.strip()[:200]
     asset.kind = data.kind
     asset.description = data.description.strip()
@@ -268,8 +273,8 @@ def save_asset(data: AssetData, author, asset: Asset | None = None,
     stored = ingest.ingest(*upload) if upload else None
     try:
         with transaction():
-            if asset is None:
-                asset = Asset(owner=author, **extra)
+            if asset is None:  # its author has just checked it
+                asset = Asset(owner=author, verified_at=utcnow(), verified_by=author, **extra)
                 db.session.add(asset)
             else:
                 for key, value in extra.items():

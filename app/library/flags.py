@@ -1,7 +1,7 @@
 """Flags: "this asset is outdated or wrong", queued for the asset's owner until a marketer resolves it."""
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
@@ -9,7 +9,13 @@ from sqlalchemy.orm import selectinload
 from app import usage
 from app.database import transaction
 from app.extensions import db
-from app.models import FLAG_REASONS, Asset, Flag, utcnow
+from app.models import FLAG_REASONS, Asset, Flag, Role, UsageEvent, User, utcnow
+from app.notifications import service as notifications
+
+# Flags that say the content itself may mislead a customer: reps are warned while one is open.
+WARNING_REASONS = ("wrong", "outdated")
+# When a resolution changed the content, the reps who used the asset this recently are told too.
+RECENT_USE_DAYS = 30
 
 
 class FlagError(ValueError):
@@ -28,14 +34,47 @@ def raise_flag(user, asset: Asset, reason: str, note: str = "", *, at: datetime 
     return flag
 
 
-def resolve(flag: Flag, user, resolution: str = "") -> Flag:
-    """Close a flag, saying what was done about it."""
+def resolve(flag: Flag, user, resolution: str = "", *, content_changed: bool = False, asset_url: str = "") -> Flag:
+    """Close a flag, saying what was done about it, and tell its flagger (the asset's page at `asset_url`).
+
+    When `content_changed`, reps who used the asset in the last RECENT_USE_DAYS days are told as well:
+    they may have sent the wrong version and want the new one. A flag closed with nothing changed ("it
+    was right") concerns only the flagger; telling everyone would teach them to ignore these."""
     if flag.resolved_at is not None:
         raise FlagError("This flag was already resolved.")
     with transaction():
         flag.resolved_at, flag.resolved_by_id = utcnow(), user.id
         flag.resolution = resolution.strip()[:2000]
+        said = f": {flag.resolution}" if flag.resolution else "."
+        title = flag.asset.title
+        if flag.user_id is not None and flag.user_id != user.id:
+            notifications.notify(flag.user_id, f"{user.name} resolved your flag on “{title}”{said}", asset_url,
+                                 kind="flag_resolved")
+        if content_changed:
+            for user_id in recent_users(flag.asset_id, exclude={flag.user_id, user.id}):
+                notifications.notify(user_id, f"“{title}”, which you used recently, was corrected{said}", asset_url,
+                                     kind="flag_resolved")
     return flag
+
+
+def recent_users(asset_id: int, exclude: set = frozenset()) -> list[int]:
+    """Active reps and managers who used the asset in the last RECENT_USE_DAYS days."""
+    since = utcnow() - timedelta(days=RECENT_USE_DAYS)
+    query = (select(UsageEvent.user_id).distinct().join(User, User.id == UsageEvent.user_id)
+             .where(UsageEvent.asset_id == asset_id, UsageEvent.kind.in_(usage.USE_KINDS),
+                    UsageEvent.created_at >= since, User.active.is_(True),
+                    User.role.in_((Role.REP.value, Role.MANAGER.value))))
+    return sorted(set(db.session.scalars(query)) - set(exclude))
+
+
+def open_warnings() -> dict[int, Flag]:
+    """The newest open "wrong" or "outdated" flag of each asset that has one: what reps are warned of.
+    Few at any time, so a page reads them all at once instead of asking per asset."""
+    found: dict[int, Flag] = {}
+    for flag in db.session.scalars(select(Flag).where(Flag.resolved_at.is_(None), Flag.reason.in_(WARNING_REASONS))
+                                   .order_by(Flag.created_at, Flag.id)):
+        found[flag.asset_id] = flag
+    return found
 
 
 def get(flag_id: int) -> Flag | None:

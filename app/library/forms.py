@@ -3,8 +3,17 @@ from __future__ import annotations
 
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
-from wtforms import DateField, RadioField, SelectField, SelectMultipleField, StringField, TextAreaField
-from wtforms.validators import URL, DataRequired, Length, Optional
+from wtforms import (
+    BooleanField,
+    DateField,
+    IntegerField,
+    RadioField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.validators import URL, DataRequired, Length, NumberRange, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from app.models import AUDIENCES, FLAG_REASONS, AssetKind, AssetStatus
@@ -34,6 +43,10 @@ class AssetForm(FlaskForm):
     stages = MultiCheckboxField("Funnel stages", coerce=int)
     status = SelectField("Status", choices=STATUS_CHOICES)
     expires_on = DateField("Expires on", validators=[Optional()])
+    review_interval_days = IntegerField(
+        "Review every (days)", validators=[Optional(), NumberRange(7, 730)],
+        description="Past this many days since it was last verified, reps see “Needs review”. "
+                    "Empty: by kind (30 for battlecards, 180 for case studies, brochures and videos, else 90).")
     audience = SelectField("Audience", choices=AUDIENCE_CHOICES, default="",
                            description="Internal assets cannot be shared, put in pitch kits or customized "
                                        "into customer documents.")
@@ -67,3 +80,4 @@ class FlagForm(FlaskForm):
 
 class ResolveFlagForm(FlaskForm):
     resolution = TextAreaField("What was done", validators=[Length(max=2000)])
+    content_changed = BooleanField("The asset was corrected: tell the reps who used it in the last 30 days")

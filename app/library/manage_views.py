@@ -9,7 +9,7 @@ from flask_login import current_user
 from app.extensions import db
 from app.files import storage
 from app.files.ingest import IngestError
-from app.library import assets, flags, taxonomy
+from app.library import assets, flags, freshness, taxonomy
 from app.library.assets import AssetData, AssetError
 from app.library.forms import AssetForm, ResolveFlagForm, StatusForm, VersionForm
 from app.models import CONTENT_WRITERS, Asset, AssetStatus
@@ -54,6 +54,7 @@ def data_from(form: AssetForm) -> AssetData:
         term_ids=form.terms.data or [], stage_ids=form.stages.data or [],
         status=form.status.data, expires_on=form.expires_on.data,
         body=form.body.data or "", url=form.url.data or "", audience=form.audience.data or "",
+        review_interval_days=form.review_interval_days.data,
     )
 
 
@@ -141,6 +142,21 @@ def change_status(asset_id: int):
     return redirect(url_for("content.edit", asset_id=item.id))
 
 
+@bp.post("/<int:asset_id>/verify")
+@roles_required(*CONTENT_WRITERS)
+def verify(asset_id: int):
+    """The owner (or a marketer) checked the asset and found it right: its review clock restarts."""
+    item = get_asset(asset_id)
+    if ActionForm().validate_on_submit():
+        try:
+            freshness.verify(current_user, [item])
+        except freshness.FreshnessError as exc:
+            flash(str(exc), "error")
+        else:
+            flash(f"“{item.title}” verified: next review due {freshness.review_due_on(item).isoformat()}.", "success")
+    return redirect(url_for("library.asset", asset_id=item.id))
+
+
 @bp.post("/<int:asset_id>/delete")
 @roles_required(*CONTENT_WRITERS)
 def delete(asset_id: int):
@@ -175,7 +191,8 @@ def resolve_flag(flag_id: int):
     form = ResolveFlagForm()
     if form.validate_on_submit():
         try:
-            flags.resolve(item, current_user, form.resolution.data or "")
+            flags.resolve(item, current_user, form.resolution.data or "", content_changed=form.content_changed.data,
+                          asset_url=url_for("library.asset", asset_id=item.asset_id))
         except flags.FlagError as exc:
             flash(str(exc), "error")
         else:

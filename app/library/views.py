@@ -1,12 +1,12 @@
 """The rep's library: home grid, browsing, asset pages, downloads and copies."""
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
+from flask import Blueprint, abort, flash, g, redirect, render_template, request, send_file, url_for
 from flask_login import current_user
 
 from app import search
 from app.files import storage
-from app.library import assets, collections, flags, ratings, taxonomy
+from app.library import assets, collections, flags, freshness, ratings, taxonomy
 from app.library.assets import sees_drafts
 from app.library.forms import FlagForm, RatingForm
 from app.models import EVERYONE, RATERS
@@ -15,6 +15,26 @@ from app.web.access import roles_required
 from app.web.forms import ActionForm
 
 bp = Blueprint("library", __name__)
+
+
+@bp.app_template_global("freshness_of")
+def freshness_of(asset):
+    """The asset's freshness today, for badges on every page that lists assets."""
+    return freshness.freshness(asset)
+
+
+@bp.before_app_request
+def forget_flag_warnings():
+    # g outlives a request when an app context was already pushed (tests, CLI): read flags afresh.
+    g.pop("flag_warnings", None)
+
+
+@bp.app_template_global("flag_warning")
+def flag_warning(asset):
+    """The open "wrong" or "outdated" flag reps are warned of on this asset, if any; read once per request."""
+    if "flag_warnings" not in g:
+        g.flag_warnings = flags.open_warnings()
+    return g.flag_warnings.get(asset.id)
 
 
 @bp.route("/")
@@ -74,6 +94,7 @@ def render_asset(item, rating_form: RatingForm | None = None, flag_form: FlagFor
         related=search.related(current_user, item), rating=ratings.summaries([item.id]).get(item.id),
         comments=ratings.recent_comments(item), rating_form=rating_form,
         can_rate=can_rate, my_rating=mine,
+        fresh=freshness.freshness(item), can_verify=freshness.may_verify(current_user, item),
         flag_form=flag_form or FlagForm(), open_flags=flags.open_on(item) if can_edit else [],
         collections=collections.collections_of(current_user) if can_rate else [],
     ), status

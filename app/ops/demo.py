@@ -16,7 +16,7 @@ from app.config import ROOT
 from app.documents import authoring
 from app.extensions import db
 from app.files import pdf
-from app.library import collections, flags, importer, ratings, taxonomy
+from app.library import collections, flags, freshness, importer, ratings, taxonomy
 from app.models import Asset, AssetStatus, Role, UsageEvent, User, utcnow
 from app.web import branding
 from app.web.markup import render_markdown
@@ -220,6 +220,7 @@ def seed_demo(build_dir: Path, first_run_only: bool = False) -> SeedReport | Non
     if db.session.scalar(select(UsageEvent.id).limit(1)) is None:
         events = usage.record(history_events(people, random.Random(2026)))
         events += seed_ratings(people, random.Random(7))
+        events += seed_reviews(marketer, random.Random(11))
     return SeedReport(len(people), report, events)
 
 
@@ -295,6 +296,16 @@ def seed_ratings(people: list[User], rng: random.Random) -> int:
                 flags.raise_flag(user, asset, "outdated" if "date" in comment else "wrong", comment, at=when)
                 events += 1
     return events
+
+
+def seed_reviews(marketer: User, rng: random.Random) -> int:
+    """The marketer's checks, spread over each asset's interval and a little past it (one in eight
+    overdue): the demo shows fresh, due and overdue assets, and a review queue with something in it."""
+    assets = list(db.session.scalars(select(Asset).order_by(Asset.id)))
+    for asset in assets:
+        days_ago = rng.randint(0, asset.review_interval_days * 8 // 7)
+        freshness.verify(marketer, [asset], at=utcnow() - timedelta(days=days_ago, hours=rng.randint(0, 8)))
+    return len(assets)
 
 
 def history_events(people: list[User], rng: random.Random) -> list[dict]:

@@ -1,0 +1,140 @@
+"""Whether an asset can be trusted today: checked within its review interval, and not about to expire.
+
+States are computed from the asset's dates and `today`, never stored: a stored state would need a
+clock job to turn fresh content stale, and would be wrong whenever that job had not run yet. Tests
+pass `today` (a frozen clock); the app passes nothing and gets the UTC day.
+"""
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from sqlalchemy import update
+
+from app import usage
+from app.database import transaction
+from app.extensions import db
+from app.models import CONTENT_WRITERS, Asset, AssetKind, utcnow
+
+# How often an asset of each kind should be checked, in days: battlecards follow competitors'
+# releases and prices, so monthly; case studies and brochures tell stories that age slowly.
+DEFAULT_INTERVAL = 90
+REVIEW_INTERVAL_DAYS = {
+    AssetKind.BATTLECARD.value: 30,
+    AssetKind.CASE_STUDY.value: 180,
+    AssetKind.BROCHURE.value: 180,
+    AssetKind.VIDEO_LINK.value: 180,
+}
+DUE_SOON_DAYS = 14  # "due soon" this many days before the review falls due
+EXPIRING_SOON_DAYS = 30  # "expiring soon" this many days before expires_on
+MIN_INTERVAL, MAX_INTERVAL = 7, 730
+
+
+class State(str, enum.Enum):
+    """Freshness states, most urgent first (an asset shows the most urgent one that applies)."""
+
+    EXPIRED = "expired"
+    NEEDS_REVIEW = "needs_review"
+    EXPIRING_SOON = "expiring_soon"
+    DUE_SOON = "due_soon"
+    FRESH = "fresh"
+
+    @property
+    def label(self) -> str:
+        return STATE_LABELS[self]
+
+    @property
+    def warns(self) -> bool:
+        """Whether a rep should be warned before using the asset."""
+        return self in (State.EXPIRED, State.NEEDS_REVIEW, State.EXPIRING_SOON)
+
+
+class FreshnessError(ValueError):
+    """A user-facing reason why a verification was refused."""
+
+
+STATE_LABELS = {
+    State.EXPIRED: "Expired",
+    State.NEEDS_REVIEW: "Needs review",
+    State.EXPIRING_SOON: "Expiring soon",
+    State.DUE_SOON: "Review due soon",
+    State.FRESH: "Fresh",
+}
+
+
+@dataclass(frozen=True)
+class Freshness:
+    """An asset's state on one day, with the dates that explain it."""
+
+    state: State
+    review_due: date
+    expires_on: date | None
+    verified_at: datetime
+    verified_by: str  # the verifier's name; empty when nobody has verified it yet
+
+    @property
+    def label(self) -> str:
+        return self.state.label
+
+    @property
+    def checked(self) -> str:
+        """"Verified by Mara Quinn, 12 Nov" (or "Last checked 12 Nov" when nobody verified it)."""
+        day = f"{self.verified_at.day} {self.verified_at:%b}"
+        return f"Verified by {self.verified_by}, {day}" if self.verified_by else f"Last checked {day}"
+
+
+def default_interval(kind: str) -> int:
+    """The review interval, in days, an asset of `kind` gets unless its author sets one."""
+    return REVIEW_INTERVAL_DAYS.get(kind, DEFAULT_INTERVAL)
+
+
+def review_due_on(asset: Asset) -> date:
+    return asset.verified_at.date() + timedelta(days=asset.review_interval_days)
+
+
+def state_on(asset: Asset, day: date) -> State:
+    """The most urgent state that applies to `asset` on `day`."""
+    if asset.expires_on is not None and asset.expires_on < day:
+        return State.EXPIRED
+    due = review_due_on(asset)
+    if due < day:
+        return State.NEEDS_REVIEW
+    if asset.expires_on is not None and asset.expires_on <= day + timedelta(days=EXPIRING_SOON_DAYS):
+        return State.EXPIRING_SOON
+    if due <= day + timedelta(days=DUE_SOON_DAYS):
+        return State.DUE_SOON
+    return State.FRESH
+
+
+def freshness(asset: Asset, today: date | None = None) -> Freshness:
+    """The asset's freshness on `today` (the app's today when not given)."""
+    day = today or utcnow().date()
+    return Freshness(state=state_on(asset, day), review_due=review_due_on(asset), expires_on=asset.expires_on,
+                     verified_at=asset.verified_at,
+                     verified_by=asset.verified_by.name if asset.verified_by is not None else "")
+
+
+def may_verify(user, asset: Asset) -> bool:
+    """Its owner verifies an asset; so may any marketer or admin (an owner who left, a shared load)."""
+    return user.is_authenticated and (asset.owner_id == user.id or user.has_role(*CONTENT_WRITERS))
+
+
+def verify(user, items: list[Asset], *, at: datetime | None = None) -> int:
+    """Record that `user` checked `items` and found them right: their review clock restarts.
+
+    All or nothing: refused whole if `user` may not verify one of them. The content did not change,
+    so `updated_at` stays (the home page's "recently updated" is about content, not checks)."""
+    if not items:
+        raise FreshnessError("Choose at least one asset to verify.")
+    refused = [a.title for a in items if not may_verify(user, a)]
+    if refused:
+        raise FreshnessError(f"Only an asset's owner or a marketer may verify “{refused[0]}”.")
+    when = at or utcnow()
+    with transaction():
+        db.session.execute(update(Asset).where(Asset.id.in_([a.id for a in items]))
+                           .values(verified_at=when, verified_by_id=user.id, updated_at=Asset.updated_at)
+                           .execution_options(synchronize_session="fetch"))
+    for asset in items:
+        usage.log_event("verify", user=user, asset=asset, at=at)
+    return len(items)
