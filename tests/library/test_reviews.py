@@ -121,4 +121,5 @@ def test_reps_have_no_review_queue_and_malformed_requests_are_refused_calmly(cli
                           ({"action": "reassign", "asset": str(asset.id), "owner": "x"}, "Choose an active marketer")):
         response = post_form(client, "/manage/review/bulk", form, follow_redirects=True)
         assert response.status_code == 200 and message in response.get_data(as_text=True)
-    assert client.get("/manage/review/?view=nonsense&reason=%00").status_code == 200
+    assert client.get("/manage/review/?view=nonsense&reason=other").status_code == 200
+    assert client.get("/manage/review/?reason=%00").status_code == 422  # a NUL is refused everywhere (issue 17)
