@@ -82,14 +82,16 @@ TWO_PAGES = ('<h1>Proposal for {{ customer }}</h1><p>{{ summary }}</p>'
 
 
 @pytest.mark.parametrize("app", [FAST_LOG], indirect=True)
-def test_preview_shows_the_pages_and_makes_no_document_and_counts_nothing(app, journey, make_user, make_asset):
+@pytest.mark.parametrize("javascript", [True, False], ids=["with-js", "without-js"])
+def test_preview_shows_the_pages_and_makes_no_document_and_counts_nothing(app, journey, make_user, make_asset,
+                                                                          javascript):
     rep = make_user("rep", name="Riley Park")
     proposal = make_asset("Proposal")
     authoring.save_template(proposal, TWO_PAGES, "", authoring.parse_fields([
         {"name": "customer", "label": "Customer", "default": "Acme Health", "required": True},
         {"name": "summary", "label": "Summary", "type": "long_text", "default": "Two sentences."}]),
         make_user("marketer"))
-    page = journey.login(rep.email)
+    page = journey.login(rep.email, java_script_enabled=javascript)
     page.goto(f"/assets/{proposal.id}/customize")
     customer = page.get_by_label(re.compile(r"^Customer"))
     assert customer.input_value() == "" and customer.get_attribute("placeholder") == "Acme Health"
