@@ -7,6 +7,7 @@ from datetime import timedelta
 
 from flask import current_app
 from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
 
 from app.database import transaction
 from app.extensions import db
@@ -113,7 +114,7 @@ def reset_password(user: User, password: str) -> None:
 
 
 def list_users() -> list[User]:
-    return list(db.session.scalars(select(User).order_by(User.name)))
+    return list(db.session.scalars(select(User).options(selectinload(User.team)).order_by(User.name)))
 
 
 def list_teams() -> list[Team]:

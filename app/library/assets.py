@@ -153,6 +153,13 @@ def record_copy(user, asset: Asset) -> None:
     usage.log_use("copy", user=user, asset=asset)
 
 
+def card_options() -> tuple:
+    """What an asset's card shows (kind, thumbnail, term and stage badges), loaded with one query per
+    kind of row for any number of cards; the versions without their extracted text."""
+    return (selectinload(Asset.terms).selectinload(Term.dimension), selectinload(Asset.stages),
+            selectinload(Asset.versions).defer(AssetVersion.text))
+
+
 def load_in_order(asset_ids: Iterable[int], *options, user=None) -> list[Asset]:
     """The assets of `asset_ids` in the order given (repeats and missing ones left out), loaded
     with `options`; only those `user` may see when a user is given."""
@@ -186,8 +193,7 @@ def paginate(query: Select, page: int, per_page: int) -> Page:
     total = db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
     page = max(1, page)
     items = db.session.scalars(
-        query.options(selectinload(Asset.terms), selectinload(Asset.stages),
-                      selectinload(Asset.versions))
+        query.options(*card_options())
         .limit(per_page).offset((page - 1) * per_page)
     ).all()
     return Page(list(items), total, page, per_page)
@@ -214,13 +220,13 @@ def coverage_counts(user, dimension_id: int | None) -> dict[tuple[int, int], int
 
 def recent(user, limit: int = 6) -> list[Asset]:
     query = visible_to(user, select(Asset)).order_by(Asset.updated_at.desc(), Asset.id.desc())
-    return list(db.session.scalars(query.options(selectinload(Asset.versions)).limit(limit)))
+    return list(db.session.scalars(query.options(*card_options()).limit(limit)))
 
 
 def popular(user, days: int = 30, limit: int = 6) -> list[tuple[Asset, int]]:
     """The most used assets of the last `days` days with their use counts."""
     uses = dict(usage.most_used(visible_to(user, select(Asset.id)), days, limit))
-    return [(asset, uses[asset.id]) for asset in load_in_order(uses, selectinload(Asset.versions))]
+    return [(asset, uses[asset.id]) for asset in load_in_order(uses, *card_options())]
 
 
 def _apply(asset: Asset, data: AssetData) -> None:

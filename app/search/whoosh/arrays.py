@@ -297,6 +297,19 @@ class Generation:
             weights.append(w)
         return _concat(docs, np.int64), _concat(weights, np.float32)
 
+    def doc_frequency(self, fieldname: str, text: str) -> int:
+        """How many documents (deleted ones too) hold one indexed word in one field: read from the
+        term table, without reading its postings."""
+        btext = self.searcher.schema[fieldname].to_bytes(text)
+        return sum(reader.doc_frequency(fieldname, btext) for _segment, reader, _offset in self.parts)
+
+    def stored(self, docnum: int, name: str):
+        """One stored value of one document (None if it has none)."""
+        for _segment, reader, offset in reversed(self.parts):
+            if docnum >= offset:
+                return reader.stored_fields(docnum - offset).get(name)
+        return None
+
     def occurrences(self, fieldname: str, text: str) -> np.ndarray:
         """Every occurrence of one term as document << 32 | position, sorted."""
         btext = self.searcher.schema[fieldname].to_bytes(text)

@@ -120,14 +120,13 @@ class WhooshBackend:
         return ids, tags
 
     @reading
-    def similar(self, asset_id: int, text: str, visible_on: date | None, limit: int) -> list[int]:
+    def similar(self, asset_id: int, visible_on: date | None, limit: int) -> list[int]:
         searcher = self.searcher()
+        gen = self.generation(searcher)
         docnum = searcher.document_number(id=str(asset_id))
         if docnum is None:
             return []
-        allowed = self.generation(searcher).allowed_docs(visible_on)
-        results = searcher.more_like(docnum, "body", text=text, top=limit, numterms=12, filter=allowed)
-        return [int(hit["id"]) for hit in results]
+        return gen.ids[queries.similar(gen, docnum, visible_on, limit)].tolist()
 
     def notes(self) -> dict:
         """The notes of the index in use, read once per index directory."""
