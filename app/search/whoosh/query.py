@@ -36,6 +36,11 @@ class Matches:
         """The k best text matches and their scores, best first."""
         return postings.best(self.docs, self.scores, k)
 
+    def nbytes(self) -> int:
+        """About what it holds in memory (its arrays, and ~100 bytes per facet count and word)."""
+        counted = sum(len(values) for values in self.counts.values()) + len(self.terms)
+        return self.docs.nbytes + self.scores.nbytes + 100 * counted
+
 
 def stems(text: str) -> list[str]:
     """The indexed words of a piece of text, in order."""
