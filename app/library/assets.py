@@ -156,7 +156,7 @@ def record_copy(user, asset: Asset) -> None:
 def card_options() -> tuple:
     """What an asset's card shows (kind, thumbnail, term and stage badges), loaded with one query per
     kind of row for any number of cards; the versions without their extracted text."""
-    return (selectinload(Asset.terms).selectinload(Term.dimension), selectinload(Asset.stages),
+    return (selectinload(Asset.terms).joinedload(Term.dimension), selectinload(Asset.stages),
             selectinload(Asset.versions).defer(AssetVersion.text))
 
 
@@ -218,15 +218,33 @@ def coverage_counts(user, dimension_id: int | None) -> dict[tuple[int, int], int
     return {(term, stage): n for term, stage, n in db.session.execute(query)}
 
 
-def recent(user, limit: int = 6) -> list[Asset]:
-    query = visible_to(user, select(Asset)).order_by(Asset.updated_at.desc(), Asset.id.desc())
-    return list(db.session.scalars(query.options(*card_options()).limit(limit)))
+@dataclass
+class Home:
+    """What the rep's home page shows."""
+
+    dimensions: list  # every dimension, its terms loaded
+    dimension: object  # the one the grid shows (None when there are none)
+    stages: list
+    grid: dict[tuple[int, int], int]  # (term id, stage id) → assets
+    recent: list[Asset]
+    popular: list[tuple[Asset, int]]  # with their uses in POPULAR_DAYS days
 
 
-def popular(user, days: int = 30, limit: int = 6) -> list[tuple[Asset, int]]:
-    """The most used assets of the last `days` days with their use counts."""
-    uses = dict(usage.most_used(visible_to(user, select(Asset.id)), days, limit))
-    return [(asset, uses[asset.id]) for asset in load_in_order(uses, *card_options())]
+POPULAR_DAYS = 30
+
+
+def home(user, dimension_id: int | None, limit: int = 6) -> Home:
+    """The home page: a dimension's terms × stages grid (the first dimension by default), the assets
+    changed last and those used most in POPULAR_DAYS days; the cards of both loaded together."""
+    dimensions = taxonomy.dimensions()
+    dimension = next((d for d in dimensions if d.id == dimension_id), dimensions[0] if dimensions else None)
+    recent_ids = list(db.session.scalars(visible_to(user, select(Asset.id)).order_by(
+        Asset.updated_at.desc(), Asset.id.desc()).limit(limit)))
+    uses = dict(usage.most_used(visible_to(user, select(Asset.id)), POPULAR_DAYS, limit))
+    cards = {a.id: a for a in load_in_order([*recent_ids, *uses], *card_options())}
+    return Home(dimensions, dimension, taxonomy.stages(), coverage_counts(user, dimension.id if dimension else None),
+                [cards[i] for i in recent_ids if i in cards],
+                [(cards[i], n) for i, n in uses.items() if i in cards])
 
 
 def _apply(asset: Asset, data: AssetData) -> None:

@@ -6,7 +6,7 @@ from flask_login import current_user
 
 from app import search
 from app.files import storage
-from app.library import assets, collections, flags, ratings, taxonomy
+from app.library import assets, collections, flags, ratings
 from app.library.assets import sees_drafts
 from app.library.forms import FlagForm, RatingForm
 from app.models import EVERYONE, RATERS
@@ -21,13 +21,9 @@ bp = Blueprint("library", __name__)
 def home():
     """A dimension's terms × stages grid (?dimension=ID, the first by default), recently updated and
     popular assets."""
-    dimension = taxonomy.dimension_or_first(request.args.get("dimension", type=int))
-    return render_template(
-        "library/home.html",
-        dimensions=taxonomy.dimensions(), dimension=dimension, stages=taxonomy.stages(),
-        grid=assets.coverage_counts(current_user, dimension.id if dimension else None),
-        recent=assets.recent(current_user), popular=assets.popular(current_user),
-    )
+    page = assets.home(current_user, request.args.get("dimension", type=int))
+    return render_template("library/home.html", dimensions=page.dimensions, dimension=page.dimension,
+                           stages=page.stages, grid=page.grid, recent=page.recent, popular=page.popular)
 
 
 @bp.route("/browse")
