@@ -197,7 +197,7 @@ def prepared_library(args, scratch: Path) -> Path:
         shutil.rmtree(kept, ignore_errors=True)
         build_library(args.library, kept)
     started = time.perf_counter()
-    shutil.copytree(kept, scratch / "data")
+    shutil.copytree(kept, scratch / "data", symlinks=True)  # the index's `current` stays a link
     print(f"Library {kept} copied for this run in {time.perf_counter() - started:.0f} s", flush=True)
     flask_cli(scratch / "data", "db", "upgrade")  # a library kept from an older schema
     return scratch / "data"
