@@ -265,6 +265,7 @@ class Generation:
             {f: {v: _concat(d, np.int64) for v, d in by_value.items()} for f, by_value in values.items()},
             self.size)
         self._visible: tuple[date, np.ndarray, set] | None = None
+        self._frequencies: dict[tuple[str, str], int] = {}
 
     def _joined(self, name: str, dtype) -> np.ndarray:
         return _concat([getattr(segment, name) for segment, _r, _o in self.parts], dtype)
@@ -299,9 +300,14 @@ class Generation:
 
     def doc_frequency(self, fieldname: str, text: str) -> int:
         """How many documents (deleted ones too) hold one indexed word in one field: read from the
-        term table, without reading its postings."""
-        btext = self.searcher.schema[fieldname].to_bytes(text)
-        return sum(reader.doc_frequency(fieldname, btext) for _segment, reader, _offset in self.parts)
+        term tables once per generation, without reading its postings."""
+        key = (fieldname, text)
+        found = self._frequencies.get(key)
+        if found is None:
+            btext = self.searcher.schema[fieldname].to_bytes(text)
+            found = sum(reader.doc_frequency(fieldname, btext) for _segment, reader, _offset in self.parts)
+            self._frequencies[key] = found  # at most one entry per indexed word asked about
+        return found
 
     def stored(self, docnum: int, name: str):
         """One stored value of one document (None if it has none)."""

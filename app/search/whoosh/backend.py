@@ -35,6 +35,7 @@ from app.search.whoosh.schema import SCHEMA_VERSION, fields_of, make_schema
 
 log = logging.getLogger(__name__)
 
+SIMILAR_CACHE_SIZE = 2048  # "more like this" answers kept per thread: a few ids each
 NOTES = "NOTES.json"  # beside SCHEMA_VERSION: what the search package computed while building the index
 
 
@@ -128,7 +129,13 @@ class WhooshBackend:
         docnum = searcher.document_number(id=str(asset_id))
         if docnum is None:
             return []
-        return gen.ids[queries.similar(gen, docnum, visible_on, limit)].tolist()
+        cache = self._per_searcher("similar", searcher, lambda: LRU(SIMILAR_CACHE_SIZE))
+        key = (docnum, visible_on, limit)
+        found = cache.get(key)
+        if found is None:
+            found = gen.ids[queries.similar(gen, docnum, visible_on, limit)].tolist()
+            cache.put(key, found)
+        return found
 
     def notes(self) -> dict:
         """The notes of the index in use, read once per index directory."""
@@ -299,7 +306,7 @@ class WhooshBackend:
     def forget(self) -> None:
         """Start cold, as a new process would: no searcher, no segment arrays, no term postings."""
         self.reset()
-        for name in ("generation", "queries"):
+        for name in ("generation", "queries", "similar"):
             setattr(self._local, name, None)
         with self._segments_lock:
             self._segments.clear()

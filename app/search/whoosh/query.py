@@ -201,13 +201,23 @@ def similar(gen: Generation, docnum: int, visible_on: date | None, limit: int) -
     """Up to `limit` documents sharing the key terms of document `docnum`, most similar first: its
     key terms OR-ed, each weighted, scored with BM25F over the text fields like a query's words;
     the document itself and those the asker may not see left out."""
-    candidates = gen.stored(docnum, "key_terms") or ""
-    evaluator = Evaluator(gen)
-    parts = [evaluator._stem(word, TEXT_FIELDS, weight) for word, weight in key_terms(gen, candidates)]
-    if not parts:
+    found = [_word_scores(gen, word, weight) for word, weight in key_terms(gen, gen.stored(docnum, "key_terms") or "")]
+    if not found:
         return np.zeros(0, np.int64)
-    hits = postings.any_of(parts, gen.size)
-    hits.mask &= gen.allowed(visible_on)
-    hits.mask[docnum] = False
-    docs = np.flatnonzero(hits.mask)
-    return postings.best(docs, hits.score[docs], limit)[0]
+    score = np.bincount(np.concatenate([docs for docs, _ in found]),
+                        weights=np.concatenate([scores for _, scores in found]), minlength=gen.size)
+    score[~gen.allowed(visible_on)] = 0
+    score[docnum] = 0
+    docs = np.flatnonzero(score)
+    return postings.best(docs, score[docs].astype(np.float32), limit)[0]
+
+
+def _word_scores(gen: Generation, word: str, weight: float) -> tuple[np.ndarray, np.ndarray]:
+    """(documents, BM25F scores) of one indexed word over the text fields."""
+    parts = []
+    for fieldname in TEXT_FIELDS:
+        docs, tf = gen.postings(fieldname, word)
+        if len(docs):
+            parts.append(postings.FieldPostings(docs, tf, gen.lengths[fieldname][docs], gen.average_lengths[fieldname],
+                                                FIELD_WEIGHTS[fieldname], FIELD_B[fieldname]))
+    return postings.bm25f(parts, gen.size, weight)
