@@ -100,6 +100,8 @@ def _segment_postings(reader, fieldname: str, text: bytes):
 
 
 def _concat(parts: list, dtype) -> np.ndarray:
+    if len(parts) == 1:  # one segment, the usual case: no copy
+        return parts[0].astype(dtype, copy=False)
     return np.concatenate(parts).astype(dtype, copy=False) if parts else np.zeros(0, dtype=dtype)
 
 
@@ -294,8 +296,9 @@ class Generation:
         docs, weights = [], []
         for segment, reader, offset in self.parts:
             d, w = segment.term(reader, fieldname, btext)
-            docs.append(d + offset)
-            weights.append(w)
+            if len(d):
+                docs.append(d + offset if offset else d)
+                weights.append(w)
         return _concat(docs, np.int64), _concat(weights, np.float32)
 
     def doc_frequency(self, fieldname: str, text: str) -> int:
