@@ -19,7 +19,7 @@ MAX_EXPANSIONS = 100  # indexed words a prefix* stands for, at most
 # large library costs more than the hint is worth (title, keywords and taxonomy are always read).
 PAIR_BODY_OCCURRENCES = 50_000
 TAGS_WEIGHT = FIELD_WEIGHTS["keywords"]
-KEY_TERMS = 12  # of an asset's candidate words (schema.KEY_TERM_CANDIDATES), the best few look for similar ones
+KEY_TERMS = 8  # of an asset's candidate words (schema.KEY_TERM_CANDIDATES), the best few look for similar ones
 
 
 @dataclass
