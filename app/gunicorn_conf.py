@@ -22,17 +22,12 @@ errorlog = "-"
 forwarded_allow_ips = os.environ.get("BRIDGE_FORWARDED_ALLOW_IPS", "127.0.0.1")
 
 PR_SET_PDEATHSIG = 1
-M_MMAP_THRESHOLD = -3  # mallopt(3)
 
 
 def post_fork(server, worker):
     """A worker dies with its master. Idle workers notice a dead master within a second, but a busy
     one finishes its request first (up to `timeout`), holding the listening socket all along."""
-    libc = ctypes.CDLL(None, use_errno=True)
-    libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
-    # Search caches churn through postings arrays of tens to hundreds of kB: from the heap, the
-    # freed ones fragment it and the worker's RSS only grows; mapped, they go back when freed.
-    libc.mallopt(M_MMAP_THRESHOLD, 64 * 1024)
+    ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
     if os.getppid() != server.pid:  # the master died before the line above took effect
         os._exit(1)
 
