@@ -69,8 +69,11 @@ def from_environment(env: dict[str, str] | None = None) -> dict:
         "SOFFICE_PATH": env.get("BRIDGE_SOFFICE", "/usr/lib/libreoffice/program/soffice.bin"),
         "CONVERT_TIMEOUT_S": float(env.get("BRIDGE_CONVERT_TIMEOUT_S", "90")),
         "CONVERT_MEMORY_MB": int(env.get("BRIDGE_CONVERT_MEMORY_MB", "3072")),
-        # Term postings each process keeps in memory for search (least recently used go first).
-        "SEARCH_CACHE_MB": int(env.get("BRIDGE_SEARCH_CACHE_MB", "256")),
+        # Term postings each process keeps in memory for search (least recently used go first), and
+        # query results each serving thread keeps. A worker of a 10,000-asset library stays under
+        # 200 MB with these (bench/README.md, pages.py --memory); the hottest words fit in either.
+        "SEARCH_CACHE_MB": int(env.get("BRIDGE_SEARCH_CACHE_MB", "64")),
+        "SEARCH_QUERY_CACHE_MB": int(env.get("BRIDGE_SEARCH_QUERY_CACHE_MB", "16")),
         # Postings each indexing process of a rebuild sorts in memory before spilling to
         # temporary files (a spilled build merges them in Python: 100,000 assets need ~4 GB).
         "SEARCH_BUILD_MB": int(env.get("BRIDGE_SEARCH_BUILD_MB", "4096")),

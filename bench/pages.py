@@ -197,7 +197,7 @@ def prepared_library(args, scratch: Path) -> Path:
         shutil.rmtree(kept, ignore_errors=True)
         build_library(args.library, kept)
     started = time.perf_counter()
-    shutil.copytree(kept, scratch / "data")
+    shutil.copytree(kept, scratch / "data", symlinks=True)  # the index's `current` stays a link
     print(f"Library {kept} copied for this run in {time.perf_counter() - started:.0f} s", flush=True)
     flask_cli(scratch / "data", "db", "upgrade")  # a library kept from an older schema
     return scratch / "data"
@@ -541,9 +541,10 @@ def print_table(figures: list[Figures], bares: list[dict]) -> None:
 
 
 def rss_kb(pid: int) -> dict[str, int]:
-    """VmRSS and VmHWM (peak) of a process, in kB, from /proc/<pid>/status."""
+    """VmRSS (of it, RssAnon: the process's own memory) and VmHWM (peak) of a process, in kB, from
+    /proc/<pid>/status."""
     fields = dict(line.split(":", 1) for line in Path(f"/proc/{pid}/status").read_text().splitlines())
-    return {k: int(fields[k].split()[0]) for k in ("VmRSS", "VmHWM")}
+    return {k: int(fields[k].split()[0]) for k in ("VmRSS", "RssAnon", "VmHWM")}
 
 
 def distinct_searches(vocab: list[str], count: int, rng: random.Random) -> list[str]:
@@ -603,10 +604,11 @@ def run_memory(args, data_dir: Path, scratch: Path, about: dict) -> dict:
     print(f"\n{len(queries):,} distinct searches over HTTP in {elapsed:.0f} s ({WORKERS} connections): "
           f"p50 {percentile(latencies, .5):.1f} ms, p95 {percentile(latencies, .95):.1f} ms, "
           f"p99 {percentile(latencies, .99):.1f} ms, {errors[0]} not 200")
-    print(f"\n{'worker':<10}{'started MB':>12}{'warm MB':>10}{'after MB':>10}{'peak MB':>10}")
+    print(f"\n{'worker':<10}{'started MB':>12}{'warm MB':>10}{'after MB':>10}{'anon MB':>10}{'peak MB':>10}")
     for pid in pids:
         print(f"{pid:<10}{seen['started'][pid]['VmRSS'] / 1024:>12.0f}{seen['warm'][pid]['VmRSS'] / 1024:>10.0f}"
-              f"{seen['after'][pid]['VmRSS'] / 1024:>10.0f}{seen['after'][pid]['VmHWM'] / 1024:>10.0f}")
+              f"{seen['after'][pid]['VmRSS'] / 1024:>10.0f}{seen['after'][pid]['RssAnon'] / 1024:>10.0f}"
+              f"{seen['after'][pid]['VmHWM'] / 1024:>10.0f}")
     return {"searches": len(queries), "errors": errors[0], "p50_ms": percentile(latencies, .5),
             "p95_ms": percentile(latencies, .95), "p99_ms": percentile(latencies, .99),
             "rss_kb": {str(pid): {stage: seen[stage][pid] for stage in seen} for pid in pids}}

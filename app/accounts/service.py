@@ -11,6 +11,7 @@ from datetime import timedelta
 from flask import current_app
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from sqlalchemy import func, select, update
+from sqlalchemy.orm import selectinload
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from app.database import transaction
@@ -200,7 +201,7 @@ def change_own_password(user: User, current: str, new: str) -> int:
 
 
 def list_users() -> list[User]:
-    return list(db.session.scalars(select(User).order_by(User.name)))
+    return list(db.session.scalars(select(User).options(selectinload(User.team)).order_by(User.name)))
 
 
 def list_teams() -> list[Team]:

@@ -8,6 +8,7 @@ from datetime import date
 
 from PIL import Image, UnidentifiedImageError
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
 from app import usage
 from app.database import transaction
@@ -155,6 +156,7 @@ def documents_of(user, limit: int = 200) -> list[GeneratedDocument]:
     """The user's documents (customized ones and pitch kits), newest first."""
     return list(db.session.scalars(
         select(GeneratedDocument).where(GeneratedDocument.user_id == user.id)
+        .options(selectinload(GeneratedDocument.asset).selectinload(Asset.template))
         .order_by(GeneratedDocument.created_at.desc(), GeneratedDocument.id.desc()).limit(limit)))
 
 

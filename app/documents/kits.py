@@ -21,6 +21,7 @@ from pypdf import PdfReader, PdfWriter
 from pypdf.errors import PdfReadError
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import selectinload
 
 from app import usage
 from app.database import transaction
@@ -58,7 +59,11 @@ class Details:
 # -- the draft ---------------------------------------------------------------------------------
 
 def draft_of(user, *, create: bool = False) -> KitDraft | None:
-    draft = db.session.scalar(select(KitDraft).where(KitDraft.user_id == user.id))
+    """The user's draft kit with its parts and what they show (one query per kind of row)."""
+    items = selectinload(KitDraft.items)
+    draft = db.session.scalar(select(KitDraft).where(KitDraft.user_id == user.id).options(
+        items.selectinload(KitDraftItem.asset),
+        items.selectinload(KitDraftItem.document).selectinload(GeneratedDocument.asset)))
     if draft is None and create:
         try:
             with transaction():

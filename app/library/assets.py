@@ -9,7 +9,7 @@ from pathlib import Path
 
 from flask import current_app
 from sqlalchemy import Select, and_, func, or_, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload
 
 from app import usage
 from app.database import transaction
@@ -114,9 +114,17 @@ def refusal_for_prospects(asset: Asset, action: str) -> str | None:
     return None
 
 
+def page_options() -> tuple:
+    """What an asset's own page shows besides its columns, in one query per kind of row."""
+    return (selectinload(Asset.terms).joinedload(Term.dimension), selectinload(Asset.stages),
+            selectinload(Asset.versions), joinedload(Asset.owner), selectinload(Asset.template))
+
+
 def open_asset(user, asset_id: int) -> Asset | None:
     """The asset's page is opened: the asset if `user` may see it, its view logged as a use."""
-    asset = visible_asset(user, asset_id)
+    asset = db.session.get(Asset, asset_id, options=page_options()) if asset_id else None
+    if asset is not None and not (sees_drafts(user) or asset.is_visible_on(today())):
+        asset = None
     if asset is not None:
         usage.log_use("view", user=user, asset=asset, version=asset.current_version)
     return asset
@@ -154,6 +162,13 @@ def record_copy(user, asset: Asset) -> None:
     usage.log_use("copy", user=user, asset=asset)
 
 
+def card_options() -> tuple:
+    """What an asset's card shows (kind, thumbnail, term and stage badges), loaded with one query per
+    kind of row for any number of cards; the versions without their extracted text."""
+    return (selectinload(Asset.terms).joinedload(Term.dimension), selectinload(Asset.stages),
+            selectinload(Asset.versions).defer(AssetVersion.text))
+
+
 def load_in_order(asset_ids: Iterable[int], *options, user=None) -> list[Asset]:
     """The assets of `asset_ids` in the order given (repeats and missing ones left out), loaded
     with `options`; only those `user` may see when a user is given."""
@@ -187,8 +202,7 @@ def paginate(query: Select, page: int, per_page: int) -> Page:
     total = db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
     page = max(1, page)
     items = db.session.scalars(
-        query.options(selectinload(Asset.terms), selectinload(Asset.stages),
-                      selectinload(Asset.versions))
+        query.options(*card_options())
         .limit(per_page).offset((page - 1) * per_page)
     ).all()
     return Page(list(items), total, page, per_page)
@@ -213,15 +227,33 @@ def coverage_counts(user, dimension_id: int | None) -> dict[tuple[int, int], int
     return {(term, stage): n for term, stage, n in db.session.execute(query)}
 
 
-def recent(user, limit: int = 6) -> list[Asset]:
-    query = visible_to(user, select(Asset)).order_by(Asset.updated_at.desc(), Asset.id.desc())
-    return list(db.session.scalars(query.options(selectinload(Asset.versions)).limit(limit)))
+@dataclass
+class Home:
+    """What the rep's home page shows."""
+
+    dimensions: list  # every dimension, its terms loaded
+    dimension: object  # the one the grid shows (None when there are none)
+    stages: list
+    grid: dict[tuple[int, int], int]  # (term id, stage id) → assets
+    recent: list[Asset]
+    popular: list[tuple[Asset, int]]  # with their uses in POPULAR_DAYS days
 
 
-def popular(user, days: int = 30, limit: int = 6) -> list[tuple[Asset, int]]:
-    """The most used assets of the last `days` days with their use counts."""
-    uses = dict(usage.most_used(visible_to(user, select(Asset.id)), days, limit))
-    return [(asset, uses[asset.id]) for asset in load_in_order(uses, selectinload(Asset.versions))]
+POPULAR_DAYS = 30
+
+
+def home(user, dimension_id: int | None, limit: int = 6) -> Home:
+    """The home page: a dimension's terms × stages grid (the first dimension by default), the assets
+    changed last and those used most in POPULAR_DAYS days; the cards of both loaded together."""
+    dimensions = taxonomy.dimensions()
+    dimension = next((d for d in dimensions if d.id == dimension_id), dimensions[0] if dimensions else None)
+    recent_ids = list(db.session.scalars(visible_to(user, select(Asset.id)).order_by(
+        Asset.updated_at.desc(), Asset.id.desc()).limit(limit)))
+    uses = dict(usage.most_used(visible_to(user, select(Asset.id)), POPULAR_DAYS, limit))
+    cards = {a.id: a for a in load_in_order([*recent_ids, *uses], *card_options())}
+    return Home(dimensions, dimension, taxonomy.stages(), coverage_counts(user, dimension.id if dimension else None),
+                [cards[i] for i in recent_ids if i in cards],
+                [(cards[i], n) for i, n in uses.items() if i in cards])
 
 
 def _apply(asset: Asset, data: AssetData) -> None:

@@ -5,6 +5,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import func, select
+from sqlalchemy.orm import joinedload
 
 from app import usage
 from app.database import transaction, upsert
@@ -64,4 +65,4 @@ def recent_comments(asset, limit: int = 5) -> list[Rating]:
     """The latest ratings that came with a comment."""
     return list(db.session.scalars(
         select(Rating).where(Rating.asset_id == asset.id, Rating.comment != "")
-        .order_by(Rating.updated_at.desc()).limit(limit)))
+        .options(joinedload(Rating.user)).order_by(Rating.updated_at.desc()).limit(limit)))

@@ -6,7 +6,7 @@ from flask_login import current_user
 
 from app import search
 from app.files import storage
-from app.library import assets, collections, flags, freshness, ratings, taxonomy
+from app.library import assets, collections, flags, freshness, ratings
 from app.library.assets import sees_drafts
 from app.library.forms import FlagForm, RatingForm
 from app.models import EVERYONE, RATERS
@@ -42,13 +42,9 @@ def flag_warning(asset):
 def home():
     """A dimension's terms × stages grid (?dimension=ID, the first by default), recently updated and
     popular assets."""
-    dimension = taxonomy.dimension_or_first(params.id_arg(request.args, "dimension"))
-    return render_template(
-        "library/home.html",
-        dimensions=taxonomy.dimensions(), dimension=dimension, stages=taxonomy.stages(),
-        grid=assets.coverage_counts(current_user, dimension.id if dimension else None),
-        recent=assets.recent(current_user), popular=assets.popular(current_user),
-    )
+    page = assets.home(current_user, params.id_arg(request.args, "dimension"))
+    return render_template("library/home.html", dimensions=page.dimensions, dimension=page.dimension,
+                           stages=page.stages, grid=page.grid, recent=page.recent, popular=page.popular)
 
 
 @bp.route("/browse")

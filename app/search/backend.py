@@ -170,8 +170,9 @@ class Backend(Protocol):
     def complete(self, prefix: str, visible_on: date | None, limit: int) -> tuple[list[int], list[str]]:
         """Ids of assets whose title starts with what was typed, and tags of visible assets starting with it."""
 
-    def similar(self, asset_id: int, text: str, visible_on: date | None, limit: int) -> list[int]:
-        """Ids of assets sharing the key terms of `text` (the asset's own), the asset left out."""
+    def similar(self, asset_id: int, visible_on: date | None, limit: int) -> list[int]:
+        """Ids of assets sharing the indexed asset's key terms (kept with it when it was indexed),
+        most similar first, the asset left out; [] for an asset not in the index."""
 
     def write(self, read_changes: Callable[[], Changes]) -> bool:
         """Take the index for writing and apply what `read_changes()` returns; False at once, changing

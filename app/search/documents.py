@@ -16,7 +16,7 @@ from app.models import Asset, AssetStatus, Term
 from app.search.backend import Document
 from app.web.markup import markdown_text
 
-SOURCE_CHARS = 60_000  # of a file's text, for snippets and "more like this"
+SOURCE_CHARS = 60_000  # of a file's text, for snippets
 
 
 def document_of(asset: Asset) -> Document:
@@ -37,13 +37,6 @@ def _fingerprint(document: Document) -> str:
     fields = asdict(document)
     del fields["fingerprint"]
     return hashlib.sha1(json.dumps(fields, sort_keys=True, default=str).encode()).hexdigest()
-
-
-def similarity_text(asset: Asset) -> str:
-    """An asset's own words, for "more like this"."""
-    version = asset.current_version
-    return " ".join([asset.title, asset.description, " ".join(asset.tags), asset.body,
-                     version.text[:SOURCE_CHARS] if version else ""])
 
 
 def _assets(session: Session, ids: Iterable[int] | None = None):

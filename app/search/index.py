@@ -31,8 +31,8 @@ _repair_thread: threading.Thread | None = None
 
 def init_app(app: Flask) -> None:
     """Give the app its backend and keep the index following commits."""
-    app.extensions["search"] = WhooshBackend(app.config["DATA_DIR"] / "search-index",
-                                             app.config["SEARCH_CACHE_MB"], app.config["SEARCH_BUILD_MB"])
+    app.extensions["search"] = WhooshBackend(app.config["DATA_DIR"] / "search-index", app.config["SEARCH_CACHE_MB"],
+                                             app.config["SEARCH_BUILD_MB"], app.config["SEARCH_QUERY_CACHE_MB"])
     outbox.follow_commits(sync)
 
 

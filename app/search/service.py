@@ -9,16 +9,15 @@ import secrets
 from dataclasses import dataclass, field
 
 from sqlalchemy import func, or_, select
-from sqlalchemy.orm import selectinload
 
 from app import usage
 from app.extensions import db
 from app.library import ratings, taxonomy
-from app.library.assets import Page, load_in_order, sees_drafts, today, visible_to
-from app.models import Asset, AssetKind, AssetVersion, Term
+from app.library.assets import Page, card_options, load_in_order, sees_drafts, today, visible_to
+from app.models import Asset, AssetKind, AssetVersion
 from app.search import index, matching, spelling, synonyms, syntax
 from app.search.backend import FACETS, Match, Node, Query, Unreadable, dimension_facet
-from app.search.documents import SOURCE_CHARS, similarity_text
+from app.search.documents import SOURCE_CHARS
 from app.search.snippets import Highlighter, snippet, source_text
 from app.web import params
 
@@ -180,8 +179,7 @@ def load_assets(ids: list[int], user) -> list[Asset]:
     """The assets `user` may see today, in the given order, with what result cards show (not the
     versions' file text). Visibility is checked again here: the index may lag a change by a moment.
     (Checked on the rows loaded by id: as SQL, SQLite would read every live asset to apply it.)"""
-    found = load_in_order(ids, selectinload(Asset.terms).selectinload(Term.dimension), selectinload(Asset.stages),
-                          selectinload(Asset.versions).defer(AssetVersion.text))
+    found = load_in_order(ids, *card_options())
     return found if sees_drafts(user) else [a for a in found if a.is_visible_on(today())]
 
 
@@ -413,9 +411,9 @@ def suggestions(user, prefix: str, limit: int = 8) -> list[dict]:
 
 def related(user, asset: Asset, limit: int = 4) -> list[Asset]:
     """"More like this": assets sharing the key terms of this one's text."""
-    visible_on, text = _visible_on(sees_drafts(user)), similarity_text(asset)
+    visible_on = _visible_on(sees_drafts(user))
     try:
-        ids = index.using(lambda backend: backend.similar(asset.id, text, visible_on, limit))
+        ids = index.using(lambda backend: backend.similar(asset.id, visible_on, limit))
     except Unreadable:
         return []
     return load_assets(ids, user)

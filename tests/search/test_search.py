@@ -332,3 +332,24 @@ def test_concurrent_writers_in_two_processes_lose_nothing(app, make_user):
     drift = search.check()
     assert drift.clean, drift
     assert len(index.backend().fingerprints()) == 30
+
+
+def test_more_like_this_puts_the_closest_assets_first_never_the_asset_itself_nor_what_the_rep_may_not_see(
+        client, login_as, make_asset):
+    make_asset("Hospital staffing ROI one-pager", terms=["Healthcare"], tags=["staffing"],
+               body="Nurse staffing, patient flow and overtime costs: hospital staffing payback in six months.")
+    closest = make_asset("Nurse staffing case study", terms=["Healthcare"], tags=["staffing"],
+                         body="A hospital cut overtime: nurse staffing and patient flow planned weekly.")
+    make_asset("Staffing draft for hospitals", status="draft", terms=["Healthcare"],
+               body="Nurse staffing, patient flow, overtime: hospital staffing notes.")
+    make_asset("Retail store opening checklist", terms=["Retail"], product="Shield",
+               body="Store opening steps and shelf audits.")
+    make_asset("Warehouse overtime brochure", terms=["Manufacturing"], body="Overtime in warehouses, shift planning.")
+    login_as("rep")
+    one_pager = db.session.scalar(select(Asset).where(Asset.title == "Hospital staffing ROI one-pager"))
+    page = client.get(f"/assets/{one_pager.id}").get_data(as_text=True)
+    related = re.findall(r"<h3>([^<]+)</h3>", page.split("More like this")[1])
+    assert related[0] == closest.title
+    assert "Hospital staffing ROI one-pager" not in related and "Staffing draft for hospitals" not in related
+    assert "Retail store opening checklist" not in related  # no word in common
+    assert related[-1] == "Warehouse overtime brochure"  # overtime and the product only

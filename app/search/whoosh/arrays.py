@@ -100,6 +100,8 @@ def _segment_postings(reader, fieldname: str, text: bytes):
 
 
 def _concat(parts: list, dtype) -> np.ndarray:
+    if len(parts) == 1:  # one segment, the usual case: no copy
+        return parts[0].astype(dtype, copy=False)
     return np.concatenate(parts).astype(dtype, copy=False) if parts else np.zeros(0, dtype=dtype)
 
 
@@ -265,6 +267,7 @@ class Generation:
             {f: {v: _concat(d, np.int64) for v, d in by_value.items()} for f, by_value in values.items()},
             self.size)
         self._visible: tuple[date, np.ndarray, set] | None = None
+        self._frequencies: dict[tuple[str, str], int] = {}
 
     def _joined(self, name: str, dtype) -> np.ndarray:
         return _concat([getattr(segment, name) for segment, _r, _o in self.parts], dtype)
@@ -293,9 +296,28 @@ class Generation:
         docs, weights = [], []
         for segment, reader, offset in self.parts:
             d, w = segment.term(reader, fieldname, btext)
-            docs.append(d + offset)
-            weights.append(w)
+            if len(d):
+                docs.append(d + offset if offset else d)
+                weights.append(w)
         return _concat(docs, np.int64), _concat(weights, np.float32)
+
+    def doc_frequency(self, fieldname: str, text: str) -> int:
+        """How many documents (deleted ones too) hold one indexed word in one field: read from the
+        term tables once per generation, without reading its postings."""
+        key = (fieldname, text)
+        found = self._frequencies.get(key)
+        if found is None:
+            btext = self.searcher.schema[fieldname].to_bytes(text)
+            found = sum(reader.doc_frequency(fieldname, btext) for _segment, reader, _offset in self.parts)
+            self._frequencies[key] = found  # at most one entry per indexed word asked about
+        return found
+
+    def stored(self, docnum: int, name: str):
+        """One stored value of one document (None if it has none)."""
+        for _segment, reader, offset in reversed(self.parts):
+            if docnum >= offset:
+                return reader.stored_fields(docnum - offset).get(name)
+        return None
 
     def occurrences(self, fieldname: str, text: str) -> np.ndarray:
         """Every occurrence of one term as document << 32 | position, sorted."""

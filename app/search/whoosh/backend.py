@@ -35,7 +35,7 @@ from app.search.whoosh.schema import SCHEMA_VERSION, fields_of, make_schema
 
 log = logging.getLogger(__name__)
 
-QUERY_CACHE_SIZE = 256
+SIMILAR_CACHE_SIZE = 2048  # "more like this" answers kept per thread: a few ids each
 NOTES = "NOTES.json"  # beside SCHEMA_VERSION: what the search package computed while building the index
 
 
@@ -51,10 +51,12 @@ class _SearcherSlot:
 class WhooshBackend:
     """Search with Whoosh; see `app.search.backend.Backend` for what each method promises."""
 
-    def __init__(self, root: Path, term_cache_mb: int, build_mb: int):
-        """`term_cache_mb` bounds the term postings kept in memory; `build_mb` is what each
-        indexing process of a rebuild may sort in memory (both from app/config.py)."""
+    def __init__(self, root: Path, term_cache_mb: int, build_mb: int, query_cache_mb: int = 16):
+        """`term_cache_mb` bounds the term postings kept in memory, `query_cache_mb` the query results
+        each thread keeps; `build_mb` is what each indexing process of a rebuild may sort in memory
+        (all from app/config.py)."""
         self.root = root
+        self.query_cache_bytes = query_cache_mb << 20
         self.build_mb = build_mb
         self.link = root / "current"
         self._local = threading.local()  # one reused searcher (and its caches) per thread
@@ -72,7 +74,8 @@ class WhooshBackend:
         filters = {facet: set(values) for facet, values in query.filters.items() if values}
         key = (query.match, query.slots, query.pairs, query.coverage, query.pair_weight,
                tuple(sorted((f, tuple(sorted(v))) for f, v in filters.items())), query.visible_on)
-        cache = self._per_searcher("queries", searcher, lambda: LRU(QUERY_CACHE_SIZE))
+        cache = self._per_searcher("queries", searcher,
+                                   lambda: LRU(self.query_cache_bytes, weigh=queries.Matches.nbytes))
         matches = cache.get(key)
         if matches is None:
             matches = queries.match(gen, query, filters, query.visible_on)
@@ -120,14 +123,19 @@ class WhooshBackend:
         return ids, tags
 
     @reading
-    def similar(self, asset_id: int, text: str, visible_on: date | None, limit: int) -> list[int]:
+    def similar(self, asset_id: int, visible_on: date | None, limit: int) -> list[int]:
         searcher = self.searcher()
+        gen = self.generation(searcher)
         docnum = searcher.document_number(id=str(asset_id))
         if docnum is None:
             return []
-        allowed = self.generation(searcher).allowed_docs(visible_on)
-        results = searcher.more_like(docnum, "body", text=text, top=limit, numterms=12, filter=allowed)
-        return [int(hit["id"]) for hit in results]
+        cache = self._per_searcher("similar", searcher, lambda: LRU(SIMILAR_CACHE_SIZE))
+        key = (docnum, visible_on, limit)
+        found = cache.get(key)
+        if found is None:
+            found = gen.ids[queries.similar(gen, docnum, visible_on, limit)].tolist()
+            cache.put(key, found)
+        return found
 
     def notes(self) -> dict:
         """The notes of the index in use, read once per index directory."""
@@ -298,7 +306,7 @@ class WhooshBackend:
     def forget(self) -> None:
         """Start cold, as a new process would: no searcher, no segment arrays, no term postings."""
         self.reset()
-        for name in ("generation", "queries"):
+        for name in ("generation", "queries", "similar"):
             setattr(self._local, name, None)
         with self._segments_lock:
             self._segments.clear()

@@ -19,6 +19,7 @@ MAX_EXPANSIONS = 100  # indexed words a prefix* stands for, at most
 # large library costs more than the hint is worth (title, keywords and taxonomy are always read).
 PAIR_BODY_OCCURRENCES = 50_000
 TAGS_WEIGHT = FIELD_WEIGHTS["keywords"]
+KEY_TERMS = 8  # of an asset's candidate words (schema.KEY_TERM_CANDIDATES), the best few look for similar ones
 
 
 @dataclass
@@ -34,6 +35,11 @@ class Matches:
     def best(self, k: int) -> tuple[np.ndarray, np.ndarray]:
         """The k best text matches and their scores, best first."""
         return postings.best(self.docs, self.scores, k)
+
+    def nbytes(self) -> int:
+        """About what it holds in memory (its arrays, and ~100 bytes per facet count and word)."""
+        counted = sum(len(values) for values in self.counts.values()) + len(self.terms)
+        return self.docs.nbytes + self.scores.nbytes + 100 * counted
 
 
 def stems(text: str) -> list[str]:
@@ -174,3 +180,44 @@ def _ranked(evaluator: Evaluator, hits: postings.Hits, query: Query) -> postings
                 matched += slot.mask
             score *= (matched / len(slots)) ** query.coverage
     return postings.Hits(hits.mask, np.where(hits.mask, score, 0).astype(np.float32))
+
+
+def key_terms(gen: Generation, candidates: str) -> list[tuple[str, float]]:
+    """The KEY_TERMS words of an asset that say most about it, with weights (the best 1.0): frequent
+    in the asset (`candidates`, "word count …" as indexed) and rare in the library (tf·idf). Words
+    no other document holds find nothing and are left out."""
+    tokens = candidates.split()
+    weighed = []
+    for word, count in zip(tokens[::2], tokens[1::2], strict=True):
+        frequency = gen.doc_frequency("body", word)
+        if frequency > 1:
+            weighed.append((int(count) * float(np.log(gen.size / frequency) + 1.0), word))
+    weighed.sort(key=lambda pair: (-pair[0], pair[1]))
+    best = weighed[0][0] if weighed else 1.0
+    return [(word, weight / best) for weight, word in weighed[:KEY_TERMS]]
+
+
+def similar(gen: Generation, docnum: int, visible_on: date | None, limit: int) -> np.ndarray:
+    """Up to `limit` documents sharing the key terms of document `docnum`, most similar first: its
+    key terms OR-ed, each weighted, scored with BM25F over the text fields like a query's words;
+    the document itself and those the asker may not see left out."""
+    found = [_word_scores(gen, word, weight) for word, weight in key_terms(gen, gen.stored(docnum, "key_terms") or "")]
+    if not found:
+        return np.zeros(0, np.int64)
+    score = np.bincount(np.concatenate([docs for docs, _ in found]),
+                        weights=np.concatenate([scores for _, scores in found]), minlength=gen.size)
+    score[~gen.allowed(visible_on)] = 0
+    score[docnum] = 0
+    docs = np.flatnonzero(score)
+    return postings.best(docs, score[docs].astype(np.float32), limit)[0]
+
+
+def _word_scores(gen: Generation, word: str, weight: float) -> tuple[np.ndarray, np.ndarray]:
+    """(documents, BM25F scores) of one indexed word over the text fields."""
+    parts = []
+    for fieldname in TEXT_FIELDS:
+        docs, tf = gen.postings(fieldname, word)
+        if len(docs):
+            parts.append(postings.FieldPostings(docs, tf, gen.lengths[fieldname][docs], gen.average_lengths[fieldname],
+                                                FIELD_WEIGHTS[fieldname], FIELD_B[fieldname]))
+    return postings.bm25f(parts, gen.size, weight)

@@ -1,6 +1,7 @@
 """What the Whoosh index holds per asset: ids, the words to match by field, facet values, visibility."""
 from __future__ import annotations
 
+from collections import Counter
 from string import ascii_lowercase
 
 from whoosh.analysis import STOP_WORDS, RegexTokenizer, StandardAnalyzer
@@ -11,7 +12,7 @@ from whoosh.fields import ID, KEYWORD, NUMERIC, STORED, TEXT, Schema
 from app.search.backend import TEXT_FIELDS, Document
 from app.search.whoosh.codec import PackedPositions
 
-SCHEMA_VERSION = "10"  # written beside the index; another version is rebuilt on first use
+SCHEMA_VERSION = "11"  # written beside the index; another version is rebuilt on first use
 NO_EXPIRY = 99991231
 # Whoosh's StemmingAnalyzer, keeping one-character numbers ("SOC 2", "Tier 1") but no single letters
 # (the "s" of "Lumenfold's").
@@ -26,6 +27,10 @@ FIELD_WEIGHTS = dict(zip(TEXT_FIELDS, (3.0, 2.0, 2.0, 1.0), strict=True))
 FIELD_B = dict(zip(TEXT_FIELDS, (0.75, 0.75, 0.75, 0.75), strict=True))
 FACET_FIELDS = {"stage": "stage", "kind": "kind", "product": "product_facet"}
 TERM_FIELD = "term"  # "<dimension id>:<term id>" per taxonomy term: one facet per dimension
+# "More like this" starts from an asset's most frequent indexed words, kept with it when it is
+# indexed; which of them are key (frequent here, rare elsewhere) is decided when asked, with the
+# index's document frequencies of that moment.
+KEY_TERM_CANDIDATES = 40
 
 
 def _text_field() -> TEXT:
@@ -44,6 +49,7 @@ def make_schema() -> Schema:
         body=_text_field(),
         tags=KEYWORD(lowercase=True, commas=True, scorable=True),  # for tag: queries and suggestions
         spell=TEXT(analyzer=SPELL_ANALYZER, phrase=False),  # unstemmed words for spelling corrections
+        key_terms=STORED(),  # "stem count stem count …": see KEY_TERM_CANDIDATES
         term=KEYWORD(commas=True),
         stage=KEYWORD(commas=True),
         kind=ID(),
@@ -55,19 +61,28 @@ def make_schema() -> Schema:
     )
 
 
+def key_term_candidates(*texts: str) -> str:
+    """The KEY_TERM_CANDIDATES most frequent indexed words of the texts with their counts, as one
+    string (one stored value reads faster than a list of pairs)."""
+    counts = Counter(t.text for text in texts for t in ANALYZER(text) if len(t.text) > 2 and not t.text.isdigit())
+    return " ".join(f"{word} {n}" for word, n in counts.most_common(KEY_TERM_CANDIDATES))
+
+
 def fields_of(document: Document) -> dict:
     """A document as the index's fields (empty ones left out, as Whoosh wants)."""
     taxonomy = " \n".join([*document.term_names, *document.stage_names])
+    body = "\n".join(filter(None, [document.description, document.body, document.file_text]))
     fields = {
         "id": str(document.id),
         "fingerprint": document.fingerprint,
         "title": document.title,
         "keywords": " \n".join([*document.tags, document.product, document.kind_label]),
         "taxonomy": taxonomy,
-        "body": "\n".join(filter(None, [document.description, document.body, document.file_text])),
+        "body": body,
         "tags": ",".join(document.tags),
         "spell": " ".join([document.title, document.description, " ".join(document.tags), document.product,
                            taxonomy]),
+        "key_terms": key_term_candidates(document.title, " ".join(document.tags), body),
         "term": ",".join(f"{dimension}:{term}" for dimension, term in document.terms),
         "stage": ",".join(map(str, document.stage_ids)),
         "kind": document.kind,
