@@ -66,15 +66,6 @@ def _encode(value):
     return value
 
 
-def _decoder(column: sa.Column):
-    kind = column.type
-    if isinstance(kind, sa.DateTime):
-        return lambda v: None if v is None else datetime.fromisoformat(v)
-    if isinstance(kind, sa.Date):
-        return lambda v: None if v is None else date.fromisoformat(v)
-    return None
-
-
 @contextmanager
 def snapshot() -> Iterator[sa.Connection]:
     """A read-only connection that sees the database as it was at one instant."""
