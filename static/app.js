@@ -144,3 +144,14 @@
     all.addEventListener("change", () => boxes().forEach((box) => { box.checked = all.checked; }));
   });
 })();
+
+// "More like this" and other parts a page fills in after it is shown: fetched once, put in place.
+(function () {
+  "use strict";
+  document.querySelectorAll("[data-fragment]").forEach(async (slot) => {
+    try {
+      const response = await fetch(slot.dataset.fragment, { headers: { "X-Fragment": "1" } });
+      if (response.ok) slot.innerHTML = await response.text();
+    } catch (err) { /* the page is whole without it */ }
+  });
+})();

@@ -46,6 +46,9 @@ def test_rep_finds_uses_customizes_and_shares_an_asset(journey, make_user, make_
 
     page.get_by_role("link", name="Hospital ROI one-pager").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Hospital ROI one-pager")
+    related = page.locator("section.related")  # fetched after the page is shown
+    expect(related.get_by_role("heading", name="More like this")).to_be_visible()
+    expect(related).to_contain_text("Retail ROI brochure")
     with page.expect_download() as download:
         page.get_by_role("link", name=re.compile(r"^Download PDF")).click()
     assert "Readmission ROI" in pdf_text(download.value.path())[0]

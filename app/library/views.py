@@ -1,7 +1,7 @@
 """The rep's library: home grid, browsing, asset pages, downloads and copies."""
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, g, redirect, render_template, request, send_file, url_for
+from flask import Blueprint, abort, flash, g, make_response, redirect, render_template, request, send_file, url_for
 from flask_login import current_user
 
 from app import search
@@ -87,13 +87,27 @@ def render_asset(item, rating_form: RatingForm | None = None, flag_form: FlagFor
     can_edit, can_rate = sees_drafts(current_user), current_user.has_role(*RATERS)
     return render_template(
         "library/asset.html", asset=item, action=ActionForm(), can_edit=can_edit, pages=assets.page_count(item),
-        related=search.related(current_user, item), rating=ratings.summaries([item.id]).get(item.id),
+        rating=ratings.summaries([item.id]).get(item.id),
         comments=ratings.recent_comments(item), rating_form=rating_form,
         can_rate=can_rate, my_rating=mine,
         fresh=freshness.freshness(item), can_verify=freshness.may_verify(current_user, item),
         flag_form=flag_form or FlagForm(), open_flags=flags.open_on(item) if can_edit else [],
         collections=collections.collections_of(current_user) if can_rate else [],
     ), status
+
+
+@bp.route("/assets/<int:asset_id>/related")
+@roles_required(*EVERYONE)
+def related(asset_id: int):
+    """"More like this", fetched after the asset page is shown (the page's script puts this fragment in
+    its place; without JavaScript, a link opens it as a page of its own)."""
+    item = assets.visible_asset(current_user, asset_id) or abort(404)
+    found = search.related(current_user, item)
+    fragment = request.headers.get("X-Fragment") == "1"
+    response = make_response(render_template("library/_related.html" if fragment else "library/related.html",
+                                             asset=item, related=found))
+    response.vary.add("X-Fragment")
+    return response
 
 
 @bp.post("/assets/<int:asset_id>/rate")

@@ -219,11 +219,20 @@ def test_suggestions_as_you_type(client, login_as, library, make_asset):
     assert all(s["label"] != "Roadmap draft" for s in client.get("/search/suggest?q=road").get_json()["suggestions"])
 
 
-def test_more_like_this_on_the_asset_page(client, login_as, library):
+def test_more_like_this_is_fetched_after_the_asset_page_and_opens_as_a_page_without_javascript(
+        client, login_as, library, make_asset):
+    draft = make_asset("Roadmap draft", status="draft")
     login_as("rep")
-    page = client.get(f"/assets/{library['mfg'].id}").get_data(as_text=True)
-    related = page.split("More like this")[1]
-    assert "Healthcare ROI calculator" in related
+    asset_id = library["mfg"].id
+    page = client.get(f"/assets/{asset_id}").get_data(as_text=True)
+    assert f'data-fragment="/assets/{asset_id}/related"' in page and "Healthcare ROI calculator" not in page
+    fragment = client.get(f"/assets/{asset_id}/related", headers={"X-Fragment": "1"})
+    assert "More like this" in fragment.get_data(as_text=True)
+    assert "Healthcare ROI calculator" in fragment.get_data(as_text=True)
+    assert "<html" not in fragment.get_data(as_text=True) and "X-Fragment" in fragment.headers["Vary"]
+    whole = client.get(f"/assets/{asset_id}/related").get_data(as_text=True)
+    assert "<html" in whole and "Healthcare ROI calculator" in whole
+    assert client.get(f"/assets/{draft.id}/related").status_code == 404  # a rep may not see drafts
 
 
 def test_index_follows_edits_archive_delete_and_taxonomy_rename(client, login_as, library):
@@ -347,7 +356,7 @@ def test_more_like_this_puts_the_closest_assets_first_never_the_asset_itself_nor
     make_asset("Warehouse overtime brochure", terms=["Manufacturing"], body="Overtime in warehouses, shift planning.")
     login_as("rep")
     one_pager = db.session.scalar(select(Asset).where(Asset.title == "Hospital staffing ROI one-pager"))
-    page = client.get(f"/assets/{one_pager.id}").get_data(as_text=True)
+    page = client.get(f"/assets/{one_pager.id}/related", headers={"X-Fragment": "1"}).get_data(as_text=True)
     related = re.findall(r"<h3>([^<]+)</h3>", page.split("More like this")[1])
     assert related[0] == closest.title
     assert "Hospital staffing ROI one-pager" not in related and "Staffing draft for hospitals" not in related
