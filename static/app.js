@@ -155,3 +155,31 @@
     } catch (err) { /* the page is whole without it */ }
   });
 })();
+
+// Phone: the Menu button folds and unfolds the main navigation.
+(function () {
+  "use strict";
+  const button = document.querySelector(".nav-toggle");
+  if (!button) return;
+  const bar = button.closest(".topbar");
+  bar.classList.add("nav-folds");
+  button.hidden = false;
+  button.addEventListener("click", () => {
+    const open = bar.classList.toggle("nav-open");
+    button.setAttribute("aria-expanded", String(open));
+  });
+})();
+
+// Tables wider than the screen scroll sideways in their box: the box takes keyboard focus (arrow
+// keys scroll it) and is named after the table's caption or the heading above it.
+(function () {
+  "use strict";
+  document.querySelectorAll(".table-scroll").forEach((box) => {
+    if (box.scrollWidth <= box.clientWidth || box.hasAttribute("tabindex")) return;
+    const caption = box.querySelector("caption");
+    const heading = box.closest("section")?.querySelector("h2, h3");
+    box.tabIndex = 0;
+    box.setAttribute("role", "region");
+    box.setAttribute("aria-label", (caption || heading)?.textContent.trim() || "Table");
+  });
+})();

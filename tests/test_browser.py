@@ -53,7 +53,7 @@ def test_rep_finds_uses_customizes_and_shares_an_asset(journey, make_user, make_
         page.get_by_role("link", name=re.compile(r"^Download PDF")).click()
     assert "Readmission ROI" in pdf_text(download.value.path())[0]
 
-    page.locator("label.star-option", has_text=re.compile(r"^\s*★★★★\s*$")).click()
+    page.get_by_label("4 stars", exact=True).check()
     page.get_by_label("Where did it help or fall flat?").fill("Opened the CFO call with it.")
     page.get_by_role("button", name="Save rating").click()
     expect(page.locator(".flash-success")).to_contain_text("Thanks")

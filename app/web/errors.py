@@ -6,7 +6,7 @@ parameter at fault or null (the Error schema of app/api/openapi.py).
 """
 from __future__ import annotations
 
-from flask import Blueprint, Response, current_app, jsonify, make_response, request
+from flask import Blueprint, Response, current_app, jsonify, make_response, request, send_from_directory
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
@@ -97,6 +97,12 @@ def server_error(error):
     except Exception:
         current_app.logger.exception("the error page failed too")
         return Response(MESSAGES[500], 500, mimetype="text/plain")
+
+
+@bp.route("/favicon.ico")
+def favicon():
+    """The icon for clients that ask for /favicon.ico instead of reading the page's <link rel=icon>."""
+    return send_from_directory(current_app.static_folder, "favicon.svg", mimetype="image/svg+xml", max_age=86400)
 
 
 @bp.route("/healthz")

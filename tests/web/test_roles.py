@@ -6,7 +6,7 @@ from app.library import flags
 from app.models import Role, Team
 from tests.conftest import login, post_form
 
-PUBLIC = {"auth.login", "errors.healthz", "static",
+PUBLIC = {"auth.login", "errors.healthz", "errors.favicon", "static",
           "share.view", "share.page", "share.seen", "share.download",  # prospects' share links: by token
           "share.logo",  # the company's logo on those links
           "api.openapi_document"}  # the API's contract, no data
