@@ -183,3 +183,34 @@
     box.setAttribute("aria-label", (caption || heading)?.textContent.trim() || "Table");
   });
 })();
+
+// Template editor: the preview beside the form follows the draft (a second after typing stops).
+(function () {
+  "use strict";
+  const form = document.querySelector("form[data-live-preview]");
+  if (!form) return;
+  const panel = document.querySelector(".preview-panel");
+  const image = panel.querySelector("img.doc-preview");
+  const error = panel.querySelector(".live-error");
+  panel.querySelector(".live-note").hidden = false;
+  let timer = null;
+  let sent = 0;
+  const refresh = async () => {
+    const mine = ++sent;
+    const body = new FormData(form);
+    try {
+      const response = await fetch(form.dataset.livePreview, { method: "POST", body });
+      const answer = await response.json();
+      if (mine !== sent) return;  // a newer draft is on its way
+      error.hidden = !answer.error;
+      error.textContent = answer.error || "";
+      if (answer.image) {
+        image.src = answer.image;
+        image.hidden = false;
+        panel.querySelector(".no-preview")?.remove();
+      }
+    } catch (err) { /* the Preview button still works */ }
+  };
+  form.addEventListener("input", () => { clearTimeout(timer); timer = setTimeout(refresh, 1000); });
+  form.addEventListener("change", () => { clearTimeout(timer); timer = setTimeout(refresh, 400); });
+})();

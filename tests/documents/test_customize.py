@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import io
-import json
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -36,8 +35,19 @@ def pdf_text(data: bytes) -> tuple[str, int]:
     return " ".join(page.extract_text() for page in reader.pages), len(reader.pages)
 
 
+def field_rows(fields: list[dict]) -> dict:
+    """Declared fields as the template editor's rows post them."""
+    data = {}
+    for n, f in enumerate(fields):
+        data |= {f"fields-{n}-name": f.get("name", ""), f"fields-{n}-label": f.get("label", ""),
+                 f"fields-{n}-type": f.get("type", "text"), f"fields-{n}-default": f.get("default", ""),
+                 f"fields-{n}-choices": ", ".join(f.get("choices", []))}
+        data |= {f"fields-{n}-{flag}": "y" for flag in ("required", "account") if f.get(flag)}
+    return data
+
+
 def save_as_marketer(client, asset, html=HTML, css="h1 { color: #3b5bdb; }", fields=FIELDS, action="save"):
-    data = {"html": html, "css": css, "fields_json": json.dumps(fields), action: "1"}
+    data = {"html": html, "css": css, action: "1", **field_rows(fields)}
     return post_form(client, f"/manage/{asset.id}/template", data, follow_redirects=True)
 
 

@@ -56,7 +56,7 @@ def test_a_template_nested_too_deeply_is_refused_with_a_message(client, login_as
     item = make_asset()
     login_as("marketer")
     nested = "{{ " + "(" * 5000 + "1" + ")" * 5000 + " }}"
-    answer = post_form(client, f"/manage/{item.id}/template", {"html": nested, "css": "", "fields_json": "[]",
+    answer = post_form(client, f"/manage/{item.id}/template", {"html": nested, "css": "",
                                                                "save": "1"})
     assert answer.status_code == 422 and "nests brackets, tags or blocks too deeply" in answer.get_data(as_text=True)
     with pytest.raises(authoring.TemplateError):
