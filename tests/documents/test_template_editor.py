@@ -82,7 +82,8 @@ def test_start_from_the_asset_s_look_takes_its_accent_colour_and_font(client, lo
     accent = re.search(r"accent (#[0-9a-f]{6})", page)[1]
     red, green, blue = (int(accent[i:i + 2], 16) for i in (1, 3, 5))
     assert red > 150 and green < 110 and blue < 60, accent  # the brochure's orange, not Bridge's blue
-    assert "DejaVu Serif" in page and rows_on(page) == ["customer_name", "intro", "customer_logo", "rep_name", "rep_email"]
+    assert "DejaVu Serif" in page
+    assert rows_on(page) == ["customer_name", "intro", "customer_logo", "rep_name", "rep_email"]
     html = re.search(r'<textarea[^>]*name="html"[^>]*>(.*?)</textarea>', page, re.S)[1]
     css = re.search(r'<textarea[^>]*name="css"[^>]*>(.*?)</textarea>', page, re.S)[1]
     fields = [{"name": "customer_name", "label": "Customer name", "default": "Acme Health", "required": True,
@@ -101,4 +102,5 @@ def test_start_from_the_asset_s_look_takes_its_accent_colour_and_font(client, lo
               "rep_email": "riley@example.com"}
     printed = authoring.render_document(asset.template, values)
     text = " ".join(" ".join(p.extract_text() for p in pypdf.PdfReader(io.BytesIO(printed)).pages).split())
-    assert "PREPARED FOR MERCY REGIONAL" in text.upper() and "Lumenfold for Hospitals" in text and "For the CFO." in text
+    assert "PREPARED FOR MERCY REGIONAL" in text.upper()
+    assert "Lumenfold for Hospitals" in text and "For the CFO." in text
