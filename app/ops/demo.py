@@ -18,6 +18,7 @@ from app.extensions import db
 from app.files import pdf
 from app.library import collections, flags, freshness, importer, ratings, taxonomy
 from app.models import Asset, AssetStatus, Role, UsageEvent, User, utcnow
+from app.ops import demo_comments
 from app.web import branding
 from app.web.markup import render_markdown
 
@@ -268,15 +269,6 @@ def save_collections(rep: User) -> int:
 
 
 ACCOUNTS = ["Acme Health", "Harbor Credit Union", "Northwind Foods", "Kestrel Tools"]
-RATING_COMMENTS = {
-    5: ["Opened the CFO meeting with this; they asked for a copy.", "Exactly what the champion needed for their boss."],
-    4: ["Solid, but I trimmed the second page for the call.", "Good proof points; the numbers landed."],
-    3: ["Fine for a first touch, too generic after that."],
-    2: ["Pricing slide is out of date; customer noticed.", "Too long; nobody read past page one."],
-    1: ["Wrong product names; had to apologise on the call."],
-}
-
-
 def seed_ratings(people: list[User], rng: random.Random) -> int:
     """Ratings from active reps on assets they used: mostly good, a few bad ones with reasons and flags."""
     used = list(db.session.scalars(
@@ -286,14 +278,15 @@ def seed_ratings(people: list[User], rng: random.Random) -> int:
     for asset in rng.sample(used, k=min(len(used), 18)):
         for user in rng.sample(raters, k=rng.randint(1, 3)):
             stars = rng.choices([5, 4, 3, 2, 1], weights=[4, 4, 2, 1.2, 0.5])[0]
-            comment = rng.choice(RATING_COMMENTS[stars]) if rng.random() < 0.6 else ""
             outcome = rng.choice(["", "open", "won", "lost"])
             account = rng.choice(ACCOUNTS) if outcome else ""
+            comment = demo_comments.comment_for(user, asset, stars, account, rng) if rng.random() < 0.6 else ""
             when = utcnow() - timedelta(days=rng.randint(1, HISTORY_DAYS - 1), hours=rng.randint(0, 8))
             ratings.rate(user, asset, stars, comment, account, outcome, at=when)
             events += 1
             if stars <= 2 and comment and not flags.open_on(asset):
-                flags.raise_flag(user, asset, "outdated" if "date" in comment else "wrong", comment, at=when)
+                reason = "outdated" if any(w in comment for w in ("date", "retired")) else "wrong"
+                flags.raise_flag(user, asset, reason, comment, at=when)
                 events += 1
     return events
 

@@ -12,7 +12,7 @@ from pypdf import PdfReader
 from sqlalchemy import func, select
 
 from app.extensions import db
-from app.models import Asset, AssetKind, Collection, Dimension, Stage, UsageEvent, User
+from app.models import Asset, AssetKind, Collection, Dimension, Rating, Stage, UsageEvent, User
 from app.ops import demo
 from app.web import branding
 from tests import databases
@@ -105,3 +105,19 @@ def test_demo_history_is_skewed_and_rerunning_changes_nothing(app):
     assert db.session.scalar(select(func.count()).select_from(Collection)) == 1
     first_run = runner.invoke(args=["seed-demo", "--first-run"])
     assert "already present" in first_run.output
+
+
+def test_demo_comments_read_like_different_people_on_the_asset_they_are_on(app):
+    rated = [r for r in db.session.scalars(select(Rating)) if r.comment]
+    assert len(rated) >= 10
+    texts = Counter(r.comment for r in rated)
+    assert texts.most_common(1)[0][1] <= 2, texts.most_common(3)  # no stock sentence pasted everywhere
+    about_it = 0
+    for rating in rated:  # each names something of its own asset: product, industry, stage, title or kind
+        asset = db.session.get(Asset, rating.asset_id)
+        own = {asset.product, asset.kind_label.lower(), *(t.name for t in asset.terms),
+               *(s.name.lower() for s in asset.stages), asset.title.split(" for ")[-1]} - {"", None}
+        about_it += any(word.lower() in rating.comment.lower() for word in own)
+    assert about_it >= 0.6 * len(rated)
+    voices = {r.user.email for r in rated}
+    assert len(voices) >= 3
