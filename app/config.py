@@ -70,9 +70,10 @@ def from_environment(env: dict[str, str] | None = None) -> dict:
         "CONVERT_TIMEOUT_S": float(env.get("BRIDGE_CONVERT_TIMEOUT_S", "90")),
         "CONVERT_MEMORY_MB": int(env.get("BRIDGE_CONVERT_MEMORY_MB", "3072")),
         # Term postings each process keeps in memory for search (least recently used go first), and
-        # query results each serving thread keeps. A worker of a 10,000-asset library stays under
-        # 200 MB with these (bench/README.md, pages.py --memory); the hottest words fit in either.
-        "SEARCH_CACHE_MB": int(env.get("BRIDGE_SEARCH_CACHE_MB", "64")),
+        # query results each serving thread keeps. 0 (the default) sizes the postings to half the index
+        # on disk, between 64 and 512 MB: a worker of a 10,000-asset library stays under 200 MB
+        # (bench/README.md, pages.py --memory), one of 100,000 keeps its common words' positions.
+        "SEARCH_CACHE_MB": int(env.get("BRIDGE_SEARCH_CACHE_MB", "0")),
         "SEARCH_QUERY_CACHE_MB": int(env.get("BRIDGE_SEARCH_QUERY_CACHE_MB", "16")),
         # Postings each indexing process of a rebuild sorts in memory before spilling to
         # temporary files (a spilled build merges them in Python: 100,000 assets need ~4 GB).

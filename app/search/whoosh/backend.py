@@ -35,6 +35,7 @@ from app.search.whoosh.schema import SCHEMA_VERSION, fields_of, make_schema
 
 log = logging.getLogger(__name__)
 
+AUTO_CACHE_MB = (64, 512)  # the term cache's bounds when sized to the index (BRIDGE_SEARCH_CACHE_MB=0)
 SIMILAR_CACHE_SIZE = 2048  # "more like this" answers kept per thread: a few ids each
 NOTES = "NOTES.json"  # beside SCHEMA_VERSION: what the search package computed while building the index
 
@@ -64,7 +65,9 @@ class WhooshBackend:
         # segment is forgotten once no generation uses it (merged away or a rebuilt index).
         self._segments: weakref.WeakValueDictionary[str, Segment] = weakref.WeakValueDictionary()
         self._segments_lock = threading.Lock()
-        self._terms = LRU(term_cache_mb << 20, weigh=nbytes)  # term postings of every segment
+        # Term postings of every segment; 0 sizes the cache to the index (see `_size_term_cache`).
+        self._auto_term_cache = term_cache_mb <= 0
+        self._terms = LRU((term_cache_mb if term_cache_mb > 0 else AUTO_CACHE_MB[0]) << 20, weigh=nbytes)
 
     # answering ---------------------------------------------------------------
     def match(self, query: Query) -> Match:
@@ -294,7 +297,18 @@ class WhooshBackend:
             raise NeedsRebuild(str(exc)) from exc
         self._local.slot = _SearcherSlot(opened)
         self._local.dir = self.current_dir()
+        if self._auto_term_cache:
+            self._size_term_cache(self._local.dir)
         return self._local.slot.searcher
+
+    def _size_term_cache(self, index_dir: str) -> None:
+        """Half the index's size on disk, within AUTO_CACHE_MB: a 10,000-asset library's worker keeps
+        64 MB of postings (and stays under 200 MB), a 100,000-asset one ~280 MB, so the positions
+        of its common words are read once rather than on every phrase that uses them."""
+        with os.scandir(index_dir) as entries:
+            size_mb = sum(e.stat().st_size for e in entries if e.is_file()) >> 20
+        low, high = AUTO_CACHE_MB
+        self._terms.limit = max(low, min(high, size_mb // 2)) << 20
 
     def reset(self) -> None:
         """Close this thread's searcher (others notice the new index on their next refresh)."""
