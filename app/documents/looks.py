@@ -31,8 +31,8 @@ class Look:
 
     @property
     def font_stack(self) -> str:
-        named = [f'"{f}"' for f in self.fonts]
-        return ", ".join([*named, '"DejaVu Sans"', "sans-serif"])
+        named = [f'"{f}"' for f in (*self.fonts, "DejaVu Sans")]
+        return ", ".join([*dict.fromkeys(named), "sans-serif"])
 
 
 def look_of(asset: Asset) -> Look:
