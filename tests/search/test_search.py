@@ -6,7 +6,7 @@ from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from app import search, usage
 from app.accounts import service as accounts
@@ -259,6 +259,7 @@ def test_rolled_back_edit_leaves_the_index_unchanged(app, client, login_as, libr
     assert search.check().clean
 
 
+@pytest.mark.backends("whoosh")
 def test_reindex_and_check_find_and_repair_planted_drift(app, library):
     runner = app.test_cli_runner()
     assert runner.invoke(args=["search", "check"]).exit_code == 0
@@ -280,6 +281,27 @@ def test_reindex_and_check_find_and_repair_planted_drift(app, library):
     assert runner.invoke(args=["search", "check"]).exit_code == 0
 
 
+@pytest.mark.backends("postgres")
+def test_check_finds_rows_changed_behind_the_triggers_and_reindex_repairs_them(app, library):
+    """PostgreSQL's rows cannot drift unless someone goes around the triggers; `check` still finds it."""
+    runner = app.test_cli_runner()
+    assert runner.invoke(args=["search", "check"]).exit_code == 0
+    with db.engine.begin() as connection:
+        connection.execute(text("ALTER TABLE asset DISABLE TRIGGER search_asset_update"))
+        connection.execute(Asset.__table__.update().where(Asset.id == library["roi"].id)
+                           .values(title="Changed directly"))
+        connection.execute(text("ALTER TABLE asset ENABLE TRIGGER search_asset_update"))
+        connection.execute(text("DELETE FROM search_document WHERE asset_id = :id"), {"id": library["retail"].id})
+    result = runner.invoke(args=["search", "check"])
+    assert result.exit_code == 1
+    assert f"1 missing from index: {library['retail'].id}" in result.output
+    assert f"1 stale in index: {library['roi'].id}" in result.output
+    rebuilt = runner.invoke(args=["search", "reindex"])
+    assert rebuilt.exit_code == 0 and "Indexed 4 assets" in rebuilt.output
+    assert runner.invoke(args=["search", "check"]).exit_code == 0
+
+
+@pytest.mark.backends("whoosh")
 def test_corrupt_or_missing_index_is_rebuilt_not_a_500(app, client, login_as, library):
     login_as("rep")
     assert titles(client, "/api/v1/search?q=downtime")[0] == ["Plant downtime case study"]
@@ -294,6 +316,7 @@ def test_corrupt_or_missing_index_is_rebuilt_not_a_500(app, client, login_as, li
     assert titles(client, "/api/v1/search?q=downtime")[0] == ["Plant downtime case study"]
 
 
+@pytest.mark.backends("whoosh")
 def test_schema_version_change_triggers_rebuild(app, client, login_as, library):
     login_as("rep")
     titles(client, "/api/v1/search?q=roi")
@@ -304,11 +327,11 @@ def test_schema_version_change_triggers_rebuild(app, client, login_as, library):
     assert marker.read_text() == schema.SCHEMA_VERSION
 
 
-def _write_assets(data_dir: str, prefix: str, count: int) -> None:
+def _write_assets(data_dir: str, prefix: str, count: int, backend: str) -> None:
     """Child process: a separate app on the same database and index, creating assets."""
     from app import create_app
 
-    app = create_app(app_config(Path(data_dir)))
+    app = create_app(app_config(Path(data_dir), SEARCH_BACKEND=backend))
     with app.app_context():
         owner = accounts.find_user("writer@example.com")
         for n in range(count):
@@ -316,11 +339,11 @@ def _write_assets(data_dir: str, prefix: str, count: int) -> None:
                                  body=f"{prefix} body", status="published"), owner)
 
 
-def test_concurrent_writers_in_two_processes_lose_nothing(app, make_user):
+def test_concurrent_writers_in_two_processes_lose_nothing(app, make_user, search_backend):
     make_user("marketer", email="writer@example.com")
     search.rebuild()  # create the index first, as a running site would have
     context = multiprocessing.get_context("spawn")
-    workers = [context.Process(target=_write_assets, args=(str(app.config["DATA_DIR"]), p, 15))
+    workers = [context.Process(target=_write_assets, args=(str(app.config["DATA_DIR"]), p, 15, search_backend))
                for p in ("alpha", "beta")]
     for w in workers:
         w.start()
