@@ -26,7 +26,11 @@ from app.search.backend import Group, Node, Not, Phrase, Query, Word
 # taxonomy) and A (title): 1 : 1 : 2 : 3, the Whoosh backend's field weights.
 WEIGHTS = "{0.2, 0.2, 0.4, 0.6}"
 RANK = "ts_rank"
-NORMALIZATION = 1  # rank / (1 + log(document length)): longer documents say less about each word
+# Longer documents say less about each word: the whole score is divided by 1 + ln(words in the
+# document), ts_rank's normalisation 1, from the row's stored `size` (ts_rank would count the
+# vector's positions again for every word of the query).
+NORMALIZATION = 0
+LENGTH_NORM = "(1 + ln(greatest(size, 1)))"
 TAG_RANK = 0.4  # a tag prefix's score (one B-weighted occurrence, about)
 LABELS = {None: "", "title": "A", "keywords": "B", "taxonomy": "B", "body": "CD"}
 MAX_SLOP_ALTERNATIVES = 27  # a longer sloppy phrase is matched as its words in any order
@@ -72,13 +76,14 @@ class Part:
     match: str  # SQL boolean over the row's columns
     score: str  # SQL number, 0 where the part does not match
     narrow: str | None  # a tsquery every match satisfies (None: none to give)
+    implied: frozenset[str] = frozenset()  # columns true in every row `narrow` lets through
 
 
 @dataclass
 class Compiled:
     """The SQL pieces of one query, with its parameters."""
 
-    columns: list[str] = field(default_factory=list)  # "<expression> AS m<n>" over the vector v and tags
+    columns: list[tuple[str, str]] = field(default_factory=list)  # (SQL over the vector v and tags, name m<n>)
     params: dict[str, object] = field(default_factory=dict)
     leaves: list[Leaf] = field(default_factory=list)
     terms: list[str] = field(default_factory=list)  # lexemes looked for, to highlight
@@ -114,7 +119,10 @@ class Compiler:
         if slots:
             matched = " + ".join(f"({s.match})::int" for s in slots)
             score = f"({score}) * power(({matched})::float8 / {len(slots)}, {query.coverage})"
-        self.out.match, self.out.score, self.out.narrow, self.out.scored = top.match, score, top.narrow, True
+        self.out.match, self.out.narrow, self.out.scored = top.match, top.narrow, True
+        # The rows are narrowed by `narrow` first: the words every match must hold need no second look.
+        self.out.columns = [("TRUE" if name in top.implied else sql, name) for sql, name in self.out.columns]
+        self.out.score = f"({score}) / {LENGTH_NORM}"
         return self.out
 
     def part(self, node: Node) -> Part | None:
@@ -145,11 +153,13 @@ class Compiler:
     def _leaf(self, tsquery: str, weight: float, match: str | None = None) -> Part:
         column = f"m{len(self.out.columns)}"
         q = f"CAST({self.param(tsquery)} AS tsquery)"
-        self.out.columns.append(f"({match or f'v @@ {q}'}) AS {column}")
+        self.out.columns.append((match or f"v @@ {q}", column))
         idf = self.param(1.0)
         self.out.leaves.append(Leaf(column, tsquery, weight, idf[1:]))
         score = f"CASE WHEN {column} THEN {idf} * {weight} * {rank('v', q)} ELSE 0 END"
-        return Part(column, score, tsquery if match is None else None)
+        if match is None:
+            return Part(column, score, tsquery, frozenset({column}))
+        return Part(column, score, None)
 
     def _tag(self, node: Word) -> Part:
         tag = node.text.casefold()
@@ -157,14 +167,14 @@ class Compiler:
         if node.prefix:
             pattern = tag.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
             column = f"m{len(self.out.columns)}"
-            self.out.columns.append(f"(EXISTS (SELECT 1 FROM unnest(tags) t WHERE t LIKE {self.param(pattern)})) "
-                                    f"AS {column}")
+            self.out.columns.append((f"EXISTS (SELECT 1 FROM unnest(tags) t WHERE t LIKE {self.param(pattern)})",
+                                     column))
             return Part(column, f"CASE WHEN {column} THEN {TAG_RANK * node.weight} ELSE 0 END", None)
         found = self.lexemes.get(node.text, [])
         match = f"tags @> ARRAY[CAST({self.param(tag)} AS text)]"
         if not found:  # a tag of stop words only: matched, not scored
             column = f"m{len(self.out.columns)}"
-            self.out.columns.append(f"({match}) AS {column}")
+            self.out.columns.append((match, column))
             return Part(column, "0", None)
         return self._leaf(phrase(found, "B", 1), node.weight, match)
 
@@ -174,21 +184,23 @@ class Compiler:
             return None
         minimum = len(parts) if node.minimum >= len(node.parts) else min(node.minimum, len(parts))
         narrows = [p.narrow for p in parts]
+        implied: frozenset[str] = frozenset()
         if minimum == 0:
             match, narrow = "TRUE", None
         elif minimum >= len(parts):
             match = " AND ".join(f"({p.match})" for p in parts)
             given = [n for n in narrows if n]
             narrow = " & ".join(f"({n})" for n in given) if given else None
+            implied = frozenset().union(*(p.implied for p in parts))
         else:
             match = (" OR ".join(f"({p.match})" for p in parts) if minimum == 1 else
                      f"({' + '.join(f'({p.match})::int' for p in parts)}) >= {minimum}")
             narrow = " | ".join(f"({n})" for n in narrows) if all(narrows) else None
         if len(parts) == 1:
-            return Part(match, parts[0].score, narrow)
+            return Part(match, parts[0].score, narrow, implied if minimum else frozenset())
         combined = f"GREATEST({', '.join(p.score for p in parts)})" if node.best else " + ".join(
             f"({p.score})" for p in parts)
-        return Part(match, f"CASE WHEN {match} THEN {combined} ELSE 0 END", narrow)
+        return Part(match, f"CASE WHEN {match} THEN {combined} ELSE 0 END", narrow, implied)
 
 
 def phrase(found: list[tuple[str, int]], label: str, slop: int) -> str:
