@@ -29,6 +29,9 @@ BATCH = 500  # assets recomputed per statement in a rebuild
 CACHE_ENTRIES = 20_000  # analysed texts and document frequencies kept per process
 NEAR = 20  # trigram neighbours of a misspelt word considered
 KEY_TERMS = 8
+# Neighbouring-word pairs (backend.Query.pairs) add to the score of the best rows by everything
+# else only: checking a phrase in every match of common words was most of a long query's time.
+PAIR_DEPTH = 500
 KEY_TERM_CANDIDATES = 40
 
 
@@ -75,17 +78,31 @@ class PostgresBackend:
                  else "score DESC, asset_id")
         limit = "" if query.limit is None else f"LIMIT {int(query.limit)}"
         passing = " AND ".join(filters.values()) or "TRUE"
+        ranked = (f"SELECT asset_id, score, row_number() OVER (ORDER BY {order}) AS position FROM hit "
+                  f"WHERE {passing} ORDER BY {order} {limit}")
+        if compiled.pair_columns and order.startswith("score") and query.limit is not None:
+            pair_columns = "".join(f", ({sql}) AS {name}" for sql, name in compiled.pair_columns)
+            ranked = f"""
+              SELECT asset_id, score, row_number() OVER (ORDER BY score DESC, asset_id) AS position FROM (
+                SELECT best.asset_id, best.score + ({compiled.pair_score}) * best.factor AS score
+                FROM (SELECT asset_id, score, factor FROM hit WHERE {passing} ORDER BY score DESC, asset_id
+                      LIMIT {max(PAIR_DEPTH, int(query.limit))}) best,
+                     LATERAL (SELECT x.v{pair_columns} FROM (
+                       SELECT (ARRAY[vector])[1] AS v FROM search_document d WHERE d.asset_id = best.asset_id
+                       OFFSET 0) x OFFSET 0) y) paired
+              ORDER BY score DESC, asset_id {limit}"""
+        factor, score = (compiled.factor, compiled.score) if scored else ("1", "0")
         sql = f"""
             WITH hit AS MATERIALIZED (
-              SELECT asset_id, kind, product, terms, stages, updated_at, {compiled.score if scored else '0'} AS score
+              SELECT asset_id, kind, product, terms, stages, updated_at, ({score}) * {factor} AS score,
+                     {factor} AS factor
               FROM (SELECT x.*{columns} FROM (
                       SELECT asset_id, kind, product, terms, stages, updated_at, tags, size,
                              (ARRAY[vector])[1] AS v  -- decompressed once per row, not once per word
                       FROM search_document WHERE {' AND '.join(where)} OFFSET 0) x OFFSET 0) y
               WHERE {compiled.match})
-            SELECT 0 AS part, asset_id::text AS facet, '' AS value, score::float8 AS n, position FROM (
-              SELECT asset_id, score, row_number() OVER (ORDER BY {order}) AS position
-              FROM hit WHERE {passing} ORDER BY {order} {limit}) top
+            SELECT 0 AS part, asset_id::text AS facet, '' AS value, score::float8 AS n, position
+            FROM ({ranked}) top
             UNION ALL SELECT 1, '', '', count(*), 0 FROM hit WHERE {passing}
             {facet_sql(filters)}"""
         rows = session.execute(text(sql), params).all()

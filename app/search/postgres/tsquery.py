@@ -91,6 +91,9 @@ class Compiled:
     score: str = "0"
     narrow: str | None = None
     scored: bool = False  # False: nothing searchable (every asset matches, newest first)
+    factor: str = "1"  # what the score is multiplied by: coverage, and 1 / (1 + ln length)
+    pair_columns: list[tuple[str, str]] = field(default_factory=list)  # the pairs' columns, over v
+    pair_score: str = "0"  # added to the score of the best PAIR_DEPTH rows
 
 
 class Compiler:
@@ -100,6 +103,13 @@ class Compiler:
         self.lexemes = lexemes
         self.out = Compiled()
         self.memo: dict[Node, Part | None] = {}
+        self.prefix = "m"
+        self.columns = 0
+
+    def column(self) -> str:
+        """A new column's name: m<n> for the query's words, q<n> for the pairs."""
+        self.columns += 1
+        return f"{self.prefix}{self.columns}"
 
     def param(self, value: object) -> str:
         name = f"p{len(self.out.params)}"
@@ -110,20 +120,27 @@ class Compiler:
         top = self.part(query.match) if query.match is not None else None
         if top is None:
             return self.out
-        score = top.score
-        if query.pair_weight and query.pairs:
-            pairs = [p.score for p in (self.part(pair) for pair in query.pairs) if p is not None]
-            if pairs:
-                score = f"({score}) + {query.pair_weight} * ({' + '.join(pairs)})"
+        factor = "1"
         slots = [p for p in (self.part(s) for s in query.slots) if p is not None] if query.coverage else []
         if slots:
             matched = " + ".join(f"({s.match})::int" for s in slots)
-            score = f"({score}) * power(({matched})::float8 / {len(slots)}, {query.coverage})"
+            factor = f"power(({matched})::float8 / {len(slots)}, {query.coverage})"
         self.out.match, self.out.narrow, self.out.scored = top.match, top.narrow, True
         # The rows are narrowed by `narrow` first: the words every match must hold need no second look.
         self.out.columns = [("TRUE" if name in top.implied else sql, name) for sql, name in self.out.columns]
-        self.out.score = f"({score}) / {LENGTH_NORM}"
+        self.out.score, self.out.factor = top.score, f"{factor} / {LENGTH_NORM}"
+        if query.pair_weight and query.pairs:
+            self._pairs(query)
         return self.out
+
+    def _pairs(self, query: Query) -> None:
+        """The neighbouring-word pairs, as columns and a score of their own (`q<n>`): read only for
+        the best PAIR_DEPTH rows by the rest of the score (a phrase is the dearest thing to check)."""
+        main, self.out.columns, self.memo, self.prefix = self.out.columns, [], {}, "q"
+        parts = [p for p in (self.part(pair) for pair in query.pairs) if p is not None]
+        self.out.pair_columns, self.out.columns = self.out.columns, main
+        if parts:
+            self.out.pair_score = f"{query.pair_weight} * ({' + '.join(f'({p.score})' for p in parts)})"
 
     def part(self, node: Node) -> Part | None:
         if node not in self.memo:
@@ -151,7 +168,7 @@ class Compiler:
         return self._leaf(phrase(found, label, slop), node.weight)
 
     def _leaf(self, tsquery: str, weight: float, match: str | None = None) -> Part:
-        column = f"m{len(self.out.columns)}"
+        column = self.column()
         q = f"CAST({self.param(tsquery)} AS tsquery)"
         self.out.columns.append((match or f"v @@ {q}", column))
         idf = self.param(1.0)
@@ -166,14 +183,14 @@ class Compiler:
         self.out.terms += [lexeme for lexeme, _ in self.lexemes.get(node.text, [])]
         if node.prefix:
             pattern = tag.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-            column = f"m{len(self.out.columns)}"
+            column = self.column()
             self.out.columns.append((f"EXISTS (SELECT 1 FROM unnest(tags) t WHERE t LIKE {self.param(pattern)})",
                                      column))
             return Part(column, f"CASE WHEN {column} THEN {TAG_RANK * node.weight} ELSE 0 END", None)
         found = self.lexemes.get(node.text, [])
         match = f"tags @> ARRAY[CAST({self.param(tag)} AS text)]"
         if not found:  # a tag of stop words only: matched, not scored
-            column = f"m{len(self.out.columns)}"
+            column = self.column()
             self.out.columns.append((match, column))
             return Part(column, "0", None)
         return self._leaf(phrase(found, "B", 1), node.weight, match)
