@@ -11,7 +11,7 @@ from, tags, facet values and visibility. Statement-level triggers on asset, asse
 asset_term, asset_stage, term and stage recompute the rows a statement touched, inside the
 statement's own transaction: a rolled-back write leaves no trace, a committed one is searchable
 at once, on every node, whoever wrote it (the app, `flask restore`, plain SQL). `search_word`
-(every spelling word ever indexed, a trigram index on it) is where typo corrections are looked up;
+(every spelling word ever indexed, a trigram index on it; no writer ever waits on it) is where typo corrections are looked up;
 `search_generation` changes with every write (caches of document frequencies key on it);
 `search_note` keeps the notes of the last rebuild (boilerplate lines).
 
@@ -59,7 +59,10 @@ ALTER TABLE search_document ALTER vector SET STORAGE MAIN, ALTER spell SET STORA
 CREATE INDEX ix_search_document_vector ON search_document USING gin (vector);
 CREATE INDEX ix_search_document_spell ON search_document USING gin (spell);
 CREATE INDEX ix_search_document_tags ON search_document USING gin (tags);
-CREATE TABLE search_word (word text PRIMARY KEY);
+-- No unique key: a word two writers add at once may be there twice (read with DISTINCT), but no
+-- writer ever waits for another's uncommitted word (which, over several statements, could deadlock).
+CREATE TABLE search_word (word text NOT NULL);
+CREATE INDEX ix_search_word_word ON search_word (word);
 CREATE INDEX ix_search_word_trigram ON search_word USING gin (word gin_trgm_ops);
 CREATE TABLE search_note (name text PRIMARY KEY, value text NOT NULL);
 
@@ -98,8 +101,8 @@ CREATE FUNCTION search_remember_words() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
   INSERT INTO search_word (word)
   SELECT DISTINCT w FROM changed, unnest(tsvector_to_array(changed.spell)) w
-  WHERE length(w) BETWEEN 3 AND 40 AND w ~ '^[[:alpha:]]+$' ORDER BY w
-  ON CONFLICT DO NOTHING;
+  WHERE length(w) BETWEEN 3 AND 40 AND w ~ '^[[:alpha:]]+$'
+    AND NOT EXISTS (SELECT 1 FROM search_word s WHERE s.word = w);
   RETURN NULL;
 END $$;
 

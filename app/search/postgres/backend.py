@@ -136,9 +136,10 @@ class PostgresBackend:
         with how many documents (of any status) hold each."""
         rows = db.session.execute(text("""
             SELECT word, (SELECT count(*) FROM search_document WHERE spell @@ CAST(quote AS tsquery))
-            FROM (SELECT word, '''' || replace(word, '''', '''''') || '''' AS quote FROM search_word
+            FROM (SELECT DISTINCT word, similarity(word, :word) AS alike,
+                         '''' || replace(word, '''', '''''') || '''' AS quote FROM search_word
                   WHERE word % :word AND length(word) BETWEEN :shortest AND :longest
-                  ORDER BY similarity(word, :word) DESC, word LIMIT :near) close"""),
+                  ORDER BY alike DESC, word LIMIT :near) close"""),
             {"word": word, "shortest": len(word) - edits, "longest": len(word) + edits, "near": NEAR}).all()
         return {w: int(n) for w, n in rows if n}
 
