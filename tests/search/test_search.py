@@ -376,3 +376,32 @@ def test_more_like_this_puts_the_closest_assets_first_never_the_asset_itself_nor
     assert "Hospital staffing ROI one-pager" not in related and "Staffing draft for hospitals" not in related
     assert "Retail store opening checklist" not in related  # no word in common
     assert related[-1] == "Warehouse overtime brochure"  # overtime and the product only
+
+
+@pytest.mark.backends("postgres")
+def test_another_node_finds_a_committed_write_at_once_and_never_an_uncommitted_one(app, make_asset, tmp_path):
+    """Two app servers on one PostgreSQL database: no outbox, no index of their own to catch up."""
+    from app import create_app
+    from app.search.backend import Query, Word
+
+    node_b = create_app(app_config(tmp_path / "node-b", SQLALCHEMY_DATABASE_URI=app.config["SQLALCHEMY_DATABASE_URI"],
+                                   SEARCH_BACKEND="postgres"))
+
+    def found_on_b(word: str) -> list[int]:
+        with node_b.app_context():
+            ids = index.backend().match(Query(match=Word(word), visible_on=date.today())).ids
+            db.session.remove()
+            return ids
+
+    asset = make_asset("Zanzibar rollout plan", body="Rollout steps.")
+    assert found_on_b("zanzibar") == [asset.id]
+    asset.title = "Quokka rollout plan"
+    db.session.flush()  # written, not committed: node B must not see it
+    assert found_on_b("quokka") == [] and found_on_b("zanzibar") == [asset.id]
+    db.session.rollback()
+    assert found_on_b("quokka") == []
+    with db.engine.begin() as connection:  # around the ORM, as a restore or a script would
+        connection.execute(Asset.__table__.update().where(Asset.id == asset.id).values(status="archived"))
+    assert found_on_b("zanzibar") == []
+    with node_b.app_context():
+        db.engine.dispose()
