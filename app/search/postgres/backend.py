@@ -9,7 +9,6 @@ database computes for it now.
 from __future__ import annotations
 
 import json
-import logging
 import re
 import threading
 from collections.abc import Callable, Iterable, Mapping
@@ -24,15 +23,14 @@ from app.search.backend import Changes, Document, Match, Progress, Query, Vocabu
 from app.search.postgres import tsquery
 from app.search.postgres.facets import facet_sql, filters_sql
 
-log = logging.getLogger(__name__)
 BATCH = 500  # assets recomputed per statement in a rebuild
 CACHE_ENTRIES = 20_000  # analysed texts and document frequencies kept per process
 NEAR = 20  # trigram neighbours of a misspelt word considered
-KEY_TERMS = 8
+KEY_TERMS = 8  # "more like this": of an asset's KEY_TERM_CANDIDATES commonest words, the best by tf·idf
+KEY_TERM_CANDIDATES = 40
 # Neighbouring-word pairs (backend.Query.pairs) add to the score of the best rows by everything
 # else only: checking a phrase in every match of common words was most of a long query's time.
 PAIR_DEPTH = 500
-KEY_TERM_CANDIDATES = 40
 
 
 class _Bounded(dict):
