@@ -102,7 +102,8 @@ def test_phrase_prefix_and_field_queries(client, login_as, library, q, expected)
 
 
 @pytest.mark.parametrize("q", ['"unclosed phrase', "tag:", "((((", "AND OR NOT", "*", "x" * 5000,
-                               "title:(roi", "\x01\x02 roi", "{[}]~^", "NOT"])
+                               "title:(roi", "\x01\x02 roi", "{[}]~^", "NOT", "o'brien* it's", "back\\slash*",
+                               "tag:a'b", 'title:"x\'y" \'', "a:b:c & | ! <-> :*", "tag:50%_off*"])
 def test_malformed_or_huge_queries_never_error(client, login_as, library, q):
     login_as("rep")
     response = client.get("/search", query_string={"q": q})
