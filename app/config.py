@@ -75,6 +75,9 @@ def from_environment(env: dict[str, str] | None = None) -> dict:
         # (bench/README.md, pages.py --memory), one of 100,000 keeps its common words' positions.
         "SEARCH_CACHE_MB": int(env.get("BRIDGE_SEARCH_CACHE_MB", "0")),
         "SEARCH_QUERY_CACHE_MB": int(env.get("BRIDGE_SEARCH_QUERY_CACHE_MB", "16")),
+        # Which search backend answers: "whoosh" (an index in the data directory) or "postgres" (in
+        # the database, migration 0013); empty: postgres when the database is PostgreSQL, else whoosh.
+        "SEARCH_BACKEND": env.get("BRIDGE_SEARCH_BACKEND", "").strip().lower(),
         # Postings each indexing process of a rebuild sorts in memory before spilling to
         # temporary files (a spilled build merges them in Python: 100,000 assets need ~4 GB).
         "SEARCH_BUILD_MB": int(env.get("BRIDGE_SEARCH_BUILD_MB", "4096")),

@@ -8,6 +8,7 @@ from sqlalchemy import inspect, text
 
 from app import create_app
 from app.extensions import db
+from app.search.postgres import not_search_table
 
 from .conftest import app_config
 
@@ -17,7 +18,8 @@ def test_upgrade_from_empty_matches_the_models_and_downgrade_removes_all(tmp_pat
     with app.app_context():
         upgrade()
         with db.engine.connect() as connection:
-            diff = compare_metadata(MigrationContext.configure(connection), db.metadata)
+            context = MigrationContext.configure(connection, opts={"include_object": not_search_table})
+            diff = compare_metadata(context, db.metadata)
         assert diff == []
         assert {"asset", "asset_version", "usage_event", "user_account"} <= set(inspect(db.engine).get_table_names())
         downgrade(revision="base")
@@ -133,5 +135,38 @@ def test_0010_gives_existing_assets_a_review_interval_by_kind_and_keeps_their_ve
             ("battlecard", 30, None), ("case_study", 180, None), ("one_pager", 90, None)]
         assert [str(at)[:10] for _k, _d, at, _b in rows] == ["2026-01-10", "2026-02-10", "2026-03-10"]
         assert versions == 3  # rebuilding the asset table cascaded to nothing
+        db.session.remove()
+        db.engine.dispose()
+
+
+def test_0013_gives_existing_assets_their_search_rows_on_postgresql(tmp_path):
+    """On PostgreSQL, 0013 computes a row for every asset already there, and its triggers keep it;
+    on SQLite it changes nothing (the Whoosh index is built from the database)."""
+    app = create_app(app_config(tmp_path, SEARCH_BACKEND="whoosh"))
+    with app.app_context():
+        upgrade(revision="0010")
+        with db.engine.begin() as connection:
+            connection.execute(text(
+                "INSERT INTO asset (id, title, description, kind, product, tags, status, body, url, created_at,"
+                " updated_at, review_interval_days, verified_at, audience) VALUES (1, 'Hospital payback model', '',"
+                " 'one_pager', 'Flow', '[\"roi\"]', 'published', 'Payback in months', '', '2026-11-01',"
+                " '2026-11-01', 90, '2026-11-01', 'customer')"))
+        before = set(inspect(db.engine).get_table_names())
+        upgrade()
+        tables = set(inspect(db.engine).get_table_names()) - before
+        if db.engine.dialect.name == "postgresql":
+            assert tables == {"search_document", "search_word", "search_note"}
+            with db.engine.begin() as connection:
+                found = connection.scalar(text("SELECT asset_id FROM search_document "
+                                               "WHERE vector @@ to_tsquery('english', 'payback & hospital')"))
+                connection.execute(text("UPDATE asset SET title = 'Clinic savings' WHERE id = 1"))
+                renamed = connection.scalar(text("SELECT count(*) FROM search_document "
+                                                 "WHERE vector @@ to_tsquery('english', 'clinic:A')"))
+            assert found == 1 and renamed == 1
+        else:
+            assert tables == set()
+        downgrade(revision="0010")
+        assert set(inspect(db.engine).get_table_names()) == before
+        downgrade(revision="base")
         db.session.remove()
         db.engine.dispose()

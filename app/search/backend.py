@@ -19,7 +19,8 @@ and ranks by BM25F over its text fields, title and taxonomy weighing more than b
             × (slots matched / slots) ** coverage
 
 Ranking by use and rating, snippets and logging happen above it, in the service.
-Today's backend is Whoosh (`app/search/whoosh/`); another is one more package implementing this.
+Two backends implement it: Whoosh (`app/search/whoosh/`, files in the data directory) and PostgreSQL
+(`app/search/postgres/`, in the database); `index.py` picks one (BRIDGE_SEARCH_BACKEND).
 """
 from __future__ import annotations
 
@@ -155,6 +156,9 @@ class Vocabulary:
 
     generation: object  # the same object while the index is unchanged: prepared data may be kept for it
     words: Mapping[str, int]
+    # A backend with an index of its words (pg_trgm) gives, instead of every word, the words that
+    # look like a misspelt one (within `edits` characters of its length) with their counts.
+    near: Callable[[str, int], Mapping[str, int]] | None = None
 
 
 class Backend(Protocol):

@@ -13,6 +13,7 @@ import functools
 import logging
 from collections.abc import Callable
 
+from flask import current_app, has_app_context
 from sqlalchemy import delete, event, func, insert, select
 from sqlalchemy.orm import Session
 
@@ -37,7 +38,10 @@ def follow_commits(sync: Callable[[], object]) -> None:
 
 
 def _queue_changes(session: Session, _flush_context) -> None:
-    """Write outbox rows for every asset this flush touched, inside the same transaction."""
+    """Write outbox rows for every asset this flush touched, inside the same transaction (unless the
+    app's backend needs none: PostgreSQL's rows are written by triggers)."""
+    if has_app_context() and not current_app.extensions.get("search_outbox", True):
+        return
     ids: set[int] = set()
     for obj in list(session.new) + list(session.dirty) + list(session.deleted):
         if isinstance(obj, Asset) and obj.id is not None:

@@ -8,8 +8,10 @@ only if a document the asker may see holds it, so a draft's words are never offe
 The nearest wins, then the most common. Two neighbouring words that are one indexed word
 ("ops grid" → "opsgrid") are joined.
 
-The vocabulary is bucketed by length once per index generation (`_buckets`); a query whose words
-are all known costs one lookup per word.
+The vocabulary is bucketed by length once per index generation (`_buckets`); a backend that keeps
+its words in an index of their own (PostgreSQL's pg_trgm) gives the few that look alike instead
+(`Vocabulary.near`), and the same edit distance decides. A query whose words are all known costs
+one lookup per word.
 """
 from __future__ import annotations
 
@@ -67,26 +69,30 @@ def corrections(words: Sequence[str], vocabulary: Vocabulary, known: Known,
         if counts.get(pair) and first.isalpha() and second.isalpha() and index not in joined:
             found[f"{first} {second}"] = pair
             joined.update((index, index + 1))
-    buckets = None
     for index, word in enumerate(lowered):
         if index in joined or keep(word) or not _correctable(word, counts):
             continue
-        buckets = buckets or _buckets(vocabulary)
-        if best := _nearest(word, buckets, vocabulary, known):
+        if best := _nearest(word, vocabulary, known):
             found[word] = best
     return found
 
 
-def _nearest(word: str, buckets: dict[int, list[str]], vocabulary: Vocabulary, known: Known) -> str | None:
+def _nearest(word: str, vocabulary: Vocabulary, known: Known) -> str | None:
     edits = max_edits(word)
     nearby = []
-    for length in range(len(word) - edits, len(word) + edits + 1):
-        choices = buckets.get(length)
-        if choices:
-            nearby += process.extract(word, choices, scorer=OSA.distance, score_cutoff=edits, limit=CANDIDATES)
+    if vocabulary.near is not None:  # the backend's own index of its words narrows the choice
+        counts = vocabulary.near(word, edits)
+        nearby = process.extract(word, list(counts), scorer=OSA.distance, score_cutoff=edits, limit=CANDIDATES)
+    else:
+        counts = vocabulary.words
+        buckets = _buckets(vocabulary)
+        for length in range(len(word) - edits, len(word) + edits + 1):
+            choices = buckets.get(length)
+            if choices:
+                nearby += process.extract(word, choices, scorer=OSA.distance, score_cutoff=edits, limit=CANDIDATES)
     if not nearby:
         return None
-    candidates = sorted(nearby, key=lambda found: (found[1], -vocabulary.words.get(found[0], 0), found[0]))
+    candidates = sorted(nearby, key=lambda found: (found[1], -counts.get(found[0], 0), found[0]))
     visible = known([c for c, _, _ in candidates])
     return next((c for c, _, _ in candidates if visible.get(c)), None)
 

@@ -4,6 +4,8 @@ import pickle
 import struct
 from pathlib import Path
 
+import pytest
+
 from app.extensions import db
 from app.models import Asset
 from app.search import index
@@ -66,6 +68,7 @@ def _damage_the_postings_of_the_largest_segment() -> None:
     largest.write_bytes(bytes(data))
 
 
+@pytest.mark.backends("whoosh")
 def test_a_damaged_segment_is_found_by_check_and_searches_recover_without_an_error(app, client, login_as,
                                                                                    make_asset):
     words = ["downtime", "pricing", "renewal", "onboarding", "audit", "hospital", "retail", "payback"]

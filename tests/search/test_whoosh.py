@@ -11,6 +11,8 @@ from app.search.backend import TEXT_FIELDS, Group, Not, Phrase, Query, Word, all
 from app.search.whoosh import arrays, codec, postings, schema
 from tests.conftest import post_form
 
+pytestmark = pytest.mark.backends("whoosh")  # the Whoosh backend's own machinery
+
 WORDS = "total cost payback hospital patient store plant downtime audit renewal pricing onboarding".split()
 
 # Whoosh's syntax over Bridge's text fields, and the query Bridge's backend is given for it.
