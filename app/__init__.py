@@ -74,6 +74,7 @@ def configure_extensions(app: Flask) -> None:
 def configure_blueprints(app: Flask) -> None:
     from app.accounts import admin_views as admin
     from app.accounts import views as auth
+    from app.api import deal_views  # noqa: F401 (adds the opportunities API to `api`)
     from app.api import views as api
     from app.deals import views as deals
     from app.documents import template_views  # noqa: F401 (adds the template editor to `content`)

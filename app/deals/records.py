@@ -109,6 +109,12 @@ def by_external_id(user, external_id: str) -> Opportunity | None:
                              .where(Opportunity.external_id == external_id, visible_clause(user)))
 
 
+def hidden_from(user, external_id: str) -> bool:
+    """Whether an opportunity with this CRM id exists that `user` may not see (the API answers 404)."""
+    return db.session.scalar(select(Opportunity.id).where(Opportunity.external_id == external_id)) is not None \
+        and by_external_id(user, external_id) is None
+
+
 def opportunities(user, *, status: str | None = None, page: int = 1, per_page: int = 50) -> tuple[int, list]:
     """(total, one page) of the opportunities `user` sees, open ones by close date first."""
     query = select(Opportunity).where(visible_clause(user))
@@ -140,7 +146,7 @@ def own_open_deal(user, opportunity_id: int | None) -> Opportunity | None:
 def history(opportunity: Opportunity) -> list[OpportunityStageChange]:
     return list(db.session.scalars(
         select(OpportunityStageChange).options(joinedload(OpportunityStageChange.to_stage))
-        .where(OpportunityStageChange.opportunity_id == opportunity.id).order_by(OpportunityStageChange.changed_at)))
+        .where(OpportunityStageChange.opportunity_id == opportunity.id).order_by(OpportunityStageChange.id)))
 
 
 # --- checking values ------------------------------------------------------------------------------
