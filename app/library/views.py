@@ -5,6 +5,7 @@ from flask import Blueprint, abort, flash, g, redirect, render_template, request
 from flask_login import current_user
 
 from app import search
+from app.deals import workspace
 from app.files import storage
 from app.library import assets, collections, flags, freshness, ratings
 from app.library.assets import sees_drafts
@@ -40,11 +41,12 @@ def flag_warning(asset):
 @bp.route("/")
 @roles_required(*EVERYONE)
 def home():
-    """A dimension's terms × stages grid (?dimension=ID, the first by default), recently updated and
-    popular assets."""
+    """A rep's open deals (reps and managers), a dimension's terms × stages grid (?dimension=ID, the first
+    by default), recently updated and popular assets."""
     page = assets.home(current_user, params.id_arg(request.args, "dimension"))
+    deals = workspace.my_deals(current_user) if current_user.has_role(*RATERS) else None
     return render_template("library/home.html", dimensions=page.dimensions, dimension=page.dimension,
-                           stages=page.stages, grid=page.grid, recent=page.recent, popular=page.popular)
+                           stages=page.stages, grid=page.grid, recent=page.recent, popular=page.popular, deals=deals)
 
 
 @bp.route("/browse")

@@ -34,8 +34,9 @@ def client_of(app):
 
 
 def by_external_id(external_id: str) -> Opportunity | None:
-    from app.extensions import db
     from sqlalchemy import select
+
+    from app.extensions import db
 
     return db.session.scalar(select(Opportunity).where(Opportunity.external_id == external_id))
 

@@ -13,7 +13,8 @@ from app.models import Account, Opportunity, OpportunityStageChange
 from tests.conftest import csrf_token
 from tests.deals.conftest import by_external_id
 
-SALESFORCE = """Opportunity ID,Opportunity Name,Account Name,Account ID,Stage,Amount,Opportunity Currency,Close Date,Opportunity Owner,Industry
+SALESFORCE = ",".join(["Opportunity ID", "Opportunity Name", "Account Name", "Account ID", "Stage", "Amount",
+                       "Opportunity Currency", "Close Date", "Opportunity Owner", "Industry"]) + """
 006A1,Acme renewal,Acme Health,001A,Proposal/Price Quote,"$12,500.00",USD,12/31/2026,Riley Park,Healthcare
 006A2,Acme expansion,Acme Health,001A,Prospecting,4000,USD,1/15/2027,jordan@example.com,Healthcare
 006A3,Kestrel tools,Kestrel Tools,001B,Closed Won,"9,000",EUR,11/20/2026,Riley Park,Manufacturing
@@ -23,7 +24,8 @@ SALESFORCE = """Opportunity ID,Opportunity Name,Account Name,Account ID,Stage,Am
 006A7,Unknown industry,Northwind,001C,Decision,100,USD,11/20/2026,Riley Park,Atlantis
 """
 
-HUBSPOT = """Record ID,Deal Name,Deal Stage,Close Date,Deal owner,Amount,Currency,Associated Company,Associated Company IDs,Company size
+HUBSPOT = ",".join(["Record ID", "Deal Name", "Deal Stage", "Close Date", "Deal owner", "Amount", "Currency",
+                    "Associated Company", "Associated Company IDs", "Company size"]) + """
 9001,Harbor pilot,Decision maker bought-in,2026-12-15,Jordan Lee,25000,USD,Harbor Credit Union,77,Mid-Market
 9002,Harbor lost,Closed Lost,2026-11-02,riley@example.com,5000,USD,Harbor Credit Union,77,Mid-Market
 9003,,Decision,2026-12-01,Riley Park,1,USD,Harbor Credit Union,77,Mid-Market
@@ -58,7 +60,8 @@ def confirm(browser, token: str, mapping: dict[str, str], preset: str):
 
 def bad_rows(page: str) -> dict[int, str]:
     table = re.search(r'data-table="bad-rows">(.*?)</table>', page, re.S)
-    rows = re.findall(r"<tr><td[^>]*>(\d+)</td><td[^>]*>[^<]*</td><td[^>]*>([^<]*)</td></tr>", table[1]) if table else []
+    cells = r"<tr><td[^>]*>(\d+)</td><td[^>]*>[^<]*</td><td[^>]*>([^<]*)</td></tr>"
+    rows = re.findall(cells, table[1]) if table else []
     return {int(line): reason for line, reason in rows}
 
 
@@ -94,7 +97,8 @@ def test_hubspot_export_with_preset_and_duplicates_in_the_file(team, client_of):
     page, token = upload(admin, HUBSPOT, preset="hubspot")
     mapping = mapping_on(page)
     assert mapping["external_id"] == "Record ID" and mapping["stage"] == "Deal Stage"
-    assert mapping["account_name"] == "Associated Company" and mapping["account_external_id"] == "Associated Company IDs"
+    assert mapping["account_name"] == "Associated Company"
+    assert mapping["account_external_id"] == "Associated Company IDs"
     result = confirm(admin, token, mapping, "hubspot").get_data(as_text=True)
     assert "2 opportunities added, 0 updated; 2 rows left out" in result
     bad = bad_rows(result)
@@ -111,7 +115,8 @@ def test_reimport_updates_by_external_id_and_records_the_stage_change(team, clie
     page, token = upload(manager, SALESFORCE)
     confirm(manager, token, mapping_on(page), "salesforce")
     first = by_external_id("006A1")
-    again = SALESFORCE.replace("Acme renewal,Acme Health,001A,Proposal/Price Quote", "Acme renewal v2,Acme Health,001A,Closed Won")
+    again = SALESFORCE.replace("Acme renewal,Acme Health,001A,Proposal/Price Quote",
+                               "Acme renewal v2,Acme Health,001A,Closed Won")
     page, token = upload(manager, again)
     result = confirm(manager, token, mapping_on(page), "salesforce").get_data(as_text=True)
     assert "0 opportunities added, 3 updated" in result

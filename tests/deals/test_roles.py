@@ -33,9 +33,9 @@ def test_rep_creates_own_opportunity(team, client_of, app):
 
     healthcare, _ = taxonomy.terms_by_name(["Healthcare"])
     decision, _ = taxonomy.stages_by_name(["Decision"])
-    response = post_form(rep, "/deals/new", {"name": "Clinic pilot", "account": "St. Mary's", "terms": str(healthcare[0].id),
-                                             "stage": str(decision[0].id), "amount": "1200.50", "currency": "eur",
-                                             "close_date": "2026-12-20"}, follow_redirects=True)
+    response = post_form(rep, "/deals/new", {
+        "name": "Clinic pilot", "account": "St. Mary's", "terms": str(healthcare[0].id), "stage": str(decision[0].id),
+        "amount": "1200.50", "currency": "eur", "close_date": "2026-12-20"}, follow_redirects=True)
     page = response.get_data(as_text=True)
     assert response.status_code == 200 and "Opportunity “Clinic pilot” added." in page
     assert "St. Mary&#39;s" in page and "EUR 1,200" in page
