@@ -30,6 +30,7 @@ from app.models import (
     User,
     utcnow,
 )
+from app.web import params
 
 EXTERNAL_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:\-]{0,63}")
 CURRENCY = re.compile(r"[A-Z]{3}")
@@ -141,6 +142,17 @@ def own_open_deal(user, opportunity_id: int | None) -> Opportunity | None:
         return None
     return db.session.scalar(select(Opportunity).where(
         Opportunity.id == opportunity_id, Opportunity.owner_id == user.id, Opportunity.status == "open"))
+
+
+def chosen_open_deal(user, value: str | None) -> Opportunity | None:
+    """The deal a send form names (`value`: an id, or empty for none): one of the user's own open
+    deals, else DealError. What customize, kit, share and rating events are tagged with."""
+    if value is None or not str(value).strip():
+        return None
+    deal = own_open_deal(user, params.as_id(str(value)))
+    if deal is None:
+        raise DealError("Choose one of your open deals (or none).", "opportunity")
+    return deal
 
 
 def history(opportunity: Opportunity) -> list[OpportunityStageChange]:

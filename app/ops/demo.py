@@ -225,7 +225,7 @@ def seed_demo(build_dir: Path, first_run_only: bool = False) -> SeedReport | Non
     if db.session.scalar(select(Opportunity.id).limit(1)) is None:
         reps = [u for u in people if u.role == Role.REP.value and ACTIVITY.get(u.email, 0) > 0]
         admin = next(u for u in people if u.role == Role.ADMIN.value)
-        events += demo_deals.seed_deals(reps, admin, marketer, HISTORY_DAYS, random.Random(20)).events
+        events += demo_deals.seed_deals(reps, admin, marketer, HISTORY_DAYS, random.Random(24)).events
     return SeedReport(len(people), report, events)
 
 

@@ -39,14 +39,14 @@ CASE_STUDIES = {"Healthcare": "pdf/case-study-st-aldens-health.pdf",
 # What a rep sends at each stage: (manifest path, chance); "case study" means the account's industry's.
 SENDS = {
     "Awareness": [("pdf/platform-overview-brochure.pdf", 0.6), ("decks/first-meeting-deck.pptx", 0.55)],
-    "Consideration": [("case study", 0.35), ("pdf/roi-summary-one-pager.pdf", 0.35), ("pdf/insight-datasheet.pdf", 0.3),
+    "Consideration": [("case study", 0.45), ("pdf/roi-summary-one-pager.pdf", 0.4), ("pdf/insight-datasheet.pdf", 0.3),
                       ("decks/first-meeting-deck.pptx", 0.3)],
     "Decision": [("docs/mutual-action-plan.docx", 0.35), ("pdf/security-overview.pdf", 0.3),
                  ("pdf/platform-overview-brochure.pdf", 0.35)],
 }
 # How much each sent asset adds to the chance of winning (the rest add nothing).
-LIFT = {"pdf/roi-summary-one-pager.pdf": 0.22, "docs/mutual-action-plan.docx": 0.2, "case study": 0.2}
-BASE_WIN = 0.22
+LIFT = {"pdf/roi-summary-one-pager.pdf": 0.3, "docs/mutual-action-plan.docx": 0.3, "case study": 0.25}
+BASE_WIN = 0.12
 CUSTOMIZED = {"pdf/roi-summary-one-pager.pdf"}  # customized documents; the rest are shared links
 PLAYS = [("Healthcare", "Decision", "pdf/case-study-st-aldens-health.pdf", "Proof a hospital board trusts"),
          ("Healthcare", "Consideration", "messaging/discovery-questions-healthcare.md", "Ask these before you pitch"),
@@ -79,7 +79,7 @@ def seed_deals(reps: list[User], sync: User, marketer: User, days: int, rng: ran
         owner = reps[n % len(reps)] if n < len(reps) * 4 else rng.choice(reps)
         account_terms = [terms[sector].id] + ([mid_market[0].id] if mid_market and rng.random() < 0.4 else [])
         created = now - timedelta(days=rng.uniform(4, days - 1), hours=rng.randint(0, 8))
-        lifetime = timedelta(days=rng.uniform(30, 85))
+        lifetime = timedelta(days=rng.uniform(33, 90))
         data = records.OpportunityData(
             name=f"{account} — {rng.choice(NAMES)}", account_name=account, external_id=f"006D{n + 1:05d}",
             account_external_id=f"001D{accounts.index((account, sector)) + 1:04d}", account_term_ids=account_terms,

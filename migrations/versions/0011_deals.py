@@ -1,5 +1,5 @@
 """deals: CRM accounts (tagged with terms), opportunities, their stage history, marketers' plays,
-and the opportunity a usage event served
+the opportunity a usage event served and a draft kit is for
 
 Revision ID: 0011
 Revises: 0010
@@ -96,10 +96,16 @@ def upgrade():
         batch_op.add_column(sa.Column('opportunity_id', sa.Integer(), nullable=True))
         batch_op.create_index('ix_usage_event_opportunity_id_kind', ['opportunity_id', 'kind', 'asset_id'], unique=False, sqlite_where=sa.text('opportunity_id IS NOT NULL'), postgresql_where=sa.text('opportunity_id IS NOT NULL'))
         batch_op.create_foreign_key(batch_op.f('fk_usage_event_opportunity_id_opportunity'), 'opportunity', ['opportunity_id'], ['id'], ondelete='SET NULL')
+    with op.batch_alter_table('kit_draft', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('opportunity_id', sa.Integer(), nullable=True))
+        batch_op.create_foreign_key(batch_op.f('fk_kit_draft_opportunity_id_opportunity'), 'opportunity', ['opportunity_id'], ['id'], ondelete='SET NULL')
 
 
 
 def downgrade():
+    with op.batch_alter_table('kit_draft', schema=None) as batch_op:
+        batch_op.drop_constraint(batch_op.f('fk_kit_draft_opportunity_id_opportunity'), type_='foreignkey')
+        batch_op.drop_column('opportunity_id')
     with op.batch_alter_table('usage_event', schema=None) as batch_op:
         batch_op.drop_constraint(batch_op.f('fk_usage_event_opportunity_id_opportunity'), type_='foreignkey')
         batch_op.drop_index('ix_usage_event_opportunity_id_kind', sqlite_where=sa.text('opportunity_id IS NOT NULL'), postgresql_where=sa.text('opportunity_id IS NOT NULL'))
