@@ -4,11 +4,12 @@ In this order, each asset once (its first reason wins):
 1. *plays*: assets marketing pinned to one of the deal's cells;
 2. *won more than lost*: assets sent in a larger share of the cell's won deals than of its lost ones
    (closed deals of an account with that term, at that stage; sent = a share or customize event of
-   the deal logged before it closed), the largest difference first: "in 7 of 9 won Healthcare ·
-   Decision deals (1 of 6 lost)";
+   the deal logged before it closed), in at least MIN_WON won deals, the largest difference first:
+   "in 7 of 9 won Healthcare · Decision deals (1 of 6 lost)";
 3. *used in the cell*: what reps used most (views, downloads, copies, customizing, shares) in the
    cell's other deals, open or closed.
-Only assets the rep may see today; internal-only ones are recommended for the rep's own eyes and marked.
+Only assets the rep may see today; internal-only ones are recommended for the rep's own eyes and marked;
+those already sent in this deal are marked too.
 """
 from __future__ import annotations
 
@@ -23,6 +24,7 @@ from app.models import CLOSED_STATUSES, Asset, Opportunity, Play, Stage, Term, U
 from app.usage import SENT_KINDS, USE_KINDS
 
 LIMIT = 10
+MIN_WON = 2  # a single won deal is an anecdote, not a pattern
 
 
 @dataclass
@@ -31,6 +33,7 @@ class Recommendation:
     source: str  # play, won, used
     reason: str
     score: float = 0.0
+    sent: bool = False  # already sent in this deal
 
     @property
     def internal(self) -> bool:
@@ -55,7 +58,8 @@ def recommend(user, opportunity: Opportunity, limit: int = LIMIT) -> list[Recomm
                 found[asset_id] = (source, reason, score)
     chosen = list(found)[:limit]
     loaded = {a.id: a for a in assets.load_in_order(chosen, *assets.card_options())}
-    return [Recommendation(loaded[i], *found[i]) for i in chosen if i in loaded]
+    already = sent_before_close([opportunity.id]).get(opportunity.id, set())
+    return [Recommendation(loaded[i], *found[i], sent=i in already) for i in chosen if i in loaded]
 
 
 def _plays(terms: list[Term], stage: Stage) -> list[tuple[int, str, float]]:
@@ -108,7 +112,7 @@ def _won_more(opportunity: Opportunity, terms: list[Term], stage: Stage) -> list
             won_with = sum(asset_id in sent.get(d, ()) for d in won)
             lost_with = sum(asset_id in sent.get(d, ()) for d in lost)
             difference = won_with / len(won) - (lost_with / len(lost) if lost else 0.0)
-            if difference <= 0:
+            if difference <= 0 or won_with < MIN_WON:
                 continue
             reason = f"in {won_with} of {len(won)} won {cell_name(term, stage)} deals"
             reason += f" ({lost_with} of {len(lost)} lost)" if lost else ""

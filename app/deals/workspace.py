@@ -34,11 +34,18 @@ class DealRow:
     sent: list[Asset] = field(default_factory=list)
 
 
-def my_deals(user, limit: int = 25) -> list[DealRow]:
-    """The user's open opportunities by close date, each with the assets already sent in it."""
-    deals = records.open_deals_of(user)[:limit]
+@dataclass
+class MyDeals:
+    rows: list[DealRow]
+    total: int  # open deals in all; the home page shows the first few
+
+
+def my_deals(user, limit: int = 8) -> MyDeals:
+    """The user's open opportunities closing first, each with the assets already sent in it."""
+    every = records.open_deals_of(user)
+    deals = every[:limit]
     sent = sent_in([d.id for d in deals])
-    return [DealRow(d, [s.asset for s in _distinct(sent.get(d.id, []))]) for d in deals]
+    return MyDeals([DealRow(d, [s.asset for s in _distinct(sent.get(d.id, []))]) for d in deals], len(every))
 
 
 def sent_in(opportunity_ids: list[int]) -> dict[int, list[Sent]]:
