@@ -49,10 +49,12 @@ def recommend(user, opportunity: Opportunity, limit: int = LIMIT) -> list[Recomm
     stage, terms = opportunity.stage, list(opportunity.account.terms)
     if stage is None or not terms:
         return []
-    visible = set(db.session.scalars(assets.visible_to(user, select(Asset.id))))
+    sources = (("play", _plays(terms, stage)), ("won", _won_more(opportunity, terms, stage)),
+               ("used", _used_in_cell(opportunity, terms, stage)))
+    candidates = {asset_id for _, items in sources for asset_id, _, _ in items}
+    visible = set(db.session.scalars(assets.visible_to(user, select(Asset.id).where(Asset.id.in_(candidates)))))
     found: dict[int, tuple[str, str, float]] = {}
-    for source, items in (("play", _plays(terms, stage)), ("won", _won_more(opportunity, terms, stage)),
-                          ("used", _used_in_cell(opportunity, terms, stage))):
+    for source, items in sources:
         for asset_id, reason, score in items:
             if asset_id in visible and asset_id not in found:
                 found[asset_id] = (source, reason, score)
@@ -123,23 +125,21 @@ def _won_more(opportunity: Opportunity, terms: list[Term], stage: Stage) -> list
 
 
 def _used_in_cell(opportunity: Opportunity, terms: list[Term], stage: Stage) -> list[tuple[int, str, float]]:
-    deals = cell_deals(terms, stage, exclude=opportunity.id)
-    term_of: dict[int, list[int]] = defaultdict(list)
-    for d in deals:
-        term_of[d.term_id].append(d.id)
+    names = {t.id: t for t in terms}
+    rows = db.session.execute(
+        select(account_term.c.term_id, UsageEvent.asset_id, func.count(),
+               func.count(func.distinct(UsageEvent.opportunity_id)))
+        .join(Opportunity, Opportunity.id == UsageEvent.opportunity_id)
+        .join(account_term, account_term.c.account_id == Opportunity.account_id)
+        .where(Opportunity.stage_id == stage.id, Opportunity.id != opportunity.id,
+               account_term.c.term_id.in_(list(names)), UsageEvent.kind.in_(USE_KINDS),
+               UsageEvent.asset_id.isnot(None))
+        .group_by(account_term.c.term_id, UsageEvent.asset_id)).all()
     best: dict[int, tuple[int, int, str]] = {}
-    for term in terms:
-        ids = term_of.get(term.id)
-        if not ids:
-            continue
-        rows = db.session.execute(
-            select(UsageEvent.asset_id, func.count(), func.count(func.distinct(UsageEvent.opportunity_id)))
-            .where(UsageEvent.opportunity_id.in_(ids), UsageEvent.kind.in_(USE_KINDS), UsageEvent.asset_id.isnot(None))
-            .group_by(UsageEvent.asset_id)).all()
-        for asset_id, uses, in_deals in rows:
-            reason = f"used {uses} time{'s' if uses != 1 else ''} in {in_deals} {cell_name(term, stage)} " \
-                     f"deal{'s' if in_deals != 1 else ''}"
-            if asset_id not in best or uses > best[asset_id][0]:
-                best[asset_id] = (uses, in_deals, reason)
+    for term_id, asset_id, uses, in_deals in sorted(rows, key=lambda r: (names[r[0]].position, names[r[0]].name)):
+        reason = f"used {uses} time{'s' if uses != 1 else ''} in {in_deals} {cell_name(names[term_id], stage)} " \
+                 f"deal{'s' if in_deals != 1 else ''}"
+        if asset_id not in best or uses > best[asset_id][0]:
+            best[asset_id] = (uses, in_deals, reason)
     ordered = sorted(best.items(), key=lambda kv: (-kv[1][0], -kv[1][1], kv[0]))
     return [(asset_id, reason, float(uses)) for asset_id, (uses, _, reason) in ordered]
