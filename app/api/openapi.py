@@ -69,6 +69,7 @@ SCHEMAS = {
         "asset_id": {"type": "integer", "minimum": 1}, "document_id": {"type": "integer", "minimum": 1},
         "recipient_email": STRING, "recipient_name": STRING, "account": STRING,
         "expires_at": {"type": "string", "format": "date-time"}, "allow_download": BOOLEAN,
+        "opportunity": {"type": "string", "description": "The CRM id of one of your open deals."},
     }, required=[]),
     "Opportunity": obj({
         "external_id": {"type": ["string", "null"]}, "id": INTEGER, "name": STRING,
@@ -187,7 +188,8 @@ PATHS = {
     "/assets/{asset_id}/customize": {"post": operation(
         "Field values in, the customized PDF out (kept in My documents).",
         answers(200, {"type": "string", "format": "binary"}, 400, 403, 404, 422, media="application/pdf"),
-        [path("asset_id", ID)], {"type": "object", "description": "The template's fields by name, and `account`.",
+        [path("asset_id", ID)], {"type": "object", "description": "The template's fields by name, `account`, and "
+                                 "`opportunity` (the CRM id of one of your open deals).",
                                  "additionalProperties": {"type": ["string", "number", "boolean", "null"]}},
         tag="documents")},
     "/documents": {"get": operation("The caller's generated documents, newest first.",

@@ -155,6 +155,17 @@ def chosen_open_deal(user, value: str | None) -> Opportunity | None:
     return deal
 
 
+def open_deal_by_external_id(user, external_id) -> Opportunity | None:
+    """The API's `"opportunity"`: one of the user's own open deals by its CRM id (empty: none), else DealError."""
+    if external_id in (None, ""):
+        return None
+    deal = db.session.scalar(select(Opportunity).where(
+        Opportunity.external_id == str(external_id), Opportunity.owner_id == user.id, Opportunity.status == "open"))
+    if deal is None:
+        raise DealError("opportunity must be the CRM id of one of your open deals.", "opportunity")
+    return deal
+
+
 def history(opportunity: Opportunity) -> list[OpportunityStageChange]:
     return list(db.session.scalars(
         select(OpportunityStageChange).options(joinedload(OpportunityStageChange.to_stage))

@@ -88,3 +88,22 @@ def test_marketers_read_but_do_not_write(client, team, bearer):
     headers = bearer(team["mara"])
     assert client.get("/api/v1/opportunities/J-1", headers=headers).status_code == 200
     assert client.put("/api/v1/opportunities/J-1", json={"stage": "Decision"}, headers=headers).status_code == 403
+
+
+def test_shares_through_the_api_name_the_reps_open_deal(client, team, bearer, make_asset):
+    from sqlalchemy import select
+
+    from app.extensions import db
+    from app.models import UsageEvent
+
+    deal = new_deal(team["riley"], "R-9", account="Acme Health")
+    new_deal(team["jordan"], "J-9")
+    brochure = make_asset("Clinic brochure")
+    rep = bearer(team["riley"])
+    made = client.post("/api/v1/shares", json={"asset_id": brochure.id, "opportunity": "R-9"}, headers=rep)
+    assert made.status_code == 201, made.get_json()
+    share = db.session.scalar(select(UsageEvent).where(UsageEvent.kind == "share"))
+    assert share.opportunity_id == deal.id and share.context["account"] == "Acme Health"
+    for wrong in ("J-9", "nope", 7):
+        refused = client.post("/api/v1/shares", json={"asset_id": brochure.id, "opportunity": wrong}, headers=rep)
+        assert refused.status_code == 422 and refused.get_json()["error"]["field"] == "opportunity"
