@@ -23,13 +23,13 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlalchemy import select
 
 from app.extensions import db
 from app.insights.scope import Scope, asset_filter, titles_of
-from app.models import CLOSED_STATUSES, Asset, Opportunity, UsageEvent, User, account_term
+from app.models import CLOSED_STATUSES, Asset, Dimension, Opportunity, Stage, Term, UsageEvent, User, account_term
 from app.usage import SENT_KINDS
 
 MIN_DEALS = 5  # closed deals with and without the asset, each, before rates and the interval are shown
@@ -83,11 +83,24 @@ class AssetInfluence:
 
 
 @dataclass
+class CellOutcome:
+    """One cell of the funnel plan (a term × a stage), measured: its closed deals and what was sent in them."""
+
+    term: str
+    stage: str
+    deals: int
+    won: int
+    sent_in_won: list[tuple[str, int]]  # (asset title, won deals it was sent in), most first, ties by title
+    sent_in_lost: list[tuple[str, int]]
+
+
+@dataclass
 class InfluenceReport:
     deals: int  # closed deals in the range
     won: int
     assets: list[AssetInfluence]  # shown first (largest difference first), then the rest by deals
     min_deals: int = MIN_DEALS
+    cells: list[CellOutcome] = field(default_factory=list)  # in the terms' and stages' order
 
     @property
     def shown(self) -> list[AssetInfluence]:
@@ -158,4 +171,26 @@ def influence(scope: Scope, min_deals: int = MIN_DEALS) -> InfluenceReport:
                                     len(without), won_without,
                                     len(with_deals) >= min_deals and len(without) >= min_deals))
     found.sort(key=lambda a: (not a.shown, -(a.interval[0] if a.shown else 0.0), -a.deals_with, a.title))
-    return InfluenceReport(len(outcome), sum(r == "won" for r in outcome.values()), found, min_deals)
+    return InfluenceReport(len(outcome), sum(r == "won" for r in outcome.values()), found, min_deals,
+                           _cell_outcomes(outcome, in_cell, sent, titles))
+
+
+def _cell_outcomes(outcome: dict[int, str], in_cell: dict, sent: dict[int, set[int]],
+                   titles: dict[int, str], top: int = 3) -> list[CellOutcome]:
+    """Each cell with closed deals: how many, how many won, the assets sent most in its won and lost deals."""
+    if not in_cell:
+        return []
+    terms = {t.id: t for t in db.session.scalars(select(Term).join(Dimension).where(
+        Term.id.in_({term for term, _ in in_cell})).order_by(Dimension.position, Term.position, Term.name))}
+    stages = {s.id: s for s in db.session.scalars(select(Stage).where(Stage.id.in_({s for _, s in in_cell})))}
+    order = list(terms)
+    cells = []
+    for (term_id, stage_id), deals in sorted(in_cell.items(), key=lambda kv: (
+            order.index(kv[0][0]), stages[kv[0][1]].position, stages[kv[0][1]].name)):
+        counts = {result: [(titles.get(a, "(deleted)"), len(ds & {d for d in deals if outcome[d] == result}))
+                           for a, ds in sent.items()] for result in CLOSED_STATUSES}
+        ranked = {result: sorted([c for c in pairs if c[1]], key=lambda c: (-c[1], c[0]))[:top]
+                  for result, pairs in counts.items()}
+        cells.append(CellOutcome(terms[term_id].name, stages[stage_id].name, len(deals),
+                                 sum(outcome[d] == "won" for d in deals), ranked["won"], ranked["lost"]))
+    return cells

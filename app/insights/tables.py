@@ -162,7 +162,17 @@ def influence_tables(result: influence.InfluenceReport) -> list[Table]:
                   ["Asset", "Deals with", "Won with", "Win rate with", "Deals without", "Won without",
                    "Win rate without", "Difference (pts)", "95% low (pts)", "95% high (pts)"],
                   rows, [a.id for a in result.assets],
-                  "No asset was sent (shared, customized or in a kit) in a deal closed in this range.")]
+                  "No asset was sent (shared, customized or in a kit) in a deal closed in this range."),
+            Table("influence-cells", "By cell: closed deals of each term at each stage, and what was sent in them",
+                  ["Term", "Stage", "Closed deals", "Won", "Win rate", "Sent most in won deals",
+                   "Sent most in lost deals"],
+                  [[c.term, c.stage, c.deals, c.won, percent(c.won, c.deals), listed(c.sent_in_won),
+                    listed(c.sent_in_lost)] for c in result.cells], empty="No deal closed in this range.")]
+
+
+def listed(counted: list[tuple[str, int]]) -> str:
+    """[("ROI summary", 7), …] → "ROI summary (7); …"."""
+    return "; ".join(f"{title} ({n})" for title, n in counted)
 
 
 def shares_tables(shared: list[shares.SharedAsset]) -> list[Table]:

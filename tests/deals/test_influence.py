@@ -111,8 +111,37 @@ def test_influence_equals_recount_with_its_interval(app, team, make_asset, clien
     assert [r[0] for r in shown] == [r[0] for r in sorted(shown, key=lambda r: (-float(r[7]), -int(r[1]), r[0]))]
     page = marketer.get("/insights/influence?days=90").get_data(as_text=True)
     assert html_table(page, "influence") == rows
+    assert_cells_equal_recount(marketer, titles, closed, events)
     won = sum(d["status"] == "won" for d in closed.values())
     assert f"{len(closed)} deals closed in this period, {won} won" in page
+
+
+def assert_cells_equal_recount(browser, titles, closed, events):
+    """Per cell (term × stage): closed deals, won, and the assets sent most in its won and lost deals."""
+    order = {name: n for n, name in enumerate(INDUSTRIES + SIZES)}
+    stages = {name: n for n, name in enumerate(["Awareness", *STAGES])}
+    sent = defaultdict(set)
+    for e in events:
+        deal = closed.get(e["deal"])
+        if deal and e["kind"] in ("share", "customize") and e["at"] <= deal["closed_at"]:
+            sent[e["deal"]].add(titles[e["asset"]])
+    cells = defaultdict(list)
+    for deal in closed.values():
+        for term in deal["terms"]:
+            cells[(term, deal["stage"])].append(deal)
+
+    def most(deals):
+        counted = defaultdict(int)
+        for deal in deals:
+            for title in sent[deal["id"]]:
+                counted[title] += 1
+        return "; ".join(f"{t} ({n})" for t, n in sorted(counted.items(), key=lambda c: (-c[1], c[0]))[:3])
+
+    expected = [[term, stage, str(len(deals)), str(sum(d["status"] == "won" for d in deals)),
+                 f"{sum(d['status'] == 'won' for d in deals) / len(deals):.0%}",
+                 most([d for d in deals if d["status"] == "won"]), most([d for d in deals if d["status"] == "lost"])]
+                for (term, stage), deals in sorted(cells.items(), key=lambda kv: (order[kv[0][0]], stages[kv[0][1]]))]
+    assert csv_rows(browser, "/insights/influence?days=90&format=csv&table=influence-cells")[1:] == expected
 
 
 def test_a_manager_sees_the_influence_of_the_teams_deals(app, team, make_asset, client_of):
