@@ -2,6 +2,7 @@
 opportunities and 1,000,000 usage events by default.
 
 Usage: .venv/bin/python bench/deals.py [--assets 10000] [--opportunities 10000] [--events 1000000] [--runs 7]
+       [--data-dir DIR]  (a directory a previous run populated, printed at its start: measured again as it is)
 
 Prints the median time of `deals.recommend.recommend` for a rep's deal (over several deals),
 `insights.influence.influence` over 90 and 365 days, and the whole server time of a deal page and of
@@ -103,14 +104,18 @@ def main() -> None:
     parser.add_argument("--opportunities", type=int, default=10_000)
     parser.add_argument("--events", type=int, default=1_000_000)
     parser.add_argument("--runs", type=int, default=7)
+    parser.add_argument("--data-dir", type=Path)
     args = parser.parse_args()
-    data_dir = Path(tempfile.mkdtemp(prefix="bridge-bench-deals-"))
+    reuse = args.data_dir is not None and (args.data_dir / "bench.db").is_file()
+    data_dir = args.data_dir if reuse else Path(tempfile.mkdtemp(prefix="bridge-bench-deals-"))
+    print(f"Data directory: {data_dir}")
     app = create_app({"DATA_DIR": data_dir, "SQLALCHEMY_DATABASE_URI": f"sqlite:///{data_dir / 'bench.db'}",
                       "COLLATERAL_DIR": data_dir / "files"})
     with app.app_context():
         upgrade()
-        print(f"Populating {args.assets:,} assets, {args.opportunities:,} opportunities, {args.events:,} events…")
-        populate(args.assets, args.opportunities, args.events, random.Random(20))
+        if not reuse:
+            print(f"Populating {args.assets:,} assets, {args.opportunities:,} opportunities, {args.events:,} events…")
+            populate(args.assets, args.opportunities, args.events, random.Random(20))
         baseline = median_ms(lambda: db.session.execute(
             select(func.count(), func.max(UsageEvent.created_at))).one(), args.runs)
         print(f"\nBaseline: one full pass over the event log (count, max) {baseline:.1f} ms\n")

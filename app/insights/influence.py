@@ -22,7 +22,7 @@ counts are shown for every asset sent in a closed deal. Correlation, not proof.
 from __future__ import annotations
 
 import math
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 
 from sqlalchemy import select
@@ -161,12 +161,13 @@ def influence(scope: Scope, min_deals: int = MIN_DEALS) -> InfluenceReport:
         for cell in deal_cells:
             in_cell[cell].add(deal_id)
     titles = titles_of(sent)
+    won = {d for d, result in outcome.items() if result == "won"}
     found = []
     for asset_id, with_deals in sent.items():
-        similar = set().union(*(in_cell[c] for d in with_deals for c in cells.get(d, ())))
+        asset_cells = set().union(*(cells.get(d, ()) for d in with_deals))
+        similar = set().union(*(in_cell[c] for c in asset_cells))
         without = similar - with_deals
-        won_with = sum(outcome[d] == "won" for d in with_deals)
-        won_without = sum(outcome[d] == "won" for d in without)
+        won_with, won_without = len(with_deals & won), len(without & won)
         found.append(AssetInfluence(asset_id, titles.get(asset_id, "(deleted)"), len(with_deals), won_with,
                                     len(without), won_without,
                                     len(with_deals) >= min_deals and len(without) >= min_deals))
@@ -184,13 +185,18 @@ def _cell_outcomes(outcome: dict[int, str], in_cell: dict, sent: dict[int, set[i
         Term.id.in_({term for term, _ in in_cell})).order_by(Dimension.position, Term.position, Term.name))}
     stages = {s.id: s for s in db.session.scalars(select(Stage).where(Stage.id.in_({s for _, s in in_cell})))}
     order = list(terms)
+    assets_in: dict[int, list[int]] = defaultdict(list)  # deal → the assets sent in it
+    for asset_id, deals in sent.items():
+        for deal_id in deals:
+            assets_in[deal_id].append(asset_id)
     cells = []
     for (term_id, stage_id), deals in sorted(in_cell.items(), key=lambda kv: (
             order.index(kv[0][0]), stages[kv[0][1]].position, stages[kv[0][1]].name)):
-        counts = {result: [(titles.get(a, "(deleted)"), len(ds & {d for d in deals if outcome[d] == result}))
-                           for a, ds in sent.items()] for result in CLOSED_STATUSES}
-        ranked = {result: sorted([c for c in pairs if c[1]], key=lambda c: (-c[1], c[0]))[:top]
-                  for result, pairs in counts.items()}
+        ranked = {}
+        for result in CLOSED_STATUSES:
+            counted = Counter(a for d in deals if outcome[d] == result for a in assets_in.get(d, ()))
+            ranked[result] = sorted(((titles.get(a, "(deleted)"), n) for a, n in counted.items()),
+                                    key=lambda c: (-c[1], c[0]))[:top]
         cells.append(CellOutcome(terms[term_id].name, stages[stage_id].name, len(deals),
                                  sum(outcome[d] == "won" for d in deals), ranked["won"], ranked["lost"]))
     return cells
