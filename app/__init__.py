@@ -74,7 +74,9 @@ def configure_extensions(app: Flask) -> None:
 def configure_blueprints(app: Flask) -> None:
     from app.accounts import admin_views as admin
     from app.accounts import views as auth
+    from app.api import deal_views  # noqa: F401 (adds the opportunities API to `api`)
     from app.api import views as api
+    from app.deals import views as deals
     from app.documents import template_views  # noqa: F401 (adds the template editor to `content`)
     from app.documents import views as documents
     from app.insights import views as insights
@@ -86,7 +88,8 @@ def configure_blueprints(app: Flask) -> None:
     from app.sharing import views as share
     from app.web import errors
 
-    for module in (auth, library, documents, collect, share, content, review, synonyms, insights, admin, api, errors):
+    for module in (auth, library, documents, collect, share, content, review, synonyms, insights, admin, api, deals,
+                   errors):
         app.register_blueprint(module.bp)
 
 

@@ -31,13 +31,15 @@ EVENT_KINDS = (
     "view", "download", "copy", "search", "search_click", "customize",
     "share", "share_open", "share_page", "share_download", "rate", "flag", "verify",
 )
+# Sending an asset to a buyer within a deal: a share link, a customized document or a kit (customize).
+SENT_KINDS = ("share", "customize")
 # The interactions that count as a rep using an asset.
 USE_KINDS = ("view", "download", "copy", "customize", "share")
 SPOOL_GLOB = "usage-spool-*.jsonl"
 
 
 def event_row(kind: str, *, user=None, asset=None, version=None, at: datetime | None = None,
-              search_id: str | None = None, **context) -> dict:
+              search_id: str | None = None, opportunity=None, **context) -> dict:
     """One event as a plain row, ready for `record`."""
     if kind not in EVENT_KINDS:
         raise ValueError(f"unknown usage event kind {kind!r}")
@@ -49,6 +51,7 @@ def event_row(kind: str, *, user=None, asset=None, version=None, at: datetime | 
         "asset_id": getattr(asset, "id", asset if isinstance(asset, int) else None),
         "version_id": getattr(version, "id", None),
         "search_id": search_id,
+        "opportunity_id": getattr(opportunity, "id", opportunity if isinstance(opportunity, int) else None),
         "context": {k: v for k, v in context.items() if v is not None},
     }
 

@@ -32,7 +32,7 @@ from sqlalchemy import func, select  # noqa: E402
 
 from app import create_app, tune_garbage_collector, usage  # noqa: E402
 from app.extensions import db  # noqa: E402
-from app.insights import content, feedback, people, searches, use  # noqa: E402
+from app.insights import content, feedback, influence, people, searches, use  # noqa: E402
 from app.insights.scope import last_days  # noqa: E402
 from app.models import Asset, Team, UsageEvent, User  # noqa: E402
 
@@ -85,7 +85,7 @@ def bench_queries(app, runs: int) -> None:
                 for name, fn in [("ignored", content.ignored), ("coverage", content.coverage),
                                  ("usage_report (top/bottom/per day)", use.usage_report),
                                  ("adoption", people.adoption), ("ratings_report", feedback.ratings_report),
-                                 ("content_gaps", searches.content_gaps), ("influence", feedback.influence)]:
+                                 ("content_gaps", searches.content_gaps), ("influence", influence.influence)]:
                     ms = median_ms(lambda fn=fn, scope=scope: fn(scope), runs)
                     print(f"{name:<34}{f'{days} days, {label}':<22}{ms:>10.1f}{ms / baseline:>8.2f}")
     bench_pages(app, runs, baseline)

@@ -69,7 +69,46 @@ SCHEMAS = {
         "asset_id": {"type": "integer", "minimum": 1}, "document_id": {"type": "integer", "minimum": 1},
         "recipient_email": STRING, "recipient_name": STRING, "account": STRING,
         "expires_at": {"type": "string", "format": "date-time"}, "allow_download": BOOLEAN,
+        "opportunity": {"type": "string", "description": "The CRM id of one of your open deals."},
     }, required=[]),
+    "Opportunity": obj({
+        "external_id": {"type": ["string", "null"]}, "id": INTEGER, "name": STRING,
+        "account": obj({"name": STRING, "external_id": {"type": ["string", "null"]},
+                        "terms": {"type": "object", "additionalProperties": STRINGS}}),
+        "stage": {"type": ["string", "null"]},
+        "amount": {"type": "string", "pattern": "^[0-9]+\\.[0-9]{2}$", "description": "Exact, in major units."},
+        "currency": STRING, "close_date": {"type": ["string", "null"], "format": "date"},
+        "owner": {"type": ["object", "null"], "properties": {"email": STRING, "name": STRING}},
+        "status": {"type": "string", "enum": ["open", "won", "lost"]}, "closed_at": WHEN,
+        "updated_at": {"type": "string", "format": "date-time"},
+        "history": {"type": "array", "items": obj({"stage": {"type": ["string", "null"]}, "status": STRING,
+                                                   "at": {"type": "string", "format": "date-time"}, "source": STRING})},
+    }, required=["external_id", "id", "name", "account", "stage", "amount", "currency", "close_date", "owner",
+                 "status", "closed_at", "updated_at"]),
+    "OpportunityPage": obj({"total": COUNT, "page": INTEGER, "pages": COUNT,
+                            "opportunities": {"type": "array", "items": ref("Opportunity")}}),
+    "OpportunityIn": {
+        "type": "object", "additionalProperties": False,
+        "description": "Omitted fields keep their value (a new opportunity needs name and account_name or "
+                       "account_id). A stage change or closing is recorded with its time.",
+        "properties": {
+            "name": STRING, "account_name": STRING,
+            "account_id": {"type": "string", "description": "The account's CRM id."},
+            "terms": {"type": "object", "additionalProperties": STRINGS,
+                      "description": "The account's term names by dimension name; replaces its terms."},
+            "stage": {"type": "string", "description": "A funnel stage's name."},
+            "amount": {"type": ["number", "string"], "description": "In major units, e.g. 12500.50."},
+            "currency": {"type": "string", "pattern": "^[A-Za-z]{3}$"},
+            "close_date": {"type": "string", "format": "date"},
+            "owner_email": {"type": "string", "description": "Reps: themselves; managers: their team."},
+            "status": {"type": "string", "enum": ["open", "won", "lost"]},
+            "closed_at": {"type": "string", "format": "date-time"},
+        },
+    },
+    "Recommendations": obj({"external_id": {"type": ["string", "null"]}, "recommendations": {
+        "type": "array", "items": obj({
+            "asset": obj({"id": INTEGER, "title": STRING, "kind": STRING, "url": {"type": "string", "format": "uri"}}),
+            "source": {"type": "string", "enum": ["play", "won", "used"]}, "reason": STRING, "internal": BOOLEAN})}}),
     "Share": obj({"token": STRING, "url": {"type": "string", "format": "uri"}}),
     "ShareActivity": obj({
         "token": STRING, "live": BOOLEAN, "opens": COUNT, "downloads": COUNT, "last_opened_at": WHEN,
@@ -104,6 +143,7 @@ SCOPE = [query("days", {"type": "integer", "minimum": 1}, "The last N days (defa
          query("kind", STRING, "An asset kind."),
          query("team", {"type": "integer"}, "A team id (managers: their own).")]
 ID = {"type": "integer", "minimum": 1}
+EXTERNAL_ID = {"type": "string", "pattern": "^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$", "description": "The CRM's id."}
 
 
 def answers(ok: int, schema: dict | None, *errors: int, media: str = "application/json", about: str = "") -> dict:
@@ -148,7 +188,8 @@ PATHS = {
     "/assets/{asset_id}/customize": {"post": operation(
         "Field values in, the customized PDF out (kept in My documents).",
         answers(200, {"type": "string", "format": "binary"}, 400, 403, 404, 422, media="application/pdf"),
-        [path("asset_id", ID)], {"type": "object", "description": "The template's fields by name, and `account`.",
+        [path("asset_id", ID)], {"type": "object", "description": "The template's fields by name, `account`, and "
+                                 "`opportunity` (the CRM id of one of your open deals).",
                                  "additionalProperties": {"type": ["string", "number", "boolean", "null"]}},
         tag="documents")},
     "/documents": {"get": operation("The caller's generated documents, newest first.",
@@ -156,6 +197,21 @@ PATHS = {
     "/shares": {"post": operation("Share an asset or a generated document with a prospect.",
                                   answers(201, ref("Share"), 400, 403, 404, 422, about="The link."),
                                   body=ref("NewShare"), tag="sharing")},
+    "/opportunities": {"get": operation(
+        "The opportunities the caller sees (a rep's own, a manager's team's).",
+        answers(200, ref("OpportunityPage"), 422),
+        [query("status", {"type": "string", "enum": ["open", "won", "lost"]}, "Only these."), PAGE], tag="deals")},
+    "/opportunities/{external_id}": {
+        "get": operation("One opportunity with its stage history.", answers(200, ref("Opportunity"), 404),
+                         [path("external_id", EXTERNAL_ID)], tag="deals"),
+        "put": operation("Create (201) or update (200) the opportunity with this CRM id.",
+                         {**answers(200, ref("Opportunity"), 400, 403, 404, 422, about="Updated."),
+                          "201": {"description": "Created.", "content": {"application/json": {
+                              "schema": ref("Opportunity")}}}},
+                         [path("external_id", EXTERNAL_ID)], ref("OpportunityIn"), tag="deals")},
+    "/opportunities/{external_id}/recommendations": {"get": operation(
+        "What to send in the deal, best first, each with its reason.", answers(200, ref("Recommendations"), 404),
+        [path("external_id", EXTERNAL_ID)], tag="deals")},
     "/shares/{token}/activity": {"get": operation(
         "Opens, page views and downloads of one of the caller's links.", answers(200, ref("ShareActivity"), 403, 404),
         [path("token", STRING)], tag="sharing")},

@@ -7,6 +7,7 @@ from flask import Blueprint, abort, request, send_file, url_for
 from flask_login import current_user
 
 from app.api import openapi
+from app.deals import records
 from app.documents import authoring, generate
 from app.extensions import csrf
 from app.files import storage
@@ -150,6 +151,17 @@ def bool_field(given: dict, name: str, default: bool) -> bool:
     return value
 
 
+def opportunity_field(given: dict):
+    """`"opportunity"`: the CRM id of one of the caller's open deals, which the logged event names."""
+    value = given.get("opportunity")
+    if value is not None and not isinstance(value, str):
+        raise params.ParameterError("opportunity", "opportunity must be a string: a deal's CRM id.")
+    try:
+        return records.open_deal_by_external_id(current_user, value)
+    except records.DealError as error:
+        raise params.ParameterError("opportunity", str(error)) from None
+
+
 def utc_field(given: dict, name: str) -> datetime | None:
     """An ISO 8601 date-time as naive UTC (the database's convention); a date alone means its midnight UTC."""
     value = given.get(name)
@@ -174,9 +186,11 @@ def customize(asset_id: int):
     customer = authoring.account_field(fields)
     if customer is not None and customer.name not in given and "account" in given:
         given = {**given, customer.name: given["account"]}  # "account" names the customer field too
+    deal = opportunity_field(given)
     try:
-        values = generate.clean_values(fields, given, kept=generate.prefilled(fields, current_user))
-        document = generate.generate(current_user, item, values, str(given.get("account", "")))
+        values = generate.clean_values(fields, {k: v for k, v in given.items() if k != "opportunity"},
+                                       kept=generate.prefilled(fields, current_user))
+        document = generate.generate(current_user, item, values, str(given.get("account", "")), opportunity=deal)
     except (generate.DocumentError, authoring.TemplateError, RenderError) as exc:
         abort(422, description=str(exc))
     return send_file(storage.path_of(document.stored_name), mimetype="application/pdf", as_attachment=True,
@@ -200,11 +214,13 @@ def create_share():
     asset_id, document_id = id_field(given, "asset_id"), id_field(given, "document_id")
     asset = (assets.visible_asset(current_user, asset_id) or abort(404)) if asset_id else None
     document = (generate.own_document(current_user, document_id) or abort(404)) if document_id else None
+    deal = opportunity_field(given)
     try:
         link = links.create_link(
             current_user, asset=asset, document=document, recipient_name=str(given.get("recipient_name", "")),
             recipient_email=str(given.get("recipient_email", "")), account=str(given.get("account", "")),
-            expires_at=utc_field(given, "expires_at"), allow_download=bool_field(given, "allow_download", True))
+            expires_at=utc_field(given, "expires_at"), allow_download=bool_field(given, "allow_download", True),
+            opportunity=deal)
     except links.ShareError as error:
         abort(422, description=str(error))
     return {"token": link.token, "url": url_for("share.view", token=link.token, _external=True)}, 201

@@ -126,13 +126,15 @@ def preview(asset: Asset, values: dict[str, str], width: int = 800, max_pages: i
     return pages.pages_of_bytes(render_document(asset.template, values), width, max_pages, storage.incoming_dir())
 
 
-def generate(user, asset: Asset, values: dict[str, str], account: str = "", *, bulk: bool = False) -> GeneratedDocument:
+def generate(user, asset: Asset, values: dict[str, str], account: str = "", *, bulk: bool = False,
+             opportunity=None) -> GeneratedDocument:
     """Render and keep a customized PDF, filed under the template's customer field (or `account` when
-    the template has none), and log it (one of many when `bulk`)."""
+    the template has none, or the deal's account), and log it (one of many when `bulk`; for the deal
+    `opportunity`, one of the user's open deals, when given)."""
     if reason := refusal(asset):
         raise DocumentError(reason)
     template = asset.template
-    account = account_of(fields_of(template), values, account)
+    account = account_of(fields_of(template), values, account) or (opportunity.account.name if opportunity else "")
     if not account:
         raise DocumentError("Say which account this document is for.")
     body = render_document(template, values)
@@ -148,7 +150,7 @@ def generate(user, asset: Asset, values: dict[str, str], account: str = "", *, b
         storage.discard(stored_name)
         raise
     usage.log_event("customize", user=user, asset=asset, account=document.account, document_id=document.id,
-                    template_version=document.template_version, bulk=bulk or None)
+                    template_version=document.template_version, bulk=bulk or None, opportunity=opportunity)
     return document
 
 

@@ -25,6 +25,7 @@ from sqlalchemy.orm import selectinload
 
 from app import usage
 from app.database import transaction
+from app.deals import records
 from app.documents.generate import DocumentError
 from app.extensions import db
 from app.files import pdf, storage
@@ -54,6 +55,7 @@ class Details:
     account: str = ""
     title: str = ""
     intro: str = ""
+    opportunity_id: int | None = None  # one of the rep's open deals (checked by deals.records)
 
 
 # -- the draft ---------------------------------------------------------------------------------
@@ -91,9 +93,10 @@ def problem_with(user, item: KitDraftItem) -> str | None:
     return None
 
 
-def add(user, *, asset: Asset | None = None, document: GeneratedDocument | None = None) -> bool:
+def add(user, *, asset: Asset | None = None, document: GeneratedDocument | None = None, opportunity=None) -> bool:
     """Put an asset the user may see, or one of their own customized documents, at the end of their
-    draft kit; False if it was there already."""
+    draft kit (for the deal `opportunity`, one of the user's open deals, when given); False if it was
+    there already."""
     if asset is not None and (reason := assets.refusal_for_prospects(asset, ACTION)):
         raise DocumentError(reason)
     if document is not None and (document.user_id != user.id or document.asset_id is None):
@@ -101,6 +104,9 @@ def add(user, *, asset: Asset | None = None, document: GeneratedDocument | None 
     if document is not None and (reason := assets.refusal_for_prospects(document.asset, ACTION)):
         raise DocumentError(reason)
     draft = draft_of(user, create=True)
+    if opportunity is not None and draft.opportunity_id != opportunity.id:
+        with transaction():
+            draft.opportunity_id = opportunity.id
     if any((asset is not None and i.asset_id == asset.id) or (document is not None and i.document_id == document.id)
            for i in draft.items):
         return False
@@ -156,6 +162,7 @@ def save_details(user, details: Details) -> None:
     with transaction():
         draft.account, draft.title = details.account.strip()[:120], details.title.strip()[:200]
         draft.intro = details.intro.strip()[:4000]
+        draft.opportunity_id = details.opportunity_id
 
 
 def clear(user) -> None:
@@ -164,6 +171,7 @@ def clear(user) -> None:
         with transaction():
             draft.items.clear()
             draft.account = draft.title = draft.intro = ""
+            draft.opportunity_id = None
 
 
 def restore(user, kit: GeneratedDocument) -> int:
@@ -282,7 +290,8 @@ def build_kit(user) -> GeneratedDocument:
     customizing of each library asset in it. The draft is emptied once the kit is kept."""
     draft = draft_of(user)
     items = list(draft.items) if draft else []
-    account = draft.account.strip() if draft else ""
+    deal = records.own_open_deal(user, draft.opportunity_id) if draft else None
+    account = (draft.account.strip() or (deal.account.name if deal else "")) if draft else ""
     if not account:
         raise DocumentError("Say which account this pitch kit is for.")
     if not items:
@@ -328,10 +337,11 @@ def build_kit(user) -> GeneratedDocument:
             db.session.add(document)
             draft.items.clear()
             draft.account = draft.title = draft.intro = ""
+            draft.opportunity_id = None
     except BaseException:
         storage.discard(stored)
         raise
     for asset in chosen:
         usage.log_event("customize", user=user, asset=asset, account=document.account, document_id=document.id,
-                        kit=True)
+                        kit=True, opportunity=deal)
     return document

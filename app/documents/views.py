@@ -18,6 +18,8 @@ from flask import (
 from flask_login import current_user
 
 from app import search
+from app.deals import records
+from app.deals.records import DealError
 from app.documents import authoring, generate, kits
 from app.documents import bulk as bulk_service
 from app.documents.authoring import TemplateError
@@ -50,22 +52,32 @@ def customize(asset_id: int):
     fields = authoring.fields_of(item.template)
     start = generate.own_document(current_user, params.int_arg(request.args, "from", 0))
     values = generate.prefilled(fields, current_user, start)
-    account = start.account if start else ""
+    deal = prefilled_deal(request.args)
+    account = start.account if start else (deal.account.name if deal else "")
     status, form = 200, ActionForm()
     if request.method == "POST":
         values, account = entered(fields, values)
         try:
             if not form.validate_on_submit():
                 raise DocumentError("The form expired. Reload the page and try again.")
+            deal = records.chosen_open_deal(current_user, request.form.get("opportunity"))
             cleaned = generate.clean_values(fields, request.form, request.files, kept=values)
-            document = generate.generate(current_user, item, cleaned, account)
-        except (DocumentError, RenderError, TemplateError) as exc:
+            document = generate.generate(current_user, item, cleaned, account, opportunity=deal)
+        except (DocumentError, RenderError, TemplateError, DealError) as exc:
             flash(str(exc), "error")
             status = 400
         else:
             flash(f"“{document.title}” is ready.", "success")
             return redirect(url_for("documents.index", new=document.id))
-    return customize_page(item, fields, values, account, form, status=status)
+    return customize_page(item, fields, values, account, form, status=status, deal=deal)
+
+
+def prefilled_deal(values):
+    """The open deal the rep came from or chose (?opportunity=): prefills the deal select; none if not theirs."""
+    try:
+        return records.chosen_open_deal(current_user, values.get("opportunity"))
+    except DealError:
+        return None
 
 
 @bp.post("/assets/<int:asset_id>/customize/preview")
@@ -85,7 +97,7 @@ def preview(asset_id: int):
     except (DocumentError, RenderError, TemplateError) as exc:
         flash(str(exc), "error")
         status = 400
-    return customize_page(item, fields, values, account, form, images, status)
+    return customize_page(item, fields, values, account, form, images, status, prefilled_deal(request.form))
 
 
 def entered(fields, values: dict) -> tuple[dict, str]:
@@ -95,10 +107,11 @@ def entered(fields, values: dict) -> tuple[dict, str]:
     return shown, request.form.get("account", "")
 
 
-def customize_page(item, fields, values: dict, account: str, form, previews=(), status: int = 200):
+def customize_page(item, fields, values: dict, account: str, form, previews=(), status: int = 200, deal=None):
     return render_template("documents/customize.html", asset=item, fields=fields, values=values,
                            account=account, account_field=authoring.account_field(fields), previews=list(previews),
-                           form=form, refused=generate.refusal(item)), status
+                           form=form, refused=generate.refusal(item), deal=deal,
+                           open_deals=records.open_deals_of(current_user)), status
 
 
 @bp.route("/documents")
@@ -139,15 +152,16 @@ def new_kit():
         action = next((a for a in KIT_ACTIONS if a in request.form), "save")
         target = params.int_arg(request.form, action)
         details = None  # a button from another page (a collection's) leaves what the rep typed alone
-        if "account" in request.form:
-            details = kits.Details(request.form["account"], request.form.get("title", ""),
-                                   request.form.get("intro", ""))
         try:
             if not form.validate_on_submit():
                 raise DocumentError("The form expired. Reload the page and try again.")
+            if "account" in request.form:
+                deal = records.chosen_open_deal(current_user, request.form.get("opportunity"))
+                details = kits.Details(request.form["account"], request.form.get("title", ""),
+                                       request.form.get("intro", ""), deal.id if deal else None)
             message = kits.edit_draft(current_user, details, action, target, collections.own_collection(
                 current_user, params.id_arg(request.form, "collection")))
-        except (DocumentError, RenderError) as exc:
+        except (DocumentError, RenderError, DealError) as exc:
             flash(str(exc), "error")
             return kit_page(form, request.form.get("q", ""), 400)
         if isinstance(message, GeneratedDocument):
@@ -171,7 +185,9 @@ def kit_page(form, query: str, status: int = 200):
     return render_template(
         "documents/kit.html", draft=draft, items=items, found=[a for a in found if a.id not in in_kit],
         problems={i.id: kits.problem_with(current_user, i) for i in items}, query=query, form=form,
-        max_items=kits.MAX_ITEMS, documents=mine, collections=collections.collections_of(current_user)), status
+        max_items=kits.MAX_ITEMS, documents=mine, collections=collections.collections_of(current_user),
+        open_deals=records.open_deals_of(current_user),
+        deal=records.own_open_deal(current_user, draft.opportunity_id if draft else None)), status
 
 
 @bp.post("/kits/items")
@@ -191,8 +207,9 @@ def add_to_kit():
         flash("The form expired. Reload the page and try again.", "error")
         return redirect(back)
     try:
-        added = kits.add(current_user, asset=asset, document=document)
-    except DocumentError as exc:
+        added = kits.add(current_user, asset=asset, document=document,
+                         opportunity=records.chosen_open_deal(current_user, request.values.get("opportunity")))
+    except (DocumentError, DealError) as exc:
         flash(str(exc), "error")
         return redirect(back)
     title = (asset or document).title

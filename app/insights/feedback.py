@@ -1,18 +1,14 @@
-"""What reps say about assets: ratings, open flags, and win rates of deals they were used in."""
+"""What reps say about assets: ratings and open flags (win rates: app/insights/influence.py)."""
 from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import datetime
 
 from sqlalchemy import select
 
 from app.extensions import db
-from app.insights.scope import Scope, asset_filter, folded, owner_names, titles_of
+from app.insights.scope import Scope, asset_filter, owner_names, titles_of
 from app.models import Asset, Flag, Rating, User
-
-INFLUENCE_MIN_DEALS = 5  # deals with and without the asset, each, before a win rate is shown
-
 
 # --- ratings and flags -----------------------------------------------------------------------
 
@@ -91,72 +87,3 @@ def open_flags(scope: Scope) -> list[FlaggedAsset]:
         if r.reason not in item.reasons:
             item.reasons.append(r.reason)
     return sorted(flagged.values(), key=lambda f: (-f.open_flags, f.title))
-
-
-# --- influence -------------------------------------------------------------------------------
-
-@dataclass
-class Influence:
-    id: int
-    title: str
-    deals_with: int
-    won_with: int
-    deals_without: int
-    won_without: int
-
-    @property
-    def win_rate_with(self) -> float:
-        return round(self.won_with / self.deals_with, 3) if self.deals_with else 0.0
-
-    @property
-    def win_rate_without(self) -> float:
-        return round(self.won_without / self.deals_without, 3) if self.deals_without else 0.0
-
-    @property
-    def lift(self) -> float:
-        return round(self.win_rate_with - self.win_rate_without, 3)
-
-
-@dataclass
-class InfluenceReport:
-    deals: int
-    won: int
-    shown: list[Influence]
-    below_sample: int  # assets used in deals, too few to compare
-    min_deals: int = INFLUENCE_MIN_DEALS
-
-
-def influence(scope: Scope, min_deals: int = INFLUENCE_MIN_DEALS) -> InfluenceReport:
-    """Win rate of closed deals where an asset was used against those where it was not.
-
-    A deal is an account name (case and spacing ignored) named on ratings; its outcome is the
-    won/lost of its most recently updated rating; an asset was used in it when a rating of that
-    asset names the account.
-    """
-    rows = db.session.execute(
-        ratings_in(scope, Rating.asset_id, Rating.account, Rating.outcome, Rating.updated_at)
-        .where(Rating.account != "")).all()
-    outcome: dict[str, tuple[datetime, str]] = {}
-    used_in: dict[int, set[str]] = defaultdict(set)
-    for asset_id, account, result, updated_at in rows:
-        deal = folded(account)
-        used_in[asset_id].add(deal)
-        if result in ("won", "lost") and (deal not in outcome or updated_at >= outcome[deal][0]):
-            outcome[deal] = (updated_at, result)
-    closed = {deal: result for deal, (_, result) in outcome.items()}
-    won_total = sum(1 for r in closed.values() if r == "won")
-    titles = titles_of(used_in)
-    shown, below = [], 0
-    for asset_id, deals in used_in.items():
-        with_deals = [d for d in deals if d in closed]
-        if not with_deals:
-            continue
-        won_with = sum(1 for d in with_deals if closed[d] == "won")
-        item = Influence(asset_id, titles.get(asset_id, "(deleted)"), len(with_deals), won_with,
-                         len(closed) - len(with_deals), won_total - won_with)
-        if item.deals_with >= min_deals and item.deals_without >= min_deals:
-            shown.append(item)
-        else:
-            below += 1
-    shown.sort(key=lambda i: (-i.lift, i.title))
-    return InfluenceReport(len(closed), won_total, shown, below, min_deals)

@@ -10,7 +10,7 @@ import io
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from app.insights import charts, content, feedback, people, searches, shares, use
+from app.insights import charts, content, feedback, influence, people, searches, shares, use
 from app.insights.scope import Scope, scope_names
 
 EVENT_KIND_LABELS = {"view": "Views", "download": "Downloads", "copy": "Copies",
@@ -145,14 +145,34 @@ def gaps_tables(gaps: list[searches.Gap]) -> list[Table]:
                   empty="Every search in this range found something that was opened.")]
 
 
-def influence_tables(result: feedback.InfluenceReport) -> list[Table]:
-    return [Table("influence", "Win rate with and without each asset",
+def points(fraction: float | None) -> str:
+    """A difference of proportions in percentage points, signed: +18.2."""
+    return "" if fraction is None else f"{fraction * 100:+.1f}"
+
+
+def influence_tables(result: influence.InfluenceReport) -> list[Table]:
+    """Every asset sent in a closed deal with its counts; rates, difference and interval above the sample."""
+    rows = []
+    for a in result.assets:
+        difference, low, high = a.interval or (None, None, None)
+        rows.append([a.title, a.deals_with, a.won_with, percent(a.won_with, a.deals_with) if a.shown else "",
+                     a.deals_without, a.won_without, percent(a.won_without, a.deals_without) if a.shown else "",
+                     points(difference), points(low), points(high)])
+    return [Table("influence", "Win rate of closed deals with and without each asset (same terms and stage)",
                   ["Asset", "Deals with", "Won with", "Win rate with", "Deals without", "Won without",
-                   "Win rate without"],
-                  [[i.title, i.deals_with, i.won_with, percent(i.won_with, i.deals_with), i.deals_without,
-                    i.won_without, percent(i.won_without, i.deals_without)] for i in result.shown],
-                  [i.id for i in result.shown],
-                  f"No asset has {result.min_deals} closed deals with and without it yet.")]
+                   "Win rate without", "Difference (pts)", "95% low (pts)", "95% high (pts)"],
+                  rows, [a.id for a in result.assets],
+                  "No asset was sent (shared, customized or in a kit) in a deal closed in this range."),
+            Table("influence-cells", "By cell: closed deals of each term at each stage, and what was sent in them",
+                  ["Term", "Stage", "Closed deals", "Won", "Win rate", "Sent most in won deals",
+                   "Sent most in lost deals"],
+                  [[c.term, c.stage, c.deals, c.won, percent(c.won, c.deals), listed(c.sent_in_won),
+                    listed(c.sent_in_lost)] for c in result.cells], empty="No deal closed in this range.")]
+
+
+def listed(counted: list[tuple[str, int]]) -> str:
+    """[("ROI summary", 7), …] → "ROI summary (7); …"."""
+    return "; ".join(f"{title} ({n})" for title, n in counted)
 
 
 def shares_tables(shared: list[shares.SharedAsset]) -> list[Table]:

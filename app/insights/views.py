@@ -8,6 +8,7 @@ from flask_login import current_user
 
 from app.accounts import service as accounts
 from app.insights import content, feedback, people, searches, use, weekly
+from app.insights import influence as deal_influence
 from app.insights import tables as reports
 from app.insights.scope import PERIODS, Scope, iso_week, recent_weeks, scope_from_args
 from app.insights.shares import shares_report
@@ -116,7 +117,8 @@ def gaps():
 @bp.route("/influence")
 @roles_required(*INSIGHT_VIEWERS)
 def influence():
-    result = feedback.influence(scope())
+    """Win rates of closed deals with and without each asset sent in them (app/insights/influence.py)."""
+    result = deal_influence.influence(scope())
     return page("insights/influence.html", reports.influence_tables(result), result=result)
 
 

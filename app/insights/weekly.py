@@ -4,7 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from app.files import pdf
-from app.insights import charts, content, feedback, people, searches, shares, use
+from app.insights import charts, content, feedback, influence, people, searches, shares, use
 from app.insights.scope import Scope, scope_names
 from app.insights.tables import (
     Table,
@@ -40,7 +40,7 @@ def weekly_review(scope: Scope, title: str) -> WeeklyReview:
     rated = feedback.ratings_report(scope)
     ignored = content.ignored(scope)
     tables = [*usage_tables(usage)[:1], *ratings_tables(rated)[1:], *gaps_tables(searches.content_gaps(scope, 15)),
-              *influence_tables(feedback.influence(scope)), *shares_tables(shares.shares_report(scope)),
+              *influence_tables(influence.influence(scope)), *shares_tables(shares.shares_report(scope)),
               *adoption_tables(adopted)[:1], ignored_tables(ignored)[1]]
     return WeeklyReview(scope, title, use.overview(scope, usage), usage,
                         content.coverage(scope), ignored, tables,

@@ -26,14 +26,16 @@ class RatingSummary:
 
 
 def rate(user, asset, stars: int, comment: str = "", account: str = "", outcome: str = "", *,
-         at: datetime | None = None) -> Rating:
-    """Create or replace `user`'s rating of `asset`, and log it. One upsert, so a double submit
+         at: datetime | None = None, opportunity=None) -> Rating:
+    """Create or replace `user`'s rating of `asset`, and log it (with the deal `opportunity`, one of the
+    user's open deals, when given: its account names the rating's). One upsert, so a double submit
     cannot collide with itself. `at` backdates it (the demo's history)."""
     if not 1 <= int(stars) <= 5:
         raise RatingError("Choose between 1 and 5 stars.")
     if outcome not in OUTCOMES:
         raise RatingError(f"Unknown deal outcome {outcome!r}.")
     when = at or utcnow()
+    account = account or (opportunity.account.name if opportunity else "")
     values = {"user_id": user.id, "asset_id": asset.id, "stars": int(stars), "comment": comment.strip(),
               "account": account.strip()[:120], "outcome": outcome, "created_at": when, "updated_at": when}
     replaced = {k: v for k, v in values.items() if k not in ("user_id", "asset_id", "created_at")}
@@ -41,8 +43,9 @@ def rate(user, asset, stars: int, comment: str = "", account: str = "", outcome:
         db.session.execute(upsert(Rating, values, ["user_id", "asset_id"], replaced))
     rating = db.session.scalar(select(Rating).where(Rating.user_id == user.id, Rating.asset_id == asset.id)
                                .execution_options(populate_existing=True))
+    # What this submit said, whichever of two won.
     usage.log_event("rate", user=user, asset=asset, at=at, stars=values["stars"], outcome=outcome or None,
-                    account=values["account"] or None)  # what this submit said, whichever of two won
+                    account=values["account"] or None, opportunity=opportunity)
     return rating
 
 

@@ -5,6 +5,8 @@ from flask import Blueprint, abort, flash, g, make_response, redirect, render_te
 from flask_login import current_user
 
 from app import search
+from app.deals import records, workspace
+from app.deals.records import DealError
 from app.files import storage
 from app.library import assets, collections, flags, freshness, ratings
 from app.library.assets import sees_drafts
@@ -40,11 +42,12 @@ def flag_warning(asset):
 @bp.route("/")
 @roles_required(*EVERYONE)
 def home():
-    """A dimension's terms × stages grid (?dimension=ID, the first by default), recently updated and
-    popular assets."""
+    """A rep's open deals (reps and managers), a dimension's terms × stages grid (?dimension=ID, the first
+    by default), recently updated and popular assets."""
     page = assets.home(current_user, params.id_arg(request.args, "dimension"))
+    deals = workspace.my_deals(current_user) if current_user.has_role(*RATERS) else None
     return render_template("library/home.html", dimensions=page.dimensions, dimension=page.dimension,
-                           stages=page.stages, grid=page.grid, recent=page.recent, popular=page.popular)
+                           stages=page.stages, grid=page.grid, recent=page.recent, popular=page.popular, deals=deals)
 
 
 @bp.route("/browse")
@@ -74,11 +77,19 @@ def asset(asset_id: int):
     item = assets.open_asset(current_user, asset_id) or abort(404)
     search.record_click(current_user, item, request.args.get("sid"),
                            params.int_arg(request.args, "pos"))
-    return render_asset(item)
+    return render_asset(item, deal=prefilled_deal(request.args))
+
+
+def prefilled_deal(values):
+    """The open deal the rep came from (?opportunity=), to prefill the send forms; none if not theirs."""
+    try:
+        return records.chosen_open_deal(current_user, values.get("opportunity"))
+    except DealError:
+        return None
 
 
 def render_asset(item, rating_form: RatingForm | None = None, flag_form: FlagForm | None = None,
-                 status: int = 200):
+                 status: int = 200, deal=None):
     mine = ratings.rating_of(current_user, item)
     if rating_form is None:
         rating_form = RatingForm(obj=mine) if mine else RatingForm()
@@ -93,6 +104,7 @@ def render_asset(item, rating_form: RatingForm | None = None, flag_form: FlagFor
         fresh=freshness.freshness(item), can_verify=freshness.may_verify(current_user, item),
         flag_form=flag_form or FlagForm(), open_flags=flags.open_on(item) if can_edit else [],
         collections=collections.collections_of(current_user) if can_rate else [],
+        deal=deal, open_deals=records.open_deals_of(current_user) if can_rate else [],
     ), status
 
 
@@ -118,9 +130,14 @@ def rate(asset_id: int):
     form = RatingForm()
     if not form.validate_on_submit():
         flash("Choose between 1 and 5 stars.", "error")
-        return render_asset(item, rating_form=form, status=400)
+        return render_asset(item, rating_form=form, status=400, deal=prefilled_deal(request.form))
+    try:
+        deal = records.chosen_open_deal(current_user, request.form.get("opportunity"))
+    except DealError as error:
+        flash(str(error), "error")
+        return render_asset(item, rating_form=form, status=422)
     ratings.rate(current_user, item, int(form.stars.data), form.comment.data or "", form.account.data or "",
-                 form.outcome.data or "")
+                 form.outcome.data or "", opportunity=deal)
     flash("Thanks: your rating helps marketing see what works.", "success")
     return redirect(url_for("library.asset", asset_id=item.id))
 

@@ -16,6 +16,15 @@ from app.models.accounts import (
     User,
 )
 from app.models.base import new_session_token, utcnow
+from app.models.deals import (
+    CLOSED_STATUSES,
+    OPPORTUNITY_STATUSES,
+    Account,
+    Opportunity,
+    OpportunityStageChange,
+    Play,
+    account_term,
+)
 from app.models.documents import DocumentTemplate, GeneratedDocument, KitDraft, KitDraftItem
 from app.models.library import (
     AUDIENCES,
@@ -42,6 +51,13 @@ from app.models.sharing import SHARE_CALLS_TO_ACTION, ShareLink
 from app.models.usage import SearchOutbox, UsageEvent
 
 __all__ = [
+    "Account",
+    "CLOSED_STATUSES",
+    "OPPORTUNITY_STATUSES",
+    "Opportunity",
+    "OpportunityStageChange",
+    "Play",
+    "account_term",
     "ADMINS",
     "AUDIENCES",
     "ApiToken",

@@ -73,6 +73,8 @@ class KitDraft(db.Model):
     account: Mapped[str] = mapped_column(String(120), default="")
     title: Mapped[str] = mapped_column(String(200), default="")
     intro: Mapped[str] = mapped_column(Text, default="")
+    # The rep's deal the kit is for: its account names the kit, and the kit's events carry it.
+    opportunity_id: Mapped[int | None] = mapped_column(ForeignKey("opportunity.id", ondelete="SET NULL"))
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
     items: Mapped[list[KitDraftItem]] = relationship(

@@ -20,6 +20,8 @@ class UsageEvent(db.Model):
         Index("ix_usage_event_kind_created_at_cover", "kind", "created_at", "asset_id", "team_id", "user_id"),
         Index("ix_usage_event_asset_id_kind_created_at", "asset_id", "kind", "created_at", "team_id"),
         Index("ix_usage_event_user_id_created_at_kind", "user_id", "created_at", "kind"),
+        Index("ix_usage_event_opportunity_id_kind", "opportunity_id", "kind", "asset_id",
+              sqlite_where=text("opportunity_id IS NOT NULL"), postgresql_where=text("opportunity_id IS NOT NULL")),
         Index("ix_usage_event_search_id", "search_id",
               sqlite_where=text("search_id IS NOT NULL"), postgresql_where=text("search_id IS NOT NULL")),
     )
@@ -35,6 +37,8 @@ class UsageEvent(db.Model):
     )
     # Ties a search to the clicks on its results (a token: buffered events have no id yet).
     search_id: Mapped[str | None] = mapped_column(String(32))
+    # The deal the action served (share, kit, customize, rate), when the rep said which.
+    opportunity_id: Mapped[int | None] = mapped_column(ForeignKey("opportunity.id", ondelete="SET NULL"))
     context: Mapped[dict] = mapped_column(JSON, default=dict)
 
 

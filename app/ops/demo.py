@@ -17,8 +17,8 @@ from app.documents import authoring
 from app.extensions import db
 from app.files import pdf
 from app.library import collections, flags, freshness, importer, ratings, taxonomy
-from app.models import Asset, AssetStatus, Role, UsageEvent, User, utcnow
-from app.ops import demo_comments
+from app.models import Asset, AssetStatus, Opportunity, Role, UsageEvent, User, utcnow
+from app.ops import demo_comments, demo_deals
 from app.web import branding
 from app.web.markup import render_markdown
 
@@ -222,6 +222,10 @@ def seed_demo(build_dir: Path, first_run_only: bool = False) -> SeedReport | Non
         events = usage.record(history_events(people, random.Random(2026)))
         events += seed_ratings(people, random.Random(7))
         events += seed_reviews(marketer, random.Random(11))
+    if db.session.scalar(select(Opportunity.id).limit(1)) is None:
+        reps = [u for u in people if u.role == Role.REP.value and ACTIVITY.get(u.email, 0) > 0]
+        admin = next(u for u in people if u.role == Role.ADMIN.value)
+        events += demo_deals.seed_deals(reps, admin, marketer, HISTORY_DAYS, random.Random(24)).events
     return SeedReport(len(people), report, events)
 
 

@@ -61,7 +61,9 @@ def document_assets(document: GeneratedDocument) -> list[Asset]:
 def create_link(user, *, asset: Asset | None = None, document: GeneratedDocument | None = None,
                 recipient_name: str = "", recipient_email: str = "", account: str = "",
                 expires_at: datetime | None = None, allow_download: bool = True, message: str = "",
-                cta: str = "reply", meeting_url: str = "") -> ShareLink:
+                cta: str = "reply", meeting_url: str = "", opportunity=None) -> ShareLink:
+    """A tracked link to one asset or one of the user's documents; logged as a share (in the deal
+    `opportunity`, one of the user's open deals, when given: its account names the link's)."""
     if (asset is None) == (document is None):
         raise ShareError("Share one asset or one document.")
     if document is not None and document.user_id != user.id:
@@ -78,11 +80,13 @@ def create_link(user, *, asset: Asset | None = None, document: GeneratedDocument
                          asset_id=asset.id if asset else None, document_id=document.id if document else None,
                          version_id=asset.current_version.id if asset and asset.current_version else None,
                          recipient_name=recipient_name.strip()[:120], recipient_email=recipient_email.strip()[:254],
-                         account=(account or (document.account if document else "")).strip()[:120],
+                         account=(account or (document.account if document else "")
+                                  or (opportunity.account.name if opportunity else "")).strip()[:120],
                          expires_at=expires_at, allow_download=allow_download, message=message.strip(),
                          cta=cta, meeting_url=meeting_url)
         db.session.add(link)
-    usage.log_event("share", user=user, asset=shared_asset_id(link), share_id=link.id, account=link.account or None)
+    usage.log_event("share", user=user, asset=shared_asset_id(link), share_id=link.id, account=link.account or None,
+                    opportunity=opportunity)
     return link
 
 

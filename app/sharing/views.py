@@ -15,6 +15,8 @@ from flask import (
 )
 from flask_login import current_user
 
+from app.deals import records
+from app.deals.records import DealError
 from app.documents import generate
 from app.extensions import csrf
 from app.library import assets
@@ -54,10 +56,18 @@ def new():
     if asset is None and document is None:
         abort(404)
     refused = links.refusal(asset, document)
-    form = ShareForm(account=document.account if document else "")
+    deal, wrong_deal = None, ""
+    try:
+        deal = records.chosen_open_deal(current_user, request.values.get("opportunity"))
+    except DealError as error:
+        wrong_deal = str(error)  # a stale ?opportunity= is ignored; a posted one is refused
+    form = ShareForm(account=document.account if document else (deal.account.name if deal else ""))
     status = 400 if form.is_submitted() else 200
     if refused:
         status = 422 if form.is_submitted() else 200
+    elif request.method == "POST" and wrong_deal:
+        flash(wrong_deal, "error")
+        status = 422
     elif form.validate_on_submit():
         try:
             link = links.create_link(
@@ -65,7 +75,7 @@ def new():
                 recipient_email=form.recipient_email.data or "", account=form.account.data or "",
                 expires_at=links.expiry_from_choice(form.expires.data), allow_download=form.allow_download.data,
                 message=form.message.data or "", cta=form.cta.data or "reply",
-                meeting_url=form.meeting_url.data or "")
+                meeting_url=form.meeting_url.data or "", opportunity=deal)
         except links.ShareError as exc:
             flash(str(exc), "error")
             status = 422
@@ -74,7 +84,8 @@ def new():
             return redirect(url_for("share.detail", link_id=link.id))
     else:
         flash_form_errors(form)
-    return render_template("share/new.html", form=form, item=document or asset, refused=refused), status
+    return render_template("share/new.html", form=form, item=document or asset, refused=refused, deal=deal,
+                           open_deals=records.open_deals_of(current_user)), status
 
 
 @bp.route("/shares")

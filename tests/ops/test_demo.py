@@ -121,3 +121,23 @@ def test_demo_comments_read_like_different_people_on_the_asset_they_are_on(app):
     assert about_it >= 0.6 * len(rated)
     voices = {r.user.email for r in rated}
     assert len(voices) >= 3
+
+
+def test_demo_deals_show_content_that_wins_and_popular_content_that_does_not(app):
+    from app.insights import influence
+    from app.insights.scope import last_days
+    from app.models import Account, Opportunity
+
+    assert db.session.scalar(select(func.count()).select_from(Account)) == 40
+    statuses = Counter(db.session.scalars(select(Opportunity.status)))
+    assert sum(statuses.values()) == 150 and 40 <= statuses["won"] + statuses["lost"] <= 65  # about a third closed
+    sent = db.session.scalar(select(func.count()).select_from(UsageEvent).where(UsageEvent.opportunity_id.isnot(None)))
+    assert sent > 300
+    absent = db.session.scalar(select(User.id).where(User.email == "casey@example.com"))
+    assert db.session.scalar(select(func.count()).select_from(Opportunity).where(Opportunity.owner_id == absent)) == 0
+    found = {a.title: a for a in influence.influence(last_days(120)).assets}
+    for winner in ("ROI Summary: The Numbers Behind Lumenfold", "Mutual Action Plan Template"):
+        assert found[winner].shown and found[winner].interval[1] > 0, winner  # the whole interval above zero
+    for popular in ("Lumenfold Platform Overview", "First Meeting Deck: Lumenfold in 10 Slides"):
+        difference, low, high = found[popular].interval
+        assert found[popular].deals_with > found[winner].deals_with and low < 0 < high, popular

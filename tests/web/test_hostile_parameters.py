@@ -14,6 +14,7 @@ from werkzeug.datastructures import ImmutableMultiDict, MultiDict
 from werkzeug.routing import UnicodeConverter
 
 from app.accounts import service as accounts
+from app.deals import plays, records
 from app.documents import authoring, generate
 from app.library import collections, flags, taxonomy
 from app.models import Role
@@ -28,7 +29,8 @@ HOSTILE_IDS = [HUGE, str(2**63), str(2**31), "0", *HOSTILE[1:]]
 PARAMS = ["page", "ids", "segment", "stage", "team", "days", "document", "asset", "collection", "new", "pos",
           "seconds", "stars", "number", "from", "to", "kind", "q", "sort", "sid", "week", "format", "table",
           "status", "view", "product", "next", "back", "name", "account", "reason", "action", "expires",
-          "term", "dimension", "industry", "add_asset", "add_document", "remove", "up", "down"]
+          "term", "dimension", "industry", "add_asset", "add_document", "remove", "up", "down", "opportunity",
+          "preset", "upload"]
 ARRAYS = [[("page", "1"), ("page", HUGE)], [("ids", "1"), ("ids", HUGE), ("ids", "x")], [("ids[]", "1")],
           [("segment", "1"), ("segment", "Retail"), ("segment", HUGE)], [("term", "1"), ("term", HUGE), ("term", "x")]]
 PATH_TEXT = ["x" * 3000, "☃", "%00", "..%2F..%2Fetc", " "]
@@ -49,10 +51,14 @@ def world(app, make_user, make_asset, sample_files):
     accounts.issue_api_token(rep, "CRM")
     token_id = accounts.api_tokens_of(rep)[0].id
     synonym = synonyms.save("invoice, bill", users[Role.ADMIN])
+    deal, _ = records.save(rep, records.OpportunityData(name="Pilot", account_name="Mercy", external_id="006X1",
+                                                        stage_id=taxonomy.stages()[0].id), source="app")
+    play = plays.pin(users[Role.MARKETER], taxonomy.terms()[0].id, taxonomy.stages()[0].id, brochure.id)
     ids = {"asset_id": brochure.id, "number": 1, "user_id": rep.id, "team_id": rep.team_id, "token_id": token_id,
            "vocabulary": "term", "term_id": 1, "action": "up", "filename": "app.css", "flag_id": flag.id,
            "document_id": document.id, "link_id": link.id, "token": link.token, "collection_id": kept.id,
-           "synonym_id": synonym.id, "dimension_id": taxonomy.dimensions()[0].id}
+           "synonym_id": synonym.id, "dimension_id": taxonomy.dimensions()[0].id, "opportunity_id": deal.id,
+           "play_id": play.id, "external_id": deal.external_id}
     return {"users": users, "ids": ids}
 
 

@@ -41,13 +41,16 @@ def world(app, make_user, make_asset):
                 "token_id": 999, "vocabulary": "term", "term_id": 1, "action": "up", "dimension_id": 1,
                 "synonym_id": 999,
                 "filename": "app.css", "flag_id": flag.id, "document_id": 999, "link_id": 999,
-                "token": "no-such-token", "collection_id": 999},
+                "token": "no-such-token", "collection_id": 999, "opportunity_id": 999, "play_id": 999,
+                "external_id": "no-such-deal"},
     }
 
 
 def request(client, method, url):
     if method == "GET":
         return client.get(url)
+    if method == "PUT":  # the API's upsert: JSON, no CSRF token
+        return client.put(url, json={})
     return post_form(client, url, {})
 
 

@@ -17,9 +17,10 @@ from sqlalchemy import event
 
 from app import search, usage
 from app.database import transaction
+from app.deals import plays, records
 from app.documents import kits
 from app.extensions import db
-from app.library import assets, collections, flags, ratings
+from app.library import assets, collections, flags, ratings, taxonomy
 from app.models import GeneratedDocument
 from app.sharing import links
 from tests import databases
@@ -37,6 +38,10 @@ PAGES = [
     ("rep", "/collections/{collection}"),
     ("rep", "/shares"),
     ("rep", "/kits/new"),
+    ("rep", "/deals/"),
+    ("rep", "/deals/{deal}"),
+    ("manager", "/deals/"),
+    ("marketer", "/deals/plays"),
     ("marketer", "/manage/"),
     ("marketer", "/manage/flags"),
     ("admin", "/admin/users"),
@@ -68,6 +73,13 @@ def build_world(size: int) -> dict:
                       stages=["Decision", "Awareness"][: 1 + n % 2], tags=["roi", f"tag{n}"],
                       body=f"ROI talk track {n} for retail buyers") for n in range(size)]
     search.sync()
+    retail, _ = taxonomy.terms_by_name(["Retail"])
+    decision, _ = taxonomy.stages_by_name(["Decision"])
+    deals = [records.save(rep, records.OpportunityData(
+        name=f"Deal {n}", account_name=f"Account {n}", external_id=f"D{n}", account_term_ids=[retail[0].id],
+        stage_id=decision[0].id, status=["open", "won", "lost"][n % 3]), source="app")[0] for n in range(size)]
+    for asset in made:
+        plays.pin(marketer, retail[0].id, decision[0].id, asset.id, "Pinned")
     for n, (asset, person) in enumerate(zip(made, reps, strict=True)):
         assets.open_asset(person, asset.id)
         assets.download(person, asset)
@@ -75,14 +87,16 @@ def build_world(size: int) -> dict:
         ratings.rate(person, asset, 1 + n % 5)
         flags.raise_flag(person, asset, "outdated", f"Note {n}")
         search.run_search(person, search.build_request(person, text=f"missing{n} topic"))
-        links.create_link(rep, asset=asset, recipient_email=f"buyer{n}@example.com")
+        links.create_link(rep, asset=asset, recipient_email=f"buyer{n}@example.com",
+                          opportunity=deals[n] if deals[n].is_open else None)
+        usage.log_event("share", user=rep, asset=asset, opportunity=deals[(n + 1) % size])
         new_document(rep, asset, n)
         collections.create(rep, f"Collection {n}", [asset.id])
     largest = collections.create(rep, "Everything", [a.id for a in made])
     kits.add_all(rep, made)
     usage.flush()
     industry = next(t.id for a in made for t in a.terms if t.name == "Retail")
-    return {"asset": made[0].id, "collection": largest.id, "industry": industry}
+    return {"asset": made[0].id, "collection": largest.id, "industry": industry, "deal": deals[0].id}
 
 
 @pytest.fixture(scope="session")

@@ -1,0 +1,1 @@
+"""Deals: CRM accounts and opportunities, their import, recommendations and plays."""

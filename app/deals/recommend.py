@@ -1,0 +1,145 @@
+"""What to send in a deal, each with its reason, for a deal's cells (each of its account's terms × its stage).
+
+In this order, each asset once (its first reason wins):
+1. *plays*: assets marketing pinned to one of the deal's cells;
+2. *won more than lost*: assets sent in a larger share of the cell's won deals than of its lost ones
+   (closed deals of an account with that term, at that stage; sent = a share or customize event of
+   the deal logged before it closed), in at least MIN_WON won deals, the largest difference first:
+   "in 7 of 9 won Healthcare · Decision deals (1 of 6 lost)";
+3. *used in the cell*: what reps used most (views, downloads, copies, customizing, shares) in the
+   cell's other deals, open or closed.
+Only assets the rep may see today; internal-only ones are recommended for the rep's own eyes and marked;
+those already sent in this deal are marked too.
+"""
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+
+from sqlalchemy import func, select
+
+from app.extensions import db
+from app.library import assets
+from app.models import CLOSED_STATUSES, Asset, Opportunity, Play, Stage, Term, UsageEvent, account_term
+from app.usage import SENT_KINDS, USE_KINDS
+
+LIMIT = 10
+MIN_WON = 2  # a single won deal is an anecdote, not a pattern
+
+
+@dataclass
+class Recommendation:
+    asset: Asset
+    source: str  # play, won, used
+    reason: str
+    score: float = 0.0
+    sent: bool = False  # already sent in this deal
+
+    @property
+    def internal(self) -> bool:
+        return self.asset.is_internal
+
+
+def cell_name(term: Term, stage: Stage) -> str:
+    return f"{term.name} · {stage.name}"
+
+
+def recommend(user, opportunity: Opportunity, limit: int = LIMIT) -> list[Recommendation]:
+    """Recommendations for `opportunity`, best first (see the module's docstring)."""
+    stage, terms = opportunity.stage, list(opportunity.account.terms)
+    if stage is None or not terms:
+        return []
+    sources = (("play", _plays(terms, stage)), ("won", _won_more(opportunity, terms, stage)),
+               ("used", _used_in_cell(opportunity, terms, stage)))
+    candidates = {asset_id for _, items in sources for asset_id, _, _ in items}
+    visible = set(db.session.scalars(assets.visible_to(user, select(Asset.id).where(Asset.id.in_(candidates)))))
+    found: dict[int, tuple[str, str, float]] = {}
+    for source, items in sources:
+        for asset_id, reason, score in items:
+            if asset_id in visible and asset_id not in found:
+                found[asset_id] = (source, reason, score)
+    chosen = list(found)[:limit]
+    loaded = {a.id: a for a in assets.load_in_order(chosen, *assets.card_options())}
+    already = sent_before_close([opportunity.id]).get(opportunity.id, set())
+    return [Recommendation(loaded[i], *found[i], sent=i in already) for i in chosen if i in loaded]
+
+
+def _plays(terms: list[Term], stage: Stage) -> list[tuple[int, str, float]]:
+    names = {t.id: t for t in terms}
+    rows = db.session.execute(select(Play.asset_id, Play.term_id, Play.note).where(
+        Play.stage_id == stage.id, Play.term_id.in_(names)).order_by(Play.created_at, Play.id)).all()
+    rows.sort(key=lambda r: (names[r.term_id].position, names[r.term_id].name))
+    return [(r.asset_id, f"Marketing's play for {cell_name(names[r.term_id], stage)}"
+             + (f": {r.note}" if r.note else ""), 1.0) for r in rows]
+
+
+def cell_deals(terms: list[Term], stage: Stage, *, exclude: int | None = None, closed: bool = False):
+    """(opportunity id, status, closed_at, term id) of the deals in the cells of `terms` × `stage`."""
+    query = (select(Opportunity.id, Opportunity.status, Opportunity.closed_at, account_term.c.term_id)
+             .join(account_term, account_term.c.account_id == Opportunity.account_id)
+             .where(Opportunity.stage_id == stage.id, account_term.c.term_id.in_([t.id for t in terms])))
+    if exclude is not None:
+        query = query.where(Opportunity.id != exclude)
+    if closed:
+        query = query.where(Opportunity.status.in_(CLOSED_STATUSES))
+    return db.session.execute(query).all()
+
+
+def sent_before_close(opportunity_ids) -> dict[int, set[int]]:
+    """Opportunity id → the assets sent in it (shared or customized) before it closed (any time if open)."""
+    ids = list(set(opportunity_ids))
+    if not ids:
+        return {}
+    rows = db.session.execute(
+        select(UsageEvent.opportunity_id, UsageEvent.asset_id).distinct()
+        .join(Opportunity, Opportunity.id == UsageEvent.opportunity_id)
+        .where(UsageEvent.opportunity_id.in_(ids), UsageEvent.kind.in_(SENT_KINDS), UsageEvent.asset_id.isnot(None),
+               (Opportunity.closed_at.is_(None)) | (UsageEvent.created_at <= Opportunity.closed_at))).all()
+    sent: dict[int, set[int]] = defaultdict(set)
+    for opportunity_id, asset_id in rows:
+        sent[opportunity_id].add(asset_id)
+    return sent
+
+
+def _won_more(opportunity: Opportunity, terms: list[Term], stage: Stage) -> list[tuple[int, str, float]]:
+    deals = cell_deals(terms, stage, exclude=opportunity.id, closed=True)
+    sent = sent_before_close(d.id for d in deals)
+    best: dict[int, tuple[float, int, str]] = {}
+    for term in terms:
+        won = {d.id for d in deals if d.term_id == term.id and d.status == "won"}
+        lost = {d.id for d in deals if d.term_id == term.id and d.status == "lost"}
+        if not won:
+            continue
+        for asset_id in {a for deal in won for a in sent.get(deal, ())}:
+            won_with = sum(asset_id in sent.get(d, ()) for d in won)
+            lost_with = sum(asset_id in sent.get(d, ()) for d in lost)
+            difference = won_with / len(won) - (lost_with / len(lost) if lost else 0.0)
+            if difference <= 0 or won_with < MIN_WON:
+                continue
+            reason = f"in {won_with} of {len(won)} won {cell_name(term, stage)} deals"
+            reason += f" ({lost_with} of {len(lost)} lost)" if lost else ""
+            if asset_id not in best or (difference, won_with) > best[asset_id][:2]:
+                best[asset_id] = (difference, won_with, reason)
+    ordered = sorted(best.items(), key=lambda kv: (-kv[1][0], -kv[1][1], kv[0]))
+    return [(asset_id, reason, difference) for asset_id, (difference, _, reason) in ordered]
+
+
+def _used_in_cell(opportunity: Opportunity, terms: list[Term], stage: Stage) -> list[tuple[int, str, float]]:
+    names = {t.id: t for t in terms}
+    rows = db.session.execute(
+        select(account_term.c.term_id, UsageEvent.asset_id, func.count(),
+               func.count(func.distinct(UsageEvent.opportunity_id)))
+        .join(Opportunity, Opportunity.id == UsageEvent.opportunity_id)
+        .join(account_term, account_term.c.account_id == Opportunity.account_id)
+        .where(Opportunity.stage_id == stage.id, Opportunity.id != opportunity.id,
+               account_term.c.term_id.in_(list(names)), UsageEvent.kind.in_(USE_KINDS),
+               UsageEvent.asset_id.isnot(None))
+        .group_by(account_term.c.term_id, UsageEvent.asset_id)).all()
+    best: dict[int, tuple[int, int, str]] = {}
+    for term_id, asset_id, uses, in_deals in sorted(rows, key=lambda r: (names[r[0]].position, names[r[0]].name)):
+        reason = f"used {uses} time{'s' if uses != 1 else ''} in {in_deals} {cell_name(names[term_id], stage)} " \
+                 f"deal{'s' if in_deals != 1 else ''}"
+        if asset_id not in best or uses > best[asset_id][0]:
+            best[asset_id] = (uses, in_deals, reason)
+    ordered = sorted(best.items(), key=lambda kv: (-kv[1][0], -kv[1][1], kv[0]))
+    return [(asset_id, reason, float(uses)) for asset_id, (uses, _, reason) in ordered]
