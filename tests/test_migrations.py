@@ -1,5 +1,7 @@
 """Migrations build exactly the models' schema, go back down cleanly, and carry data across."""
 import json
+import re
+from pathlib import Path
 
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
@@ -11,6 +13,8 @@ from app.extensions import db
 from app.search.postgres import not_search_table
 
 from .conftest import app_config
+
+VERSIONS = Path(__file__).resolve().parent.parent / "migrations" / "versions"
 
 
 def test_upgrade_from_empty_matches_the_models_and_downgrade_removes_all(tmp_path):
@@ -142,9 +146,10 @@ def test_0010_gives_existing_assets_a_review_interval_by_kind_and_keeps_their_ve
 def test_0013_gives_existing_assets_their_search_rows_on_postgresql(tmp_path):
     """On PostgreSQL, 0013 computes a row for every asset already there, and its triggers keep it;
     on SQLite it changes nothing (the Whoosh index is built from the database)."""
+    before_0013 = re.search(r"down_revision = '(\d+)'", next(VERSIONS.glob("0013_*.py")).read_text())[1]
     app = create_app(app_config(tmp_path, SEARCH_BACKEND="whoosh"))
     with app.app_context():
-        upgrade(revision="0010")
+        upgrade(revision=before_0013)
         with db.engine.begin() as connection:
             connection.execute(text(
                 "INSERT INTO asset (id, title, description, kind, product, tags, status, body, url, created_at,"
@@ -152,7 +157,7 @@ def test_0013_gives_existing_assets_their_search_rows_on_postgresql(tmp_path):
                 " 'one_pager', 'Flow', '[\"roi\"]', 'published', 'Payback in months', '', '2026-11-01',"
                 " '2026-11-01', 90, '2026-11-01', 'customer')"))
         before = set(inspect(db.engine).get_table_names())
-        upgrade()
+        upgrade(revision="0013")
         tables = set(inspect(db.engine).get_table_names()) - before
         if db.engine.dialect.name == "postgresql":
             assert tables == {"search_document", "search_word", "search_note"}
@@ -165,7 +170,7 @@ def test_0013_gives_existing_assets_their_search_rows_on_postgresql(tmp_path):
             assert found == 1 and renamed == 1
         else:
             assert tables == set()
-        downgrade(revision="0010")
+        downgrade(revision=before_0013)
         assert set(inspect(db.engine).get_table_names()) == before
         downgrade(revision="base")
         db.session.remove()
