@@ -14,15 +14,10 @@ funnel's when the funnel has a stage of that name.
 """
 from __future__ import annotations
 
-import csv
-import io
 import re
-import secrets
-import time
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
-from pathlib import Path
 
 from sqlalchemy import func, select
 
@@ -30,14 +25,12 @@ from app.database import transaction
 from app.deals import records
 from app.deals.records import DealError, OpportunityData
 from app.extensions import db
-from app.files import storage
+from app.files.csv_uploads import CsvError, CsvKind, Upload, normalised
 from app.library import taxonomy
 from app.models import User
 
 MAX_ROWS = 5000
 MAX_CSV_BYTES = 5 * 1024 * 1024
-UPLOAD_NAME = re.compile(r"[0-9a-f]{32}")
-KEEP_UPLOADS_S = 24 * 3600
 
 # Bridge's fields, in the order the mapping step shows them: (name, label, required).
 FIELDS = [
@@ -87,15 +80,6 @@ CLOSING_STAGES = {"closed won": "won", "closedwon": "won", "won": "won",
 
 
 @dataclass
-class Upload:
-    """A CSV waiting for its mapping to be confirmed."""
-
-    token: str
-    columns: list[str]
-    rows: list[dict[str, str]]
-
-
-@dataclass
 class BadRow:
     line: int
     external_id: str
@@ -109,36 +93,9 @@ class ImportReport:
     bad: list[BadRow] = field(default_factory=list)
 
 
-def normalised(name: str) -> str:
-    return re.sub(r"[\s_\-]+", "", name).casefold()
-
-
 def fields() -> list[tuple[str, str, bool]]:
     """Bridge's fields and one per dimension (the account's terms)."""
     return FIELDS + [(f"{TERM_FIELD}{d.id}", f"Account {d.name.lower()}", False) for d in taxonomy.dimensions()]
-
-
-def read_csv(data: bytes) -> tuple[list[str], list[dict[str, str]]]:
-    """The columns and rows of a CSV; a clear DealError if it cannot be used."""
-    if len(data) > MAX_CSV_BYTES:
-        raise DealError(f"The CSV is larger than {MAX_CSV_BYTES // 1024 // 1024} MB; split it.")
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        raise DealError("The CSV is not UTF-8 text; export it again as “CSV UTF-8”.") from None
-    reader = csv.DictReader(io.StringIO(text))
-    columns = [c.strip() for c in reader.fieldnames or [] if c and c.strip()]
-    if not columns:
-        raise DealError("The CSV needs a header row naming its columns.")
-    if len({normalised(c) for c in columns}) < len(columns):
-        raise DealError("Two columns of the CSV have the same name.")
-    rows = [{(k or "").strip(): (v or "").strip() for k, v in row.items() if isinstance(k, str)} for row in reader]
-    rows = [row for row in rows if any(row.values())]
-    if len(rows) > MAX_ROWS:
-        raise DealError(f"At most {MAX_ROWS} opportunities at a time ({len(rows)} given).")
-    if not rows:
-        raise DealError("The CSV has no opportunities.")
-    return columns, rows
 
 
 def guess_preset(columns: list[str]) -> str:
@@ -179,23 +136,6 @@ def check_mapping(columns: list[str], mapping: dict[str, str]) -> dict[str, str]
     return mapping
 
 
-def stash(user, data: bytes) -> Upload:
-    """Read the CSV and keep it until the mapping is confirmed."""
-    columns, rows = read_csv(data)
-    _forget_old_uploads()
-    token = secrets.token_hex(16)
-    _path(user, token).write_bytes(data)
-    return Upload(token, columns, rows)
-
-
-def stashed(user, token: str) -> Upload | None:
-    """The user's own waiting CSV, or None (unknown, expired or someone else's)."""
-    if not UPLOAD_NAME.fullmatch(token or ""):
-        return None
-    path = _path(user, token)
-    return Upload(token, *read_csv(path.read_bytes())) if path.is_file() else None
-
-
 def import_rows(actor, upload: Upload, mapping: dict[str, str], preset: str = "") -> ImportReport:
     """Check every row, then write the good ones in one transaction; bad rows come back with reasons."""
     if not records.may_import(actor):
@@ -221,7 +161,7 @@ def import_rows(actor, upload: Upload, mapping: dict[str, str], preset: str = ""
             _, created = records.apply(actor, data, source="import")
             report.created += created
             report.updated += not created
-    _path(actor, upload.token).unlink(missing_ok=True)
+    UPLOADS.forget(actor, upload.token)
     return report
 
 
@@ -326,15 +266,28 @@ def _midnight(day: date | None) -> datetime | None:
     return datetime.combine(day, datetime.min.time()) if day else None
 
 
-def _path(user, token: str) -> Path:
-    return storage.incoming_dir() / f"deals-{user.id}-{token}.csv"
+UPLOADS = CsvKind("deals", MAX_ROWS, MAX_CSV_BYTES, "opportunities")
 
 
-def _forget_old_uploads() -> None:
-    cutoff = time.time() - KEEP_UPLOADS_S
-    for path in storage.incoming_dir().glob("deals-*.csv"):
-        try:
-            if path.stat().st_mtime < cutoff:
-                path.unlink()
-        except FileNotFoundError:
-            pass
+def read_csv(data: bytes) -> tuple[list[str], list[dict[str, str]]]:
+    """The columns and rows of a CRM export; a DealError saying what to fix otherwise."""
+    try:
+        return UPLOADS.read(data)
+    except CsvError as exc:
+        raise DealError(str(exc)) from None
+
+
+def stash(user, data: bytes) -> Upload:
+    """Read the CSV and keep it until the mapping is confirmed."""
+    try:
+        return UPLOADS.stash(user, data)
+    except CsvError as exc:
+        raise DealError(str(exc)) from None
+
+
+def stashed(user, token: str) -> Upload | None:
+    """The user's own waiting CSV, or None (unknown, expired or someone else's)."""
+    try:
+        return UPLOADS.stashed(user, token)
+    except CsvError as exc:
+        raise DealError(str(exc)) from None

@@ -9,23 +9,16 @@ store's scratch space under a random name tied to the manager.
 """
 from __future__ import annotations
 
-import csv
-import io
-import re
-import secrets
-import time
 from dataclasses import dataclass
-from pathlib import Path
 
 from app.documents.authoring import Field, account_field, fields_of
 from app.documents.generate import DocumentError, clean_values, generate, prefilled, refusal
-from app.files import pdf, storage
+from app.files import pdf
+from app.files.csv_uploads import CsvError, CsvKind, Upload, normalised
 from app.models import Asset, GeneratedDocument
 
 MAX_BULK_ROWS = 500
 MAX_CSV_BYTES = 2 * 1024 * 1024
-UPLOAD_NAME = re.compile(r"[0-9a-f]{32}")
-KEEP_UPLOADS_S = 24 * 3600
 
 
 @dataclass
@@ -34,40 +27,6 @@ class RowResult:
     account: str
     document: GeneratedDocument | None = None
     error: str = ""
-
-
-@dataclass
-class Upload:
-    """A CSV waiting for its mapping to be confirmed."""
-
-    token: str
-    columns: list[str]
-    rows: list[dict[str, str]]
-
-
-def normalised(name: str) -> str:
-    return re.sub(r"[\s_\-]+", "", name).casefold()
-
-
-def read_csv(data: bytes) -> tuple[list[str], list[dict[str, str]]]:
-    """The columns and rows of a CSV; a clear error if it cannot be used."""
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        raise DocumentError("The CSV is not UTF-8 text; export it again as “CSV UTF-8”.") from None
-    reader = csv.DictReader(io.StringIO(text))
-    columns = [c.strip() for c in reader.fieldnames or [] if c and c.strip()]
-    if not columns:
-        raise DocumentError("The CSV needs a header row naming its columns.")
-    if len({normalised(c) for c in columns}) < len(columns):
-        raise DocumentError("Two columns of the CSV have the same name.")
-    rows = [{(k or "").strip(): (v or "").strip() for k, v in row.items() if k} for row in reader]
-    rows = [row for row in rows if any(row.values())]
-    if len(rows) > MAX_BULK_ROWS:
-        raise DocumentError(f"At most {MAX_BULK_ROWS} accounts at a time ({len(rows)} given).")
-    if not rows:
-        raise DocumentError("The CSV has no accounts.")
-    return columns, rows
 
 
 CUSTOMER_COLUMNS = ("account", "accountname", "customer", "company", "companyname", "client", "organisation",
@@ -112,25 +71,6 @@ def check_mapping(fields: list[Field], columns: list[str], mapping: dict[str, st
     return mapping
 
 
-def stash(user, data: bytes) -> Upload:
-    """Read the CSV and keep it until the mapping is confirmed."""
-    columns, rows = read_csv(data)
-    _forget_old_uploads()
-    token = secrets.token_hex(16)
-    _path(user, token).write_bytes(data)
-    return Upload(token, columns, rows)
-
-
-def stashed(user, token: str) -> Upload | None:
-    """The user's own waiting CSV, or None (unknown, expired or someone else's)."""
-    if not UPLOAD_NAME.fullmatch(token or ""):
-        return None
-    path = _path(user, token)
-    if not path.is_file():
-        return None
-    return Upload(token, *read_csv(path.read_bytes()))
-
-
 def generate_many(user, asset: Asset, upload: Upload, mapping: dict[str, str]) -> list[RowResult]:
     """One document per row from its own values; a bad row is reported and the others are still made."""
     if reason := refusal(asset):
@@ -150,19 +90,32 @@ def generate_many(user, asset: Asset, upload: Upload, mapping: dict[str, str]) -
         except (DocumentError, pdf.RenderError) as exc:
             result.error = str(exc)
         results.append(result)
-    _path(user, upload.token).unlink(missing_ok=True)
+    UPLOADS.forget(user, upload.token)
     return results
 
 
-def _path(user, token: str) -> Path:
-    return storage.incoming_dir() / f"bulk-{user.id}-{token}.csv"
+UPLOADS = CsvKind("bulk", MAX_BULK_ROWS, MAX_CSV_BYTES, "accounts")
 
 
-def _forget_old_uploads() -> None:
-    cutoff = time.time() - KEEP_UPLOADS_S
-    for path in storage.incoming_dir().glob("bulk-*.csv"):
-        try:
-            if path.stat().st_mtime < cutoff:
-                path.unlink()
-        except FileNotFoundError:
-            pass
+def read_csv(data: bytes) -> tuple[list[str], list[dict[str, str]]]:
+    """The columns and rows of a CSV of accounts; a DocumentError saying what to fix otherwise."""
+    try:
+        return UPLOADS.read(data)
+    except CsvError as exc:
+        raise DocumentError(str(exc)) from None
+
+
+def stash(user, data: bytes) -> Upload:
+    """Read the CSV and keep it until the mapping is confirmed."""
+    try:
+        return UPLOADS.stash(user, data)
+    except CsvError as exc:
+        raise DocumentError(str(exc)) from None
+
+
+def stashed(user, token: str) -> Upload | None:
+    """The user's own waiting CSV, or None (unknown, expired or someone else's)."""
+    try:
+        return UPLOADS.stashed(user, token)
+    except CsvError as exc:
+        raise DocumentError(str(exc)) from None
