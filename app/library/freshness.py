@@ -10,12 +10,12 @@ import enum
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import update
+from sqlalchemy import select, update
 
 from app import usage
 from app.database import transaction
 from app.extensions import db
-from app.models import CONTENT_WRITERS, Asset, AssetKind, utcnow
+from app.models import CONTENT_WRITERS, Asset, AssetKind, Flag, utcnow
 
 # How often an asset of each kind should be checked, in days: battlecards follow competitors'
 # releases and prices, so monthly; case studies and brochures tell stories that age slowly.
@@ -95,16 +95,48 @@ def review_due_on(asset: Asset) -> date:
 
 def state_on(asset: Asset, day: date) -> State:
     """The most urgent state that applies to `asset` on `day`."""
-    if asset.expires_on is not None and asset.expires_on < day:
+    return state_of(asset.verified_at, asset.review_interval_days, asset.expires_on, day)
+
+
+def state_of(verified_at: datetime, interval_days: int, expires_on: date | None, day: date) -> State:
+    """The most urgent state of an asset checked at `verified_at`, on `day` (`state_on` from its columns)."""
+    if expires_on is not None and expires_on < day:
         return State.EXPIRED
-    due = review_due_on(asset)
+    due = verified_at.date() + timedelta(days=interval_days)
     if due < day:
         return State.NEEDS_REVIEW
-    if asset.expires_on is not None and asset.expires_on <= day + timedelta(days=EXPIRING_SOON_DAYS):
+    if expires_on is not None and expires_on <= day + timedelta(days=EXPIRING_SOON_DAYS):
         return State.EXPIRING_SOON
     if due <= day + timedelta(days=DUE_SOON_DAYS):
         return State.DUE_SOON
     return State.FRESH
+
+
+# What search may filter by: the badge a card shows (flagged: an open "wrong" or "outdated" flag,
+# the warning reps see). Fresh: no warning at all; "review due soon" is still fresh to a rep.
+FILTERS = {"fresh": "Fresh", "needs_review": "Needs review", "expiring": "Expiring or expired",
+           "flagged": "Flagged"}
+_FILTER_STATES = {"fresh": (State.FRESH, State.DUE_SOON), "needs_review": (State.NEEDS_REVIEW,),
+                  "expiring": (State.EXPIRING_SOON, State.EXPIRED)}
+WARNING_FLAGS = ("wrong", "outdated")  # flags reps are warned of (app/library/flags.py)
+
+
+def assets_in(filters, today: date | None = None) -> frozenset[int]:
+    """Ids of assets in any of the `filters` (keys of FILTERS) on `today`, whatever their status (search
+    checks who may see what). States are computed from four narrow columns, as on the badges."""
+    day = today or utcnow().date()
+    chosen = [f for f in filters if f in FILTERS]
+    flagged = set(db.session.scalars(select(Flag.asset_id).where(
+        Flag.resolved_at.is_(None), Flag.reason.in_(WARNING_FLAGS)))) if chosen else set()
+    found = set(flagged) if "flagged" in chosen else set()
+    wanted = {state: key for key in chosen for state in _FILTER_STATES.get(key, ())}
+    if wanted:
+        rows = db.session.execute(select(Asset.id, Asset.verified_at, Asset.review_interval_days, Asset.expires_on))
+        for asset_id, verified, interval, expires in rows:
+            key = wanted.get(state_of(verified, interval, expires, day))
+            if key is not None and not (key == "fresh" and asset_id in flagged):  # flagged is not fresh
+                found.add(asset_id)
+    return frozenset(found)
 
 
 def freshness(asset: Asset, today: date | None = None) -> Freshness:
