@@ -8,7 +8,7 @@ from sqlalchemy import exists, func, select
 
 from app.extensions import db
 from app.insights.scope import Scope, asset_filter, event_filter, owner_names, uses_by_asset
-from app.library import taxonomy
+from app.library import score, taxonomy
 from app.models import Asset, AssetKind, Stage, Term, UsageEvent, asset_stage, asset_term, utcnow
 
 # --- ignored content -------------------------------------------------------------------------
@@ -114,3 +114,30 @@ def coverage(scope: Scope, dimension_id: int | None = None) -> Coverage:
             cell.ignored += not uses.get(asset_id)
     return Coverage(dimension.name if dimension else "", [t.name for t in terms], [s.name for s in stages],
                     list(cells.values()))
+
+
+# --- content score ---------------------------------------------------------------------------
+
+@dataclass
+class ScoredAsset:
+    id: int
+    title: str
+    kind: str
+    owner: str
+    score: score.Score
+
+
+SCORE_SORTS = {"score": "Highest first", "score_low": "Lowest first"}
+
+
+def scored(scope: Scope, sort: str = "score") -> list[ScoredAsset]:
+    """Live assets of the scope's term, stage and kind with their content score (always over the
+    last score.SCORE_DAYS days, whatever the range), highest first or (`score_low`) lowest first."""
+    rows = db.session.execute(select(Asset.id, Asset.title, Asset.kind, Asset.owner_id)
+                              .where(asset_filter(scope, live=True))).all()
+    found = score.scores([r.id for r in rows])
+    owners = owner_names(r.owner_id for r in rows)
+    items = [ScoredAsset(r.id, r.title, AssetKind(r.kind).label, owners.get(r.owner_id, "—"), found[r.id])
+             for r in rows]
+    sign = 1 if sort == "score_low" else -1
+    return sorted(items, key=lambda i: (sign * i.score.total, i.title.lower(), i.id))

@@ -12,6 +12,7 @@ from datetime import date, datetime
 
 from app.insights import charts, content, feedback, people, searches, shares, use
 from app.insights.scope import Scope, scope_names
+from app.library import score
 
 EVENT_KIND_LABELS = {"view": "Views", "download": "Downloads", "copy": "Copies",
                      "customize": "Customized", "share": "Shares"}
@@ -82,6 +83,14 @@ def ignored_tables(result: content.Ignored) -> list[Table]:
         Table("never-used", "Never used", columns, rows(result.never_used),
               [i.id for i in result.never_used], "Every live asset has been used at least once."),
     ]
+
+
+def score_tables(items: list[content.ScoredAsset]) -> list[Table]:
+    parts = list(score.LABELS)
+    return [Table("content-score", "Content score of live assets",
+                  ["Asset", "Kind", "Owner", "Score", *(f"{score.LABELS[p]} (of {score.WEIGHTS[p]})" for p in parts)],
+                  [[i.title, i.kind, i.owner, i.score.total, *(c.points for c in i.score.components)] for i in items],
+                  [i.id for i in items], "No live assets.")]
 
 
 def coverage_tables(grid: content.Coverage) -> list[Table]:

@@ -22,6 +22,7 @@ PAGES = {
     "insights.overview": "Overview",
     "insights.usage": "Top & bottom",
     "insights.ignored": "Ignored",
+    "insights.scores": "Scores",
     "insights.coverage": "Coverage",
     "insights.adoption": "Adoption",
     "insights.ratings": "Ratings & flags",
@@ -83,6 +84,15 @@ def usage():
 def ignored():
     result = content.ignored(scope())
     return page("insights/ignored.html", reports.ignored_tables(result), result=result)
+
+
+@bp.route("/scores")
+@roles_required(*INSIGHT_VIEWERS)
+def scores():
+    sort = request.args.get("sort", "score")
+    items = content.scored(scope(), sort)
+    return page("insights/scores.html", reports.score_tables(items), items=items, sort=sort,
+                sorts=content.SCORE_SORTS)
 
 
 @bp.route("/coverage")
