@@ -11,8 +11,8 @@ from app.insights import content, feedback, people, searches, use, weekly
 from app.insights import tables as reports
 from app.insights.scope import PERIODS, Scope, iso_week, recent_weeks, scope_from_args
 from app.insights.shares import shares_report
-from app.library import taxonomy
-from app.models import INSIGHT_VIEWERS, AssetKind, Role
+from app.library import reviews, taxonomy
+from app.models import CONTENT_WRITERS, INSIGHT_VIEWERS, AssetKind, Role
 from app.web import params
 from app.web.access import roles_required
 
@@ -36,7 +36,9 @@ PAGES = {
 def filter_bar():
     """What the filter bar on every insights page offers."""
     is_manager = current_user.is_authenticated and current_user.role == Role.MANAGER.value
+    can_bulk = current_user.is_authenticated and current_user.has_role(*CONTENT_WRITERS)
     return {
+        "can_bulk": can_bulk, "bulk_actions": reviews.ACTIONS, "bulk_owners": reviews.owners() if can_bulk else [],
         "here": here, "scope_label": reports.describe(scope()) if current_user.is_authenticated else "",
         "insight_pages": PAGES, "periods": PERIODS,
         "dimensions": taxonomy.dimensions(), "stages": taxonomy.stages(), "kinds": list(AssetKind),

@@ -90,19 +90,29 @@ def default_interval(kind: str) -> int:
 
 
 def review_due_on(asset: Asset) -> date:
-    return asset.verified_at.date() + timedelta(days=asset.review_interval_days)
+    return due_date(asset.verified_at, asset.review_interval_days, asset.refresh_requested_at)
+
+
+def due_date(verified_at: datetime, interval_days: int, refresh_requested_at: datetime | None = None) -> date:
+    """When the review falls due: an interval after the last check, or (marked for refresh since that
+    check) the day before the request, so it needs review at once."""
+    due = verified_at.date() + timedelta(days=interval_days)
+    if refresh_requested_at is not None and refresh_requested_at >= verified_at:
+        due = min(due, refresh_requested_at.date() - timedelta(days=1))
+    return due
 
 
 def state_on(asset: Asset, day: date) -> State:
     """The most urgent state that applies to `asset` on `day`."""
-    return state_of(asset.verified_at, asset.review_interval_days, asset.expires_on, day)
+    return state_of(asset.verified_at, asset.review_interval_days, asset.expires_on, day, asset.refresh_requested_at)
 
 
-def state_of(verified_at: datetime, interval_days: int, expires_on: date | None, day: date) -> State:
+def state_of(verified_at: datetime, interval_days: int, expires_on: date | None, day: date,
+             refresh_requested_at: datetime | None = None) -> State:
     """The most urgent state of an asset checked at `verified_at`, on `day` (`state_on` from its columns)."""
     if expires_on is not None and expires_on < day:
         return State.EXPIRED
-    due = verified_at.date() + timedelta(days=interval_days)
+    due = due_date(verified_at, interval_days, refresh_requested_at)
     if due < day:
         return State.NEEDS_REVIEW
     if expires_on is not None and expires_on <= day + timedelta(days=EXPIRING_SOON_DAYS):
@@ -131,9 +141,10 @@ def assets_in(filters, today: date | None = None) -> frozenset[int]:
     found = set(flagged) if "flagged" in chosen else set()
     wanted = {state: key for key in chosen for state in _FILTER_STATES.get(key, ())}
     if wanted:
-        rows = db.session.execute(select(Asset.id, Asset.verified_at, Asset.review_interval_days, Asset.expires_on))
-        for asset_id, verified, interval, expires in rows:
-            key = wanted.get(state_of(verified, interval, expires, day))
+        rows = db.session.execute(select(Asset.id, Asset.verified_at, Asset.review_interval_days, Asset.expires_on,
+                                         Asset.refresh_requested_at))
+        for asset_id, verified, interval, expires, refresh in rows:
+            key = wanted.get(state_of(verified, interval, expires, day, refresh))
             if key is not None and not (key == "fresh" and asset_id in flagged):  # flagged is not fresh
                 found.add(asset_id)
     return frozenset(found)
@@ -165,7 +176,8 @@ def verify(user, items: list[Asset], *, at: datetime | None = None) -> int:
     when = at or utcnow()
     with transaction():
         db.session.execute(update(Asset).where(Asset.id.in_([a.id for a in items]))
-                           .values(verified_at=when, verified_by_id=user.id, updated_at=Asset.updated_at)
+                           .values(verified_at=when, verified_by_id=user.id, refresh_requested_at=None,
+                                   updated_at=Asset.updated_at)
                            .execution_options(synchronize_session="fetch"))
     for asset in items:
         usage.log_event("verify", user=user, asset=asset, at=at)

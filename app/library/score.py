@@ -101,7 +101,7 @@ def scores(asset_ids=None, today: date | None = None) -> dict[int, Score]:
         return query if only is None else query.where(column.in_(only))
 
     rows = db.session.execute(narrowed(select(Asset.id, Asset.verified_at, Asset.review_interval_days,
-                                              Asset.expires_on), Asset.id)).all()
+                                              Asset.expires_on, Asset.refresh_requested_at), Asset.id)).all()
     events = dict(db.session.execute(narrowed(
         select(UsageEvent.asset_id, func.count()).where(UsageEvent.kind.in_(USE_KINDS), UsageEvent.created_at >= since)
         .group_by(UsageEvent.asset_id), UsageEvent.asset_id)).all())
@@ -114,10 +114,10 @@ def scores(asset_ids=None, today: date | None = None) -> dict[int, Score]:
     flagged = set(db.session.scalars(narrowed(select(Flag.asset_id).where(
         Flag.resolved_at.is_(None), Flag.reason.in_(WARNING_FLAGS)), Flag.asset_id)))
     found = {}
-    for asset_id, verified_at, interval, expires_on in rows:
+    for asset_id, verified_at, interval, expires_on, refresh in rows:
         uses, seen = events.get(asset_id, 0), opens.get(asset_id, 0)
         stars, count = rated.get(asset_id, (0, 0))
-        state = state_of(verified_at, interval, expires_on, day)
+        state = state_of(verified_at, interval, expires_on, day, refresh)
         found[asset_id] = Score(asset_id, (
             Component("use", use_value(uses), f"{uses} use{'' if uses == 1 else 's'} in {SCORE_DAYS} days"),
             Component("rating", rating_value(stars, count),

@@ -26,6 +26,7 @@ from app.models.library import (
     AssetKind,
     AssetStatus,
     AssetVersion,
+    BulkChange,
     Collection,
     CollectionItem,
     Dimension,
@@ -39,7 +40,7 @@ from app.models.library import (
     default_audience,
 )
 from app.models.sharing import SHARE_CALLS_TO_ACTION, ShareLink
-from app.models.usage import SearchOutbox, UsageEvent
+from app.models.usage import DismissedGap, SearchOutbox, UsageEvent
 
 __all__ = [
     "ADMINS",
@@ -49,10 +50,12 @@ __all__ = [
     "AssetKind",
     "AssetStatus",
     "AssetVersion",
+    "BulkChange",
     "CONTENT_WRITERS",
     "Collection",
     "CollectionItem",
     "Dimension",
+    "DismissedGap",
     "DocumentTemplate",
     "EVERYONE",
     "FLAG_REASONS",
