@@ -65,6 +65,8 @@ class Cell:
     assets: int = 0
     uses: int = 0
     ignored: int = 0  # assets of the cell with no use in the range
+    term_id: int = 0
+    stage_id: int = 0
 
     @property
     def state(self) -> str:
@@ -73,6 +75,20 @@ class Cell:
         if self.ignored == self.assets:
             return "ignored"
         return "partly-ignored" if self.ignored else "used"
+
+    @property
+    def ignored_share(self) -> float | None:
+        """Share of the cell's assets with no use in the range (None for a cell without assets)."""
+        return self.ignored / self.assets if self.assets else None
+
+    @property
+    def heat(self) -> int | None:
+        """The ignored share in tenths, 0 (every asset used) to 10 (all ignored): the cell's colour."""
+        return None if self.ignored_share is None else round(self.ignored_share * 10)
+
+    @property
+    def uses_per_asset(self) -> float:
+        return round(self.uses / self.assets, 1) if self.assets else 0.0
 
 
 @dataclass
@@ -106,7 +122,8 @@ def coverage(scope: Scope, dimension_id: int | None = None) -> Coverage:
         .where(Term.dimension_id == (dimension.id if dimension else None), asset_filter(narrowing, live=True))
     ).all()
     uses = uses_by_asset(scope)
-    cells = {(term.id, stg.id): Cell(term.name, stg.name) for term in terms for stg in stages}
+    cells = {(term.id, stg.id): Cell(term.name, stg.name, term_id=term.id, stage_id=stg.id)
+             for term in terms for stg in stages}
     for term_id, stage_id, asset_id in pairs:
         if cell := cells.get((term_id, stage_id)):
             cell.assets += 1
@@ -114,6 +131,54 @@ def coverage(scope: Scope, dimension_id: int | None = None) -> Coverage:
             cell.ignored += not uses.get(asset_id)
     return Coverage(dimension.name if dimension else "", [t.name for t in terms], [s.name for s in stages],
                     list(cells.values()))
+
+
+@dataclass
+class CellAsset:
+    id: int
+    title: str
+    kind: str
+    owner: str
+    uses: int
+    by_kind: dict[str, int]
+    last_used_at: datetime | None
+
+
+@dataclass
+class CellDetail:
+    term: Term
+    stage: Stage
+    assets: list[CellAsset]
+
+    @property
+    def uses(self) -> int:
+        return sum(a.uses for a in self.assets)
+
+
+def cell_detail(scope: Scope, term_id: int, stage_id: int) -> CellDetail | None:
+    """One coverage cell: the live assets tagged with the term and the stage (narrowed by the scope's
+    other filters), their uses in the range by kind, most used first; None for an unknown term or stage."""
+    term, stage = db.session.get(Term, term_id), db.session.get(Stage, stage_id)
+    if term is None or stage is None:
+        return None
+    tagged = Asset.id.in_(select(asset_term.c.asset_id).where(asset_term.c.term_id == term_id))
+    rows = db.session.execute(select(Asset.id, Asset.title, Asset.kind, Asset.owner_id)
+                              .where(asset_filter(replace(scope, stage_id=stage_id), live=True), tagged)).all()
+    ids = [r.id for r in rows]
+    by_kind: dict[int, dict[str, int]] = {}
+    for asset_id, kind, n in db.session.execute(
+            select(UsageEvent.asset_id, UsageEvent.kind, func.count())
+            .where(event_filter(scope), UsageEvent.asset_id.in_(ids)).group_by(UsageEvent.asset_id, UsageEvent.kind)):
+        by_kind.setdefault(asset_id, {})[kind] = n
+    last_used = dict(db.session.execute(
+        select(UsageEvent.asset_id, func.max(UsageEvent.created_at))
+        .where(event_filter(scope, in_range=False), UsageEvent.created_at < scope.end, UsageEvent.asset_id.in_(ids))
+        .group_by(UsageEvent.asset_id)).all())
+    owners = owner_names(r.owner_id for r in rows)
+    items = [CellAsset(r.id, r.title, AssetKind(r.kind).label, owners.get(r.owner_id, "—"),
+                       sum(by_kind.get(r.id, {}).values()), by_kind.get(r.id, {}), last_used.get(r.id))
+             for r in rows]
+    return CellDetail(term, stage, sorted(items, key=lambda a: (-a.uses, a.title.lower(), a.id)))
 
 
 # --- content score ---------------------------------------------------------------------------

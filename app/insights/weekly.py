@@ -33,13 +33,15 @@ class WeeklyReview:
     charts: list[charts.Chart]
 
 
-def weekly_review(scope: Scope, title: str) -> WeeklyReview:
-    """Every figure of the insights pages for one week (or any scope)."""
+def weekly_review(scope: Scope, title: str, results_now: searches.GapCounter | None = None) -> WeeklyReview:
+    """Every figure of the insights pages for one week (or any scope); `results_now(queries)` counts
+    what content gaps' queries find today (the search service's counts, given by the caller)."""
     usage = use.usage_report(scope)
     adopted = people.adoption(scope)
     rated = feedback.ratings_report(scope)
     ignored = content.ignored(scope)
-    tables = [*usage_tables(usage)[:1], *ratings_tables(rated)[1:], *gaps_tables(searches.content_gaps(scope, 15)),
+    gaps = searches.gap_board(scope, results_now, 15)
+    tables = [*usage_tables(usage)[:1], *ratings_tables(rated)[1:], *gaps_tables(gaps)[:1],
               *influence_tables(feedback.influence(scope)), *shares_tables(shares.shares_report(scope)),
               *adoption_tables(adopted)[:1], ignored_tables(ignored)[1]]
     return WeeklyReview(scope, title, use.overview(scope, usage), usage,

@@ -6,7 +6,7 @@ from __future__ import annotations
 import math
 import re
 import secrets
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from sqlalchemy import func, or_, select
 
@@ -237,12 +237,13 @@ class Answer:
         return len(self.leading) if self.relaxed else self.match.total
 
 
-def answer(user, req: SearchRequest, limit: int | None) -> Answer:
+def answer(user, req: SearchRequest, limit: int | None, table: matching.Synonyms | None = None) -> Answer:
     """Match the query strictly; if that finds nothing, respelled (unless `literal`); if that finds
     fewer than TOP_UP, add what the relaxed query finds after it (matching.py). A damaged index
     answers from the database (`FALLBACK_NOTICE`)."""
     typed = syntax.read(req.text)
-    table = synonyms.table() if typed.words or typed.explicit else {}
+    if table is None:
+        table = synonyms.table() if typed.words or typed.explicit else {}
     plan = matching.plan(typed, table)
     try:
         strict = _run(plan, plan.strict, req, limit)
@@ -428,6 +429,17 @@ def related(user, asset: Asset, limit: int = 4) -> list[Asset]:
     except Unreadable:
         return []
     return load_assets(ids, user)
+
+
+def result_counts(user, texts) -> dict[str, int]:
+    """How many assets a search for each text finds today as a rep sees the library (live assets only,
+    with the page's corrections and relaxing), without logging: content gaps' "results now". The
+    database is read once for all of them (synonyms), the rest is the index's."""
+    base = build_request(user, per_page=1)
+    base.include_hidden = False
+    table = synonyms.table()
+    return {text: answer(user, replace(base, text=clean_text(text)), 1, table).match.total
+            for text in dict.fromkeys(texts)}
 
 
 def record_click(user, asset: Asset, search_id: str | None, position: int | None) -> None:

@@ -22,4 +22,6 @@ def html_table(page: str, name: str) -> list[list[str]]:
     def text(cell):
         return html.unescape(re.sub(r"<[^>]+>", "", cell)).strip()
 
-    return [[text(c) for c in re.findall(r"<t[hd][^>]*>(.*?)</t[hd]>", row, re.S)] for row in rows]
+    # the selection boxes and row actions a marketer gets are not data
+    return [[text(c) for attrs, c in re.findall(r"<t[hd]([^>]*)>(.*?)</t[hd]>", row, re.S)
+             if 'class="pick"' not in attrs and 'class="actions"' not in attrs] for row in rows]
