@@ -1,8 +1,8 @@
 """What the library holds and what goes unused: ignored assets, the (dimension's terms) × stage coverage grid."""
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
-from datetime import datetime
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
 
 from sqlalchemy import exists, func, select
 
@@ -10,6 +10,7 @@ from app.extensions import db
 from app.insights.scope import Scope, asset_filter, event_filter, owner_names, uses_by_asset
 from app.library import score, taxonomy
 from app.models import Asset, AssetKind, Stage, Term, UsageEvent, asset_stage, asset_term, utcnow
+from app.usage import IGNORE_GRACE_DAYS
 
 # --- ignored content -------------------------------------------------------------------------
 
@@ -31,14 +32,21 @@ class IgnoredAsset:
 class Ignored:
     not_used: list[IgnoredAsset]   # used before, but not in the range
     never_used: list[IgnoredAsset]
+    new: list[IgnoredAsset] = field(default_factory=list)  # unused but younger than the grace period: not ignored
 
     @property
     def total(self) -> int:
         return len(self.not_used) + len(self.never_used)
 
 
+def grace_start(scope: Scope) -> datetime:
+    """Assets created at or after this are *new* in the scope, never *ignored* (usage.IGNORE_GRACE_DAYS)."""
+    return scope.end - timedelta(days=IGNORE_GRACE_DAYS)
+
+
 def ignored(scope: Scope) -> Ignored:
-    """Live assets with no use in the range, with the last use before the range's end."""
+    """Live assets with no use in the range, with the last use before the range's end; those younger
+    than the grace period at the range's end are listed apart as new."""
     used_in_range = exists().where(UsageEvent.asset_id == Asset.id, event_filter(scope))
     last_used = (select(func.max(UsageEvent.created_at))
                  .where(UsageEvent.asset_id == Asset.id, UsageEvent.created_at < scope.end,
@@ -52,8 +60,11 @@ def ignored(scope: Scope) -> Ignored:
     owners = owner_names(r.owner_id for r in rows)
     items = [IgnoredAsset(r.id, r.title, AssetKind(r.kind).label, owners.get(r.owner_id, "—"),
                           r.created_at, r[5]) for r in rows]
+    young = grace_start(scope)
+    new = [i for i in items if i.created_at >= young]
+    items = [i for i in items if i.created_at < young]
     not_used = sorted((i for i in items if i.last_used_at), key=lambda i: (i.last_used_at, i.id))
-    return Ignored(not_used, [i for i in items if not i.last_used_at])
+    return Ignored(not_used, [i for i in items if not i.last_used_at], new)
 
 
 # --- coverage grid ---------------------------------------------------------------------------
@@ -64,7 +75,8 @@ class Cell:
     stage: str
     assets: int = 0
     uses: int = 0
-    ignored: int = 0  # assets of the cell with no use in the range
+    ignored: int = 0  # assets of the cell with no use in the range (new ones are not ignored)
+    new: int = 0  # assets younger than the grace period with no use yet
     term_id: int = 0
     stage_id: int = 0
 
@@ -72,14 +84,17 @@ class Cell:
     def state(self) -> str:
         if not self.assets:
             return "empty"
-        if self.ignored == self.assets:
+        if self.new == self.assets:
+            return "new"
+        if self.ignored and self.ignored == self.assets - self.new:
             return "ignored"
         return "partly-ignored" if self.ignored else "used"
 
     @property
     def ignored_share(self) -> float | None:
-        """Share of the cell's assets with no use in the range (None for a cell without assets)."""
-        return self.ignored / self.assets if self.assets else None
+        """Share of the cell's assets old enough to judge that had no use in the range (None: none to judge)."""
+        judged = self.assets - self.new
+        return self.ignored / judged if judged else None
 
     @property
     def heat(self) -> int | None:
@@ -115,7 +130,7 @@ def coverage(scope: Scope, dimension_id: int | None = None) -> Coverage:
               if scope.stage_id in (None, s.id)]
     narrowing = replace(scope, term_id=None if own_term else scope.term_id, stage_id=None)
     pairs = db.session.execute(
-        select(asset_term.c.term_id, asset_stage.c.stage_id, asset_term.c.asset_id)
+        select(asset_term.c.term_id, asset_stage.c.stage_id, asset_term.c.asset_id, Asset.created_at)
         .join(asset_stage, asset_stage.c.asset_id == asset_term.c.asset_id)
         .join(Asset, Asset.id == asset_term.c.asset_id)
         .join(Term, Term.id == asset_term.c.term_id)
@@ -124,11 +139,14 @@ def coverage(scope: Scope, dimension_id: int | None = None) -> Coverage:
     uses = uses_by_asset(scope)
     cells = {(term.id, stg.id): Cell(term.name, stg.name, term_id=term.id, stage_id=stg.id)
              for term in terms for stg in stages}
-    for term_id, stage_id, asset_id in pairs:
+    young = grace_start(scope)
+    for term_id, stage_id, asset_id, created_at in pairs:
         if cell := cells.get((term_id, stage_id)):
             cell.assets += 1
             cell.uses += uses.get(asset_id, 0)
-            cell.ignored += not uses.get(asset_id)
+            unused = not uses.get(asset_id)
+            cell.new += unused and created_at >= young
+            cell.ignored += unused and created_at < young
     return Coverage(dimension.name if dimension else "", [t.name for t in terms], [s.name for s in stages],
                     list(cells.values()))
 

@@ -13,6 +13,7 @@ from datetime import date, datetime
 from app.insights import charts, content, feedback, people, searches, shares, use
 from app.insights.scope import Scope, scope_names
 from app.library import score
+from app.usage import IGNORE_GRACE_DAYS
 
 EVENT_KIND_LABELS = {"view": "Views", "download": "Downloads", "copy": "Copies",
                      "customize": "Customized", "share": "Shares"}
@@ -82,6 +83,9 @@ def ignored_tables(result: content.Ignored) -> list[Table]:
               [i.id for i in result.not_used], "Every live asset was used in this range."),
         Table("never-used", "Never used", columns, rows(result.never_used),
               [i.id for i in result.never_used], "Every live asset has been used at least once."),
+        Table("new-assets", f"New: not used yet, but younger than {IGNORE_GRACE_DAYS} days (not ignored)", columns,
+              rows(result.new), [i.id for i in result.new], "No unused asset is younger than "
+              f"{IGNORE_GRACE_DAYS} days."),
     ]
 
 

@@ -14,6 +14,7 @@ from app.insights.scope import PERIODS, Scope, iso_week, recent_weeks, scope_fro
 from app.insights.shares import shares_report
 from app.library import reviews, taxonomy
 from app.models import CONTENT_WRITERS, INSIGHT_VIEWERS, AssetKind, Role
+from app.usage import IGNORE_GRACE_DAYS
 from app.web import params
 from app.web.access import roles_required
 from app.web.forms import ActionForm
@@ -87,7 +88,7 @@ def usage():
 @roles_required(*INSIGHT_VIEWERS)
 def ignored():
     result = content.ignored(scope())
-    return page("insights/ignored.html", reports.ignored_tables(result), result=result)
+    return page("insights/ignored.html", reports.ignored_tables(result), result=result, grace_days=IGNORE_GRACE_DAYS)
 
 
 @bp.route("/scores")

@@ -19,15 +19,15 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date
 
 from sqlalchemy import func, select
 
+from app import usage
 from app.extensions import db
 from app.library import assets
 from app.library.freshness import WARNING_FLAGS, State, state_of
 from app.models import Asset, Flag, Rating, UsageEvent, utcnow
-from app.usage import USE_KINDS
 
 SCORE_DAYS = 90
 USES_FOR_FULL = 40
@@ -94,7 +94,8 @@ def scores(asset_ids=None, today: date | None = None) -> dict[int, Score]:
     """The score of each asset (of every asset when `asset_ids` is None) on `today`: four grouped
     queries, whatever the number of assets."""
     day = today or utcnow().date()
-    since = datetime.combine(day - timedelta(days=SCORE_DAYS - 1), time())  # the last SCORE_DAYS days, today too
+    since, until = usage.last_days(SCORE_DAYS, day)
+    in_window = (UsageEvent.created_at >= since, UsageEvent.created_at < until)
     only = None if asset_ids is None else list(asset_ids)
 
     def narrowed(query, column):
@@ -103,11 +104,10 @@ def scores(asset_ids=None, today: date | None = None) -> dict[int, Score]:
     rows = db.session.execute(narrowed(select(Asset.id, Asset.verified_at, Asset.review_interval_days,
                                               Asset.expires_on, Asset.refresh_requested_at), Asset.id)).all()
     events = dict(db.session.execute(narrowed(
-        select(UsageEvent.asset_id, func.count()).where(UsageEvent.kind.in_(USE_KINDS), UsageEvent.created_at >= since)
+        select(UsageEvent.asset_id, func.count()).where(UsageEvent.kind.in_(usage.USE_KINDS), *in_window)
         .group_by(UsageEvent.asset_id), UsageEvent.asset_id)).all())
     opens = dict(db.session.execute(narrowed(
-        select(UsageEvent.asset_id, func.count()).where(UsageEvent.kind == "share_open",
-                                                        UsageEvent.created_at >= since)
+        select(UsageEvent.asset_id, func.count()).where(UsageEvent.kind == "share_open", *in_window)
         .group_by(UsageEvent.asset_id), UsageEvent.asset_id)).all())
     rated = {i: (int(total), n) for i, total, n in db.session.execute(narrowed(
         select(Rating.asset_id, func.sum(Rating.stars), func.count()).group_by(Rating.asset_id), Rating.asset_id))}

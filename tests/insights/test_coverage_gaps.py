@@ -8,6 +8,7 @@ from app.extensions import db
 from app.library import taxonomy
 from app.models import DismissedGap
 from tests.conftest import login, post_form
+from tests.factories import aged
 from tests.insights.reading import csv_rows, html_table
 
 
@@ -20,9 +21,9 @@ def stage_id(name):
 
 
 def test_a_cell_opens_onto_its_assets_and_their_uses(client, make_user, make_asset):
-    used = make_asset("Retail decision deck", terms=["Retail"], stages=["Decision"])
-    make_asset("Retail decision sheet", terms=["Retail"], stages=["Decision"])
-    make_asset("Retail awareness brochure", terms=["Retail"], stages=["Awareness"])
+    used = aged(make_asset("Retail decision deck", terms=["Retail"], stages=["Decision"]), 30)
+    aged(make_asset("Retail decision sheet", terms=["Retail"], stages=["Decision"]), 30)
+    make_asset("Retail awareness brochure", terms=["Retail"], stages=["Awareness"])  # new: not ignored
     rep = make_user("rep")
     usage.record([usage.event_row("view", user=rep, asset=used), usage.event_row("download", user=rep, asset=used)])
     login(client, make_user("marketer", team="Marketing").email)
@@ -31,7 +32,8 @@ def test_a_cell_opens_onto_its_assets_and_their_uses(client, make_user, make_ass
     assert f'href="{link}"' in grid
     # one of two assets ignored: 50%, the middle of the scale; the awareness cell is all ignored
     assert 'class="cell-partly-ignored heat-5" title="Retail × Decision: 2 assets, 2 uses, 1 ignored"' in grid
-    assert "1 use · 1 per asset" not in grid and "2 uses · 1 per asset" in grid and "50% ignored" in grid
+    assert "2 uses · 1 per asset" in grid and "50% ignored" in grid
+    assert 'class="cell-new" title="Retail × Awareness: 1 assets, 0 uses, 0 ignored"' in grid and "1 new" in grid
     assert "Colour: share of the cell’s assets not used in the period" in grid
     page = client.get(link.replace("&amp;", "&")).get_data(as_text=True)
     assert html_table(page, "coverage-cell")[1:] == [

@@ -7,11 +7,12 @@ import re
 from app import usage
 from app.library import ratings
 from tests.conftest import login, post_form
+from tests.factories import aged
 from tests.insights.reading import csv_rows, html_table
 
 
 def test_coverage_grid_marks_empty_and_ignored_cells(app, marketer_client, make_asset):
-    make_asset("Only retail decision", terms=["Retail"], stages=["Decision"])
+    aged(make_asset("Only retail decision", terms=["Retail"], stages=["Decision"]), 30)
     page = marketer_client.get("/insights/coverage").get_data(as_text=True)
     assert 'class="cell-ignored heat-10" title="Retail × Decision: 1 assets, 0 uses, 1 ignored"' in page
     assert 'class="cell-empty" title="Healthcare × Awareness: 0 assets' in page
@@ -81,7 +82,7 @@ def test_asset_stats_api(client, login_as, make_asset, make_user):
 
 
 def test_a_maintainers_own_looks_do_not_make_an_asset_used(app, make_user, make_asset):
-    item = make_asset("Fresh telehealth guide")
+    item = aged(make_asset("Fresh telehealth guide"), 30)
     marketer, rep = app.test_client(), app.test_client()
     login(marketer, make_user("marketer").email)
     login(rep, make_user("rep").email)
