@@ -15,7 +15,7 @@ def csv_rows(client, url: str) -> list[list[str]]:
 
 def html_table(page: str, name: str) -> list[list[str]]:
     """A data table of an insights page as text rows, header first, as a reader sees it."""
-    table = re.search(rf'<table class="table" data-table="{name}">(.*?)</table>', page, re.S)
+    table = re.search(rf'<table class="table[^"]*" data-table="{name}">(.*?)</table>', page, re.S)
     assert table, f"no table {name}"
     rows = re.findall(r"<tr>(.*?)</tr>", table[1], re.S)
 
