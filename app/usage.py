@@ -14,9 +14,9 @@ import json
 import logging
 import os
 import threading
-import time
+import time as clock
 from collections.abc import Iterable
-from datetime import datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from pathlib import Path
 
 from flask import Flask, current_app
@@ -31,10 +31,23 @@ EVENT_KINDS = (
     "view", "download", "copy", "search", "search_click", "customize",
     "share", "share_open", "share_page", "share_download", "rate", "flag", "verify",
 )
+# --- definitions: one per number, used by every page, export, API answer and the weekly PDF ---------
+# (the README's glossary says the same; tests/insights/test_consistency.py holds them to it)
+# A *use*: one of these events on an asset. Marketers' and admins' own views, downloads and copies are
+# never logged (`log_use`), so every use is a rep's or a manager's.
 # Sending an asset to a buyer within a deal: a share link, a customized document or a kit (customize).
 SENT_KINDS = ("share", "customize")
-# The interactions that count as a rep using an asset.
 USE_KINDS = ("view", "download", "copy", "customize", "share")
+# An *active rep*: an active rep account with at least one event of any kind in the range.
+# *Ignored*: a live asset with no use in the range, unless it is younger than IGNORE_GRACE_DAYS at the
+# range's end: then it is *new* (nobody has had the time to use it yet).
+IGNORE_GRACE_DAYS = 14
+
+
+def last_days(days: int, today: date | None = None) -> tuple[datetime, datetime]:
+    """"The last `days` days": that many whole UTC days, today included, as a half-open [start, end)."""
+    day = today or utcnow().date()
+    return (datetime.combine(day - timedelta(days=days - 1), time()), datetime.combine(day + timedelta(days=1), time()))
 SPOOL_GLOB = "usage-spool-*.jsonl"
 
 
@@ -177,7 +190,7 @@ class EventWriter:
                 return written
 
     def _spool(self, rows: list[dict]) -> None:
-        path = self.spool_dir / f"usage-spool-{os.getpid()}-{time.time_ns()}.jsonl"
+        path = self.spool_dir / f"usage-spool-{os.getpid()}-{clock.time_ns()}.jsonl"
         with path.open("w") as fh:
             for row in rows:
                 fh.write(json.dumps({**row, "created_at": row["created_at"].isoformat()}) + "\n")
@@ -220,16 +233,17 @@ def use_counts(asset_ids: list[int], days: int | None = None) -> dict[int, int]:
         .group_by(UsageEvent.asset_id)
     )
     if days is not None:
-        query = query.where(UsageEvent.created_at >= utcnow() - timedelta(days=days))
+        start, end = last_days(days)
+        query = query.where(UsageEvent.created_at >= start, UsageEvent.created_at < end)
     return dict(db.session.execute(query).all())
 
 
 def most_used(candidate_filter, days: int, limit: int) -> list[tuple[int, int]]:
     """(asset id, uses) of the most used assets in the last `days` days among `candidate_filter`."""
-    since = utcnow() - timedelta(days=days)
+    since, end = last_days(days)
     query = (
         select(UsageEvent.asset_id, func.count().label("uses"))
-        .where(UsageEvent.kind.in_(USE_KINDS), UsageEvent.created_at >= since,
+        .where(UsageEvent.kind.in_(USE_KINDS), UsageEvent.created_at >= since, UsageEvent.created_at < end,
                UsageEvent.asset_id.in_(candidate_filter))
         .group_by(UsageEvent.asset_id)
         .order_by(func.count().desc(), UsageEvent.asset_id)

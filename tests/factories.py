@@ -30,3 +30,21 @@ def new_asset(owner: User, title: str = "Retail ROI one-pager", *, kind: str = "
                      term_ids=[t.id for t in found], stage_ids=[s.id for s in stgs], status=status,
                      expires_on=expires_on, body="" if upload or url else body, url=url, audience=audience)
     return save_asset(data, owner, upload=upload)
+
+
+def aged(asset: Asset, days: int) -> Asset:
+    """The asset was created (and last checked) `days` days ago: old enough to be called ignored."""
+    from datetime import timedelta
+
+    from sqlalchemy import update
+
+    from app.database import transaction
+    from app.extensions import db
+    from app.models import utcnow
+
+    when = utcnow() - timedelta(days=days)
+    with transaction():
+        db.session.execute(update(Asset).where(Asset.id == asset.id)
+                           .values(created_at=when, verified_at=when, updated_at=when))
+    db.session.refresh(asset)
+    return asset

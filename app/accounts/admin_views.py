@@ -26,7 +26,8 @@ def team_choices():
 def users():
     form = UserCreateForm()
     form.team_id.choices = team_choices()
-    return render_template("admin/users.html", users=accounts.list_users(), form=form)
+    users = accounts.list_users()
+    return render_template("admin/users.html", users=users, last_login=accounts.last_logins(users), form=form)
 
 
 @bp.post("/users")
@@ -46,7 +47,8 @@ def create_user():
             return redirect(url_for("admin.users"))
     for field, errors in form.errors.items():
         flash(f"{getattr(form, field).label.text}: {'; '.join(errors)}", "error")
-    return render_template("admin/users.html", users=accounts.list_users(), form=form), 400
+    users = accounts.list_users()
+    return render_template("admin/users.html", users=users, last_login=accounts.last_logins(users), form=form), 400
 
 
 @bp.route("/users/<int:user_id>", methods=["GET", "POST"])

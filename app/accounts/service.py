@@ -6,7 +6,7 @@ import hashlib
 import hmac
 import secrets
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from flask import current_app
 from itsdangerous import BadSignature, URLSafeTimedSerializer
@@ -16,7 +16,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from app.database import transaction
 from app.extensions import db
-from app.models import ApiToken, Role, Team, User, utcnow
+from app.models import ApiToken, Role, Team, UsageEvent, User, utcnow
 from app.web import ratelimit
 
 TOKEN_PREFIX = "brg_"
@@ -198,6 +198,17 @@ def change_own_password(user: User, current: str, new: str) -> int:
         raise AccountError("Your current password is not that one.")
     ratelimit.release(admission)
     return reset_password(user, new)
+
+
+def last_logins(users) -> dict[int, datetime | None]:
+    """*Last login* (the README's glossary): when each person last signed in or, if later, last did
+    anything in Bridge. A remembered session signs in once and is then seen only through its events,
+    so the sign-in time alone would say "never" of someone using Bridge every day."""
+    ids = [u.id for u in users]
+    latest = (select(UsageEvent.user_id, func.max(UsageEvent.created_at))
+              .where(UsageEvent.user_id.in_(ids)).group_by(UsageEvent.user_id))
+    seen = dict(db.session.execute(latest).all()) if ids else {}
+    return {u.id: max((t for t in (u.last_login_at, seen.get(u.id)) if t is not None), default=None) for u in users}
 
 
 def list_users() -> list[User]:

@@ -54,6 +54,12 @@ SCHEMAS = {
         "id": INTEGER, "uses": {"type": "object", "additionalProperties": COUNT}, "last_used_at": WHEN,
         "rating": obj({"average": {"type": ["number", "null"]}, "count": COUNT}), "open_flags": COUNT,
     }),
+    "Overview": obj({
+        "uses": COUNT, "active_reps": COUNT, "reps": COUNT, "searches": COUNT, "zero_result_searches": COUNT,
+        "ratings": COUNT, "rating_average": {"type": ["number", "null"]}, "open_flags": COUNT,
+        "ignored": {**COUNT, "description": "Live assets unused in the period, older than the grace period."},
+        "new": {**COUNT, "description": "Live assets unused in the period but younger than the grace period."},
+    }),
     "Ignored": obj({"assets": {"type": "array", "items": obj({
         "id": INTEGER, "title": STRING, "last_used_at": WHEN, "owner": STRING})}}),
     "Coverage": obj({
@@ -174,10 +180,14 @@ PATHS = {
     "/search": {"get": operation("Full-text search with facet counts.", answers(200, ref("SearchAnswer"), 422), [
         query("q", STRING, "The words."), TERM, STAGE, KIND, query("product", STRING, "Products.", many=True),
         query("sort", {"type": "string", "enum": ["relevance", "most_used", "top_rated", "newest"]}, "Order."),
-        query("literal", {"type": "string", "enum": ["1"]}, "1: no spelling correction or synonyms."), PAGE])},
+        query("literal", {"type": "string", "enum": ["1"]}, "1: no spelling correction or synonyms."),
+        query("freshness", {"type": "string", "enum": ["fresh", "needs_review", "expiring", "flagged"]},
+              "Only assets in these freshness states.", many=True), PAGE])},
     "/assets/{asset_id}/stats": {"get": operation(
         "All-time uses of one asset, its rating and open flags.", answers(200, ref("AssetStats"), 404),
         [path("asset_id", ID)])},
+    "/insights/overview": {"get": operation("The headline figures of the period, as on the Insights overview.",
+                                            answers(200, ref("Overview"), 403), SCOPE, tag="insights")},
     "/insights/ignored": {"get": operation("Live assets with no use in the period.",
                                            answers(200, ref("Ignored"), 403), SCOPE, tag="insights")},
     "/insights/coverage": {"get": operation(

@@ -101,6 +101,17 @@ def asset_stats(asset_id: int):
             "open_flags": stats.open_flags}
 
 
+@bp.get("/insights/overview")
+@roles_required(*INSIGHT_VIEWERS)
+def insights_overview():
+    """The headline figures of the period (the same recounts as the Insights overview and the weekly PDF)."""
+    figures = use.headline(scope_from_args(current_user, request.args))
+    return {"uses": figures.uses, "active_reps": figures.active_reps, "reps": figures.reps,
+            "searches": figures.searches, "zero_result_searches": figures.zero_result_searches,
+            "ratings": figures.ratings, "rating_average": figures.rating_average, "open_flags": figures.open_flags,
+            "ignored": figures.ignored, "new": figures.new}
+
+
 @bp.get("/insights/ignored")
 @roles_required(*INSIGHT_VIEWERS)
 def insights_ignored():

@@ -4,7 +4,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import func, or_, select
 
 from app.extensions import db
 from app.insights.scope import Scope, asset_filter, owner_names, titles_of
@@ -87,3 +87,16 @@ def open_flags(scope: Scope) -> list[FlaggedAsset]:
         if r.reason not in item.reasons:
             item.reasons.append(r.reason)
     return sorted(flagged.values(), key=lambda f: (-f.open_flags, f.title))
+
+
+def flags_open_at(scope: Scope) -> int:
+    """*Open flags* of a scope: raised before its end and not resolved by then (for a range ending
+    today: every unresolved flag, as "Assets with open flags" lists them; for a past week: what was
+    open when it ended, so weeks compare)."""
+    query = (select(func.count()).select_from(Flag).join(Asset, Asset.id == Flag.asset_id)
+             .where(Flag.created_at < scope.end, or_(Flag.resolved_at.is_(None), Flag.resolved_at >= scope.end),
+                    asset_filter(scope)))
+    if scope.team_id is not None:
+        query = query.where(Flag.user_id.in_(select(User.id).where(User.team_id == scope.team_id)))
+    return db.session.scalar(query)
+

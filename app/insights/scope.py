@@ -1,7 +1,9 @@
 """Insights figures, each a recount of the usage log (and ratings and flags) over a Scope.
 
-Definitions (the README's Insights section says the same):
+Definitions (app/usage.py holds them; the README's glossary says the same):
 - a *use* is an event of kind view, download, copy, customize or share;
+- an *active rep* has at least one event of any kind in the range;
+- *ignored*: live, no use in the range, and at least usage.IGNORE_GRACE_DAYS old at its end (else *new*);
 - *live* assets are published and not expired today;
 - a scope is a half-open UTC range [start, end), optionally narrowed to assets tagged with a term
   (of any dimension), a stage or a kind, and to events of one team (managers always see only their own team).
@@ -18,6 +20,7 @@ from app.extensions import db
 from app.library.assets import live_clause, today
 from app.models import Asset, AssetKind, Role, Stage, Team, Term, UsageEvent, User, asset_stage, asset_term
 from app.usage import USE_KINDS
+from app.usage import last_days as usage_window
 from app.web import params
 
 PERIODS = (7, 30, 90)
@@ -57,9 +60,9 @@ def day_range(first: date, last: date, **filters) -> Scope:
 
 
 def last_days(days: int, **filters) -> Scope:
-    """The last `days` days, today included."""
-    now = today()
-    return day_range(now - timedelta(days=days - 1), now, **filters)
+    """The last `days` days, today included (`usage.last_days`, as the home page and search count)."""
+    start, end = usage_window(days, today())
+    return Scope(start, end, **filters)
 
 
 def iso_week(label: str) -> Scope:

@@ -1,17 +1,20 @@
-"""Content gaps: worded searches that found nothing or led to no click."""
+"""Content gaps: worded searches that found nothing or led to no click; how many results each finds
+now, and the ones answered since (they find something now) or dismissed by a marketer."""
 from __future__ import annotations
 
 import functools
 import json
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from sqlalchemy import case, exists, select
 from sqlalchemy.orm import aliased
 
+from app.database import transaction
 from app.extensions import db
 from app.insights.scope import Scope, folded
-from app.models import AssetKind, Stage, Term, UsageEvent
+from app.models import AssetKind, DismissedGap, Stage, Term, UsageEvent, User
 
 # --- content gaps ----------------------------------------------------------------------------
 
@@ -22,10 +25,64 @@ class Gap:
     zero_results: int = 0
     no_click: int = 0
     filters: Counter = field(default_factory=Counter)
+    results_now: int | None = None  # what the query finds today, as a rep (None: not counted)
+    dismissed: bool = False
 
     @property
     def filters_used(self) -> list[str]:
         return [f"{label} ({n})" for label, n in self.filters.most_common(4)]
+
+    @property
+    def answered(self) -> bool:
+        """It found nothing then and finds something now. (A no-click gap found results all along:
+        only a marketer can say it is dealt with, by dismissing it.)"""
+        return self.zero_results > 0 and bool(self.results_now)
+
+    @property
+    def resolution(self) -> str:
+        if self.dismissed:
+            return "Dismissed"
+        return f"Answered: finds {self.results_now} now" if self.answered else ""
+
+
+@dataclass
+class GapBoard:
+    open: list[Gap]
+    resolved: list[Gap]  # answered or dismissed
+
+
+GapCounter = Callable[[list[str]], dict[str, int]]
+
+
+def gap_board(scope: Scope, count: GapCounter | None = None, limit: int = 100) -> GapBoard:
+    """Content gaps split into open and resolved; `count(queries)` says how many results each query
+    finds now (the search service's counts, given by the caller: insights do not import search)."""
+    dismissed = set(db.session.scalars(select(DismissedGap.query)))
+    board = GapBoard([], [])
+    gaps = content_gaps(scope, limit)
+    counts = count([g.query for g in gaps]) if count is not None and gaps else {}
+    for gap in gaps:
+        gap.dismissed = gap.query in dismissed
+        gap.results_now = counts.get(gap.query)
+        (board.resolved if gap.dismissed or gap.answered else board.open).append(gap)
+    return board
+
+
+def dismiss(user: User, query: str) -> str:
+    """Set a gap aside ("not something we will write"); returns the query as gaps group it."""
+    text = folded(query)[:500]
+    if text and db.session.scalar(select(DismissedGap.id).where(DismissedGap.query == text)) is None:
+        with transaction():
+            db.session.add(DismissedGap(query=text, user_id=user.id))
+    return text
+
+
+def restore(query: str) -> str:
+    """Put a dismissed gap back among the open ones."""
+    text = folded(query)[:500]
+    with transaction():
+        db.session.execute(DismissedGap.__table__.delete().where(DismissedGap.query == text))
+    return text
 
 
 def content_gaps(scope: Scope, limit: int = 100) -> list[Gap]:

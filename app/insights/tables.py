@@ -12,6 +12,8 @@ from datetime import date, datetime
 
 from app.insights import charts, content, feedback, influence, people, searches, shares, use
 from app.insights.scope import Scope, scope_names
+from app.library import score
+from app.usage import IGNORE_GRACE_DAYS
 
 EVENT_KIND_LABELS = {"view": "Views", "download": "Downloads", "copy": "Copies",
                      "customize": "Customized", "share": "Shares"}
@@ -81,12 +83,33 @@ def ignored_tables(result: content.Ignored) -> list[Table]:
               [i.id for i in result.not_used], "Every live asset was used in this range."),
         Table("never-used", "Never used", columns, rows(result.never_used),
               [i.id for i in result.never_used], "Every live asset has been used at least once."),
+        Table("new-assets", f"New: not used yet, but younger than {IGNORE_GRACE_DAYS} days (not ignored)", columns,
+              rows(result.new), [i.id for i in result.new], "No unused asset is younger than "
+              f"{IGNORE_GRACE_DAYS} days."),
     ]
 
 
+def score_tables(items: list[content.ScoredAsset]) -> list[Table]:
+    parts = list(score.LABELS)
+    return [Table("content-score", "Content score of live assets",
+                  ["Asset", "Kind", "Owner", "Score", *(f"{score.LABELS[p]} (of {score.WEIGHTS[p]})" for p in parts)],
+                  [[i.title, i.kind, i.owner, i.score.total, *(c.points for c in i.score.components)] for i in items],
+                  [i.id for i in items], "No live assets.")]
+
+
 def coverage_tables(grid: content.Coverage) -> list[Table]:
-    rows = [[c.term, c.stage, c.assets, c.uses, c.ignored] for c in grid.cells]
-    return [Table("coverage", "Cells", [grid.dimension or "Term", "Stage", "Assets", "Uses", "Ignored assets"], rows)]
+    rows = [[c.term, c.stage, c.assets, c.uses, c.ignored, c.uses_per_asset,
+             percent(c.ignored, c.assets)] for c in grid.cells]
+    return [Table("coverage", "Cells", [grid.dimension or "Term", "Stage", "Assets", "Uses", "Ignored assets",
+                                        "Uses per asset", "Share ignored"], rows)]
+
+
+def cell_tables(cell: content.CellDetail) -> list[Table]:
+    return [Table("coverage-cell", f"{cell.term.name} × {cell.stage.name}: live assets and their uses",
+                  ["Asset", "Kind", "Owner", "Uses", *EVENT_KIND_LABELS.values(), "Last used"],
+                  [[a.title, a.kind, a.owner, a.uses, *(a.by_kind.get(k, 0) for k in EVENT_KIND_LABELS), a.last_used_at]
+                   for a in cell.assets], [a.id for a in cell.assets],
+                  "No live asset is tagged with both: create one for this cell.")]
 
 
 def usage_tables(result: use.Usage) -> list[Table]:
@@ -138,11 +161,17 @@ def ratings_charts(result: feedback.RatingsReport) -> list[charts.Chart]:
     return [charts.bars("Ratings by stars", [("★" * s, n) for s, n in by_stars])]
 
 
-def gaps_tables(gaps: list[searches.Gap]) -> list[Table]:
-    return [Table("content-gaps", "Searches that found nothing or led nowhere",
-                  ["Query", "Searches", "Zero results", "No click", "Filters used"],
-                  [[g.query, g.searches, g.zero_results, g.no_click, ", ".join(g.filters_used)] for g in gaps],
-                  empty="Every search in this range found something that was opened.")]
+def gaps_tables(board: searches.GapBoard) -> list[Table]:
+    columns = ["Query", "Searches", "Zero results", "No click", "Results now", "Filters used"]
+
+    def rows(gaps, *extra):
+        return [[g.query, g.searches, g.zero_results, g.no_click, g.results_now, ", ".join(g.filters_used),
+                 *(getattr(g, e) for e in extra)] for g in gaps]
+    return [Table("content-gaps", "Searches that found nothing or led nowhere", columns, rows(board.open),
+                  empty="No open gap: every search in this range found something that was opened, or the "
+                        "gap was answered or dismissed since."),
+            Table("resolved-gaps", "Resolved: answered since or dismissed", [*columns, "Resolved"],
+                  rows(board.resolved, "resolution"), empty="No gap of this range was answered or dismissed yet.")]
 
 
 def points(fraction: float | None) -> str:

@@ -9,7 +9,8 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import case, func, select
 
 from app.extensions import db
-from app.insights.feedback import open_flags, ratings_in
+from app.insights.content import ignored
+from app.insights.feedback import flags_open_at, ratings_in
 from app.insights.scope import Scope, asset_filter, event_filter
 from app.library.assets import live_clause
 from app.models import Asset, AssetKind, Flag, Rating, Role, UsageEvent, User
@@ -115,6 +116,13 @@ class Overview:
     ratings: int
     rating_average: float | None
     open_flags: int
+    ignored: int = 0  # live assets unused in the range (older than the grace period)
+    new: int = 0  # live assets unused in the range, younger than the grace period
+
+
+def headline(scope: Scope) -> Overview:
+    """The headline figures of a scope: the overview page's, the weekly PDF's and the API's."""
+    return overview(scope, usage_report(scope, bottom=False))
 
 
 def overview(scope: Scope, usage: Usage) -> Overview:
@@ -133,6 +141,7 @@ def overview(scope: Scope, usage: Usage) -> Overview:
     active = db.session.scalar(select(func.count(func.distinct(UsageEvent.user_id))).where(
         UsageEvent.user_id.in_(reps), UsageEvent.created_at >= scope.start, UsageEvent.created_at < scope.end))
     ratings, average = db.session.execute(ratings_in(scope, func.count(), func.avg(Rating.stars))).one()
+    unused = ignored(scope)
     return Overview(usage.total, searches, zero, active, all_reps, ratings,
                     round(float(average), 2) if average is not None else None,
-                    sum(f.open_flags for f in open_flags(scope)))
+                    flags_open_at(scope), unused.total, len(unused.new))

@@ -3,19 +3,22 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from flask import Blueprint, Response, abort, render_template, request, url_for
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
+from app import search
 from app.accounts import service as accounts
 from app.insights import content, feedback, people, searches, use, weekly
 from app.insights import influence as deal_influence
 from app.insights import tables as reports
 from app.insights.scope import PERIODS, Scope, iso_week, recent_weeks, scope_from_args
 from app.insights.shares import shares_report
-from app.library import taxonomy
-from app.models import INSIGHT_VIEWERS, AssetKind, Role
+from app.library import reviews, taxonomy
+from app.models import CONTENT_WRITERS, INSIGHT_VIEWERS, AssetKind, Role
+from app.usage import IGNORE_GRACE_DAYS
 from app.web import params
 from app.web.access import roles_required
+from app.web.forms import ActionForm
 
 bp = Blueprint("insights", __name__, url_prefix="/insights")
 
@@ -23,6 +26,7 @@ PAGES = {
     "insights.overview": "Overview",
     "insights.usage": "Top & bottom",
     "insights.ignored": "Ignored",
+    "insights.scores": "Scores",
     "insights.coverage": "Coverage",
     "insights.adoption": "Adoption",
     "insights.ratings": "Ratings & flags",
@@ -36,7 +40,9 @@ PAGES = {
 def filter_bar():
     """What the filter bar on every insights page offers."""
     is_manager = current_user.is_authenticated and current_user.role == Role.MANAGER.value
+    can_bulk = current_user.is_authenticated and current_user.has_role(*CONTENT_WRITERS)
     return {
+        "can_bulk": can_bulk, "bulk_actions": reviews.ACTIONS, "bulk_owners": reviews.owners() if can_bulk else [],
         "here": here, "scope_label": reports.describe(scope()) if current_user.is_authenticated else "",
         "insight_pages": PAGES, "periods": PERIODS,
         "dimensions": taxonomy.dimensions(), "stages": taxonomy.stages(), "kinds": list(AssetKind),
@@ -83,7 +89,16 @@ def usage():
 @roles_required(*INSIGHT_VIEWERS)
 def ignored():
     result = content.ignored(scope())
-    return page("insights/ignored.html", reports.ignored_tables(result), result=result)
+    return page("insights/ignored.html", reports.ignored_tables(result), result=result, grace_days=IGNORE_GRACE_DAYS)
+
+
+@bp.route("/scores")
+@roles_required(*INSIGHT_VIEWERS)
+def scores():
+    sort = request.args.get("sort", "score")
+    items = content.scored(scope(), sort)
+    return page("insights/scores.html", reports.score_tables(items), items=items, sort=sort,
+                sorts=content.SCORE_SORTS)
 
 
 @bp.route("/coverage")
@@ -91,6 +106,15 @@ def ignored():
 def coverage():
     grid = content.coverage(scope(), params.id_arg(request.args, "dimension"))
     return page("insights/coverage.html", reports.coverage_tables(grid), grid=grid)
+
+
+@bp.route("/coverage/cell")
+@roles_required(*INSIGHT_VIEWERS)
+def coverage_cell():
+    """One cell of the grid: its assets and their uses, and a way to add an asset to it."""
+    term_id, stage_id = params.id_arg(request.args, "cell_term"), params.id_arg(request.args, "cell_stage")
+    cell = (content.cell_detail(scope(), term_id, stage_id) if term_id and stage_id else None) or abort(404)
+    return page("insights/cell.html", reports.cell_tables(cell), cell=cell)
 
 
 @bp.route("/adoption")
@@ -108,10 +132,32 @@ def ratings():
                 charts=reports.ratings_charts(result))
 
 
+def results_now(queries: list[str]) -> dict[str, int]:
+    """What each query finds today (the search service), for content gaps."""
+    return search.result_counts(current_user, queries)
+
+
 @bp.route("/gaps")
 @roles_required(*INSIGHT_VIEWERS)
 def gaps():
-    return page("insights/gaps.html", reports.gaps_tables(searches.content_gaps(scope())))
+    board = searches.gap_board(scope(), results_now)
+    return page("insights/gaps.html", reports.gaps_tables(board), board=board)
+
+
+@bp.post("/gaps/dismiss")
+@roles_required(*CONTENT_WRITERS)
+def dismiss_gap():
+    """Set a gap aside (or, with restore=1, put it back); back to the gaps page with its filters."""
+    back = request.form.get("next") or ""
+    back = back if back.startswith("/insights/gaps") else url_for("insights.gaps")
+    if not ActionForm().validate_on_submit():
+        flash("The form expired; try again.", "error")
+    elif request.form.get("restore") == "1":
+        flash(f"“{searches.restore(request.form.get('query', ''))}” is an open gap again.", "success")
+    else:
+        flash(f"Dismissed “{searches.dismiss(current_user, request.form.get('query', ''))}”: "
+              "it is listed under Resolved.", "success")
+    return redirect(back)
 
 
 @bp.route("/influence")
@@ -138,6 +184,6 @@ def weekly_report():
     except ValueError as exc:
         abort(400, description=str(exc))
     week = replace(week, team_id=scope_from_args(current_user, request.args).team_id)
-    body = weekly.weekly_review_pdf(weekly.weekly_review(week, f"Weekly review {label}"))
+    body = weekly.weekly_review_pdf(weekly.weekly_review(week, f"Weekly review {label}", results_now))
     return Response(body, mimetype="application/pdf", headers={
         "Content-Disposition": f'attachment; filename="bridge-review-{label}.pdf"'})

@@ -9,11 +9,12 @@ from sqlalchemy.orm import selectinload
 from app import usage
 from app.database import transaction
 from app.extensions import db
+from app.library.freshness import WARNING_FLAGS
 from app.models import FLAG_REASONS, Asset, Flag, Role, UsageEvent, User, utcnow
 from app.notifications import service as notifications
 
 # Flags that say the content itself may mislead a customer: reps are warned while one is open.
-WARNING_REASONS = ("wrong", "outdated")
+WARNING_REASONS = WARNING_FLAGS
 # When a resolution changed the content, the reps who used the asset this recently are told too.
 RECENT_USE_DAYS = 30
 

@@ -10,12 +10,12 @@ import enum
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import update
+from sqlalchemy import select, update
 
 from app import usage
 from app.database import transaction
 from app.extensions import db
-from app.models import CONTENT_WRITERS, Asset, AssetKind, utcnow
+from app.models import CONTENT_WRITERS, Asset, AssetKind, Flag, utcnow
 
 # How often an asset of each kind should be checked, in days: battlecards follow competitors'
 # releases and prices, so monthly; case studies and brochures tell stories that age slowly.
@@ -90,21 +90,64 @@ def default_interval(kind: str) -> int:
 
 
 def review_due_on(asset: Asset) -> date:
-    return asset.verified_at.date() + timedelta(days=asset.review_interval_days)
+    return due_date(asset.verified_at, asset.review_interval_days, asset.refresh_requested_at)
+
+
+def due_date(verified_at: datetime, interval_days: int, refresh_requested_at: datetime | None = None) -> date:
+    """When the review falls due: an interval after the last check, or (marked for refresh since that
+    check) the day before the request, so it needs review at once."""
+    due = verified_at.date() + timedelta(days=interval_days)
+    if refresh_requested_at is not None and refresh_requested_at >= verified_at:
+        due = min(due, refresh_requested_at.date() - timedelta(days=1))
+    return due
 
 
 def state_on(asset: Asset, day: date) -> State:
     """The most urgent state that applies to `asset` on `day`."""
-    if asset.expires_on is not None and asset.expires_on < day:
+    return state_of(asset.verified_at, asset.review_interval_days, asset.expires_on, day, asset.refresh_requested_at)
+
+
+def state_of(verified_at: datetime, interval_days: int, expires_on: date | None, day: date,
+             refresh_requested_at: datetime | None = None) -> State:
+    """The most urgent state of an asset checked at `verified_at`, on `day` (`state_on` from its columns)."""
+    if expires_on is not None and expires_on < day:
         return State.EXPIRED
-    due = review_due_on(asset)
+    due = due_date(verified_at, interval_days, refresh_requested_at)
     if due < day:
         return State.NEEDS_REVIEW
-    if asset.expires_on is not None and asset.expires_on <= day + timedelta(days=EXPIRING_SOON_DAYS):
+    if expires_on is not None and expires_on <= day + timedelta(days=EXPIRING_SOON_DAYS):
         return State.EXPIRING_SOON
     if due <= day + timedelta(days=DUE_SOON_DAYS):
         return State.DUE_SOON
     return State.FRESH
+
+
+# What search may filter by: the badge a card shows (flagged: an open "wrong" or "outdated" flag,
+# the warning reps see). Fresh: no warning at all; "review due soon" is still fresh to a rep.
+FILTERS = {"fresh": "Fresh", "needs_review": "Needs review", "expiring": "Expiring or expired",
+           "flagged": "Flagged"}
+_FILTER_STATES = {"fresh": (State.FRESH, State.DUE_SOON), "needs_review": (State.NEEDS_REVIEW,),
+                  "expiring": (State.EXPIRING_SOON, State.EXPIRED)}
+WARNING_FLAGS = ("wrong", "outdated")  # flags reps are warned of (app/library/flags.py)
+
+
+def assets_in(filters, today: date | None = None) -> frozenset[int]:
+    """Ids of assets in any of the `filters` (keys of FILTERS) on `today`, whatever their status (search
+    checks who may see what). States are computed from four narrow columns, as on the badges."""
+    day = today or utcnow().date()
+    chosen = [f for f in filters if f in FILTERS]
+    flagged = set(db.session.scalars(select(Flag.asset_id).where(
+        Flag.resolved_at.is_(None), Flag.reason.in_(WARNING_FLAGS)))) if chosen else set()
+    found = set(flagged) if "flagged" in chosen else set()
+    wanted = {state: key for key in chosen for state in _FILTER_STATES.get(key, ())}
+    if wanted:
+        rows = db.session.execute(select(Asset.id, Asset.verified_at, Asset.review_interval_days, Asset.expires_on,
+                                         Asset.refresh_requested_at))
+        for asset_id, verified, interval, expires, refresh in rows:
+            key = wanted.get(state_of(verified, interval, expires, day, refresh))
+            if key is not None and not (key == "fresh" and asset_id in flagged):  # flagged is not fresh
+                found.add(asset_id)
+    return frozenset(found)
 
 
 def freshness(asset: Asset, today: date | None = None) -> Freshness:
@@ -133,7 +176,8 @@ def verify(user, items: list[Asset], *, at: datetime | None = None) -> int:
     when = at or utcnow()
     with transaction():
         db.session.execute(update(Asset).where(Asset.id.in_([a.id for a in items]))
-                           .values(verified_at=when, verified_by_id=user.id, updated_at=Asset.updated_at)
+                           .values(verified_at=when, verified_by_id=user.id, refresh_requested_at=None,
+                                   updated_at=Asset.updated_at)
                            .execution_options(synchronize_session="fetch"))
     for asset in items:
         usage.log_event("verify", user=user, asset=asset, at=at)

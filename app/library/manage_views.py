@@ -9,7 +9,7 @@ from flask_login import current_user
 from app.extensions import db
 from app.files import storage
 from app.files.ingest import IngestError
-from app.library import assets, flags, freshness, taxonomy
+from app.library import assets, flags, freshness, score, taxonomy
 from app.library.assets import AssetData, AssetError
 from app.library.forms import AssetForm, ResolveFlagForm, StatusForm, VersionForm
 from app.models import CONTENT_WRITERS, Asset, AssetStatus
@@ -44,6 +44,12 @@ def asset_form(asset: Asset | None = None) -> AssetForm:
         form.terms.data = [t.id for t in asset.terms]
         form.stages.data = [s.id for s in asset.stages]
         form.tags.data = ", ".join(asset.tags)
+    elif request.method == "GET":  # prefilled from insights: a coverage cell's term and stage, a gap's words
+        known_terms, known_stages = {c.value for c in form.terms.choices}, {c.value for c in form.stages.choices}
+        form.terms.data = [i for i in map(params.as_id, request.args.getlist("term")) if i in known_terms]
+        form.stages.data = [i for i in map(params.as_id, request.args.getlist("stage")) if i in known_stages]
+        form.title.data = request.args.get("title", "")[:200]
+        form.tags.data = request.args.get("tags", "")[:500]
     return form
 
 
@@ -65,11 +71,12 @@ def get_asset(asset_id: int) -> Asset:
 @bp.route("/")
 @roles_required(*CONTENT_WRITERS)
 def index():
-    """Every asset, any status, filtered by status and words of the title."""
+    """Every asset, any status, filtered by status and words of the title; by last change or by score."""
     status, title = request.args.get("status", ""), request.args.get("q", "")
-    page = assets.browse(current_user, page=params.page_arg(request.args),
-                         statuses=[status] if status else [], title=title)
-    return render_template("content/index.html", page=page, status=status, title=title,
+    listed = score.manage_page(current_user, sort=request.args.get("sort", "updated"),
+                               page=params.page_arg(request.args), statuses=[status] if status else [], title=title)
+    return render_template("content/index.html", page=listed.page, scores=listed.scores, sort=listed.sort,
+                           sorts=score.MANAGE_SORTS, status=status, title=title,
                            statuses=[s.value for s in AssetStatus])
 
 

@@ -35,6 +35,7 @@ from app.models.library import (
     AssetKind,
     AssetStatus,
     AssetVersion,
+    BulkChange,
     Collection,
     CollectionItem,
     Dimension,
@@ -48,7 +49,7 @@ from app.models.library import (
     default_audience,
 )
 from app.models.sharing import SHARE_CALLS_TO_ACTION, ShareLink
-from app.models.usage import SearchOutbox, UsageEvent
+from app.models.usage import DismissedGap, SearchOutbox, UsageEvent
 
 __all__ = [
     "Account",
@@ -65,10 +66,12 @@ __all__ = [
     "AssetKind",
     "AssetStatus",
     "AssetVersion",
+    "BulkChange",
     "CONTENT_WRITERS",
     "Collection",
     "CollectionItem",
     "Dimension",
+    "DismissedGap",
     "DocumentTemplate",
     "EVERYONE",
     "FLAG_REASONS",

@@ -145,6 +145,8 @@ class Asset(db.Model):
     review_interval_days: Mapped[int] = mapped_column(default=90, server_default="90")
     verified_at: Mapped[datetime] = mapped_column(default=utcnow)
     verified_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"))
+    # "Mark for refresh" (a bulk action on insights pages): needs review from that moment until verified.
+    refresh_requested_at: Mapped[datetime | None]
 
     owner: Mapped[User | None] = relationship(foreign_keys=[owner_id])
     verified_by: Mapped[User | None] = relationship(foreign_keys=[verified_by_id])
@@ -314,3 +316,20 @@ class Synonym(db.Model):
     terms: Mapped[list[str]] = mapped_column(JSON, default=list)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
     updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"))
+
+
+class BulkChange(db.Model):
+    """A bulk action on assets and what each asset was before it, so that it can be undone (once,
+    all or nothing, by the person who did it): app/library/reviews.py."""
+
+    __tablename__ = "bulk_change"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"))
+    action: Mapped[str] = mapped_column(String(16))
+    summary: Mapped[str] = mapped_column(String(300), default="")
+    # {asset id: {column: value before}} and {asset id: {column: value after}}, datetimes as ISO text
+    before: Mapped[dict] = mapped_column(JSON, default=dict)
+    after: Mapped[dict] = mapped_column(JSON, default=dict)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    undone_at: Mapped[datetime | None]

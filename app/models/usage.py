@@ -55,3 +55,14 @@ class SearchOutbox(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     asset_id: Mapped[int]  # no foreign key: deleted assets must still leave the index
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class DismissedGap(db.Model):
+    """A content-gap query a marketer set aside ("not something we will write"): listed as resolved."""
+
+    __tablename__ = "dismissed_gap"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    query: Mapped[str] = mapped_column(String(500), unique=True)  # folded as content gaps group queries
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -2,6 +2,7 @@
 
     run_search / request_from_args / build_request   a search page or API answer, logged
     suggestions, related, record_click                 the search box, "More like this", result clicks
+    result_counts                                      how many a query finds now (content gaps)
     synonym_groups, save_synonyms, delete_synonyms     the synonym groups marketers keep
     init_app, rebuild, check, sync, pending_count      the index's life (CLI, restore, app factory)
     refresh_notes                                      relearn boilerplate after a bulk import
@@ -24,6 +25,7 @@ from app.search.service import (
                                 record_click,
                                 related,
                                 request_from_args,
+                                result_counts,
                                 run_search,
                                 suggestions,
 )
@@ -35,5 +37,6 @@ from app.search.synonyms import save as save_synonyms
 
 __all__ = ["FACET_LABELS", "SORT_LABELS", "Drift", "SearchPage", "SearchRequest", "SynonymError", "build_request",
            "check", "delete_synonyms", "ensure_synonyms", "init_app", "pending_count", "rebuild", "record_click",
-           "refresh_notes", "related", "request_from_args", "run_search", "save_synonyms", "suggestions", "sync",
+           "refresh_notes", "related", "request_from_args", "result_counts", "run_search", "save_synonyms",
+           "suggestions", "sync",
            "synonym_groups"]

@@ -135,6 +135,7 @@ class Query:
     pair_weight: float = 0.0
     filters: Mapping[str, frozenset[str]] = field(default_factory=dict)  # facet → values (OR within one)
     visible_on: date | None = None  # only assets live on this day; None: every asset (drafts too)
+    among: frozenset[int] | None = None  # only these asset ids (a filter the database computed: freshness)
     newest_first: bool = False  # order by last change instead of text score
     limit: int | None = None  # ranked ids wanted; None: every match
 

@@ -6,13 +6,13 @@ from __future__ import annotations
 import math
 import re
 import secrets
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from sqlalchemy import func, or_, select
 
 from app import usage
 from app.extensions import db
-from app.library import ratings, taxonomy
+from app.library import freshness, ratings, taxonomy
 from app.library.assets import Page, card_options, load_in_order, sees_drafts, today, visible_to
 from app.models import Asset, AssetKind, AssetVersion
 from app.search import index, matching, spelling, synonyms, syntax
@@ -49,6 +49,8 @@ class SearchRequest:
     include_hidden: bool = False  # marketers and admins see drafts, archived and expired
     literal: bool = False  # search the words as typed: no spelling corrections
     term_facets: dict[str, list[str]] = field(default_factory=dict)  # the terms by dimension facet
+    freshness: list[str] = field(default_factory=list)  # keys of freshness.FILTERS (any of them)
+    among: frozenset[int] | None = None  # with `freshness`: the assets in those states today
 
     def filters(self) -> dict[str, list[str]]:
         """Facet → chosen values: one facet per dimension (OR within, AND across), stage, kind, product."""
@@ -59,7 +61,8 @@ class SearchRequest:
     def args(self, **changes) -> dict:
         """The request as query-string arguments (a link to it, some changed)."""
         args = {"q": self.text, "term": self.terms, "stage": self.stage, "kind": self.kind,
-                "product": self.product, "sort": self.sort if self.sort != "relevance" else None}
+                "product": self.product, "freshness": self.freshness,
+                "sort": self.sort if self.sort != "relevance" else None}
         args.update(changes)
         return {k: v for k, v in args.items() if v not in (None, "", [])}
 
@@ -104,6 +107,7 @@ class SearchPage:
     search_id: str | None = None
     query_error: bool = False
     notice: str | None = None  # the index is being repaired: results came from elsewhere
+    freshness: list[FacetOption] = field(default_factory=list)  # the freshness filter (no counts)
     sort_labels: dict[str, str] = field(default_factory=lambda: dict(SORT_LABELS))
 
 
@@ -146,9 +150,10 @@ def clean_text(raw: str) -> str:
 
 
 def build_request(user, *, text="", terms=(), stage=(), kind=(), product=(), sort="relevance",
-                  page=1, per_page=20, literal=False) -> SearchRequest:
+                  page=1, per_page=20, literal=False, fresh=()) -> SearchRequest:
     term_ids = [str(t) for t in terms if str(t).lstrip("-").isdigit()]
     dimension_of = taxonomy.dimension_of_terms(i for i in map(params.as_id, term_ids) if i)
+    chosen = [f for f in dict.fromkeys(fresh) if f in freshness.FILTERS]
     term_facets: dict[str, list[str]] = {}
     for term_id in term_ids:  # an unknown term gets a facet of its own, which nothing has
         dimension = dimension_of.get(params.as_id(term_id))
@@ -158,6 +163,7 @@ def build_request(user, *, text="", terms=(), stage=(), kind=(), product=(), sor
         kind=[k for k in kind if k], product=[p for p in product if p],
         sort=sort if sort in SORTS else "relevance", page=max(1, page), per_page=per_page,
         include_hidden=sees_drafts(user), literal=literal, term_facets=term_facets,
+        freshness=chosen, among=freshness.assets_in(chosen) if chosen else None,
     )
 
 
@@ -171,7 +177,7 @@ def request_from_args(user, args, per_page: int = 20) -> SearchRequest:
         stage=[s for s in stages if s.isdigit()] + [str(s.id) for s in found] + (["-1"] if unknown else []),
         kind=args.getlist("kind"), product=args.getlist("product"),
         sort=args.get("sort", "relevance"), page=params.page_arg(args), per_page=per_page,
-        literal=args.get("literal") == "1",
+        literal=args.get("literal") == "1", fresh=args.getlist("freshness"),
     )
 
 
@@ -231,12 +237,13 @@ class Answer:
         return len(self.leading) if self.relaxed else self.match.total
 
 
-def answer(user, req: SearchRequest, limit: int | None) -> Answer:
+def answer(user, req: SearchRequest, limit: int | None, table: matching.Synonyms | None = None) -> Answer:
     """Match the query strictly; if that finds nothing, respelled (unless `literal`); if that finds
     fewer than TOP_UP, add what the relaxed query finds after it (matching.py). A damaged index
     answers from the database (`FALLBACK_NOTICE`)."""
     typed = syntax.read(req.text)
-    table = synonyms.table() if typed.words or typed.explicit else {}
+    if table is None:
+        table = synonyms.table() if typed.words or typed.explicit else {}
     plan = matching.plan(typed, table)
     try:
         strict = _run(plan, plan.strict, req, limit)
@@ -267,7 +274,8 @@ def answer(user, req: SearchRequest, limit: int | None) -> Answer:
 def _run(plan: matching.Plan, node: Node | None, req: SearchRequest, limit: int | None) -> Match:
     query = Query(match=node, slots=plan.slots, pairs=plan.pairs, coverage=plan.coverage,
                   pair_weight=plan.pair_weight, filters={f: frozenset(v) for f, v in req.filters().items()},
-                  visible_on=_visible_on(req.include_hidden), newest_first=req.sort == "newest", limit=limit)
+                  visible_on=_visible_on(req.include_hidden), among=req.among, newest_first=req.sort == "newest",
+                  limit=limit)
     return index.using(lambda backend: backend.match(query))
 
 
@@ -301,6 +309,8 @@ def _fallback(user, req: SearchRequest, typed: syntax.Typed, limit: int | None) 
     if words:
         query = query.where(or_(*[func.lower(column).contains(w, autoescape=True)
                                   for w in words for column in (Asset.title, Asset.description)]))
+    if req.among is not None:
+        query = query.where(Asset.id.in_(req.among))
     ids = list(db.session.scalars(query.order_by(Asset.updated_at.desc(), Asset.id.desc()).limit(limit or 1000)))
     return Match(ids=ids, scores=[0.0] * len(ids), total=len(ids), facets={}, terms=[], scored=False)
 
@@ -319,7 +329,7 @@ def backend_query(req: SearchRequest) -> Query:
     plan = matching.plan(syntax.read(req.text), synonyms.table())
     return Query(match=plan.strict, slots=plan.slots, pairs=plan.pairs, coverage=plan.coverage,
                  pair_weight=plan.pair_weight, filters={f: frozenset(v) for f, v in req.filters().items()},
-                 visible_on=_visible_on(req.include_hidden), newest_first=req.sort == "newest",
+                 visible_on=_visible_on(req.include_hidden), among=req.among, newest_first=req.sort == "newest",
                  limit=backend_limit(req))
 
 
@@ -367,8 +377,9 @@ def run_search(user, req: SearchRequest, *, log: bool = True) -> SearchPage:
         for n, a in enumerate(assets, start=1)
     ]
     facets = facet_groups(req, match.facets)
+    fresh = [FacetOption(key, label, 0, key in req.freshness) for key, label in freshness.FILTERS.items()]
     search_id = None
-    if log and req.page == 1 and (req.text or req.filters()):
+    if log and req.page == 1 and (req.text or req.filters() or req.freshness):
         search_id = secrets.token_hex(8)
         extra = {"corrected": found.corrected} if found.corrected else {}
         if found.relaxed:
@@ -376,12 +387,13 @@ def run_search(user, req: SearchRequest, *, log: bool = True) -> SearchPage:
         usage.log_event(
             "search", user=user, search_id=search_id, query=req.text, results=match.total, sort=req.sort,
             filters={_filter_key(g): [o.label for o in g.options if o.selected]
-                     for g in facets if any(o.selected for o in g.options)}, **extra,
+                     for g in facets if any(o.selected for o in g.options)}
+            | ({"Freshness": [o.label for o in fresh if o.selected]} if req.freshness else {}), **extra,
         )
     return SearchPage(req, results, Page(results, match.total, req.page, req.per_page), facets,
                       corrected=found.corrected, suggestion=found.suggestion, relaxed=found.relaxed,
                       strict_total=found.strict_total, search_id=search_id, query_error=found.repaired,
-                      notice=found.notice)
+                      notice=found.notice, freshness=fresh)
 
 
 def _filter_key(group: FacetGroup) -> str:
@@ -417,6 +429,17 @@ def related(user, asset: Asset, limit: int = 4) -> list[Asset]:
     except Unreadable:
         return []
     return load_assets(ids, user)
+
+
+def result_counts(user, texts) -> dict[str, int]:
+    """How many assets a search for each text finds today as a rep sees the library (live assets only,
+    with the page's corrections and relaxing), without logging: content gaps' "results now". The
+    database is read once for all of them (synonyms), the rest is the index's."""
+    base = build_request(user, per_page=1)
+    base.include_hidden = False
+    table = synonyms.table()
+    return {text: answer(user, replace(base, text=clean_text(text)), 1, table).match.total
+            for text in dict.fromkeys(texts)}
 
 
 def record_click(user, asset: Asset, search_id: str | None, position: int | None) -> None:

@@ -20,7 +20,7 @@ The kind labels are copied here as they were when this revision was written.
 from alembic import op
 
 revision = '0013'
-down_revision = '0011'
+down_revision = '0012'
 branch_labels = None
 depends_on = None
 

@@ -15,11 +15,13 @@ def csv_rows(client, url: str) -> list[list[str]]:
 
 def html_table(page: str, name: str) -> list[list[str]]:
     """A data table of an insights page as text rows, header first, as a reader sees it."""
-    table = re.search(rf'<table class="table" data-table="{name}">(.*?)</table>', page, re.S)
+    table = re.search(rf'<table class="table[^"]*" data-table="{name}">(.*?)</table>', page, re.S)
     assert table, f"no table {name}"
     rows = re.findall(r"<tr>(.*?)</tr>", table[1], re.S)
 
     def text(cell):
         return html.unescape(re.sub(r"<[^>]+>", "", cell)).strip()
 
-    return [[text(c) for c in re.findall(r"<t[hd][^>]*>(.*?)</t[hd]>", row, re.S)] for row in rows]
+    # the selection boxes and row actions a marketer gets are not data
+    return [[text(c) for attrs, c in re.findall(r"<t[hd]([^>]*)>(.*?)</t[hd]>", row, re.S)
+             if 'class="pick"' not in attrs and 'class="actions"' not in attrs] for row in rows]

@@ -7,13 +7,14 @@ import re
 from app import usage
 from app.library import ratings
 from tests.conftest import login, post_form
+from tests.factories import aged
 from tests.insights.reading import csv_rows, html_table
 
 
 def test_coverage_grid_marks_empty_and_ignored_cells(app, marketer_client, make_asset):
-    make_asset("Only retail decision", terms=["Retail"], stages=["Decision"])
+    aged(make_asset("Only retail decision", terms=["Retail"], stages=["Decision"]), 30)
     page = marketer_client.get("/insights/coverage").get_data(as_text=True)
-    assert 'class="cell-ignored" title="Retail × Decision: 1 assets, 0 uses, 1 ignored"' in page
+    assert 'class="cell-ignored heat-10" title="Retail × Decision: 1 assets, 0 uses, 1 ignored"' in page
     assert 'class="cell-empty" title="Healthcare × Awareness: 0 assets' in page
 
 
@@ -25,7 +26,8 @@ def test_zero_result_search_shows_in_content_gaps(client, login_as, make_asset):
     post_form(client, "/logout")
     login_as("marketer")
     page = client.get("/insights/gaps").get_data(as_text=True)
-    assert html_table(page, "content-gaps")[1:] == [["fedramp moderate", "2", "2", "0", ""]]
+    assert html_table(page, "content-gaps")[1:] == [["fedramp moderate", "2", "2", "0", "0", ""]]  # 0 results now
+    assert "Create from this gap" in page
     assert client.get("/api/v1/insights/content-gaps").get_json()["queries"] == [
         {"query": "fedramp moderate", "searches": 2, "zero_results": 2, "no_click": 0}]
 
@@ -80,7 +82,7 @@ def test_asset_stats_api(client, login_as, make_asset, make_user):
 
 
 def test_a_maintainers_own_looks_do_not_make_an_asset_used(app, make_user, make_asset):
-    item = make_asset("Fresh telehealth guide")
+    item = aged(make_asset("Fresh telehealth guide"), 30)
     marketer, rep = app.test_client(), app.test_client()
     login(marketer, make_user("marketer").email)
     login(rep, make_user("rep").email)

@@ -90,7 +90,7 @@ def test_reps_are_warned_of_an_open_wrong_flag_until_it_is_resolved(client, make
 
     flags.resolve(flag, asset.owner, "Product names fixed in v2")
     assert "Flagged" not in client.get(f"/assets/{asset.id}").get_data(as_text=True)
-    assert "Flagged" not in client.get("/search?q=pricing").get_data(as_text=True)
+    assert "⚠ Flagged" not in client.get("/search?q=pricing").get_data(as_text=True)
 
 
 def test_a_broken_link_flag_does_not_warn_reps_about_the_content(client, make_user, make_asset):

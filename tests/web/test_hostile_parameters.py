@@ -30,7 +30,8 @@ PARAMS = ["page", "ids", "segment", "stage", "team", "days", "document", "asset"
           "seconds", "stars", "number", "from", "to", "kind", "q", "sort", "sid", "week", "format", "table",
           "status", "view", "product", "next", "back", "name", "account", "reason", "action", "expires",
           "term", "dimension", "industry", "add_asset", "add_document", "remove", "up", "down", "opportunity",
-          "preset", "upload"]
+          "preset", "upload", "freshness", "cell_term", "cell_stage", "owner", "confirm", "restore", "query", "title",
+          "tags"]
 ARRAYS = [[("page", "1"), ("page", HUGE)], [("ids", "1"), ("ids", HUGE), ("ids", "x")], [("ids[]", "1")],
           [("segment", "1"), ("segment", "Retail"), ("segment", HUGE)], [("term", "1"), ("term", HUGE), ("term", "x")]]
 PATH_TEXT = ["x" * 3000, "☃", "%00", "..%2F..%2Fetc", " "]
@@ -58,7 +59,7 @@ def world(app, make_user, make_asset, sample_files):
            "vocabulary": "term", "term_id": 1, "action": "up", "filename": "app.css", "flag_id": flag.id,
            "document_id": document.id, "link_id": link.id, "token": link.token, "collection_id": kept.id,
            "synonym_id": synonym.id, "dimension_id": taxonomy.dimensions()[0].id, "opportunity_id": deal.id,
-           "play_id": play.id, "external_id": deal.external_id}
+           "play_id": play.id, "external_id": deal.external_id, "change_id": 999}
     return {"users": users, "ids": ids}
 
 

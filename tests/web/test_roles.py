@@ -39,7 +39,7 @@ def world(app, make_user, make_asset):
         "users": users,
         "ids": {"asset_id": asset.id, "number": 1, "user_id": users[Role.REP].id, "team_id": team.id,
                 "token_id": 999, "vocabulary": "term", "term_id": 1, "action": "up", "dimension_id": 1,
-                "synonym_id": 999,
+                "synonym_id": 999, "change_id": 999,
                 "filename": "app.css", "flag_id": flag.id, "document_id": 999, "link_id": 999,
                 "token": "no-such-token", "collection_id": 999, "opportunity_id": 999, "play_id": 999,
                 "external_id": "no-such-deal"},

@@ -76,12 +76,12 @@ class WhooshBackend:
         gen = self.generation(searcher)
         filters = {facet: set(values) for facet, values in query.filters.items() if values}
         key = (query.match, query.slots, query.pairs, query.coverage, query.pair_weight,
-               tuple(sorted((f, tuple(sorted(v))) for f, v in filters.items())), query.visible_on)
+               tuple(sorted((f, tuple(sorted(v))) for f, v in filters.items())), query.visible_on, query.among)
         cache = self._per_searcher("queries", searcher,
                                    lambda: LRU(self.query_cache_bytes, weigh=queries.Matches.nbytes))
         matches = cache.get(key)
         if matches is None:
-            matches = queries.match(gen, query, filters, query.visible_on)
+            matches = queries.match(gen, query, filters, query.visible_on, query.among)
             cache.put(key, matches)
         limit = len(matches.docs) if query.limit is None else query.limit
         if query.newest_first or not matches.scored:

@@ -148,10 +148,11 @@ class Evaluator:
         return postings.Hits(mask, np.where(mask, each.score, 0).astype(np.float32))
 
 
-def match(gen: Generation, query: Query, filters: dict[str, set[str]], visible_on: date | None) -> Matches:
-    """Documents passing visibility, query and facets, and disjunctive facet counts: each facet's
-    counts apply every other facet's selection, so choosing "Retail" still shows how many
-    "Healthcare" assets would match."""
+def match(gen: Generation, query: Query, filters: dict[str, set[str]], visible_on: date | None,
+          among: frozenset[int] | None = None) -> Matches:
+    """Documents passing visibility, `among` (asset ids), query and facets, and disjunctive facet
+    counts: each facet's counts apply every other facet's selection, so choosing "Retail" still
+    shows how many "Healthcare" assets would match."""
     evaluator = Evaluator(gen)
     hits = evaluator.hits(query.match) if query.match is not None else None
     scored = hits is not None
@@ -159,7 +160,10 @@ def match(gen: Generation, query: Query, filters: dict[str, set[str]], visible_o
         hits = postings.Hits.every(gen.alive)
     else:
         hits = _ranked(evaluator, hits, query)
-    passing, counts = postings.facet_counts(gen.facets, hits.mask & gen.allowed(visible_on), filters)
+    allowed = gen.allowed(visible_on)
+    if among is not None:
+        allowed = allowed & np.isin(gen.ids, np.fromiter(among, np.int64, len(among)))
+    passing, counts = postings.facet_counts(gen.facets, hits.mask & allowed, filters)
     docs = np.flatnonzero(passing)
     return Matches(docs, hits.score[docs], counts, list(dict.fromkeys(evaluator.terms)), scored)
 
