@@ -3,7 +3,6 @@ matching it (strict, respelled, relaxed: `answer`); ranking by use and rating wi
 reloaded from the database and re-checked; snippets; facets; search and click logging."""
 from __future__ import annotations
 
-import math
 import re
 import secrets
 from dataclasses import dataclass, field, replace
@@ -18,6 +17,7 @@ from app.models import Asset, AssetKind, AssetVersion
 from app.search import index, matching, spelling, synonyms, syntax
 from app.search.backend import FACETS, Match, Node, Query, Unreadable, dimension_facet
 from app.search.documents import SOURCE_CHARS
+from app.search.signals import Signals
 from app.search.snippets import Highlighter, snippet, source_text
 from app.web import params
 
@@ -25,12 +25,6 @@ SORTS = ("relevance", "most_used", "top_rated", "newest")
 FACET_LABELS = {"stage": "Stage", "kind": "Kind", "product": "Product"}  # a dimension's facet: its name
 SORT_LABELS = {"relevance": "Relevance", "most_used": "Most used", "top_rated": "Top rated", "newest": "Newest"}
 RERANK_DEPTH = 200  # the best text matches re-ranked by use and rating; deeper pages keep text order
-RECENT_USE_DAYS = 30
-# Use and rating lift a text match by at most USE_LIFT + RATING_LIFT together (README, "Relevance"):
-# they order matches of about equal text, and never put a weak match above a clearly better one.
-USE_LIFT = 0.2  # at USES_FOR_FULL_LIFT uses in RECENT_USE_DAYS days, log-scaled below
-USES_FOR_FULL_LIFT = 50
-RATING_LIFT = 0.1  # at an average of 5 stars; 1 star lowers by as much
 SEARCH_ID = re.compile(r"[0-9a-f]{16}|e[0-9]{1,12}")  # tokens, and event ids from before 0004
 FALLBACK_NOTICE = ("Search is being repaired, so these results only match words in titles and descriptions. "
                    "Try again in a minute.")
@@ -109,39 +103,6 @@ class SearchPage:
     notice: str | None = None  # the index is being repaired: results came from elsewhere
     freshness: list[FacetOption] = field(default_factory=list)  # the freshness filter (no counts)
     sort_labels: dict[str, str] = field(default_factory=lambda: dict(SORT_LABELS))
-
-
-def relevance_weight(uses: int, stars: float | None) -> float:
-    """Multiplier on the text score: between 1 − RATING_LIFT and 1 + USE_LIFT + RATING_LIFT."""
-    use = min(1.0, math.log1p(uses) / math.log1p(USES_FOR_FULL_LIFT))
-    rating = 0.0 if stars is None else max(-1.0, min(1.0, (stars - 3.0) / 2.0))
-    return 1 + USE_LIFT * use + RATING_LIFT * rating
-
-
-class Signals:
-    """Recent use and ratings from the database, fetched once per search and reused for the page."""
-
-    def __init__(self):
-        self.uses: dict[int, int] = {}
-        self.stars: dict[int, ratings.RatingSummary] = {}
-
-    def load(self, ids: list[int]) -> None:
-        missing = [i for i in ids if i not in self.uses]
-        if missing:
-            counts = usage.use_counts(missing, days=RECENT_USE_DAYS)
-            self.uses.update({i: counts.get(i, 0) for i in missing})
-            self.stars.update(ratings.summaries(missing))
-
-    def weights(self, ids: list[int], sort: str) -> dict[int, float]:
-        """Per-asset weights for ranking (relevance) or sorting (most used, top rated)."""
-        self.load(ids)
-        if sort == "most_used":
-            return {i: float(self.uses[i]) for i in ids}
-        if sort == "top_rated":
-            return {i: self.stars[i].average + self.stars[i].count / 1e6 if i in self.stars else 0.0
-                    for i in ids}
-        return {i: relevance_weight(self.uses[i], self.stars[i].average if i in self.stars else None)
-                for i in ids}
 
 
 def clean_text(raw: str) -> str:
