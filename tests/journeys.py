@@ -18,11 +18,29 @@ LAPTOP = {"width": 1366, "height": 860}
 FAST_LOG = {"USAGE_FLUSH_MS": 50}  # the rep's pages show prospect events within a moment
 
 
+def buffered(app):
+    """The app with each response body read whole and its iterable closed before the server writes it.
+
+    Werkzeug's development server closes a response's iterable only after draining the socket; when a
+    browser drops the connection mid-download (a page left while its images load), that drain raises
+    and a file `send_file` opened is left to the garbage collector, a ResourceWarning that fails the
+    journey at random. Bridge streams nothing, so buffering changes no answer.
+    """
+    def wrapped(environ, start_response):
+        iterable = app(environ, start_response)
+        try:
+            return [b"".join(iterable)]
+        finally:
+            if hasattr(iterable, "close"):
+                iterable.close()
+    return wrapped
+
+
 class LiveServer:
     """The app served over HTTP on a free loopback port, as a browser sees it."""
 
     def __init__(self, app):
-        self.server = make_server("127.0.0.1", 0, app, threaded=True)
+        self.server = make_server("127.0.0.1", 0, buffered(app), threaded=True)
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
         self.thread.start()
         self.base = f"http://127.0.0.1:{self.server.server_port}"
