@@ -70,6 +70,9 @@ class PostgresBackend:
         where = [visible] + (["vector @@ CAST(:narrow AS tsquery)"] if compiled.narrow else [])
         if compiled.narrow:
             params["narrow"] = compiled.narrow
+        if query.among is not None:  # assets the database chose (freshness): narrows results and facets alike
+            where.append("asset_id = ANY(:among)")
+            params["among"] = sorted(query.among)
         filters = filters_sql(query.filters, params)
         columns = "".join(f", ({sql}) AS {name}" for sql, name in compiled.columns)
         order = ("updated_at DESC, asset_id DESC" if query.newest_first or not scored
