@@ -25,7 +25,7 @@ from app.database import transaction
 from app.deals import records
 from app.deals.records import DealError, OpportunityData
 from app.extensions import db
-from app.files.csv_uploads import CsvError, CsvKind, Upload, normalised
+from app.files.csv_uploads import CsvKind, Upload, normalised
 from app.library import taxonomy
 from app.models import User
 
@@ -266,28 +266,5 @@ def _midnight(day: date | None) -> datetime | None:
     return datetime.combine(day, datetime.min.time()) if day else None
 
 
-UPLOADS = CsvKind("deals", MAX_ROWS, MAX_CSV_BYTES, "opportunities")
-
-
-def read_csv(data: bytes) -> tuple[list[str], list[dict[str, str]]]:
-    """The columns and rows of a CRM export; a DealError saying what to fix otherwise."""
-    try:
-        return UPLOADS.read(data)
-    except CsvError as exc:
-        raise DealError(str(exc)) from None
-
-
-def stash(user, data: bytes) -> Upload:
-    """Read the CSV and keep it until the mapping is confirmed."""
-    try:
-        return UPLOADS.stash(user, data)
-    except CsvError as exc:
-        raise DealError(str(exc)) from None
-
-
-def stashed(user, token: str) -> Upload | None:
-    """The user's own waiting CSV, or None (unknown, expired or someone else's)."""
-    try:
-        return UPLOADS.stashed(user, token)
-    except CsvError as exc:
-        raise DealError(str(exc)) from None
+UPLOADS = CsvKind("deals", MAX_ROWS, MAX_CSV_BYTES, "opportunities", DealError)
+read_csv, stash, stashed = UPLOADS.read, UPLOADS.stash, UPLOADS.stashed

@@ -109,10 +109,8 @@ def parse_fields_json(text: str) -> list[Field]:
     return parse_fields(declared)
 
 
-def fields_json(template: DocumentTemplate | None) -> str:
-    example = [{"name": "customer_name", "label": "Customer name", "type": "text", "default": "Acme Health",
-                "required": True, "account": True}]
-    return json.dumps(template.fields if template else example, indent=2, ensure_ascii=False)
+# What a new template starts with: the customer's name, the field reps type once per document.
+EXAMPLE_FIELDS = (Field("customer_name", "Customer name", "text", "Acme Health", (), True, True),)
 
 
 def fields_of(template: DocumentTemplate) -> list[Field]:

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from app.documents.authoring import Field, account_field, fields_of
 from app.documents.generate import DocumentError, clean_values, generate, prefilled, refusal
 from app.files import pdf
-from app.files.csv_uploads import CsvError, CsvKind, Upload, normalised
+from app.files.csv_uploads import CsvKind, Upload, normalised
 from app.models import Asset, GeneratedDocument
 
 MAX_BULK_ROWS = 500
@@ -94,28 +94,5 @@ def generate_many(user, asset: Asset, upload: Upload, mapping: dict[str, str]) -
     return results
 
 
-UPLOADS = CsvKind("bulk", MAX_BULK_ROWS, MAX_CSV_BYTES, "accounts")
-
-
-def read_csv(data: bytes) -> tuple[list[str], list[dict[str, str]]]:
-    """The columns and rows of a CSV of accounts; a DocumentError saying what to fix otherwise."""
-    try:
-        return UPLOADS.read(data)
-    except CsvError as exc:
-        raise DocumentError(str(exc)) from None
-
-
-def stash(user, data: bytes) -> Upload:
-    """Read the CSV and keep it until the mapping is confirmed."""
-    try:
-        return UPLOADS.stash(user, data)
-    except CsvError as exc:
-        raise DocumentError(str(exc)) from None
-
-
-def stashed(user, token: str) -> Upload | None:
-    """The user's own waiting CSV, or None (unknown, expired or someone else's)."""
-    try:
-        return UPLOADS.stashed(user, token)
-    except CsvError as exc:
-        raise DocumentError(str(exc)) from None
+UPLOADS = CsvKind("bulk", MAX_BULK_ROWS, MAX_CSV_BYTES, "accounts", DocumentError)
+read_csv, stash, stashed = UPLOADS.read, UPLOADS.stash, UPLOADS.stashed

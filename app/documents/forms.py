@@ -42,8 +42,7 @@ class TemplateForm(FlaskForm):
 
     def declared(self) -> list[dict]:
         """The rows as the template's declared fields, blank rows left out."""
-        rows = [row.form.as_declared() for row in self.fields]
-        return [r for r in rows if r["name"] or r["label"] or r["default"]]
+        return [r for r in self.declared_rows() if r["name"] or r["label"] or r["default"]]
 
     def load(self, fields: list[Field]) -> None:
         """Fill the rows from declared fields (a GET, or a starter)."""

@@ -10,9 +10,10 @@ from pathlib import Path
 
 import pypdf
 from flask import current_app
+from markupsafe import escape
 from PIL import Image
 
-from app.documents.authoring import Field
+from app.documents.authoring import EXAMPLE_FIELDS, Field
 from app.files import pages, storage
 from app.models import Asset
 
@@ -85,7 +86,7 @@ def _fonts(pdf_path: Path, limit: int = 2) -> tuple[str, ...]:
 
 
 STARTER_FIELDS = [
-    Field("customer_name", "Customer name", "text", "Acme Health", (), True, True),
+    *EXAMPLE_FIELDS,
     Field("intro", "Opening paragraph", "long_text", "Why this matters for your team this quarter."),
     Field("customer_logo", "Customer logo", "image"),
     Field("rep_name", "Your name"),  # prefilled with the rep's own details
@@ -120,5 +121,4 @@ footer {{ position: fixed; bottom: 0; font-size: 8pt; color: {look.ink}; opacity
 
 def _jinja_literal(text: str) -> str:
     """Plain text placed in a template: HTML-escaped and kept out of Jinja's reach."""
-    escaped = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-    return "{% raw %}" + escaped.replace("{% endraw %}", "") + "{% endraw %}"
+    return "{% raw %}" + str(escape(text)).replace("{% endraw %}", "") + "{% endraw %}"

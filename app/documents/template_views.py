@@ -13,8 +13,6 @@ from app.library.manage_views import bp
 from app.models import CONTENT_WRITERS, Asset
 from app.web.access import roles_required
 
-EXAMPLE_FIELDS = [authoring.Field("customer_name", "Customer name", "text", "Acme Health", (), True, True)]
-
 
 @bp.route("/<int:asset_id>/template", methods=["GET", "POST"])
 @roles_required(*CONTENT_WRITERS)
@@ -23,7 +21,7 @@ def template(asset_id: int):
     item = db.get_or_404(Asset, asset_id)
     form = TemplateForm(obj=item.template) if request.method == "GET" else TemplateForm()
     if request.method == "GET":
-        form.load(authoring.fields_of(item.template) if item.template else EXAMPLE_FIELDS)
+        form.load(authoring.fields_of(item.template) if item.template else authoring.EXAMPLE_FIELDS)
     preview, status = None, 200
     if request.form.get("starter"):
         look = looks.look_of(item)

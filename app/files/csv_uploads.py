@@ -42,28 +42,29 @@ class CsvKind:
     max_rows: int
     max_bytes: int
     rows_are: str  # "accounts", "opportunities"
+    error: type[ValueError] = CsvError  # what the area's views already catch (DocumentError, DealError)
 
     def read(self, data: bytes) -> tuple[list[str], list[dict[str, str]]]:
-        """The columns and non-empty rows of a CSV; a CsvError saying what to fix otherwise."""
+        """The columns and non-empty rows of a CSV; `error` saying what to fix otherwise."""
         if len(data) > self.max_bytes:
-            raise CsvError(f"The CSV is larger than {self.max_bytes // 1024 // 1024} MB; split it.")
+            raise self.error(f"The CSV is larger than {self.max_bytes // 1024 // 1024} MB; split it.")
         try:
             text = data.decode("utf-8-sig")
         except UnicodeDecodeError:
-            raise CsvError("The CSV is not UTF-8 text; export it again as “CSV UTF-8”.") from None
+            raise self.error("The CSV is not UTF-8 text; export it again as “CSV UTF-8”.") from None
         reader = csv.DictReader(io.StringIO(text))
         columns = [c.strip() for c in reader.fieldnames or [] if c and c.strip()]
         if not columns:
-            raise CsvError("The CSV needs a header row naming its columns.")
+            raise self.error("The CSV needs a header row naming its columns.")
         if len({normalised(c) for c in columns}) < len(columns):
-            raise CsvError("Two columns of the CSV have the same name.")
+            raise self.error("Two columns of the CSV have the same name.")
         rows = [{(k or "").strip(): (v or "").strip() for k, v in row.items() if isinstance(k, str) and k}
                 for row in reader]
         rows = [row for row in rows if any(row.values())]
         if len(rows) > self.max_rows:
-            raise CsvError(f"At most {self.max_rows} {self.rows_are} at a time ({len(rows)} given).")
+            raise self.error(f"At most {self.max_rows} {self.rows_are} at a time ({len(rows)} given).")
         if not rows:
-            raise CsvError(f"The CSV has no {self.rows_are}.")
+            raise self.error(f"The CSV has no {self.rows_are}.")
         return columns, rows
 
     def stash(self, user, data: bytes) -> Upload:
