@@ -81,6 +81,13 @@ def from_environment(env: dict[str, str] | None = None) -> dict:
         # Postings each indexing process of a rebuild sorts in memory before spilling to
         # temporary files (a spilled build merges them in Python: 100,000 assets need ~4 GB).
         "SEARCH_BUILD_MB": int(env.get("BRIDGE_SEARCH_BUILD_MB", "4096")),
+        # Outgoing mail (app/notifications/mail.py): smtp://, smtp+starttls:// or smtps:// with
+        # user:password@ when the server wants a login; empty: no mail, notifications stay in-app.
+        "SMTP_URL": env.get("BRIDGE_SMTP_URL", "").strip(),
+        "MAIL_FROM": env.get("BRIDGE_MAIL_FROM", "bridge@localhost").strip(),
+        "SMTP_TIMEOUT_S": float(env.get("BRIDGE_SMTP_TIMEOUT_S", "10")),
+        # The address links in mails point to (mail has no request to take it from).
+        "PUBLIC_URL": env.get("BRIDGE_PUBLIC_URL", "http://127.0.0.1:5000").rstrip("/"),
     }
 
 

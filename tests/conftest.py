@@ -214,3 +214,14 @@ def journey(browser, live, request):
     trip = Journey(browser, live, ROOT_DIR / "test-output" / re.sub(r"[^\w.-]+", "-", request.node.name))
     yield trip
     trip.close()
+
+
+@pytest.fixture
+def smtp(app):
+    """A real SMTP server on localhost the app sends its mail to; `smtp.mailbox` holds what arrived."""
+    from .mailbox import SmtpServer
+
+    with SmtpServer() as server:
+        app.config["SMTP_URL"] = server.url
+        app.config["MAIL_FROM"] = "bridge@lumenfold.test"
+        yield server
