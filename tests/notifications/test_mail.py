@@ -4,8 +4,7 @@ from __future__ import annotations
 import pytest
 
 from app.notifications import mail
-
-from ..mailbox import SmtpServer, body, free_port
+from tests.mailbox import SmtpServer, body, free_port
 
 
 def test_messages_arrive_with_their_text_html_and_headers(app, smtp):
