@@ -8,7 +8,7 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from sqlalchemy import case, exists, select
+from sqlalchemy import and_, case, exists, func, select
 from sqlalchemy.orm import aliased
 
 from app.database import transaction
@@ -95,26 +95,29 @@ def content_gaps(scope: Scope, limit: int = 100) -> list[Gap]:
     clicked = exists().where(click.search_id == UsageEvent.search_id, click.kind == "search_click",
                              click.user_id == UsageEvent.user_id)
     context = UsageEvent.context
-    # Only three fields of the JSON are needed: extracting them in SQL spares decoding each row.
-    query = (select(context["query"].as_string(), context["results"].as_integer(),
-                    context["filters"].as_string(), case((clicked, 1), else_=0))
+    # Grouped in the database by the query as typed and the filters it used (only those JSON fields
+    # are read): Python sees one row per distinct query, not one per search, and folds case and spacing.
+    typed, filters = context["query"].as_string(), context["filters"].as_string()
+    results = func.coalesce(context["results"].as_integer(), 0)
+    query = (select(typed, filters, func.count(), func.sum(case((results == 0, 1), else_=0)),
+                    func.sum(case((and_(results > 0, ~clicked), 1), else_=0)))
              .where(UsageEvent.kind == "search", UsageEvent.created_at >= scope.start,
-                    UsageEvent.created_at < scope.end))
+                    UsageEvent.created_at < scope.end)
+             .group_by(typed, filters))
     if scope.team_id is not None:
         query = query.where(UsageEvent.team_id == scope.team_id)
     wanted = _filter_labels(scope)
     gaps: dict[str, Gap] = {}
-    for raw_query, results, filters, was_clicked in db.session.execute(query):
+    for raw_query, filters_json, searches, zero, no_click in db.session.execute(query):
         text = folded(raw_query or "")
-        used = _filter_names(filters)
+        used = _filter_names(filters_json)
         if not text or not wanted <= used:
             continue
         gap = gaps.get(text) or gaps.setdefault(text, Gap(text))
-        gap.searches += 1
-        results = results or 0
-        gap.zero_results += results == 0
-        gap.no_click += results > 0 and not was_clicked
-        gap.filters.update(used)
+        gap.searches += searches
+        gap.zero_results += int(zero)
+        gap.no_click += int(no_click)
+        gap.filters.update(dict.fromkeys(used, searches))
     found = [g for g in gaps.values() if g.zero_results or g.no_click]
     return sorted(found, key=lambda g: (-g.zero_results, -g.no_click, -g.searches, g.query))[:limit]
 
