@@ -4,7 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
-from sqlalchemy import exists, func, select
+from sqlalchemy import case, exists, func, select
 
 from app.extensions import db
 from app.insights.scope import Scope, asset_filter, event_filter, owner_names, uses_by_asset
@@ -65,6 +65,17 @@ def ignored(scope: Scope) -> Ignored:
     items = [i for i in items if i.created_at < young]
     not_used = sorted((i for i in items if i.last_used_at), key=lambda i: (i.last_used_at, i.id))
     return Ignored(not_used, [i for i in items if not i.last_used_at], new)
+
+
+def ignored_counts(scope: Scope) -> tuple[int, int]:
+    """How many assets `ignored(scope)` lists as ignored and as new, counted in the database (the
+    overview needs only the numbers: no last use, no owners)."""
+    used_in_range = exists().where(UsageEvent.asset_id == Asset.id, event_filter(scope))
+    young = Asset.created_at >= grace_start(scope)
+    unused, new = db.session.execute(
+        select(func.count(), func.coalesce(func.sum(case((young, 1), else_=0)), 0))
+        .where(asset_filter(scope, live=True), ~used_in_range)).one()
+    return unused - new, new
 
 
 # --- coverage grid ---------------------------------------------------------------------------
