@@ -20,7 +20,7 @@ from sqlalchemy import select
 from app.database import transaction
 from app.extensions import db
 from app.library.freshness import EXPIRING_SOON_DAYS, due_date
-from app.models import Asset, AssetStatus, Role, UsageEvent, User, asset_term, user_segment, utcnow
+from app.models import Asset, AssetStatus, Role, Term, UsageEvent, User, asset_term, user_segment, utcnow
 from app.notifications import links
 from app.notifications.service import Notice, notify_many
 from app.usage import USE_KINDS
@@ -83,6 +83,14 @@ def segments(now: datetime, rep_ids: list[int]) -> dict[int, set[int]]:
     for user_id, term_id in db.session.execute(query):
         used[user_id].add(term_id)
     return {rep: chosen.get(rep) or used.get(rep, set()) for rep in rep_ids}
+
+
+def followed_by(user, now: datetime | None = None) -> list[str]:
+    """The names of the terms `user` follows now, chosen or (none chosen) from what they used."""
+    term_ids = segments(now or utcnow(), [user.id])[user.id]
+    if not term_ids:
+        return []
+    return list(db.session.scalars(select(Term.name).where(Term.id.in_(term_ids)).order_by(Term.name)))
 
 
 def new_content(now: datetime) -> int:

@@ -5,7 +5,7 @@ from flask import Blueprint, abort, flash, has_request_context, redirect, render
 from flask_login import current_user
 
 from app.extensions import csrf
-from app.library import taxonomy
+from app.library import notices, taxonomy
 from app.models import EVERYONE, NOTIFICATION_KINDS
 from app.notifications import preferences, service
 from app.notifications.forms import PreferencesForm
@@ -74,7 +74,7 @@ def preferences_page():
         else:
             flash_form_errors(form)
     return render_template("notifications/preferences.html", form=form, dimensions=taxonomy.dimensions(),
-                           labels=NOTIFICATION_KINDS)
+                           labels=NOTIFICATION_KINDS, followed=notices.followed_by(current_user))
 
 
 @bp.route("/unsubscribe/<token>", methods=["GET", "POST"])

@@ -93,3 +93,15 @@ def test_a_scan_honours_preferences(app, make_user, make_asset):
     make_asset("Retail ROI one-pager", terms=["Retail"])
     assert notices.new_content(utcnow()) == 1  # told (and remembered), but shown nowhere
     assert told(ana, "new_content") == []
+
+
+def test_the_preferences_page_says_which_segments_a_rep_follows(client, login_as, make_asset):
+    ana = login_as("rep")
+    used = aged(make_asset("Clinic case study", terms=["Healthcare"]), 40)
+    usage.log_event("view", user=ana, asset=used, at=utcnow() - timedelta(days=3))
+    client.application.extensions["usage_log"].flush()
+    page = client.get("/notifications/preferences").get_data(as_text=True)
+    assert "You follow now: <strong>Healthcare</strong> (from what you used)." in page
+    follow(ana, "Retail", "Manufacturing")
+    page = client.get("/notifications/preferences").get_data(as_text=True)
+    assert "You follow now: <strong>Manufacturing, Retail</strong>." in page
