@@ -6,8 +6,9 @@ the expiry date, the day of the change), and app/notifications/service.py tells 
 twice, so running a producer again (or every hour) adds nothing.
 
 A rep's segments are the taxonomy terms they follow (chosen on their notification preferences page);
-a rep who chose none follows the terms of the assets they used (viewed, downloaded, copied, customized
-or shared) in the last SEGMENT_DAYS days. An asset is "in" a segment when it carries one of its terms.
+a rep who chose none follows the USED_SEGMENTS terms that appear most often on the assets they used
+(viewed, downloaded, copied, customized or shared) in the last SEGMENT_DAYS days. An asset is "in" a
+segment when it carries one of its terms.
 """
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from app.database import transaction
 from app.extensions import db
@@ -25,7 +26,8 @@ from app.notifications import links
 from app.notifications.service import Notice, notify_many
 from app.usage import USE_KINDS
 
-SEGMENT_DAYS = 90  # a rep who chose no segments follows what they used this recently
+SEGMENT_DAYS = 90  # a rep who chose no segments follows what they used this recently…
+USED_SEGMENTS = 2  # …the terms of the assets they used most, this many
 NEW_CONTENT_DAYS = 7  # "new or updated" looks back this far: a weekly run misses nothing
 
 
@@ -71,18 +73,21 @@ def review_due(today: date) -> int:
 
 
 def segments(now: datetime, rep_ids: list[int]) -> dict[int, set[int]]:
-    """Each rep's segments (term ids): those they chose, else the terms of what they used lately."""
+    """Each rep's segments (term ids): those they chose, else the USED_SEGMENTS terms of the assets they
+    used most in the last SEGMENT_DAYS days (every term they touched would be nearly every term)."""
     chosen: dict[int, set[int]] = defaultdict(set)
     for user_id, term_id in db.session.execute(select(user_segment.c.user_id, user_segment.c.term_id)):
         chosen[user_id].add(term_id)
-    used: dict[int, set[int]] = defaultdict(set)
-    query = (select(UsageEvent.user_id, asset_term.c.term_id).distinct()
+    uses: dict[int, list[tuple[int, int]]] = defaultdict(list)
+    query = (select(UsageEvent.user_id, asset_term.c.term_id, func.count())
              .join(asset_term, asset_term.c.asset_id == UsageEvent.asset_id)
              .where(UsageEvent.kind.in_(USE_KINDS), UsageEvent.created_at >= now - timedelta(days=SEGMENT_DAYS),
-                    UsageEvent.user_id.is_not(None)))
-    for user_id, term_id in db.session.execute(query):
-        used[user_id].add(term_id)
-    return {rep: chosen.get(rep) or used.get(rep, set()) for rep in rep_ids}
+                    UsageEvent.user_id.is_not(None))
+             .group_by(UsageEvent.user_id, asset_term.c.term_id))
+    for user_id, term_id, count in db.session.execute(query):
+        uses[user_id].append((-count, term_id))
+    return {rep: chosen.get(rep) or {term for _, term in sorted(uses.get(rep, []))[:USED_SEGMENTS]}
+            for rep in rep_ids}
 
 
 def followed_by(user, now: datetime | None = None) -> list[str]:

@@ -21,6 +21,7 @@ from app.models import DigestItem, DigestSent, User
 from app.notifications import links, mail, preferences
 
 BATCH = 200  # mails per SMTP connection and per recorded batch
+LISTED = 25  # items listed in one mail; the rest are counted, with a link to the notification centre
 MAX_AGE_DAYS = 14  # items older than this (a user who had turned the digest off) are not sent
 SUBJECTS = {
     "new_content": ("{n} new or updated asset for your segments", "{n} new or updated assets for your segments"),
@@ -78,7 +79,7 @@ def pending(now: datetime) -> list[Digest]:
                User.name, User.email, User.role)
         .join(User, User.id == DigestItem.user_id)
         .where(DigestItem.sent_at.is_(None), DigestItem.kind.in_(preferences.DIGEST_KINDS),
-               DigestItem.created_at >= since, DigestItem.created_at <= now, User.active.is_(True))
+               DigestItem.created_at >= since, User.active.is_(True))
         .order_by(DigestItem.user_id, DigestItem.kind, DigestItem.created_at, DigestItem.id))
     digests: dict[tuple[int, str], Digest] = {}
     roles: dict[int, str] = {}
@@ -100,7 +101,9 @@ def build(digest: Digest):
     List-Unsubscribe headers that let a mail client unsubscribe in one click."""
     unsubscribe = links.unsubscribe_url(digest.user_id, digest.kind)
     context = {"digest": digest, "intro": INTROS[digest.kind], "unsubscribe_url": unsubscribe,
-               "items": [(message, links.public(link) if link else "") for _, message, link in digest.items],
+               "items": [(message, links.public(link) if link else "") for _, message, link in digest.items[:LISTED]],
+               "more": max(0, len(digest.items) - LISTED),
+               "centre_url": links.public(links.path_for("notifications.index", kind=digest.kind)),
                "preferences_url": links.preferences_url(),
                "company": current_app.config.get("COMPANY_NAME", "Bridge")}
     return mail.message(digest.email, digest.subject,

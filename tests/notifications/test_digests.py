@@ -134,3 +134,25 @@ def test_without_smtp_nothing_is_recorded(app, world):
     summary = digests.send_weekly(utcnow())
     assert summary.sent == 0 and "BRIDGE_SMTP_URL" in summary.error
     assert digests.send_weekly(utcnow(), dry_run=True).digests == {"new_content": 1, "review_due": 1}
+
+
+def test_the_weekly_command_runs_the_producers_first(app, smtp, world):
+    _, mara, _ = world
+    new_asset(mara, "Retail pricing sheet", terms=["Retail"])  # no scan since: the command runs it
+    result = app.test_cli_runner().invoke(args=["notifications", "send-digests"])
+    assert result.exit_code == 0, result.output
+    assert "new content: 1 new notices" in result.output and "mails sent 2" in result.output
+    smtp.mailbox.wait(2)
+    assert "Retail pricing sheet" in body(smtp.mailbox.to("ana@example.com")[0])
+
+
+def test_a_long_digest_lists_the_first_items_and_counts_the_rest(app, smtp, world):
+    _, mara, _ = world
+    for n in range(digests.LISTED + 3):
+        new_asset(mara, f"Retail sheet {n:02d}", terms=["Retail"])
+    notices.scan(utcnow())
+    digests.send_weekly(utcnow())
+    smtp.mailbox.wait(2)
+    text = body(smtp.mailbox.to("ana@example.com")[0])
+    assert f"…and 5 more: {PUBLIC}/notifications?kind=new_content" in text  # 28 new + 2 earlier = 30 items
+    assert text.count("Retail sheet") == digests.LISTED - 2
