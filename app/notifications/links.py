@@ -13,8 +13,7 @@ def path_for(endpoint: str, **values) -> str:
     """The app-relative path of `endpoint` ("/assets/12"), inside or outside a request."""
     if has_request_context():
         return url_for(endpoint, **values)
-    with current_app.test_request_context("/"):
-        return url_for(endpoint, **values)
+    return current_app.url_map.bind("localhost").build(endpoint, values)
 
 
 def public(path: str) -> str:
