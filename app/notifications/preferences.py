@@ -18,7 +18,8 @@ from app.notifications import links
 
 KINDS = tuple(NOTIFICATION_KINDS)
 # Which emails make sense per kind: a digest for what can wait, at once for what someone is waiting for.
-# Deal-room visits are mailed by the deal room's own alerts, which ask `email_choice` first.
+# notify() mails "at once" itself for every kind; an area that sends its own alert mail for a kind
+# instead asks `email_choice` first and must not also leave it to notify() (one mail per event).
 EMAIL_OPTIONS = {
     "flag_resolved": ("off", "immediate"),
     "review_due": ("off", "immediate", "weekly"),
