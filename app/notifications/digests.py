@@ -74,13 +74,13 @@ def pending(now: datetime) -> list[Digest]:
     """Digests due this week: active users whose preference for the kind is the weekly digest, with at
     least one waiting item, not yet sent a digest of that kind this ISO week."""
     week, since = week_of(now), now - timedelta(days=MAX_AGE_DAYS)
-    rows = db.session.execute(
-        select(DigestItem.id, DigestItem.user_id, DigestItem.kind, DigestItem.message, DigestItem.link,
-               User.name, User.email, User.role)
-        .join(User, User.id == DigestItem.user_id)
-        .where(DigestItem.sent_at.is_(None), DigestItem.kind.in_(preferences.DIGEST_KINDS),
-               DigestItem.created_at >= since, User.active.is_(True))
-        .order_by(DigestItem.user_id, DigestItem.kind, DigestItem.created_at, DigestItem.id))
+    item, user = DigestItem.__table__.c, User.__table__.c  # Core: tens of thousands of plain rows
+    rows = db.session.connection().execute(
+        select(item.id, item.user_id, item.kind, item.message, item.link, user.name, user.email, user.role)
+        .join_from(DigestItem.__table__, User.__table__, user.id == item.user_id)
+        .where(item.sent_at.is_(None), item.kind.in_(preferences.DIGEST_KINDS), item.created_at >= since,
+               user.active.is_(True))
+        .order_by(item.user_id, item.kind, item.created_at, item.id))
     digests: dict[tuple[int, str], Digest] = {}
     roles: dict[int, str] = {}
     for item_id, user_id, kind, message, link, name, email, role in rows:

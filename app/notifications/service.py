@@ -59,8 +59,8 @@ def notify_many(notices: Iterable[Notice]) -> int:
         if notice.key:
             keys.append({"user_id": notice.user_id, "kind": notice.kind, "key": notice.key[:120], "created_at": now})
     for model, rows in ((Notification, shown), (DigestItem, queued), (NotificationKey, keys)):
-        if rows:
-            db.session.execute(insert(model), rows)
+        if rows:  # into the table, not through the ORM: a scan writes tens of thousands of rows
+            db.session.execute(insert(model.__table__), rows)
     return len(notices)
 
 
