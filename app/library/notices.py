@@ -23,7 +23,7 @@ from app.extensions import db
 from app.library.freshness import EXPIRING_SOON_DAYS, due_date
 from app.models import Asset, AssetStatus, Role, Term, UsageEvent, User, asset_term, user_segment, utcnow
 from app.notifications import links
-from app.notifications.service import Notice, notify_many
+from app.notifications.service import Notice, notify_many, prune
 from app.usage import USE_KINDS
 
 SEGMENT_DAYS = 90  # a rep who chose no segments follows what they used this recently…
@@ -35,15 +35,18 @@ NEW_CONTENT_DAYS = 7  # "new or updated" looks back this far: a weekly run misse
 class ScanResult:
     review_due: int
     new_content: int
+    pruned: int = 0
 
     def line(self) -> str:
-        return f"review due: {self.review_due} new notices; new content: {self.new_content} new notices"
+        return (f"review due: {self.review_due} new notices; new content: {self.new_content} new notices; "
+                f"{self.pruned} old rows pruned")
 
 
 def scan(now: datetime | None = None) -> ScanResult:
-    """Run both producers as of `now` (a frozen clock in tests); each commits its own notices."""
+    """Run both producers as of `now` (a frozen clock in tests), each committing its own notices, then
+    forget old read notifications (app/notifications/service.prune)."""
     now = now or utcnow()
-    return ScanResult(review_due=review_due(now.date()), new_content=new_content(now))
+    return ScanResult(review_due=review_due(now.date()), new_content=new_content(now), pruned=prune(now))
 
 
 def asset_path(asset_id: int) -> str:

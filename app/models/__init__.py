@@ -51,6 +51,7 @@ from app.models.library import (
 from app.models.notifications import (
     EMAIL_CHOICES,
     NOTIFICATION_KINDS,
+    NOTIFICATION_TABS,
     DigestItem,
     DigestSent,
     NotificationKey,
@@ -61,6 +62,7 @@ from app.models.sharing import SHARE_CALLS_TO_ACTION, ShareLink
 from app.models.usage import DismissedGap, SearchOutbox, UsageEvent
 
 __all__ = [
+    "NOTIFICATION_TABS",
     "user_segment",
     "NotificationPreference",
     "NotificationKey",

@@ -18,6 +18,9 @@ NOTIFICATION_KINDS = {
     "share_open": "A prospect opened something I shared",
     "room_visit": "A buyer visited one of my deal rooms",
 }
+# The same kinds, short: the centre's tabs.
+NOTIFICATION_TABS = {"flag_resolved": "Flags resolved", "review_due": "Reviews due", "new_content": "New content",
+                     "share_open": "Shares opened", "room_visit": "Room visits"}
 EMAIL_CHOICES = {"off": "No email", "immediate": "Email at once", "weekly": "Weekly digest"}
 
 

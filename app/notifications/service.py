@@ -9,8 +9,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 
-from sqlalchemy import case, func, insert, select, update
+from sqlalchemy import case, delete, func, insert, select, update
 
 from app.database import transaction
 from app.extensions import db
@@ -18,6 +19,10 @@ from app.models import NOTIFICATION_KINDS, DigestItem, Notification, Notificatio
 from app.notifications import instant, preferences
 
 PER_PAGE = 30
+# What is kept: read notifications and sent digest items this long; the producers' ledger longer
+# (a key forgotten can be told again: an asset still overdue after a year reminds its owner once more).
+KEEP_DAYS = 180
+KEEP_KEYS_DAYS = 400
 
 
 @dataclass(frozen=True)
@@ -154,3 +159,13 @@ def mark_all_read(user, kind: str = "") -> int:
     with transaction():
         return db.session.execute(query.values(read_at=utcnow())).rowcount
 
+
+
+def prune(now: datetime) -> int:
+    """Forget what nobody will look at again (see KEEP_DAYS); unread notifications stay. Returns rows deleted."""
+    kept, keys_kept = now - timedelta(days=KEEP_DAYS), now - timedelta(days=KEEP_KEYS_DAYS)
+    with transaction():
+        return sum(db.session.execute(statement).rowcount for statement in (
+            delete(Notification).where(Notification.read_at.is_not(None), Notification.created_at < kept),
+            delete(DigestItem).where(DigestItem.created_at < kept),
+            delete(NotificationKey).where(NotificationKey.created_at < keys_kept)))

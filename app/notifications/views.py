@@ -6,7 +6,7 @@ from flask_login import current_user
 
 from app.extensions import csrf
 from app.library import notices, taxonomy
-from app.models import EVERYONE, NOTIFICATION_KINDS
+from app.models import EVERYONE, NOTIFICATION_KINDS, NOTIFICATION_TABS
 from app.notifications import preferences, service
 from app.notifications.forms import PreferencesForm
 from app.web import params
@@ -36,7 +36,8 @@ def kind_arg() -> str:
 def index():
     kind = kind_arg()
     centre = service.centre(current_user, kind, params.page_arg(request.args))
-    return render_template("notifications/index.html", centre=centre, kinds=NOTIFICATION_KINDS, form=ActionForm())
+    return render_template("notifications/index.html", centre=centre, kinds=NOTIFICATION_KINDS, tabs=NOTIFICATION_TABS,
+                           form=ActionForm())
 
 
 @bp.post("/notifications/read")

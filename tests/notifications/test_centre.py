@@ -60,3 +60,20 @@ def test_mark_all_read_reaches_older_pages(client, login_as):
                                                            Notification.read_at.is_(None))).all()
     assert unread == []
     assert "Older" in page
+
+
+def test_old_read_notifications_are_pruned_unread_ones_stay(app, make_user):
+    from datetime import timedelta
+
+    from app.models import utcnow
+
+    rep = make_user("rep")
+    tell(rep, "Read long ago.", "share_open")
+    tell(rep, "Never read.", "share_open")
+    with transaction():
+        for item in db.session.scalars(select(Notification).where(Notification.user_id == rep.id)):
+            item.created_at = utcnow() - timedelta(days=service.KEEP_DAYS + 1)
+            item.read_at = item.created_at if item.message == "Read long ago." else None
+    assert service.prune(utcnow()) == 1
+    assert db.session.scalars(select(Notification.message).where(Notification.user_id == rep.id)).all() == [
+        "Never read."]
