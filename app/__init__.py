@@ -60,6 +60,7 @@ def configure_extensions(app: Flask) -> None:
     from app import database, search, usage
     from app.accounts import login
     from app.files import pages, pdf
+    from app.notifications import instant
     from app.web import security
 
     login.configure_login(login_manager)
@@ -68,6 +69,7 @@ def configure_extensions(app: Flask) -> None:
     usage.init_app(app)
     pdf.init_app(app)
     pages.init_app(app)
+    instant.init_app(app)
     security.configure(app)
 
 
@@ -84,12 +86,13 @@ def configure_blueprints(app: Flask) -> None:
     from app.library import manage_views as content
     from app.library import review_views as review
     from app.library import views as library
+    from app.notifications import views as notifications
     from app.search import views as synonyms
     from app.sharing import views as share
     from app.web import errors
 
     for module in (auth, library, documents, collect, share, content, review, synonyms, insights, admin, api, deals,
-                   errors):
+                   notifications, errors):
         app.register_blueprint(module.bp)
 
 

@@ -1,4 +1,4 @@
-"""`flask` commands: first admin, collateral import, demo data, search, insights, backup and restore."""
+"""`flask` commands: first admin, collateral import, demo data, search, insights, notifications, backup and restore."""
 from __future__ import annotations
 
 import time
@@ -16,14 +16,15 @@ from app.extensions import db
 from app.files import previews
 from app.insights import weekly
 from app.insights.scope import Scope, iso_week, recent_weeks
-from app.library import assets, importer
-from app.models import Role, Team, User
+from app.library import assets, importer, notices
+from app.models import Role, Team, User, utcnow
+from app.notifications import digests, mail
 from app.ops import backup, demo, restore
 
 
 def register_commands(app: Flask) -> None:
-    for command in (create_user, import_collateral, seed_demo, search_cli, insights_cli, backup_command,
-                    restore_command, previews_command):
+    for command in (create_user, import_collateral, seed_demo, search_cli, insights_cli, notifications_cli,
+                    backup_command, restore_command, previews_command):
         app.cli.add_command(command)
 
 
@@ -159,6 +160,34 @@ def insights_report(week, out_path, team):
                                   lambda queries: search.result_counts(as_a_rep, queries))
     out_path.write_bytes(weekly.weekly_review_pdf(review))
     click.echo(f"Wrote {out_path} ({out_path.stat().st_size // 1024} KB) in {time.perf_counter() - started:.1f} s.")
+
+
+@click.group("notifications")
+def notifications_cli():
+    """Notification producers and weekly email digests."""
+
+
+@notifications_cli.command("scan")
+def notifications_scan():
+    """Tell owners what needs review and reps what is new in their segments (safe to run often: daily)."""
+    click.echo(notices.scan().line())
+
+
+@notifications_cli.command("send-digests")
+@click.option("--dry-run", is_flag=True, help="Count the digests that would go out; send and change nothing "
+                                              "(the producers do not run).")
+def notifications_send_digests(dry_run):
+    """Run the producers, then mail this week's digests (weekly; a second run the same week sends nothing)."""
+    now = utcnow()
+    if not dry_run:
+        click.echo(notices.scan(now).line())
+    elif not mail.configured():
+        click.echo("(no BRIDGE_SMTP_URL: a real run would send nothing)")
+    summary = digests.send_weekly(now, dry_run=dry_run)
+    for line in summary.lines():
+        click.echo(line)
+    if summary.error:
+        raise click.ClickException(summary.error)
 
 
 @click.command("backup")

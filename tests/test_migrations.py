@@ -143,6 +143,30 @@ def test_0010_gives_existing_assets_a_review_interval_by_kind_and_keeps_their_ve
         db.engine.dispose()
 
 
+def test_0014_gives_existing_notifications_a_kind_from_their_wording(tmp_path):
+    app = create_app(app_config(tmp_path))
+    with app.app_context():
+        upgrade(revision="0013")
+        messages = ["Dr. Rivera (Mercy) opened “Platform brochure”.",
+                    "Mara Quinn resolved your flag on “Pricing”: fixed",
+                    "“Pricing”, which you used recently, was corrected.", "Something else"]
+        with db.engine.begin() as connection:
+            connection.execute(text(
+                "INSERT INTO user_account (id, email, name, role, password_hash, active, session_token, created_at)"
+                " VALUES (1, 'a@x', 'A', 'rep', 'x', :yes, 't', '2026-01-05 08:00:00')"), {"yes": True})
+            for n, message in enumerate(messages, start=1):
+                connection.execute(text("INSERT INTO notification (id, user_id, message, link, created_at)"
+                                        " VALUES (:id, 1, :message, '', '2026-01-05 08:00:00')"),
+                                   {"id": n, "message": message})
+        upgrade()
+        with db.engine.connect() as connection:
+            kinds = connection.execute(text("SELECT kind FROM notification ORDER BY id")).scalars().all()
+        assert kinds == ["share_open", "flag_resolved", "flag_resolved", ""]
+        downgrade(revision="base")
+        db.session.remove()
+        db.engine.dispose()
+
+
 def test_0013_gives_existing_assets_their_search_rows_on_postgresql(tmp_path):
     """On PostgreSQL, 0013 computes a row for every asset already there, and its triggers keep it;
     on SQLite it changes nothing (the Whoosh index is built from the database)."""

@@ -48,10 +48,28 @@ from app.models.library import (
     asset_term,
     default_audience,
 )
+from app.models.notifications import (
+    EMAIL_CHOICES,
+    NOTIFICATION_KINDS,
+    NOTIFICATION_TABS,
+    DigestItem,
+    DigestSent,
+    NotificationKey,
+    NotificationPreference,
+    user_segment,
+)
 from app.models.sharing import SHARE_CALLS_TO_ACTION, ShareLink
 from app.models.usage import DismissedGap, SearchOutbox, UsageEvent
 
 __all__ = [
+    "NOTIFICATION_TABS",
+    "user_segment",
+    "NotificationPreference",
+    "NotificationKey",
+    "NOTIFICATION_KINDS",
+    "EMAIL_CHOICES",
+    "DigestSent",
+    "DigestItem",
     "Account",
     "CLOSED_STATUSES",
     "OPPORTUNITY_STATUSES",

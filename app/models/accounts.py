@@ -96,15 +96,18 @@ class ApiToken(db.Model):
 
 
 class Notification(db.Model):
-    """Something a user should know, shown in the top bar until read."""
+    """Something a user should know, in their notification centre (the bell in the top bar) until read."""
 
     __tablename__ = "notification"
-    __table_args__ = (Index("ix_notification_user_id_read_at", "user_id", "read_at"),)
+    __table_args__ = (Index("ix_notification_user_id_read_at", "user_id", "read_at"),
+                      Index("ix_notification_user_id_kind", "user_id", "kind"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"))
     message: Mapped[str] = mapped_column(String(300))
     link: Mapped[str] = mapped_column(String(300), default="")
+    # One of NOTIFICATION_KINDS (app/models/notifications.py); empty for notifications older than kinds.
+    kind: Mapped[str] = mapped_column(String(20), default="", server_default="")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     read_at: Mapped[datetime | None]
 

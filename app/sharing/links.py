@@ -289,7 +289,8 @@ def _notify_first_open(link: ShareLink, url: str) -> bool:
         if first:
             who = link.recipient_name or link.recipient_email or "Your prospect"
             where = f" ({link.account})" if link.account else ""
-            notifications.notify(link.user_id, f"{who}{where} opened “{title_of(link)}”.", url)
+            notifications.notify(link.user_id, f"{who}{where} opened “{title_of(link)}”.", url,
+                                 kind="share_open")
     return first
 
 

@@ -1,18 +1,7 @@
 """Share links: reps make them and follow them; prospects open them without an account."""
 from __future__ import annotations
 
-from flask import (
-    Blueprint,
-    Response,
-    abort,
-    flash,
-    has_request_context,
-    redirect,
-    render_template,
-    request,
-    send_file,
-    url_for,
-)
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, send_file, url_for
 from flask_login import current_user
 
 from app.deals import records
@@ -20,8 +9,7 @@ from app.deals.records import DealError
 from app.documents import generate
 from app.extensions import csrf
 from app.library import assets
-from app.models import EVERYONE, RATERS, ShareLink
-from app.notifications.service import notifications_of, unread_count
+from app.models import RATERS, ShareLink
 from app.sharing import links
 from app.sharing.forms import ShareForm
 from app.web import branding, params, ratelimit
@@ -33,14 +21,6 @@ bp = Blueprint("share", __name__)
 SCAN_LIMIT = (120, 60)   # unknown tokens per client per minute: a token scan stops here
 VIEW_LIMIT = (600, 60)   # requests per client per link per minute (no one client can lock a link)
 PAGE_WIDTH = 1000
-
-
-@bp.app_context_processor
-def notification_count():
-    """Unread notifications for the top bar of every page."""
-    if has_request_context() and current_user.is_authenticated:
-        return {"unread_notifications": unread_count(current_user)}
-    return {"unread_notifications": 0}
 
 
 # --- the sender's side ------------------------------------------------------------------------
@@ -116,12 +96,6 @@ def revoke(link_id: int):
         flash("Link revoked: it no longer opens.", "success")
     return redirect(request.form.get("back") == "list" and url_for("share.index")
                     or url_for("share.detail", link_id=link.id))
-
-
-@bp.route("/notifications")
-@roles_required(*EVERYONE)
-def notifications():
-    return render_template("share/notifications.html", items=notifications_of(current_user))
 
 
 # --- the prospect's side (no login) -------------------------------------------------------------

@@ -11,6 +11,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from app.library import flags, ratings
+from app.notifications.links import unsubscribe_token
 from app.sharing import links
 from tests.journeys import FAST_LOG, PHONE, no_horizontal_scroll
 
@@ -61,7 +62,8 @@ def test_every_main_page_passes_axe_at_phone_width_for_each_role(journey, world)
     people, pdf, _ = world
     pages = {
         "rep": ["/", "/search?q=roi", "/search", f"/assets/{pdf.id}", f"/assets/{pdf.id}/view", "/documents",
-                "/kits/new", "/collections", "/shares", "/notifications", "/profile", "/browse"],
+                "/kits/new", "/collections", "/shares", "/notifications",
+                "/notifications/preferences", "/profile", "/browse"],
         "marketer": ["/manage/", "/manage/review/", "/manage/flags", "/manage/synonyms/", "/manage/new",
                      "/insights/", "/insights/usage", "/insights/ignored", "/insights/coverage",
                      "/insights/adoption", "/insights/ratings", "/insights/gaps", "/insights/influence",
@@ -76,6 +78,7 @@ def test_every_main_page_passes_axe_at_phone_width_for_each_role(journey, world)
             problems += check(page, url)
     anonymous = journey.page(viewport=PHONE)
     problems += check(anonymous, "/login")
+    problems += check(anonymous, f"/unsubscribe/{unsubscribe_token(people['rep'].id, 'new_content')}")
     assert problems == [], "\n".join(problems)
 
 

@@ -9,7 +9,8 @@ from tests.conftest import login, post_form
 PUBLIC = {"auth.login", "errors.healthz", "errors.favicon", "static",
           "share.view", "share.page", "share.seen", "share.download",  # prospects' share links: by token
           "share.logo",  # the company's logo on those links
-          "api.openapi_document"}  # the API's contract, no data
+          "api.openapi_document",  # the API's contract, no data
+          "notifications.unsubscribe"}  # one-click unsubscribe: the signed token is the credential
 ANY_LOGGED_IN = {"auth.logout"}
 
 
