@@ -48,6 +48,7 @@ from app.models.library import (
     asset_term,
     default_audience,
 )
+from app.models.rooms import DealRoom, DealRoomItem
 from app.models.sharing import SHARE_CALLS_TO_ACTION, ShareLink
 from app.models.usage import DismissedGap, SearchOutbox, UsageEvent
 
@@ -71,6 +72,8 @@ __all__ = [
     "Collection",
     "CollectionItem",
     "Dimension",
+    "DealRoom",
+    "DealRoomItem",
     "DismissedGap",
     "DocumentTemplate",
     "EVERYONE",
