@@ -43,32 +43,35 @@ def _log(kind: str, room: DealRoom, visit: links.Visitor, item: DealRoomItem | N
                         at=at, viewer=visit.viewer, room_id=room.id, item_id=item.id if item else None, **context)
 
 
-def open_room(room: DealRoom, visit: links.Visitor, deal_path: str, item: DealRoomItem | None = None) -> bool:
+def open_room(room: DealRoom, visit: links.Visitor, deal_path: str, item: DealRoomItem | None = None,
+              at: datetime | None = None) -> bool:
     """A buyer opened the room (or, with `item`, one of its items): logged, and the rep alerted on
-    the first visit or after a quiet period (`deal_path`: where the alert leads). Returns whether
-    an alert went out."""
+    the first visit or after a quiet period (`deal_path`: where the alert leads; `at`: now, unless
+    the demo's history says when). Returns whether an alert went out."""
     if visit.is_sender:
         return False
-    now = utcnow()
+    now = at or utcnow()
     _log("share_open", room, visit, item, at=now)
     return _visited(room, deal_path, now)
 
 
-def record_page_time(room: DealRoom, item: DealRoomItem, visit: links.Visitor, page: int, seconds: float) -> None:
+def record_page_time(room: DealRoom, item: DealRoomItem, visit: links.Visitor, page: int, seconds: float,
+                     at: datetime | None = None) -> None:
     """Time the buyer's browser reports on one page of an item (links.record_page_time's bounds)."""
     found = links.pages_of(item.asset, item.document)
     if not 1 <= page <= (found[1] if found else 0):
         raise links.ShareError("This document has no such page.")
     if not 0 < seconds <= links.MAX_PAGE_SECONDS:
         raise links.ShareError(f"Seconds must be more than 0 and at most {links.MAX_PAGE_SECONDS}.")
-    _log("share_page", room, visit, item, page=page, seconds=round(seconds, 1))
+    _log("share_page", room, visit, item, at=at, page=page, seconds=round(seconds, 1))
 
 
-def download(room: DealRoom, item: DealRoomItem, visit: links.Visitor) -> tuple[Path, str, str] | None:
+def download(room: DealRoom, item: DealRoomItem, visit: links.Visitor,
+             at: datetime | None = None) -> tuple[Path, str, str] | None:
     """(path, name, mime type) of the item's file, logged; None when it has none."""
     found = links.file_of(item.asset, item.document)
     if found is not None:
-        _log("share_download", room, visit, item)
+        _log("share_download", room, visit, item, at=at)
     return found
 
 
