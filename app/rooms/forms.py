@@ -18,8 +18,7 @@ class RoomForm(FlaskForm):
     contact_phone = StringField("Your phone (shown with your name and email)", validators=[Length(max=40)])
     cta_label = StringField("Call to action: button label", validators=[Length(max=80)],
                             description="e.g. “Book the technical review”")
-    cta_url = StringField("Call to action: web address", validators=[Length(max=500)],
-                          description="https://…")
+    cta_url = StringField("Call to action: web address", validators=[Length(max=500)])
     expires_on = DateField("Room expires after (optional)", validators=[Optional()])
 
     def data_of(self) -> RoomData:

@@ -33,7 +33,8 @@ def new(opportunity_id: int):
     deal = service.managed_deal(current_user, opportunity_id) or abort(404)
     if (room := service.room_of(deal)) is not None:
         return redirect(url_for("rooms.manage", room_id=room.id))
-    form = RoomForm(title=f"{deal.account.name}: {deal.name}"[:200] if request.method == "GET" else None)
+    default_title = deal.name if deal.account.name in deal.name else f"{deal.account.name}: {deal.name}"
+    form = RoomForm(title=default_title[:200] if request.method == "GET" else None)
     recommended = [r.asset for r in recommend.recommend(current_user, deal) if not r.internal]
     offered_assets, offered_documents = service.candidates(current_user, deal, recommended)
     picks = request.form.getlist("item") if request.method == "POST" else [f"asset:{a.id}" for a in recommended[:3]]
