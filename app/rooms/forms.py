@@ -16,8 +16,7 @@ class RoomForm(FlaskForm):
                             description="e.g. “Everything we discussed on Tuesday, in one place. The ROI "
                                         "summary has your staffing figures.”")
     contact_phone = StringField("Your phone (shown with your name and email)", validators=[Length(max=40)])
-    cta_label = StringField("Call to action: button label", validators=[Length(max=80)],
-                            description="e.g. “Book the technical review”")
+    cta_label = StringField("Call to action: button label", validators=[Length(max=80)])
     cta_url = StringField("Call to action: web address", validators=[Length(max=500)])
     expires_on = DateField("Room expires after (optional)", validators=[Optional()])
 
