@@ -87,12 +87,13 @@ def configure_blueprints(app: Flask) -> None:
     from app.library import review_views as review
     from app.library import views as library
     from app.notifications import views as notifications
+    from app.rooms import views as rooms
     from app.search import views as synonyms
     from app.sharing import views as share
     from app.web import errors
 
     for module in (auth, library, documents, collect, share, content, review, synonyms, insights, admin, api, deals,
-                   notifications, errors):
+                   notifications, rooms, errors):
         app.register_blueprint(module.bp)
 
 

@@ -87,6 +87,9 @@ def from_environment(env: dict[str, str] | None = None) -> dict:
         "MAIL_FROM": env.get("BRIDGE_MAIL_FROM", "bridge@localhost").strip(),
         "SMTP_TIMEOUT_S": float(env.get("BRIDGE_SMTP_TIMEOUT_S", "10")),
         # The address links in mails point to (mail has no request to take it from).
+        # A deal room's rep is alerted on a buyer's first visit and on a visit after this many hours
+        # without one (app/rooms/visits.py).
+        "ROOM_QUIET_HOURS": float(env.get("BRIDGE_ROOM_QUIET_HOURS", "24")),
         "PUBLIC_URL": env.get("BRIDGE_PUBLIC_URL", "http://127.0.0.1:5000").rstrip("/"),
     }
 

@@ -10,6 +10,8 @@ from app.deals.forms import ImportForm, OpportunityForm, PlayForm
 from app.deals.records import DealError, OpportunityData
 from app.library import taxonomy
 from app.models import CONTENT_WRITERS, EVERYONE, RATERS, Role
+from app.rooms import service as rooms
+from app.rooms import visits as room_visits
 from app.web import params
 from app.web.access import roles_required
 from app.web.forms import ActionForm, flash_form_errors
@@ -34,10 +36,15 @@ def index():
 def show(opportunity_id: int):
     """One deal: its stage history, what was sent in it, and what to send next."""
     deal = records.own_opportunity(current_user, opportunity_id) or abort(404)
+    room = rooms.room_of(deal) if rooms.may_manage(current_user, deal) else None
     return render_template("deals/show.html", deal=deal, history=records.history(deal),
                            sent=workspace.sent_in([deal.id]).get(deal.id, []),
                            recommendations=recommend.recommend(current_user, deal),
-                           may_send=deal.owner_id == current_user.id and deal.is_open)
+                           may_send=deal.owner_id == current_user.id and deal.is_open,
+                           may_manage_room=rooms.may_manage(current_user, deal), room=room,
+                           room_not_live=rooms.why_not_live(room) if room else None,
+                           room_url=url_for("rooms.view", token=room.token, _external=True) if room else "",
+                           activity=room_visits.activity(room) if room else None)
 
 
 @bp.route("/new", methods=["GET", "POST"])

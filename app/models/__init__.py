@@ -58,6 +58,7 @@ from app.models.notifications import (
     NotificationPreference,
     user_segment,
 )
+from app.models.rooms import DealRoom, DealRoomItem
 from app.models.sharing import SHARE_CALLS_TO_ACTION, ShareLink
 from app.models.usage import DismissedGap, SearchOutbox, UsageEvent
 
@@ -89,6 +90,8 @@ __all__ = [
     "Collection",
     "CollectionItem",
     "Dimension",
+    "DealRoom",
+    "DealRoomItem",
     "DismissedGap",
     "DocumentTemplate",
     "EVERYONE",

@@ -48,6 +48,8 @@ class ShareLink(db.Model):
     message: Mapped[str] = mapped_column(Text, default="", server_default="")
     cta: Mapped[str] = mapped_column(String(10), default="", server_default="")
     meeting_url: Mapped[str] = mapped_column(String(500), default="", server_default="")
+    # The deal the link was sent in: the prospect's opens, pages and downloads are logged with it.
+    opportunity_id: Mapped[int | None] = mapped_column(ForeignKey("opportunity.id", ondelete="SET NULL"))
 
     user: Mapped[User] = relationship()
     asset: Mapped[Asset | None] = relationship()

@@ -19,7 +19,7 @@ from app.extensions import db
 from app.files import pdf
 from app.library import collections, flags, freshness, importer, ratings, taxonomy
 from app.models import Asset, AssetStatus, Opportunity, Role, UsageEvent, User, utcnow
-from app.ops import demo_comments, demo_deals
+from app.ops import demo_comments, demo_deals, demo_rooms
 from app.web import branding
 from app.web.markup import render_markdown
 
@@ -227,6 +227,7 @@ def seed_demo(build_dir: Path, first_run_only: bool = False) -> SeedReport | Non
         reps = [u for u in people if u.role == Role.REP.value and ACTIVITY.get(u.email, 0) > 0]
         admin = next(u for u in people if u.role == Role.ADMIN.value)
         events += demo_deals.seed_deals(reps, admin, marketer, HISTORY_DAYS, random.Random(24)).events
+        events += demo_rooms.seed_rooms(random.Random(31))
     return SeedReport(len(people), report, events)
 
 

@@ -83,7 +83,7 @@ def create_link(user, *, asset: Asset | None = None, document: GeneratedDocument
                          account=(account or (document.account if document else "")
                                   or (opportunity.account.name if opportunity else "")).strip()[:120],
                          expires_at=expires_at, allow_download=allow_download, message=message.strip(),
-                         cta=cta, meeting_url=meeting_url)
+                         cta=cta, meeting_url=meeting_url, opportunity_id=opportunity.id if opportunity else None)
         db.session.add(link)
     usage.log_event("share", user=user, asset=shared_asset_id(link), share_id=link.id, account=link.account or None,
                     opportunity=opportunity)
@@ -195,11 +195,17 @@ def shared_asset_id(link: ShareLink) -> int | None:
 
 
 def shared_pages(link: ShareLink) -> tuple[Path, int] | None:
-    """(path, page count) of the PDF whose pages the link shows: a document, an asset's PDF, or a
-    deck's or document's converted preview; None when it has no pages to show."""
-    if link.document is not None:
-        return storage.path_of(link.document.stored_name), link.document.page_count
-    version = link.asset.current_version if link.asset is not None else None
+    """(path, page count) of the PDF whose pages the link shows (`pages_of` its content)."""
+    return pages_of(link.asset, link.document)
+
+
+def pages_of(asset: Asset | None, document: GeneratedDocument | None) -> tuple[Path, int] | None:
+    """(path, page count) of the PDF a prospect pages through for an asset or a document: the
+    document, an asset's PDF, or a deck's or document's converted preview; None when there are none
+    (share links and deal rooms show the same pages)."""
+    if document is not None:
+        return storage.path_of(document.stored_name), document.page_count
+    version = asset.current_version if asset is not None else None
     if version is not None and version.pages_name and version.page_count:
         return storage.path_of(version.pages_name), version.page_count
     return None
@@ -212,9 +218,14 @@ def page_count(link: ShareLink) -> int:
 
 def shared_file(link: ShareLink) -> tuple[Path, str, str] | None:
     """(path, download name, mime type) of what a download gives, if anything."""
-    if link.document is not None:
-        return storage.path_of(link.document.stored_name), link.document.file_name, "application/pdf"
-    version = link.asset.current_version
+    return file_of(link.asset, link.document)
+
+
+def file_of(asset: Asset | None, document: GeneratedDocument | None) -> tuple[Path, str, str] | None:
+    """(path, download name, mime type) of an asset's current file or a document's PDF, if any."""
+    if document is not None:
+        return storage.path_of(document.stored_name), document.file_name, "application/pdf"
+    version = asset.current_version if asset is not None else None
     if version is None:
         return None
     return storage.path_of(version.stored_name), version.original_filename, version.mime_type
@@ -230,14 +241,20 @@ class Visitor:
 
 
 def visitor(link: ShareLink, user, remote_addr: str, user_agent: str) -> Visitor:
+    return Visitor(viewer_key(remote_addr, user_agent),
+                   bool(getattr(user, "is_authenticated", False) and user.id == link.user_id))
+
+
+def viewer_key(remote_addr: str, user_agent: str) -> str:
+    """A prospect's keyed hash of address and browser (share links and deal rooms tell visits apart by it)."""
     key = current_app.config["SECRET_KEY"].encode()
-    viewer = hmac.new(key, f"{remote_addr}|{user_agent}".encode(), hashlib.sha256).hexdigest()[:16]
-    return Visitor(viewer, bool(getattr(user, "is_authenticated", False) and user.id == link.user_id))
+    return hmac.new(key, f"{remote_addr}|{user_agent}".encode(), hashlib.sha256).hexdigest()[:16]
 
 
 def _log_visit(kind: str, link: ShareLink, visit: Visitor, **context) -> None:
     if not visit.is_sender:
-        usage.log_event(kind, asset=shared_asset_id(link), share_id=link.id, viewer=visit.viewer, **context)
+        usage.log_event(kind, asset=shared_asset_id(link), share_id=link.id, viewer=visit.viewer,
+                        opportunity=link.opportunity_id, **context)
 
 
 def open_link(link: ShareLink, visit: Visitor, detail_url: str) -> None:
@@ -271,7 +288,11 @@ def download(link: ShareLink, visit: Visitor) -> tuple[Path, str, str] | None:
 
 def page_image(link: ShareLink, number: int, width: int) -> Path | None:
     """Page `number` (from 1) of what the link shows, as a PNG, rendered once (within bounds) and kept."""
-    source = shared_pages(link)
+    return page_png(shared_pages(link), number, width)
+
+
+def page_png(source: tuple[Path, int] | None, number: int, width: int) -> Path | None:
+    """Page `number` (from 1) of a `pages_of` PDF as a PNG, or None when it has no such page."""
     if source is None or not 1 <= number <= source[1]:
         return None
     try:

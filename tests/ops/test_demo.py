@@ -141,3 +141,18 @@ def test_demo_deals_show_content_that_wins_and_popular_content_that_does_not(app
     for popular in ("Lumenfold Platform Overview", "First Meeting Deck: Lumenfold in 10 Slides"):
         difference, low, high = found[popular].interval
         assert found[popular].deals_with > found[winner].deals_with and low < 0 < high, popular
+
+
+def test_demo_rooms_have_buyer_visits_logged_with_their_deal(app):
+    from app.models import DealRoom
+
+    rooms = list(db.session.scalars(select(DealRoom)))
+    assert 3 <= len(rooms) <= 6 and len({r.user_id for r in rooms}) == len(rooms)
+    assert sum(r.first_visit_at is not None for r in rooms) >= 3
+    for room in rooms:
+        assert room.opportunity.is_open and room.user_id == room.opportunity.owner_id
+        assert room.items and not any(i.asset.is_internal for i in room.items)
+        buyer = [e for e in db.session.scalars(select(UsageEvent).where(UsageEvent.kind.like("share_%")))
+                 if e.context.get("room_id") == room.id]
+        assert {e.opportunity_id for e in buyer} <= {room.opportunity_id}
+        assert bool(buyer) == (room.first_visit_at is not None)

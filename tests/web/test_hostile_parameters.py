@@ -14,10 +14,12 @@ from werkzeug.datastructures import ImmutableMultiDict, MultiDict
 from werkzeug.routing import UnicodeConverter
 
 from app.accounts import service as accounts
+from app.database import transaction
 from app.deals import plays, records
 from app.documents import authoring, generate
 from app.library import collections, flags, taxonomy
 from app.models import Role
+from app.rooms import service as rooms
 from app.search import synonyms
 from app.sharing import links
 from tests.conftest import csrf_token, login
@@ -31,7 +33,7 @@ PARAMS = ["page", "ids", "segment", "stage", "team", "days", "document", "asset"
           "status", "view", "product", "next", "back", "name", "account", "reason", "action", "expires",
           "term", "dimension", "industry", "add_asset", "add_document", "remove", "up", "down", "opportunity",
           "preset", "upload", "freshness", "cell_term", "cell_stage", "owner", "confirm", "restore", "query", "title",
-          "tags"]
+          "tags", "item", "expires_on", "cta_url", "cta_label", "contact_phone", "message"]
 ARRAYS = [[("page", "1"), ("page", HUGE)], [("ids", "1"), ("ids", HUGE), ("ids", "x")], [("ids[]", "1")],
           [("segment", "1"), ("segment", "Retail"), ("segment", HUGE)], [("term", "1"), ("term", HUGE), ("term", "x")]]
 PATH_TEXT = ["x" * 3000, "☃", "%00", "..%2F..%2Fetc", " "]
@@ -55,11 +57,15 @@ def world(app, make_user, make_asset, sample_files):
     deal, _ = records.save(rep, records.OpportunityData(name="Pilot", account_name="Mercy", external_id="006X1",
                                                         stage_id=taxonomy.stages()[0].id), source="app")
     play = plays.pin(users[Role.MARKETER], taxonomy.terms()[0].id, taxonomy.stages()[0].id, brochure.id)
+    room = rooms.create_room(rep, deal, rooms.RoomData("Mercy room"), [f"asset:{brochure.id}"])
+    with transaction():  # the room answers the share link's token too, so /r/<token> reaches its code
+        room.token = link.token
     ids = {"asset_id": brochure.id, "number": 1, "user_id": rep.id, "team_id": rep.team_id, "token_id": token_id,
            "vocabulary": "term", "term_id": 1, "action": "up", "filename": "app.css", "flag_id": flag.id,
            "document_id": document.id, "link_id": link.id, "token": link.token, "collection_id": kept.id,
            "synonym_id": synonym.id, "dimension_id": taxonomy.dimensions()[0].id, "opportunity_id": deal.id,
-           "play_id": play.id, "external_id": deal.external_id, "change_id": 999}
+           "play_id": play.id, "external_id": deal.external_id, "change_id": 999, "room_id": room.id,
+           "item_id": room.items[0].id}
     return {"users": users, "ids": ids}
 
 

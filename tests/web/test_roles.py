@@ -9,6 +9,7 @@ from tests.conftest import login, post_form
 PUBLIC = {"auth.login", "errors.healthz", "errors.favicon", "static",
           "share.view", "share.page", "share.seen", "share.download",  # prospects' share links: by token
           "share.logo",  # the company's logo on those links
+          "rooms.view", "rooms.item", "rooms.page", "rooms.seen", "rooms.download",  # buyers' deal rooms: by token
           "api.openapi_document",  # the API's contract, no data
           "notifications.unsubscribe"}  # one-click unsubscribe: the signed token is the credential
 ANY_LOGGED_IN = {"auth.logout"}
@@ -43,7 +44,7 @@ def world(app, make_user, make_asset):
                 "synonym_id": 999, "change_id": 999,
                 "filename": "app.css", "flag_id": flag.id, "document_id": 999, "link_id": 999,
                 "token": "no-such-token", "collection_id": 999, "opportunity_id": 999, "play_id": 999,
-                "external_id": "no-such-deal"},
+                "external_id": "no-such-deal", "room_id": 999, "item_id": 999},
     }
 
 
