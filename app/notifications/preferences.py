@@ -51,6 +51,8 @@ class Choice:
 def default(role: str, kind: str) -> Choice:
     """The choice a user of `role` has for `kind` until they make their own."""
     weekly = (kind == "new_content" and role == Role.REP.value) or (kind == "review_due" and role in OWNERS)
+    if kind == "room_visit":  # a buyer in the deal room now is worth a mail now (issue 20)
+        return Choice(in_app=True, email="immediate")
     return Choice(in_app=True, email="weekly" if weekly else "off")
 
 

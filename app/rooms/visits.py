@@ -5,12 +5,12 @@ share kinds (share_open / share_page / share_download) carrying the room's deal 
 and `room_id` (and `item_id`) in its context, with the same keyed visitor hash as share links. The
 room's owner, their manager and admins previewing it (logged in) are never counted.
 
-Alerts: the room's rep is told (in-app, and by email when SMTP is configured) on a buyer's first
+Alerts: the room's rep is told through `notify(kind="room_visit")` (in-app, and mailed at once by default:
+the rep's notification preferences decide; no SMTP, no mail) on a buyer's first
 visit, and on a visit after a quiet period with no buyer visit (`ROOM_QUIET_HOURS`, default 24).
 """
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -22,12 +22,10 @@ from app import usage
 from app.database import transaction
 from app.extensions import db
 from app.models import DealRoom, DealRoomItem, UsageEvent, utcnow
-from app.notifications import mail
 from app.notifications import service as notifications
 from app.rooms import service
 from app.sharing import links
 
-log = logging.getLogger(__name__)
 BUYER_KINDS = ("share_open", "share_page", "share_download")
 
 
@@ -105,8 +103,6 @@ def _visited(room: DealRoom, deal_path: str, now: datetime) -> bool:
         if first or back:
             notifications.notify(room.user_id, _alert_line(room, first), deal_path, kind="room_visit")
     db.session.expire(room)
-    if first or back:
-        _mail_alert(room, first, deal_path)
     return first or back
 
 
@@ -114,23 +110,6 @@ def _alert_line(room: DealRoom, first: bool) -> str:
     deal = room.opportunity
     what = "A buyer opened" if first else "A buyer is back in"
     return f"{what} your deal room “{room.title}” ({deal.name})."
-
-
-def _mail_alert(room: DealRoom, first: bool, deal_path: str) -> None:
-    """The alert by email, after the visit's commit; a refusing server is logged, never the buyer's problem."""
-    if not mail.configured() or not room.user.active:
-        return
-    deal = room.opportunity
-    url = current_app.config["PUBLIC_URL"] + deal_path
-    subject = (f"First visit to your deal room “{room.title}” — {deal.name}" if first
-               else f"A buyer is back in your deal room “{room.title}” — {deal.name}")
-    text = (f"Hello {room.user.name},\n\n{_alert_line(room, first)}\n\n"
-            f"Deal: {deal.name} ({deal.account.name})\nRoom: {room.title}\n\n"
-            f"What they looked at, on the deal's page:\n{url}\n")
-    try:
-        mail.send([mail.message(room.user.email, subject, text)])
-    except mail.MailError:
-        log.warning("room %s: the visit alert to %s could not be mailed", room.id, room.user.email, exc_info=True)
 
 
 # --- what buyers did, for the deal page --------------------------------------------------------------
