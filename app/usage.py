@@ -38,6 +38,15 @@ EVENT_KINDS = (
 # Sending an asset to a buyer within a deal: a share link, a customized document or a kit (customize).
 SENT_KINDS = ("share", "customize")
 USE_KINDS = ("view", "download", "copy", "customize", "share")
+# *Buyer engagement*: a prospect's open, page or download of an asset on a share link or a deal room.
+# An asset was *opened by the buyer* in a deal when one of these events names the deal (its
+# opportunity_id) and the asset, logged no later than the deal closed: apart from what the rep sent.
+BUYER_KINDS = ("share_open", "share_page", "share_download")
+# A *working session*: one user's events (of any kind) in the range, in time order, with no gap longer
+# than SESSION_GAP between two in a row. *Time to find*: from a session's first search to the first
+# use (USE_KINDS, on an asset) after it in the same session; a session with a search and no use after
+# it is *not found*.
+SESSION_GAP = timedelta(minutes=30)
 # An *active rep*: an active rep account with at least one event of any kind in the range.
 # *Ignored*: a live asset with no use in the range, unless it is younger than IGNORE_GRACE_DAYS at the
 # range's end: then it is *new* (nobody has had the time to use it yet).

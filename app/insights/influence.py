@@ -8,6 +8,9 @@ Definitions:
   account at Decision is in Healthcare · Decision and Mid-Market · Decision);
 - an asset was *sent* in a deal when a share or customize event (a link, a customized document, a
   pitch kit) names the deal and the asset, logged no later than the deal closed;
+- an asset was *opened by the buyer* in a deal when a buyer event (share_open, share_page,
+  share_download: a prospect on a share link or in the deal's room) names the deal and the asset,
+  logged no later than the deal closed (`usage.BUYER_KINDS`): counted apart from what the rep sent;
 - per asset, *with* = the closed deals it was sent in; *without* = the other closed deals that share a
   cell with at least one of those: the same kind of deal at the same stage, without the asset;
 - the *difference* is win rate with − win rate without, with a 95% interval by Newcombe's hybrid
@@ -30,7 +33,7 @@ from sqlalchemy import select
 from app.extensions import db
 from app.insights.scope import Scope, asset_filter, titles_of
 from app.models import CLOSED_STATUSES, Asset, Dimension, Opportunity, Stage, Term, UsageEvent, User, account_term
-from app.usage import SENT_KINDS
+from app.usage import BUYER_KINDS, SENT_KINDS
 
 MIN_DEALS = 5  # closed deals with and without the asset, each, before rates and the interval are shown
 Z95 = 1.959963984540054
@@ -65,6 +68,8 @@ class AssetInfluence:
     deals_without: int
     won_without: int
     shown: bool  # above the minimum sample: rates and interval are meaningful
+    deals_opened: int = 0  # closed deals whose buyer opened it before the close (`usage.BUYER_KINDS`)
+    won_opened: int = 0
 
     @property
     def win_rate_with(self) -> float | None:
@@ -134,8 +139,9 @@ def cells_of(deal_ids) -> dict[int, set[tuple[int, int]]]:
     return cells
 
 
-def sent_in(deal_ids, scope: Scope) -> dict[int, set[int]]:
-    """Asset id → the deals it was sent in (no later than each closed), for the scope's assets."""
+def sent_in(deal_ids, scope: Scope, kinds=SENT_KINDS) -> dict[int, set[int]]:
+    """Asset id → the deals it was sent in (no later than each closed), for the scope's assets; with
+    `kinds=BUYER_KINDS`, the deals whose buyer opened it."""
     ids = list(deal_ids)
     if not ids:
         return {}
@@ -143,7 +149,7 @@ def sent_in(deal_ids, scope: Scope) -> dict[int, set[int]]:
         select(UsageEvent.asset_id, UsageEvent.opportunity_id).distinct()
         .join(Opportunity, Opportunity.id == UsageEvent.opportunity_id)
         .join(Asset, Asset.id == UsageEvent.asset_id)
-        .where(UsageEvent.opportunity_id.in_(ids), UsageEvent.kind.in_(SENT_KINDS),
+        .where(UsageEvent.opportunity_id.in_(ids), UsageEvent.kind.in_(kinds),
                UsageEvent.created_at <= Opportunity.closed_at, asset_filter(scope))).all()
     sent: dict[int, set[int]] = defaultdict(set)
     for asset_id, deal_id in rows:
@@ -156,21 +162,24 @@ def influence(scope: Scope, min_deals: int = MIN_DEALS) -> InfluenceReport:
     outcome = closed_deals(scope)
     cells = cells_of(outcome)
     sent = sent_in(outcome, scope)
+    opened = sent_in(outcome, scope, BUYER_KINDS)
     in_cell: dict[tuple[int, int], set[int]] = defaultdict(set)
     for deal_id, deal_cells in cells.items():
         for cell in deal_cells:
             in_cell[cell].add(deal_id)
-    titles = titles_of(sent)
+    titles = titles_of(sent.keys() | opened.keys())
     won = {d for d, result in outcome.items() if result == "won"}
     found = []
-    for asset_id, with_deals in sent.items():
+    for asset_id in sent.keys() | opened.keys():
+        with_deals, opened_deals = sent.get(asset_id, set()), opened.get(asset_id, set())
         asset_cells = set().union(*(cells.get(d, ()) for d in with_deals))
         similar = set().union(*(in_cell[c] for c in asset_cells))
         without = similar - with_deals
         won_with, won_without = len(with_deals & won), len(without & won)
         found.append(AssetInfluence(asset_id, titles.get(asset_id, "(deleted)"), len(with_deals), won_with,
                                     len(without), won_without,
-                                    len(with_deals) >= min_deals and len(without) >= min_deals))
+                                    len(with_deals) >= min_deals and len(without) >= min_deals,
+                                    len(opened_deals), len(opened_deals & won)))
     found.sort(key=lambda a: (not a.shown, -(a.interval[0] if a.shown else 0.0), -a.deals_with, a.title))
     return InfluenceReport(len(outcome), sum(r == "won" for r in outcome.values()), found, min_deals,
                            _cell_outcomes(outcome, in_cell, sent, titles))
