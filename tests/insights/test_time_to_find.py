@@ -137,7 +137,8 @@ def test_time_to_find_equals_a_recount_of_the_sessions(app, make_user, make_asse
 
     first, last = today - timedelta(days=20), today - timedelta(days=6)
     window = measured_sessions(events, datetime.combine(first, time()),
-                               datetime.combine(last + timedelta(days=1), time()), finds={a.id for a in assets if a.kind == "case_study"})
+                               datetime.combine(last + timedelta(days=1), time()),
+                               finds={a.id for a in assets if a.kind == "case_study"})
     check(marketer_client, f"from={first}&to={last}&kind=case_study",
           expected_tables(window, names, teams, terms, first, last))
 
