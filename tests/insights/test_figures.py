@@ -338,7 +338,8 @@ def test_influence_counts_closed_deals_not_outcomes_typed_on_ratings(world, mark
     assert any(r[4] in ("won", "lost") for r in world["ratings"])
     rows = csv_rows(marketer_client, "/insights/influence?days=90&format=csv")
     assert rows == [["Asset", "Deals with", "Won with", "Win rate with", "Deals without", "Won without",
-                     "Win rate without", "Difference (pts)", "95% low (pts)", "95% high (pts)"]]
+                     "Win rate without", "Difference (pts)", "95% low (pts)", "95% high (pts)",
+                     "Buyer opened (deals)", "Won opened", "Lost opened", "Win rate opened"]]
     page = marketer_client.get("/insights/influence?days=90").get_data(as_text=True)
     assert "0 deals closed in this period" in page
 
