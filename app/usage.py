@@ -20,10 +20,11 @@ from datetime import date, datetime, time, timedelta
 from pathlib import Path
 
 from flask import Flask, current_app
-from sqlalchemy import func, insert, select
+from sqlalchemy import case, delete, func, insert, select
+from sqlalchemy.dialects import postgresql, sqlite
 
 from app.extensions import db
-from app.models import CONTENT_WRITERS, UsageEvent, utcnow
+from app.models import CONTENT_WRITERS, DealAsset, UsageEvent, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -79,12 +80,64 @@ def event_row(kind: str, *, user=None, asset=None, version=None, at: datetime | 
 
 
 def record(rows: Iterable[dict]) -> int:
-    """Insert events now, on a connection of their own (imports, demo history, the writer)."""
+    """Insert events now, on a connection of their own (imports, demo history, the writer), and fold
+    those naming a deal and an asset into `deal_asset` in the same transaction."""
     rows = list(rows)
     if rows:
         with db.engine.begin() as connection:
             connection.execute(insert(UsageEvent), rows)
+            for statement in deal_asset_upserts(connection.dialect.name, rows):
+                connection.execute(statement)
     return len(rows)
+
+
+def deal_asset_upserts(dialect_name: str, rows: list[dict]) -> list:
+    """INSERT … ON CONFLICT statements (one per 1,000 pairs): each (deal, asset) pair's earliest send, earliest buyer
+    open and number of uses among `rows`, merged with what `deal_asset` already holds."""
+    found: dict[tuple[int, int], dict] = {}
+    for row in rows:
+        kind = row["kind"]
+        if row.get("opportunity_id") is None or row.get("asset_id") is None:
+            continue
+        key = (row["opportunity_id"], row["asset_id"])
+        pair = found.setdefault(key, {"opportunity_id": key[0], "asset_id": key[1], "first_sent_at": None,
+                                      "first_opened_at": None, "uses": 0})
+        column = "first_sent_at" if kind in SENT_KINDS else "first_opened_at" if kind in BUYER_KINDS else None
+        if column and (pair[column] is None or row["created_at"] < pair[column]):
+            pair[column] = row["created_at"]
+        pair["uses"] += kind in USE_KINDS
+    if not found:
+        return []
+    pairs, table = list(found.values()), DealAsset.__table__.c
+    statements = []
+    for start in range(0, len(pairs), 1000):  # 5 parameters a pair: within SQLite's limit
+        statement = (postgresql if dialect_name == "postgresql" else sqlite).insert(DealAsset).values(
+            pairs[start:start + 1000])
+        new = statement.excluded
+
+        def earliest(column, new=new):
+            return case((new[column].is_(None), table[column]),
+                        (table[column].is_(None) | (new[column] < table[column]), new[column]), else_=table[column])
+        statements.append(statement.on_conflict_do_update(index_elements=["opportunity_id", "asset_id"], set_={
+            "first_sent_at": earliest("first_sent_at"), "first_opened_at": earliest("first_opened_at"),
+            "uses": table.uses + new.uses}))
+    return statements
+
+
+def rebuild_deal_assets() -> int:
+    """Recount `deal_asset` from the whole log (what migration 0016 does; for data loaded around the
+    writer, as the benchmark does). Returns the number of rows."""
+    sent = case((UsageEvent.kind.in_(SENT_KINDS), UsageEvent.created_at))
+    opened = case((UsageEvent.kind.in_(BUYER_KINDS), UsageEvent.created_at))
+    with db.engine.begin() as connection:
+        connection.execute(delete(DealAsset))
+        connection.execute(insert(DealAsset).from_select(
+            ["opportunity_id", "asset_id", "first_sent_at", "first_opened_at", "uses"],
+            select(UsageEvent.opportunity_id, UsageEvent.asset_id, func.min(sent), func.min(opened),
+                   func.count(case((UsageEvent.kind.in_(USE_KINDS), 1))))
+            .where(UsageEvent.opportunity_id.isnot(None), UsageEvent.asset_id.isnot(None))
+            .group_by(UsageEvent.opportunity_id, UsageEvent.asset_id)))
+        return connection.execute(select(func.count()).select_from(DealAsset)).scalar_one()
 
 
 def log_event(kind: str, **fields) -> None:

@@ -20,8 +20,7 @@ from sqlalchemy import func, select
 
 from app.extensions import db
 from app.library import assets
-from app.models import CLOSED_STATUSES, Asset, Opportunity, Play, Stage, Term, UsageEvent, account_term
-from app.usage import SENT_KINDS, USE_KINDS
+from app.models import CLOSED_STATUSES, Asset, DealAsset, Opportunity, Play, Stage, Term, account_term
 
 LIMIT = 10
 MIN_WON = 2  # a single won deal is an anecdote, not a pattern
@@ -86,15 +85,16 @@ def cell_deals(terms: list[Term], stage: Stage, *, exclude: int | None = None, c
 
 
 def sent_before_close(opportunity_ids) -> dict[int, set[int]]:
-    """Opportunity id → the assets sent in it (shared or customized) before it closed (any time if open)."""
+    """Opportunity id → the assets sent in it (shared or customized) before it closed (any time if open),
+    from `deal_asset`: an asset was sent before the close exactly when its first sending was."""
     ids = list(set(opportunity_ids))
     if not ids:
         return {}
     rows = db.session.execute(
-        select(UsageEvent.opportunity_id, UsageEvent.asset_id).distinct()
-        .join(Opportunity, Opportunity.id == UsageEvent.opportunity_id)
-        .where(UsageEvent.opportunity_id.in_(ids), UsageEvent.kind.in_(SENT_KINDS), UsageEvent.asset_id.isnot(None),
-               (Opportunity.closed_at.is_(None)) | (UsageEvent.created_at <= Opportunity.closed_at))).all()
+        select(DealAsset.opportunity_id, DealAsset.asset_id)
+        .join(Opportunity, Opportunity.id == DealAsset.opportunity_id)
+        .where(DealAsset.opportunity_id.in_(ids), DealAsset.first_sent_at.isnot(None),
+               (Opportunity.closed_at.is_(None)) | (DealAsset.first_sent_at <= Opportunity.closed_at))).all()
     sent: dict[int, set[int]] = defaultdict(set)
     for opportunity_id, asset_id in rows:
         sent[opportunity_id].add(asset_id)
@@ -126,15 +126,13 @@ def _won_more(opportunity: Opportunity, terms: list[Term], stage: Stage) -> list
 
 def _used_in_cell(opportunity: Opportunity, terms: list[Term], stage: Stage) -> list[tuple[int, str, float]]:
     names = {t.id: t for t in terms}
-    rows = db.session.execute(
-        select(account_term.c.term_id, UsageEvent.asset_id, func.count(),
-               func.count(func.distinct(UsageEvent.opportunity_id)))
-        .join(Opportunity, Opportunity.id == UsageEvent.opportunity_id)
+    rows = db.session.execute(  # uses per deal and asset, summed from `deal_asset`
+        select(account_term.c.term_id, DealAsset.asset_id, func.sum(DealAsset.uses), func.count())
+        .join(Opportunity, Opportunity.id == DealAsset.opportunity_id)
         .join(account_term, account_term.c.account_id == Opportunity.account_id)
         .where(Opportunity.stage_id == stage.id, Opportunity.id != opportunity.id,
-               account_term.c.term_id.in_(list(names)), UsageEvent.kind.in_(USE_KINDS),
-               UsageEvent.asset_id.isnot(None))
-        .group_by(account_term.c.term_id, UsageEvent.asset_id)).all()
+               account_term.c.term_id.in_(list(names)), DealAsset.uses > 0)
+        .group_by(account_term.c.term_id, DealAsset.asset_id)).all()
     best: dict[int, tuple[int, int, str]] = {}
     for term_id, asset_id, uses, in_deals in sorted(rows, key=lambda r: (names[r[0]].position, names[r[0]].name)):
         reason = f"used {uses} time{'s' if uses != 1 else ''} in {in_deals} {cell_name(names[term_id], stage)} " \

@@ -32,8 +32,7 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.insights.scope import Scope, asset_filter, titles_of
-from app.models import CLOSED_STATUSES, Asset, Dimension, Opportunity, Stage, Term, UsageEvent, User, account_term
-from app.usage import BUYER_KINDS, SENT_KINDS
+from app.models import CLOSED_STATUSES, Asset, DealAsset, Dimension, Opportunity, Stage, Term, User, account_term
 
 MIN_DEALS = 5  # closed deals with and without the asset, each, before rates and the interval are shown
 Z95 = 1.959963984540054
@@ -139,18 +138,19 @@ def cells_of(deal_ids) -> dict[int, set[tuple[int, int]]]:
     return cells
 
 
-def sent_in(deal_ids, scope: Scope, kinds=SENT_KINDS) -> dict[int, set[int]]:
+def sent_in(deal_ids, scope: Scope, *, opened: bool = False) -> dict[int, set[int]]:
     """Asset id → the deals it was sent in (no later than each closed), for the scope's assets; with
-    `kinds=BUYER_KINDS`, the deals whose buyer opened it."""
+    `opened`, the deals whose buyer opened it. Read from `deal_asset`, the log's summary per deal and
+    asset: an asset was sent before the close exactly when its first sending was."""
     ids = list(deal_ids)
     if not ids:
         return {}
+    first = DealAsset.first_opened_at if opened else DealAsset.first_sent_at
     rows = db.session.execute(
-        select(UsageEvent.asset_id, UsageEvent.opportunity_id).distinct()
-        .join(Opportunity, Opportunity.id == UsageEvent.opportunity_id)
-        .join(Asset, Asset.id == UsageEvent.asset_id)
-        .where(UsageEvent.opportunity_id.in_(ids), UsageEvent.kind.in_(kinds),
-               UsageEvent.created_at <= Opportunity.closed_at, asset_filter(scope))).all()
+        select(DealAsset.asset_id, DealAsset.opportunity_id)
+        .join(Opportunity, Opportunity.id == DealAsset.opportunity_id)
+        .join(Asset, Asset.id == DealAsset.asset_id)
+        .where(DealAsset.opportunity_id.in_(ids), first <= Opportunity.closed_at, asset_filter(scope))).all()
     sent: dict[int, set[int]] = defaultdict(set)
     for asset_id, deal_id in rows:
         sent[asset_id].add(deal_id)
@@ -162,7 +162,7 @@ def influence(scope: Scope, min_deals: int = MIN_DEALS) -> InfluenceReport:
     outcome = closed_deals(scope)
     cells = cells_of(outcome)
     sent = sent_in(outcome, scope)
-    opened = sent_in(outcome, scope, BUYER_KINDS)
+    opened = sent_in(outcome, scope, opened=True)
     in_cell: dict[tuple[int, int], set[int]] = defaultdict(set)
     for deal_id, deal_cells in cells.items():
         for cell in deal_cells:

@@ -49,7 +49,7 @@ from app.models.library import (
     default_audience,
 )
 from app.models.sharing import SHARE_CALLS_TO_ACTION, ShareLink
-from app.models.usage import DismissedGap, SearchOutbox, UsageEvent
+from app.models.usage import DealAsset, DismissedGap, SearchOutbox, UsageEvent
 
 __all__ = [
     "Account",
@@ -71,6 +71,7 @@ __all__ = [
     "Collection",
     "CollectionItem",
     "Dimension",
+    "DealAsset",
     "DismissedGap",
     "DocumentTemplate",
     "EVERYONE",
