@@ -53,7 +53,8 @@ class DealAsset(db.Model):
     """
 
     __tablename__ = "deal_asset"
-    __table_args__ = (Index("ix_deal_asset_asset_id", "asset_id"),)
+    # On SQLite the rows are stored in key order (no rowid): a deal's assets are read in one range.
+    __table_args__ = (Index("ix_deal_asset_asset_id", "asset_id"), {"sqlite_with_rowid": False})
 
     opportunity_id: Mapped[int] = mapped_column(ForeignKey("opportunity.id", ondelete="CASCADE"), primary_key=True)
     asset_id: Mapped[int] = mapped_column(ForeignKey("asset.id", ondelete="CASCADE"), primary_key=True)

@@ -32,6 +32,7 @@ def upgrade():
         sa.ForeignKeyConstraint(['opportunity_id'], ['opportunity.id'],
                                 name=op.f('fk_deal_asset_opportunity_id_opportunity'), ondelete='CASCADE'),
         sa.PrimaryKeyConstraint('opportunity_id', 'asset_id', name=op.f('pk_deal_asset')),
+        sqlite_with_rowid=False,  # rows stored in key order: a deal's assets are read in one range
     )
     op.create_index('ix_deal_asset_asset_id', 'deal_asset', ['asset_id'])
     op.execute(f"""
