@@ -112,6 +112,7 @@ def module_at(revision: str, path: str, name: str):
     source = subprocess.run(["git", "-C", str(root), "show", f"{revision}:{path}"], check=True,
                             capture_output=True, text=True).stdout
     module = importlib.util.module_from_spec(importlib.util.spec_from_loader(name, loader=None))
+    sys.modules[name] = module  # dataclasses look their module up
     exec(compile(source, f"{revision}:{path}", "exec"), module.__dict__)  # noqa: S102 (our own history)
     return module
 
