@@ -368,7 +368,8 @@ def test_every_insights_page_renders_for_marketer_and_manager(world, app, market
     manager = app.test_client()
     login(manager, world["manager"].email)
     for path in ["/insights/", "/insights/usage", "/insights/ignored", "/insights/coverage", "/insights/adoption",
-                 "/insights/ratings", "/insights/gaps", "/insights/influence",
+                 "/insights/ratings", "/insights/gaps", "/insights/influence", "/insights/finding",
+                 "/insights/finding?dimension=999999&days=99999&kind=<script>",
                  "/insights/?from=2026-13-01&to=x&days=-4&term=abc&dimension=x&kind=<script>"]:
         for client in (marketer_client, manager):
             response = client.get(path)
