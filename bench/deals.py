@@ -166,6 +166,18 @@ def main() -> None:
             print(f"{label:<40}{before[0]:>10.1f}{after[0]:>10.1f}{before[0] / after[0]:>14.1f}"
                   f"{after[0] / baseline:>14.2f}{after[1]:>14.1f}")
 
+        def agree(deal):  # the summary must give what the log gives
+            owner = db.session.get(User, deal.owner_id)
+            return [[(r.asset.id, r.reason, r.sent) for r in m.recommend(owner, deal)]
+                    for m in (old_recommend, recommend)]
+
+        def influence_rows(module, days):
+            return [(a.id, a.deals_with, a.won_with, a.deals_without, a.won_without)
+                    for a in module.influence(last_days(days)).assets]
+
+        same = all(a == b for a, b in map(agree, open_deals)) and all(
+            influence_rows(old_influence, d) == influence_rows(influence, d) for d in (90, 365))
+        print(f"Before and after give the same recommendations and influence: {'yes' if same else 'NO'}\n")
         row("recommend (one deal, median of 9 deals)", per_deal(old_recommend), per_deal(recommend))
         for days in (90, 365):
             row(f"influence ({days} days, everyone)",
