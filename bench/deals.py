@@ -149,8 +149,6 @@ def main() -> None:
         old_recommend = module_at(args.before, "app/deals/recommend.py", "before_recommend")
         old_influence = module_at(args.before, "app/insights/influence.py", "before_influence")
         print(f"Before: {args.before} (reads the event log); after: this code (reads deal_asset)\n")
-        print(f"{'query':<40}{'before ms':>10}{'after ms':>10}{'before/after':>14}{'after × pass':>14}"
-              f"{'after CPU ms':>14}")
         open_deals = list(db.session.scalars(select(Opportunity).join(Account).join(
             account_term, account_term.c.account_id == Account.id).join(Term, Term.id == account_term.c.term_id)
             .where(Opportunity.status == "open").order_by(Opportunity.id).limit(9)))
@@ -178,6 +176,8 @@ def main() -> None:
         same = all(a == b for a, b in map(agree, open_deals)) and all(
             influence_rows(old_influence, d) == influence_rows(influence, d) for d in (90, 365))
         print(f"Before and after give the same recommendations and influence: {'yes' if same else 'NO'}\n")
+        print(f"{'query':<40}{'before ms':>10}{'after ms':>10}{'before/after':>14}{'after × pass':>14}"
+              f"{'after CPU ms':>14}")
         row("recommend (one deal, median of 9 deals)", per_deal(old_recommend), per_deal(recommend))
         for days in (90, 365):
             row(f"influence ({days} days, everyone)",
