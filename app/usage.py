@@ -20,10 +20,11 @@ from datetime import date, datetime, time, timedelta
 from pathlib import Path
 
 from flask import Flask, current_app
-from sqlalchemy import func, insert, select
+from sqlalchemy import case, delete, func, insert, select
+from sqlalchemy.dialects import postgresql, sqlite
 
 from app.extensions import db
-from app.models import CONTENT_WRITERS, UsageEvent, utcnow
+from app.models import CONTENT_WRITERS, DealAsset, UsageEvent, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -38,6 +39,15 @@ EVENT_KINDS = (
 # Sending an asset to a buyer within a deal: a share link, a customized document or a kit (customize).
 SENT_KINDS = ("share", "customize")
 USE_KINDS = ("view", "download", "copy", "customize", "share")
+# *Buyer engagement*: a prospect's open, page or download of an asset on a share link or a deal room.
+# An asset was *opened by the buyer* in a deal when one of these events names the deal (its
+# opportunity_id) and the asset, logged no later than the deal closed: apart from what the rep sent.
+BUYER_KINDS = ("share_open", "share_page", "share_download")
+# A *working session*: one user's events (of any kind) in the range, in time order, with no gap longer
+# than SESSION_GAP between two in a row. *Time to find*: from a session's first search to the first
+# use (USE_KINDS, on an asset) after it in the same session; a session with a search and no use after
+# it is *not found*.
+SESSION_GAP = timedelta(minutes=30)
 # An *active rep*: an active rep account with at least one event of any kind in the range.
 # *Ignored*: a live asset with no use in the range, unless it is younger than IGNORE_GRACE_DAYS at the
 # range's end: then it is *new* (nobody has had the time to use it yet).
@@ -70,12 +80,64 @@ def event_row(kind: str, *, user=None, asset=None, version=None, at: datetime | 
 
 
 def record(rows: Iterable[dict]) -> int:
-    """Insert events now, on a connection of their own (imports, demo history, the writer)."""
+    """Insert events now, on a connection of their own (imports, demo history, the writer), and fold
+    those naming a deal and an asset into `deal_asset` in the same transaction."""
     rows = list(rows)
     if rows:
         with db.engine.begin() as connection:
             connection.execute(insert(UsageEvent), rows)
+            for statement in deal_asset_upserts(connection.dialect.name, rows):
+                connection.execute(statement)
     return len(rows)
+
+
+def deal_asset_upserts(dialect_name: str, rows: list[dict]) -> list:
+    """INSERT … ON CONFLICT statements (one per 1,000 pairs): each (deal, asset) pair's earliest send, earliest buyer
+    open and number of uses among `rows`, merged with what `deal_asset` already holds."""
+    found: dict[tuple[int, int], dict] = {}
+    for row in rows:
+        kind = row["kind"]
+        if row.get("opportunity_id") is None or row.get("asset_id") is None:
+            continue
+        key = (row["opportunity_id"], row["asset_id"])
+        pair = found.setdefault(key, {"opportunity_id": key[0], "asset_id": key[1], "first_sent_at": None,
+                                      "first_opened_at": None, "uses": 0})
+        column = "first_sent_at" if kind in SENT_KINDS else "first_opened_at" if kind in BUYER_KINDS else None
+        if column and (pair[column] is None or row["created_at"] < pair[column]):
+            pair[column] = row["created_at"]
+        pair["uses"] += kind in USE_KINDS
+    if not found:
+        return []
+    pairs, table = list(found.values()), DealAsset.__table__.c
+    statements = []
+    for start in range(0, len(pairs), 1000):  # 5 parameters a pair: within SQLite's limit
+        statement = (postgresql if dialect_name == "postgresql" else sqlite).insert(DealAsset).values(
+            pairs[start:start + 1000])
+        new = statement.excluded
+
+        def earliest(column, new=new):
+            return case((new[column].is_(None), table[column]),
+                        (table[column].is_(None) | (new[column] < table[column]), new[column]), else_=table[column])
+        statements.append(statement.on_conflict_do_update(index_elements=["opportunity_id", "asset_id"], set_={
+            "first_sent_at": earliest("first_sent_at"), "first_opened_at": earliest("first_opened_at"),
+            "uses": table.uses + new.uses}))
+    return statements
+
+
+def rebuild_deal_assets() -> int:
+    """Recount `deal_asset` from the whole log (what migration 0016 does; for data loaded around the
+    writer, as the benchmark does). Returns the number of rows."""
+    sent = case((UsageEvent.kind.in_(SENT_KINDS), UsageEvent.created_at))
+    opened = case((UsageEvent.kind.in_(BUYER_KINDS), UsageEvent.created_at))
+    with db.engine.begin() as connection:
+        connection.execute(delete(DealAsset))
+        connection.execute(insert(DealAsset).from_select(
+            ["opportunity_id", "asset_id", "first_sent_at", "first_opened_at", "uses"],
+            select(UsageEvent.opportunity_id, UsageEvent.asset_id, func.min(sent), func.min(opened),
+                   func.count(case((UsageEvent.kind.in_(USE_KINDS), 1))))
+            .where(UsageEvent.opportunity_id.isnot(None), UsageEvent.asset_id.isnot(None))
+            .group_by(UsageEvent.opportunity_id, UsageEvent.asset_id)))
+        return connection.execute(select(func.count()).select_from(DealAsset)).scalar_one()
 
 
 def log_event(kind: str, **fields) -> None:

@@ -3,18 +3,23 @@ opportunities and 1,000,000 usage events by default.
 
 Usage: .venv/bin/python bench/deals.py [--assets 10000] [--opportunities 10000] [--events 1000000] [--runs 7]
        [--data-dir DIR]  (a directory a previous run populated, printed at its start: measured again as it is)
+       [--before REV]  (the commit whose recommend.py and influence.py are "before"; default a3152f1,
+                        main before `deal_asset`: they scan the event log)
 
-Prints the median time of `deals.recommend.recommend` for a rep's deal (over several deals),
-`insights.influence.influence` over 90 and 365 days, and the whole server time of a deal page and of
-the influence page, each with its ratio to one full pass over the event log measured in the same run.
+Prints the median time of `deals.recommend.recommend` for a rep's deal (over several deals) and of
+`insights.influence.influence` over 90 and 365 days, each as the code at REV computes it and as this
+code does (from `deal_asset`), with the ratio before / after and to one full pass over the event log,
+all measured in the same run; then the whole server time of a deal page and of the influence page.
 """
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import itertools
 import os
 import random
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -28,7 +33,7 @@ import seed  # noqa: E402  (bench/seed.py, beside this script)
 from flask_migrate import upgrade  # noqa: E402
 from sqlalchemy import func, select  # noqa: E402
 
-from app import create_app  # noqa: E402
+from app import create_app, usage  # noqa: E402
 from app.deals import recommend  # noqa: E402
 from app.extensions import db  # noqa: E402
 from app.insights import influence  # noqa: E402
@@ -40,13 +45,20 @@ KINDS = [("view", 40), ("download", 10), ("share", 15), ("customize", 8), ("sear
 
 
 def median_ms(fn, runs: int) -> float:
+    return timed(fn, runs)[0]
+
+
+def timed(fn, runs: int) -> tuple[float, float]:
+    """Median wall and CPU milliseconds of `fn` (after one warm-up call). On a shared machine the CPU
+    time is what the code costs; the wall time adds the wait for a core."""
     fn()
-    times = []
+    walls, cpus = [], []
     for _ in range(runs):
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), time.process_time()
         fn()
-        times.append((time.perf_counter() - started) * 1000)
-    return statistics.median(times)
+        walls.append((time.perf_counter() - started) * 1000)
+        cpus.append((time.process_time() - cpu) * 1000)
+    return statistics.median(walls), statistics.median(cpus)
 
 
 def populate(assets: int, opportunities: int, events: int, rng: random.Random) -> None:
@@ -95,7 +107,21 @@ def populate(assets: int, opportunities: int, events: int, rng: random.Random) -
                           "search_id": None, "opportunity_id": deal})
         seed.insert_rows(UsageEvent, batch)
     print(f"  {events:,} events inserted in {time.perf_counter() - started:.0f} s")
+    started = time.perf_counter()  # rows inserted around the writer: deal_asset recounted as migration 0016 does
+    print(f"  deal_asset: {usage.rebuild_deal_assets():,} rows recounted from the log in "
+          f"{time.perf_counter() - started:.1f} s")
     seed.analyze()
+
+
+def module_at(revision: str, path: str, name: str):
+    """The module at `path` as it was at `revision` (git), loaded beside today's code under `name`."""
+    root = Path(__file__).resolve().parent.parent
+    source = subprocess.run(["git", "-C", str(root), "show", f"{revision}:{path}"], check=True,
+                            capture_output=True, text=True).stdout
+    module = importlib.util.module_from_spec(importlib.util.spec_from_loader(name, loader=None))
+    sys.modules[name] = module  # dataclasses look their module up
+    exec(compile(source, f"{revision}:{path}", "exec"), module.__dict__)  # noqa: S102 (our own history)
+    return module
 
 
 def main() -> None:
@@ -105,6 +131,7 @@ def main() -> None:
     parser.add_argument("--events", type=int, default=1_000_000)
     parser.add_argument("--runs", type=int, default=7)
     parser.add_argument("--data-dir", type=Path)
+    parser.add_argument("--before", default="a3152f1")
     args = parser.parse_args()
     reuse = args.data_dir is not None and (args.data_dir / "bench.db").is_file()
     data_dir = args.data_dir if reuse else Path(tempfile.mkdtemp(prefix="bridge-bench-deals-"))
@@ -118,20 +145,45 @@ def main() -> None:
             populate(args.assets, args.opportunities, args.events, random.Random(20))
         baseline = median_ms(lambda: db.session.execute(
             select(func.count(), func.max(UsageEvent.created_at))).one(), args.runs)
-        print(f"\nBaseline: one full pass over the event log (count, max) {baseline:.1f} ms\n")
-        print(f"{'query':<44}{'median ms':>10}{'× pass':>8}")
+        print(f"\nBaseline: one full pass over the event log (count, max) {baseline:.1f} ms")
+        old_recommend = module_at(args.before, "app/deals/recommend.py", "before_recommend")
+        old_influence = module_at(args.before, "app/insights/influence.py", "before_influence")
+        print(f"Before: {args.before} (reads the event log); after: this code (reads deal_asset)\n")
         open_deals = list(db.session.scalars(select(Opportunity).join(Account).join(
             account_term, account_term.c.account_id == Account.id).join(Term, Term.id == account_term.c.term_id)
             .where(Opportunity.status == "open").order_by(Opportunity.id).limit(9)))
-        per_deal = []
-        for deal in open_deals:
+
+        def per_deal(module):
+            times = []
+            for deal in open_deals:
+                owner = db.session.get(User, deal.owner_id)
+                times.append(timed(lambda deal=deal, owner=owner: module.recommend(owner, deal), args.runs))
+            return statistics.median(t[0] for t in times), statistics.median(t[1] for t in times)
+
+        def row(label, before, after):
+            print(f"{label:<40}{before[0]:>10.1f}{after[0]:>10.1f}{before[0] / after[0]:>14.1f}"
+                  f"{after[0] / baseline:>14.2f}{after[1]:>14.1f}")
+
+        def agree(deal):  # the summary must give what the log gives
             owner = db.session.get(User, deal.owner_id)
-            per_deal.append(median_ms(lambda deal=deal, owner=owner: recommend.recommend(owner, deal), args.runs))
-        ms = statistics.median(per_deal)
-        print(f"{'recommend (one deal, median of 9 deals)':<44}{ms:>10.1f}{ms / baseline:>8.2f}")
+            return [[(r.asset.id, r.reason, r.sent) for r in m.recommend(owner, deal)]
+                    for m in (old_recommend, recommend)]
+
+        def influence_rows(module, days):
+            return [(a.id, a.deals_with, a.won_with, a.deals_without, a.won_without)
+                    for a in module.influence(last_days(days)).assets]
+
+        same = all(a == b for a, b in map(agree, open_deals)) and all(
+            influence_rows(old_influence, d) == influence_rows(influence, d) for d in (90, 365))
+        print(f"Before and after give the same recommendations and influence: {'yes' if same else 'NO'}\n")
+        print(f"{'query':<40}{'before ms':>10}{'after ms':>10}{'before/after':>14}{'after × pass':>14}"
+              f"{'after CPU ms':>14}")
+        row("recommend (one deal, median of 9 deals)", per_deal(old_recommend), per_deal(recommend))
         for days in (90, 365):
-            ms = median_ms(lambda days=days: influence.influence(last_days(days)), args.runs)
-            print(f"{f'influence ({days} days, everyone)':<44}{ms:>10.1f}{ms / baseline:>8.2f}")
+            row(f"influence ({days} days, everyone)",
+                timed(lambda days=days: old_influence.influence(last_days(days)), args.runs),
+                timed(lambda days=days: influence.influence(last_days(days)), args.runs))
+        print()
         bench_pages(app, args.runs, baseline, open_deals[0])
 
 
@@ -151,8 +203,9 @@ def bench_pages(app, runs: int, baseline: float, deal: Opportunity) -> None:
             with app.app_context():
                 assert client.get(path).status_code == 200
 
-        ms = median_ms(fetch, runs)
-        print(f"{'page ' + path.split('?')[0]:<44}{ms:>10.1f}{ms / baseline:>8.2f}")
+        ms, cpu = timed(fetch, runs)
+        print(f"{'page ' + path.split('?')[0] + ' (after)':<40}{'':>10}{ms:>10.1f}{'':>14}{ms / baseline:>14.2f}"
+              f"{cpu:>14.1f}")
 
 
 if __name__ == "__main__":

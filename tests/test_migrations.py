@@ -199,3 +199,38 @@ def test_0013_gives_existing_assets_their_search_rows_on_postgresql(tmp_path):
         downgrade(revision="base")
         db.session.remove()
         db.engine.dispose()
+
+
+def test_0016_counts_each_asset_in_each_deal_from_the_log(tmp_path):
+    """0016 fills deal_asset from the events already logged: first sent, first opened by the buyer, uses."""
+    app = create_app(app_config(tmp_path, SEARCH_BACKEND="whoosh"))
+    with app.app_context():
+        upgrade(revision="0015")
+        with db.engine.begin() as connection:
+            connection.execute(text(
+                "INSERT INTO asset (id, title, description, kind, product, tags, status, body, url, created_at,"
+                " updated_at, review_interval_days, verified_at, audience) VALUES (1, 'Payback model', '',"
+                " 'one_pager', 'Flow', '[]', 'published', 'Payback', '', '2026-11-01', '2026-11-01', 90,"
+                " '2026-11-01', 'customer')"))
+            connection.execute(text("INSERT INTO account (id, name, created_at, updated_at) VALUES"
+                                    " (1, 'Acme', '2026-11-01', '2026-11-01')"))
+            connection.execute(text(
+                "INSERT INTO opportunity (id, name, account_id, amount_minor, currency, status, created_at, updated_at)"
+                " VALUES (1, 'Acme renewal', 1, 0, 'USD', 'open', '2026-11-01', '2026-11-01')"))
+            for kind, at, deal in [("share", "2026-11-05 10:00:00", 1), ("share", "2026-11-03 09:00:00", 1),
+                                   ("customize", "2026-11-04 09:00:00", 1), ("share_open", "2026-11-06 08:00:00", 1),
+                                   ("share_page", "2026-11-05 12:00:00", 1), ("view", "2026-11-02 12:00:00", 1),
+                                   ("share", "2026-11-01 12:00:00", None)]:
+                connection.execute(text("INSERT INTO usage_event (created_at, kind, asset_id, opportunity_id, context)"
+                                        " VALUES (:at, :kind, 1, :deal, '{}')"), {"at": at, "kind": kind, "deal": deal})
+        upgrade(revision="0016")
+        with db.engine.connect() as connection:
+            rows = connection.execute(text("SELECT opportunity_id, asset_id, first_sent_at, first_opened_at, uses"
+                                           " FROM deal_asset")).all()
+        assert [(o, a, str(s)[:16], str(b)[:16], u) for o, a, s, b, u in rows] == [
+            (1, 1, "2026-11-03 09:00", "2026-11-05 12:00", 4)]
+        downgrade(revision="0015")
+        assert "deal_asset" not in inspect(db.engine).get_table_names()
+        downgrade(revision="base")
+        db.session.remove()
+        db.engine.dispose()

@@ -13,15 +13,14 @@ those already sent in this deal are marked too.
 """
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import dataclass
 
 from sqlalchemy import func, select
 
 from app.extensions import db
 from app.library import assets
-from app.models import CLOSED_STATUSES, Asset, Opportunity, Play, Stage, Term, UsageEvent, account_term
-from app.usage import SENT_KINDS, USE_KINDS
+from app.models import CLOSED_STATUSES, Asset, DealAsset, Opportunity, Play, Stage, Term, account_term
 
 LIMIT = 10
 MIN_WON = 2  # a single won deal is an anecdote, not a pattern
@@ -51,14 +50,18 @@ def recommend(user, opportunity: Opportunity, limit: int = LIMIT) -> list[Recomm
         return []
     sources = (("play", _plays(terms, stage)), ("won", _won_more(opportunity, terms, stage)),
                ("used", _used_in_cell(opportunity, terms, stage)))
-    candidates = {asset_id for _, items in sources for asset_id, _, _ in items}
-    visible = set(db.session.scalars(assets.visible_to(user, select(Asset.id).where(Asset.id.in_(candidates)))))
-    found: dict[int, tuple[str, str, float]] = {}
+    ranked: dict[int, tuple[str, str, float]] = {}  # each asset once, its first reason
     for source, items in sources:
         for asset_id, reason, score in items:
-            if asset_id in visible and asset_id not in found:
-                found[asset_id] = (source, reason, score)
-    chosen = list(found)[:limit]
+            ranked.setdefault(asset_id, (source, reason, score))
+    order, chosen = list(ranked), []
+    for start in range(0, len(order), limit * 5):  # the best first: thousands of candidates, ten wanted
+        batch = order[start:start + limit * 5]
+        visible = set(db.session.scalars(assets.visible_to(user, select(Asset.id).where(Asset.id.in_(batch)))))
+        chosen += [i for i in batch if i in visible][:limit - len(chosen)]
+        if len(chosen) == limit:
+            break
+    found = {i: ranked[i] for i in chosen}
     loaded = {a.id: a for a in assets.load_in_order(chosen, *assets.card_options())}
     already = sent_before_close([opportunity.id]).get(opportunity.id, set())
     return [Recommendation(loaded[i], *found[i], sent=i in already) for i in chosen if i in loaded]
@@ -86,15 +89,16 @@ def cell_deals(terms: list[Term], stage: Stage, *, exclude: int | None = None, c
 
 
 def sent_before_close(opportunity_ids) -> dict[int, set[int]]:
-    """Opportunity id → the assets sent in it (shared or customized) before it closed (any time if open)."""
+    """Opportunity id → the assets sent in it (shared or customized) before it closed (any time if open),
+    from `deal_asset`: an asset was sent before the close exactly when its first sending was."""
     ids = list(set(opportunity_ids))
     if not ids:
         return {}
     rows = db.session.execute(
-        select(UsageEvent.opportunity_id, UsageEvent.asset_id).distinct()
-        .join(Opportunity, Opportunity.id == UsageEvent.opportunity_id)
-        .where(UsageEvent.opportunity_id.in_(ids), UsageEvent.kind.in_(SENT_KINDS), UsageEvent.asset_id.isnot(None),
-               (Opportunity.closed_at.is_(None)) | (UsageEvent.created_at <= Opportunity.closed_at))).all()
+        select(DealAsset.opportunity_id, DealAsset.asset_id)
+        .join(Opportunity, Opportunity.id == DealAsset.opportunity_id)
+        .where(DealAsset.opportunity_id.in_(ids), DealAsset.first_sent_at.isnot(None),
+               (Opportunity.closed_at.is_(None)) | (DealAsset.first_sent_at <= Opportunity.closed_at))).all()
     sent: dict[int, set[int]] = defaultdict(set)
     for opportunity_id, asset_id in rows:
         sent[opportunity_id].add(asset_id)
@@ -110,9 +114,10 @@ def _won_more(opportunity: Opportunity, terms: list[Term], stage: Stage) -> list
         lost = {d.id for d in deals if d.term_id == term.id and d.status == "lost"}
         if not won:
             continue
-        for asset_id in {a for deal in won for a in sent.get(deal, ())}:
-            won_with = sum(asset_id in sent.get(d, ()) for d in won)
-            lost_with = sum(asset_id in sent.get(d, ()) for d in lost)
+        in_won = Counter(a for deal in won for a in sent.get(deal, ()))
+        in_lost = Counter(a for deal in lost for a in sent.get(deal, ()))
+        for asset_id, won_with in in_won.items():
+            lost_with = in_lost[asset_id]
             difference = won_with / len(won) - (lost_with / len(lost) if lost else 0.0)
             if difference <= 0 or won_with < MIN_WON:
                 continue
@@ -126,20 +131,19 @@ def _won_more(opportunity: Opportunity, terms: list[Term], stage: Stage) -> list
 
 def _used_in_cell(opportunity: Opportunity, terms: list[Term], stage: Stage) -> list[tuple[int, str, float]]:
     names = {t.id: t for t in terms}
-    rows = db.session.execute(
-        select(account_term.c.term_id, UsageEvent.asset_id, func.count(),
-               func.count(func.distinct(UsageEvent.opportunity_id)))
-        .join(Opportunity, Opportunity.id == UsageEvent.opportunity_id)
+    rows = db.session.execute(  # uses per deal and asset, summed from `deal_asset`
+        select(account_term.c.term_id, DealAsset.asset_id, func.sum(DealAsset.uses), func.count())
+        .join(Opportunity, Opportunity.id == DealAsset.opportunity_id)
         .join(account_term, account_term.c.account_id == Opportunity.account_id)
         .where(Opportunity.stage_id == stage.id, Opportunity.id != opportunity.id,
-               account_term.c.term_id.in_(list(names)), UsageEvent.kind.in_(USE_KINDS),
-               UsageEvent.asset_id.isnot(None))
-        .group_by(account_term.c.term_id, UsageEvent.asset_id)).all()
-    best: dict[int, tuple[int, int, str]] = {}
-    for term_id, asset_id, uses, in_deals in sorted(rows, key=lambda r: (names[r[0]].position, names[r[0]].name)):
-        reason = f"used {uses} time{'s' if uses != 1 else ''} in {in_deals} {cell_name(names[term_id], stage)} " \
-                 f"deal{'s' if in_deals != 1 else ''}"
+               account_term.c.term_id.in_(list(names)), DealAsset.uses > 0)
+        .group_by(account_term.c.term_id, DealAsset.asset_id)).all()
+    order = {t.id: (t.position, t.name) for t in terms}
+    cells = {t.id: cell_name(t, stage) for t in terms}
+    best: dict[int, tuple[int, int, int]] = {}  # asset → (uses, deals, term) of its busiest cell, first term on ties
+    for term_id, asset_id, uses, in_deals in sorted(rows, key=lambda r: order[r[0]]):
         if asset_id not in best or uses > best[asset_id][0]:
-            best[asset_id] = (uses, in_deals, reason)
+            best[asset_id] = (uses, in_deals, term_id)
     ordered = sorted(best.items(), key=lambda kv: (-kv[1][0], -kv[1][1], kv[0]))
-    return [(asset_id, reason, float(uses)) for asset_id, (uses, _, reason) in ordered]
+    return [(asset_id, f"used {uses} time{'s' if uses != 1 else ''} in {in_deals} {cells[term_id]} "
+             f"deal{'s' if in_deals != 1 else ''}", float(uses)) for asset_id, (uses, in_deals, term_id) in ordered]

@@ -8,6 +8,9 @@ Definitions:
   account at Decision is in Healthcare · Decision and Mid-Market · Decision);
 - an asset was *sent* in a deal when a share or customize event (a link, a customized document, a
   pitch kit) names the deal and the asset, logged no later than the deal closed;
+- an asset was *opened by the buyer* in a deal when a buyer event (share_open, share_page,
+  share_download: a prospect on a share link or in the deal's room) names the deal and the asset,
+  logged no later than the deal closed (`usage.BUYER_KINDS`): counted apart from what the rep sent;
 - per asset, *with* = the closed deals it was sent in; *without* = the other closed deals that share a
   cell with at least one of those: the same kind of deal at the same stage, without the asset;
 - the *difference* is win rate with − win rate without, with a 95% interval by Newcombe's hybrid
@@ -25,12 +28,11 @@ import math
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 
-from sqlalchemy import select
+from sqlalchemy import and_, select
 
 from app.extensions import db
 from app.insights.scope import Scope, asset_filter, titles_of
-from app.models import CLOSED_STATUSES, Asset, Dimension, Opportunity, Stage, Term, UsageEvent, User, account_term
-from app.usage import SENT_KINDS
+from app.models import CLOSED_STATUSES, Asset, DealAsset, Dimension, Opportunity, Stage, Term, User, account_term
 
 MIN_DEALS = 5  # closed deals with and without the asset, each, before rates and the interval are shown
 Z95 = 1.959963984540054
@@ -65,6 +67,8 @@ class AssetInfluence:
     deals_without: int
     won_without: int
     shown: bool  # above the minimum sample: rates and interval are meaningful
+    deals_opened: int = 0  # closed deals whose buyer opened it before the close (`usage.BUYER_KINDS`)
+    won_opened: int = 0
 
     @property
     def win_rate_with(self) -> float | None:
@@ -111,42 +115,44 @@ class InfluenceReport:
         return sum(not a.shown for a in self.assets)
 
 
+def closed_filter(scope: Scope):
+    """Conditions on Opportunity for the deals closed in the scope's range (by the scope's team)."""
+    conditions = [Opportunity.status.in_(CLOSED_STATUSES), Opportunity.closed_at >= scope.start,
+                  Opportunity.closed_at < scope.end]
+    if scope.team_id is not None:
+        conditions.append(Opportunity.owner_id.in_(select(User.id).where(User.team_id == scope.team_id)))
+    return and_(*conditions)
+
+
 def closed_deals(scope: Scope) -> dict[int, str]:
     """Closed deal id → won or lost, for deals closed in the scope's range (by the scope's team)."""
-    query = select(Opportunity.id, Opportunity.status).where(Opportunity.status.in_(CLOSED_STATUSES),
-                                                             Opportunity.closed_at >= scope.start,
-                                                             Opportunity.closed_at < scope.end)
-    if scope.team_id is not None:
-        query = query.where(Opportunity.owner_id.in_(select(User.id).where(User.team_id == scope.team_id)))
-    return dict(db.session.execute(query).all())
+    return dict(db.session.execute(select(Opportunity.id, Opportunity.status).where(closed_filter(scope))).all())
 
 
-def cells_of(deal_ids) -> dict[int, set[tuple[int, int]]]:
-    """Deal id → its (term id, stage id) cells."""
-    ids = list(deal_ids)
+def cells_of(scope: Scope) -> dict[int, set[tuple[int, int]]]:
+    """Closed deal id → its (term id, stage id) cells, for the deals closed in the scope."""
     rows = db.session.execute(
         select(Opportunity.id, account_term.c.term_id, Opportunity.stage_id)
         .join(account_term, account_term.c.account_id == Opportunity.account_id)
-        .where(Opportunity.id.in_(ids), Opportunity.stage_id.isnot(None))).all() if ids else []
+        .where(closed_filter(scope), Opportunity.stage_id.isnot(None))).all()
     cells: dict[int, set[tuple[int, int]]] = defaultdict(set)
     for deal_id, term_id, stage_id in rows:
         cells[deal_id].add((term_id, stage_id))
     return cells
 
 
-def sent_in(deal_ids, scope: Scope) -> dict[int, set[int]]:
-    """Asset id → the deals it was sent in (no later than each closed), for the scope's assets."""
-    ids = list(deal_ids)
-    if not ids:
-        return {}
-    rows = db.session.execute(
-        select(UsageEvent.asset_id, UsageEvent.opportunity_id).distinct()
-        .join(Opportunity, Opportunity.id == UsageEvent.opportunity_id)
-        .join(Asset, Asset.id == UsageEvent.asset_id)
-        .where(UsageEvent.opportunity_id.in_(ids), UsageEvent.kind.in_(SENT_KINDS),
-               UsageEvent.created_at <= Opportunity.closed_at, asset_filter(scope))).all()
+def sent_in(scope: Scope, *, opened: bool = False) -> dict[int, set[int]]:
+    """Asset id → the deals closed in the scope it was sent in (no later than each closed), for the
+    scope's assets; with `opened`, the deals whose buyer opened it. Read from `deal_asset`, the log's
+    summary per deal and asset: an asset was sent before the close exactly when its first sending was."""
+    first = DealAsset.first_opened_at if opened else DealAsset.first_sent_at
+    query = (select(DealAsset.asset_id, DealAsset.opportunity_id)
+             .join(Opportunity, Opportunity.id == DealAsset.opportunity_id)
+             .where(closed_filter(scope), first <= Opportunity.closed_at))
+    if scope.narrows_assets:
+        query = query.where(DealAsset.asset_id.in_(select(Asset.id).where(asset_filter(scope))))
     sent: dict[int, set[int]] = defaultdict(set)
-    for asset_id, deal_id in rows:
+    for asset_id, deal_id in db.session.execute(query):
         sent[asset_id].add(deal_id)
     return sent
 
@@ -154,26 +160,43 @@ def sent_in(deal_ids, scope: Scope) -> dict[int, set[int]]:
 def influence(scope: Scope, min_deals: int = MIN_DEALS) -> InfluenceReport:
     """Per asset sent in a closed deal: won/lost with it, against the same cells' deals without it."""
     outcome = closed_deals(scope)
-    cells = cells_of(outcome)
-    sent = sent_in(outcome, scope)
+    cells = cells_of(scope)
+    sent = sent_in(scope)
+    opened = sent_in(scope, opened=True)
     in_cell: dict[tuple[int, int], set[int]] = defaultdict(set)
     for deal_id, deal_cells in cells.items():
         for cell in deal_cells:
             in_cell[cell].add(deal_id)
-    titles = titles_of(sent)
+    titles = titles_of(sent.keys() | opened.keys())
     won = {d for d, result in outcome.items() if result == "won"}
+    # Sets of deals as bits of an int (a deal → one bit): unions and counts over thousands of deals
+    # per asset cost a few machine words instead of a hash set each.
+    bit = {deal_id: 1 << n for n, deal_id in enumerate(outcome)}
+    cell_bits = {cell: _bits(deals, bit) for cell, deals in in_cell.items()}
+    won_bits = _bits(won, bit)
     found = []
-    for asset_id, with_deals in sent.items():
-        asset_cells = set().union(*(cells.get(d, ()) for d in with_deals))
-        similar = set().union(*(in_cell[c] for c in asset_cells))
-        without = similar - with_deals
-        won_with, won_without = len(with_deals & won), len(without & won)
+    for asset_id in sent.keys() | opened.keys():
+        with_deals, opened_deals = sent.get(asset_id, set()), opened.get(asset_id, set())
+        with_bits, similar = _bits(with_deals, bit), 0
+        for cell in set().union(*(cells.get(d, ()) for d in with_deals)):
+            similar |= cell_bits[cell]
+        without = similar & ~with_bits
+        deals_without, won_without = without.bit_count(), (without & won_bits).bit_count()
+        won_with = len(with_deals & won)
         found.append(AssetInfluence(asset_id, titles.get(asset_id, "(deleted)"), len(with_deals), won_with,
-                                    len(without), won_without,
-                                    len(with_deals) >= min_deals and len(without) >= min_deals))
+                                    deals_without, won_without,
+                                    len(with_deals) >= min_deals and deals_without >= min_deals,
+                                    len(opened_deals), len(opened_deals & won)))
     found.sort(key=lambda a: (not a.shown, -(a.interval[0] if a.shown else 0.0), -a.deals_with, a.title))
     return InfluenceReport(len(outcome), sum(r == "won" for r in outcome.values()), found, min_deals,
                            _cell_outcomes(outcome, in_cell, sent, titles))
+
+
+def _bits(deals, bit: dict[int, int]) -> int:
+    total = 0
+    for deal_id in deals:
+        total |= bit[deal_id]
+    return total
 
 
 def _cell_outcomes(outcome: dict[int, str], in_cell: dict, sent: dict[int, set[int]],

@@ -10,7 +10,7 @@ import io
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from app.insights import charts, content, feedback, influence, people, searches, shares, use
+from app.insights import charts, content, feedback, finding, influence, people, searches, shares, use
 from app.insights.scope import Scope, scope_names
 from app.library import score
 from app.usage import IGNORE_GRACE_DAYS
@@ -186,17 +186,44 @@ def influence_tables(result: influence.InfluenceReport) -> list[Table]:
         difference, low, high = a.interval or (None, None, None)
         rows.append([a.title, a.deals_with, a.won_with, percent(a.won_with, a.deals_with) if a.shown else "",
                      a.deals_without, a.won_without, percent(a.won_without, a.deals_without) if a.shown else "",
-                     points(difference), points(low), points(high)])
-    return [Table("influence", "Win rate of closed deals with and without each asset (same terms and stage)",
+                     points(difference), points(low), points(high), a.deals_opened, a.won_opened,
+                     a.deals_opened - a.won_opened,
+                     percent(a.won_opened, a.deals_opened) if a.deals_opened >= result.min_deals else ""])
+    return [Table("influence", "Win rate of closed deals with and without each asset (same terms and stage), "
+                  "and of those whose buyer opened it",
                   ["Asset", "Deals with", "Won with", "Win rate with", "Deals without", "Won without",
-                   "Win rate without", "Difference (pts)", "95% low (pts)", "95% high (pts)"],
+                   "Win rate without", "Difference (pts)", "95% low (pts)", "95% high (pts)",
+                   "Buyer opened (deals)", "Won opened", "Lost opened", "Win rate opened"],
                   rows, [a.id for a in result.assets],
-                  "No asset was sent (shared, customized or in a kit) in a deal closed in this range."),
+                  "No asset was sent (shared, customized or in a kit) or opened by a buyer in a deal closed "
+                  "in this range."),
             Table("influence-cells", "By cell: closed deals of each term at each stage, and what was sent in them",
                   ["Term", "Stage", "Closed deals", "Won", "Win rate", "Sent most in won deals",
                    "Sent most in lost deals"],
                   [[c.term, c.stage, c.deals, c.won, percent(c.won, c.deals), listed(c.sent_in_won),
                     listed(c.sent_in_lost)] for c in result.cells], empty="No deal closed in this range.")]
+
+
+def finding_tables(result: finding.TimeToFind) -> list[Table]:
+    """Time to find per rep, team, segment and week: sessions measured, found, not found, median minutes."""
+    columns = ["Sessions with a search", "Found", "Not found", "Median minutes to find"]
+
+    def rows(groups):
+        return [[g.name, g.measured, g.found, g.not_found, g.median] for g in groups]
+    segment = result.dimension or "Segment"
+    return [Table("time-to-find-reps", "By rep (slowest first)", ["Rep", *columns], rows(result.reps),
+                  empty="No rep searched in this range."),
+            Table("time-to-find-teams", "By team", ["Team", *columns], rows(result.teams),
+                  empty="No rep searched in this range."),
+            Table("time-to-find-segments", f"By {segment.lower()} of the asset found",
+                  [segment, "Sessions that found it", "Median minutes to find"],
+                  [[g.name, g.found, g.median] for g in result.segments],
+                  empty=f"No search in this range led to an asset tagged with a {segment.lower()}."),
+            Table("time-to-find-weeks", "By week of the search", ["Week", *columns], rows(result.weeks))]
+
+
+def finding_charts(result: finding.TimeToFind) -> list[charts.Chart]:
+    return [charts.columns("Median minutes to find, per week", [(w.name, w.median or 0) for w in result.weeks])]
 
 
 def listed(counted: list[tuple[str, int]]) -> str:

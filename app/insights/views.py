@@ -8,7 +8,7 @@ from flask_login import current_user
 
 from app import search
 from app.accounts import service as accounts
-from app.insights import content, feedback, people, searches, use, weekly
+from app.insights import content, feedback, finding, people, searches, use, weekly
 from app.insights import influence as deal_influence
 from app.insights import tables as reports
 from app.insights.scope import PERIODS, Scope, iso_week, recent_weeks, scope_from_args
@@ -31,6 +31,7 @@ PAGES = {
     "insights.adoption": "Adoption",
     "insights.ratings": "Ratings & flags",
     "insights.gaps": "Content gaps",
+    "insights.finding_time": "Time to find",
     "insights.influence": "Influence",
     "insights.shares": "Shares",
 }
@@ -158,6 +159,15 @@ def dismiss_gap():
         flash(f"Dismissed “{searches.dismiss(current_user, request.form.get('query', ''))}”: "
               "it is listed under Resolved.", "success")
     return redirect(back)
+
+
+@bp.route("/finding")
+@roles_required(*INSIGHT_VIEWERS)
+def finding_time():
+    """From a rep's first search in a working session to the first use of an asset (app/insights/finding.py)."""
+    result = finding.time_to_find(scope(), params.id_arg(request.args, "dimension"))
+    return page("insights/finding.html", reports.finding_tables(result), result=result,
+                charts=reports.finding_charts(result))
 
 
 @bp.route("/influence")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 from app.files import pdf
-from app.insights import actions, charts, content, feedback, influence, people, searches, shares, use
+from app.insights import actions, charts, content, deal_week, feedback, influence, people, searches, shares, use
 from app.insights.scope import Scope, scope_names
 from app.insights.tables import (
     Table,
@@ -56,6 +56,7 @@ class WeeklyReview:
     charts: list[charts.Chart]
     actions: list[actions.Action]
     previous_scope: Scope
+    deals: list[Table]  # deals influenced, rooms and links buyers opened, the wins (app/insights/deal_week.py)
 
     @property
     def headlines(self) -> list[Headline]:
@@ -79,7 +80,8 @@ def weekly_review(scope: Scope, title: str, results_now: searches.GapCounter | N
     before = replace(scope, start=scope.start - span, end=scope.start)
     return WeeklyReview(scope, title, use.overview(scope, usage), use.headline(before), usage,
                         content.coverage(scope), ignored, tables,
-                        [*usage_charts(usage), *ratings_charts(rated)], actions.actions(scope, results_now), before)
+                        [*usage_charts(usage), *ratings_charts(rated)], actions.actions(scope, results_now), before,
+                        deal_week.deal_tables(scope))
 
 
 def weekly_review_pdf(review: WeeklyReview) -> bytes:

@@ -60,7 +60,7 @@ from app.models.notifications import (
 )
 from app.models.rooms import DealRoom, DealRoomItem
 from app.models.sharing import SHARE_CALLS_TO_ACTION, ShareLink
-from app.models.usage import DismissedGap, SearchOutbox, UsageEvent
+from app.models.usage import DealAsset, DismissedGap, SearchOutbox, UsageEvent
 
 __all__ = [
     "NOTIFICATION_TABS",
@@ -92,6 +92,7 @@ __all__ = [
     "Dimension",
     "DealRoom",
     "DealRoomItem",
+    "DealAsset",
     "DismissedGap",
     "DocumentTemplate",
     "EVERYONE",

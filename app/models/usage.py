@@ -42,6 +42,27 @@ class UsageEvent(db.Model):
     context: Mapped[dict] = mapped_column(JSON, default=dict)
 
 
+class DealAsset(db.Model):
+    """What the log says of one asset in one deal, kept by the writer in the events' own transaction
+    (`usage.record`), so deal pages and Influence read a row per deal and asset instead of the log.
+
+    `first_sent_at` is the earliest share or customize event naming both (`usage.SENT_KINDS`),
+    `first_opened_at` the earliest buyer event (`usage.BUYER_KINDS`), `uses` the number of uses
+    (`usage.USE_KINDS`). "Sent before it closed" is `first_sent_at <= closed_at`: the earliest is
+    before the close exactly when some such event is.
+    """
+
+    __tablename__ = "deal_asset"
+    # On SQLite the rows are stored in key order (no rowid): a deal's assets are read in one range.
+    __table_args__ = (Index("ix_deal_asset_asset_id", "asset_id"), {"sqlite_with_rowid": False})
+
+    opportunity_id: Mapped[int] = mapped_column(ForeignKey("opportunity.id", ondelete="CASCADE"), primary_key=True)
+    asset_id: Mapped[int] = mapped_column(ForeignKey("asset.id", ondelete="CASCADE"), primary_key=True)
+    first_sent_at: Mapped[datetime | None]
+    first_opened_at: Mapped[datetime | None]
+    uses: Mapped[int] = mapped_column(default=0)
+
+
 class SearchOutbox(db.Model):
     """Assets whose search entry must be refreshed, written in the same transaction as the change.
 

@@ -67,7 +67,7 @@ def test_every_main_page_passes_axe_at_phone_width_for_each_role(journey, world)
         "marketer": ["/manage/", "/manage/review/", "/manage/flags", "/manage/synonyms/", "/manage/new",
                      "/insights/", "/insights/usage", "/insights/ignored", "/insights/coverage",
                      "/insights/adoption", "/insights/ratings", "/insights/gaps", "/insights/influence",
-                     "/insights/shares"],
+                     "/insights/finding", "/insights/shares"],
         "manager": ["/insights/adoption", "/documents"],
         "admin": ["/admin/users", "/admin/taxonomy"],
     }

@@ -53,7 +53,8 @@ def build_world(team, make_asset, rng: random.Random):
         deals.append({"id": deal.id, "terms": set(terms), "stage": deal.stage.name, "status": status,
                       "closed_at": deal.closed_at, "owner": deal.owner_id})
         for _ in range(rng.randint(0, 5)):
-            kind = rng.choice(["share", "customize", "share", "view", "rate"])
+            kind = rng.choice(["share", "customize", "share", "view", "rate", "share_open", "share_page",
+                               "share_download"])
             asset = rng.choice(assets)
             base = deal.closed_at or now
             at = base - timedelta(days=rng.uniform(-3, 20))
@@ -80,18 +81,28 @@ def expected_influence(titles, deals, events, owners=None, days=90):
         deal = closed.get(e["deal"])
         if deal and e["kind"] in ("share", "customize") and e["at"] <= deal["closed_at"]:
             with_deals[e["asset"]].add(e["deal"])
+    opened = defaultdict(set)
+    for e in events:
+        deal = closed.get(e["deal"])
+        if deal and e["kind"] in ("share_open", "share_page", "share_download") and e["at"] <= deal["closed_at"]:
+            opened[e["asset"]].add(e["deal"])
     expected = {}
-    for asset_id, used in with_deals.items():
-        asset_cells = set().union(*(cells[d] for d in used))
+    for asset_id in with_deals.keys() | opened.keys():
+        used = with_deals.get(asset_id, set())
+        asset_cells = set().union(set(), *(cells[d] for d in used))
         without = {i for i in closed if i not in used and cells[i] & asset_cells}
         won_with = sum(closed[d]["status"] == "won" for d in used)
         won_without = sum(closed[d]["status"] == "won" for d in without)
-        row = [titles[asset_id], str(len(used)), str(won_with), "", str(len(without)), str(won_without), "", "", "", ""]
+        buyer = opened.get(asset_id, set())
+        won_opened = sum(closed[d]["status"] == "won" for d in buyer)
+        row = [titles[asset_id], str(len(used)), str(won_with), "", str(len(without)), str(won_without), "", "", "", "",
+               str(len(buyer)), str(won_opened), str(len(buyer) - won_opened),
+               f"{won_opened / len(buyer):.0%}" if len(buyer) >= 5 else ""]
         if len(used) >= 5 and len(without) >= 5:
             difference, low, high = newcombe(won_with, len(used), won_without, len(without))
             row[3] = f"{won_with / len(used):.0%}"
             row[6] = f"{won_without / len(without):.0%}"
-            row[7:] = [f"{x * 100:+.1f}" for x in (difference, low, high)]
+            row[7:10] = [f"{x * 100:+.1f}" for x in (difference, low, high)]
         expected[titles[asset_id]] = row
     return expected, closed
 
@@ -102,11 +113,13 @@ def test_influence_equals_recount_with_its_interval(app, team, make_asset, clien
     expected, closed = expected_influence(titles, deals, events)
     marketer = client_of(team["mara"])
     rows = csv_rows(marketer, "/insights/influence?days=90&format=csv")
-    assert rows[0][-3:] == ["Difference (pts)", "95% low (pts)", "95% high (pts)"]
+    assert rows[0][7:] == ["Difference (pts)", "95% low (pts)", "95% high (pts)", "Buyer opened (deals)", "Won opened",
+                           "Lost opened", "Win rate opened"]
     got = {r[0]: r for r in rows[1:]}
     assert got == expected
     assert sum(bool(r[7]) for r in expected.values()) >= 2, "the world should put assets above the sample"
     assert any(not r[7] for r in expected.values()), "and some below it, counts still shown"
+    assert any(r[13] for r in expected.values()), "some assets opened by buyers in enough deals for a rate"
     shown = [r for r in rows[1:] if r[7]]
     assert [r[0] for r in shown] == [r[0] for r in sorted(shown, key=lambda r: (-float(r[7]), -int(r[1]), r[0]))]
     page = marketer.get("/insights/influence?days=90").get_data(as_text=True)

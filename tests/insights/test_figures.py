@@ -338,7 +338,8 @@ def test_influence_counts_closed_deals_not_outcomes_typed_on_ratings(world, mark
     assert any(r[4] in ("won", "lost") for r in world["ratings"])
     rows = csv_rows(marketer_client, "/insights/influence?days=90&format=csv")
     assert rows == [["Asset", "Deals with", "Won with", "Win rate with", "Deals without", "Won without",
-                     "Win rate without", "Difference (pts)", "95% low (pts)", "95% high (pts)"]]
+                     "Win rate without", "Difference (pts)", "95% low (pts)", "95% high (pts)",
+                     "Buyer opened (deals)", "Won opened", "Lost opened", "Win rate opened"]]
     page = marketer_client.get("/insights/influence?days=90").get_data(as_text=True)
     assert "0 deals closed in this period" in page
 
@@ -367,7 +368,8 @@ def test_every_insights_page_renders_for_marketer_and_manager(world, app, market
     manager = app.test_client()
     login(manager, world["manager"].email)
     for path in ["/insights/", "/insights/usage", "/insights/ignored", "/insights/coverage", "/insights/adoption",
-                 "/insights/ratings", "/insights/gaps", "/insights/influence",
+                 "/insights/ratings", "/insights/gaps", "/insights/influence", "/insights/finding",
+                 "/insights/finding?dimension=999999&days=99999&kind=<script>",
                  "/insights/?from=2026-13-01&to=x&days=-4&term=abc&dimension=x&kind=<script>"]:
         for client in (marketer_client, manager):
             response = client.get(path)

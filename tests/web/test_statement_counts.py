@@ -46,7 +46,8 @@ PAGES = [
     ("marketer", "/manage/flags"),
     ("admin", "/admin/users"),
     *[(role, f"/insights/{page}") for role in ("marketer", "manager")
-      for page in ("", "usage", "ignored", "coverage", "adoption", "ratings", "gaps", "influence", "shares")],
+      for page in ("", "usage", "ignored", "coverage", "adoption", "ratings", "gaps", "finding", "influence",
+                   "shares")],
 ]
 
 
