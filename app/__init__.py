@@ -80,6 +80,7 @@ def configure_blueprints(app: Flask) -> None:
     from app.documents import template_views  # noqa: F401 (adds the template editor to `content`)
     from app.documents import views as documents
     from app.insights import views as insights
+    from app.jobs import views as jobs
     from app.library import collection_views as collect
     from app.library import manage_views as content
     from app.library import review_views as review
@@ -89,7 +90,7 @@ def configure_blueprints(app: Flask) -> None:
     from app.web import errors
 
     for module in (auth, library, documents, collect, share, content, review, synonyms, insights, admin, api, deals,
-                   errors):
+                   jobs, errors):
         app.register_blueprint(module.bp)
 
 

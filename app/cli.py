@@ -1,4 +1,4 @@
-"""`flask` commands: first admin, collateral import, demo data, search, insights, backup and restore."""
+"""`flask` commands: first admin, collateral import, demo data, search, insights, backup and restore, jobs."""
 from __future__ import annotations
 
 import time
@@ -16,6 +16,7 @@ from app.extensions import db
 from app.files import previews
 from app.insights import weekly
 from app.insights.scope import Scope, iso_week, recent_weeks
+from app.jobs.commands import jobs_cli
 from app.library import assets, importer
 from app.models import Role, Team, User
 from app.ops import backup, demo, restore
@@ -23,7 +24,7 @@ from app.ops import backup, demo, restore
 
 def register_commands(app: Flask) -> None:
     for command in (create_user, import_collateral, seed_demo, search_cli, insights_cli, backup_command,
-                    restore_command, previews_command):
+                    restore_command, previews_command, jobs_cli):
         app.cli.add_command(command)
 
 

@@ -1,0 +1,134 @@
+"""Long work off the request path: the interface the rest of Bridge uses.
+
+An area registers what a kind of job does (`@jobs.task("bulk_customize")`: a function of one
+`Run`), a service enqueues one (`jobs.enqueue(kind, user, title, payload)`), the page polls
+`status(job)`, and `flask jobs work` runs it (`app.jobs.worker`). Jobs live in Bridge's own
+database (`app.jobs.queue`): nothing else to run, the same on SQLite and PostgreSQL, and every
+node of a cluster sees the same queue. With JOBS_EAGER (tests) a job runs inside `enqueue`.
+
+A task must be safe to run again: a worker that dies mid-job leaves it to another, which starts
+it from the beginning (`Run.key(part)` names what a run made, so the next one finds it).
+"""
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from flask import current_app
+from sqlalchemy import select
+
+from app.database import transaction
+from app.extensions import db
+from app.models import ADMINS, JOB_STATES, Job, User, utcnow
+
+TASKS: dict[str, Callable[[Run], dict]] = {}
+RECENT = 30
+
+
+class JobError(Exception):
+    """A reason a job cannot be done that trying again will not change: told to its owner as is."""
+
+
+class Interrupted(Exception):  # noqa: N818 (a signal, not an error)
+    """The worker is stopping: the job goes back to the queue at once."""
+
+
+def task(kind: str) -> Callable:
+    """Register `function(run) -> result dict` as what a job of `kind` does."""
+    def register(function: Callable[[Run], dict]) -> Callable[[Run], dict]:
+        TASKS[kind] = function
+        return function
+    return register
+
+
+@dataclass
+class Run:
+    """One attempt at a job, as its task sees it."""
+
+    job_id: int
+    payload: dict
+    user: User | None
+    attempt: int = 1
+    report: Callable[[int, int, str], None] = field(default=lambda done, total, note: None)
+
+    def progress(self, done: int, total: int, note: str = "") -> None:
+        """How far the job got (shown on its page); raises Interrupted when the worker is stopping."""
+        self.report(done, total, note)
+
+    def key(self, part: object = "") -> str:
+        """A name for something this job makes, the same in every attempt."""
+        return f"{self.job_id}:{part}"[:40]
+
+
+def enqueue(kind: str, user: User | None, title: str, payload: dict | None = None, *, total: int = 0,
+            max_attempts: int = 3) -> Job:
+    """Queue a job of `kind` for `user` (who sees its progress and is told how it ended)."""
+    if kind not in TASKS:
+        raise ValueError(f"no task is registered for {kind!r}")
+    from app.jobs import queue
+
+    with transaction():
+        job = Job(kind=kind, title=title[:200], user_id=user.id if user else None, payload=payload or {},
+                  total=total, max_attempts=max_attempts)
+        db.session.add(job)
+        queue.announce()
+    if current_app.config.get("JOBS_EAGER"):
+        from app.jobs import worker
+
+        worker.run_next(f"eager:{job.id}", only=job.id)
+        db.session.refresh(job)
+    return job
+
+
+def enqueue_once(kind: str, title: str, payload: dict | None = None) -> Job:
+    """The queued or running job of `kind` (one reindex at a time), else a new one."""
+    waiting = db.session.scalar(select(Job).where(Job.kind == kind, Job.state.in_(("queued", "running")))
+                                .order_by(Job.id).limit(1))
+    return waiting or enqueue(kind, None, title, payload)
+
+
+def own_job(user, job_id: int | None) -> Job | None:
+    """The job if `user` asked for it or is an admin; None otherwise (the page 404s)."""
+    job = db.session.get(Job, job_id) if job_id else None
+    if job is None or not (job.user_id == user.id or user.has_role(*ADMINS)):
+        return None
+    return job
+
+
+def status(job: Job) -> dict:
+    """What a job's page shows and polls: state, progress, and its result or error once it ended."""
+    percent = round(100 * job.done / job.total) if job.total else (100 if job.state == "done" else 0)
+    return {"id": job.id, "kind": job.kind, "title": job.title, "state": job.state, "done": job.done,
+            "total": job.total, "percent": min(percent, 100), "note": job.note, "attempts": job.attempts,
+            "finished": job.state in ("done", "failed"), "result": job.result if job.state == "done" else None,
+            "error": job.error if job.state == "failed" else ""}
+
+
+def jobs_of(user, limit: int = RECENT) -> list[Job]:
+    """The user's recent jobs, newest first (My jobs)."""
+    return list(db.session.scalars(select(Job).where(Job.user_id == user.id)
+                                   .order_by(Job.created_at.desc(), Job.id.desc()).limit(limit)))
+
+
+def by_state(limit: int = 50) -> dict[str, list[Job]]:
+    """Admins' view: the latest jobs in each state."""
+    return {state: list(db.session.scalars(select(Job).where(Job.state == state)
+                                           .order_by(Job.id.desc()).limit(limit))) for state in JOB_STATES}
+
+
+def retry(job_id: int | None) -> Job | None:
+    """Queue a failed job again (a fresh set of attempts); None if there is no such failed job."""
+    job = db.session.get(Job, job_id) if job_id else None
+    if job is None or job.state != "failed":
+        return None
+    from app.jobs import queue
+
+    with transaction():
+        job.state, job.attempts, job.error, job.run_after, job.finished_at = "queued", 0, "", utcnow(), None
+        queue.announce()
+    if current_app.config.get("JOBS_EAGER"):
+        from app.jobs import worker
+
+        worker.run_next(f"eager:{job.id}", only=job.id)
+        db.session.refresh(job)
+    return job
