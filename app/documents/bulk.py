@@ -79,7 +79,7 @@ def start(user, asset: Asset, upload: Upload, mapping: dict[str, str]) -> Job:
     if reason := refusal(asset):
         raise DocumentError(reason)
     mapping = check_mapping(fields_of(asset.template), upload.columns, mapping)
-    return jobs.enqueue(BULK_JOB, user, f"{len(upload.rows)} PDFs of “{asset.title}”"[:200],
+    return jobs.enqueue(BULK_JOB, user, f"{len(upload.rows)} PDFs of {asset.title}"[:200],
                         {"asset": asset.id, "upload": upload.token, "mapping": mapping}, total=len(upload.rows))
 
 
