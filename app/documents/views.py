@@ -27,7 +27,7 @@ from app.documents.generate import DocumentError
 from app.files import storage
 from app.files.pdf import RenderError
 from app.library import assets, collections
-from app.models import RATERS, GeneratedDocument, Role
+from app.models import RATERS, Job, Role
 from app.web import params
 from app.web.access import roles_required
 from app.web.forms import ActionForm
@@ -164,9 +164,8 @@ def new_kit():
         except (DocumentError, RenderError, DealError) as exc:
             flash(str(exc), "error")
             return kit_page(form, request.form.get("q", ""), 400)
-        if isinstance(message, GeneratedDocument):
-            flash(f"“{message.title}” is ready: {message.page_count} pages.", "success")
-            return redirect(url_for("documents.index", new=message.id))
+        if isinstance(message, Job):  # the kit is being built: its page shows how far
+            return redirect(url_for("jobs.job", job_id=message.id))
         if message:
             flash(message, "success")
         return redirect(url_for("documents.new_kit", q=request.form.get("q") or None) + "#kit")
