@@ -98,8 +98,12 @@ search_cli = click.Group("search", help="Build, check and catch up the search in
 
 
 @search_cli.command("reindex")
-def search_reindex():
+@click.option("--job", "as_job", is_flag=True, help="Queue the rebuild for a job worker (flask jobs work) and return.")
+def search_reindex(as_job: bool):
     """Rebuild the index from the database into a fresh directory and swap it in."""
+    if as_job:
+        click.echo(f"Rebuild queued as job {search.rebuild_soon(run_eagerly=False)}; `flask jobs list` follows it.")
+        return
     with click.progressbar(length=1, label="Indexing assets") as bar:
         def progress(done: int, total: int) -> None:
             bar.length = max(total, 1)

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 
 from flask import current_app
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from app.database import transaction
 from app.extensions import db
@@ -49,11 +50,12 @@ class Run:
     payload: dict
     user: User | None
     attempt: int = 1
-    report: Callable[[int, int, str], None] = field(default=lambda done, total, note: None)
+    report: Callable[[int, int, str, bool], None] = field(default=lambda done, total, note, may_stop: None)
 
-    def progress(self, done: int, total: int, note: str = "") -> None:
-        """How far the job got (shown on its page); raises Interrupted when the worker is stopping."""
-        self.report(done, total, note)
+    def progress(self, done: int, total: int, note: str = "", *, may_stop: bool = True) -> None:
+        """How far the job got (shown on its page); raises Interrupted when the worker is stopping
+        (unless the task cannot stop halfway: `may_stop=False`)."""
+        self.report(done, total, note, may_stop)
 
     def key(self, part: object = "") -> str:
         """A name for something this job makes, the same in every attempt."""
@@ -80,11 +82,35 @@ def enqueue(kind: str, user: User | None, title: str, payload: dict | None = Non
     return job
 
 
-def enqueue_once(kind: str, title: str, payload: dict | None = None) -> Job:
-    """The queued or running job of `kind` (one reindex at a time), else a new one."""
-    waiting = db.session.scalar(select(Job).where(Job.kind == kind, Job.state.in_(("queued", "running")))
+def enqueue_once(kind: str, title: str, *, run_eagerly: bool = True) -> int:
+    """The id of the queued or running job of `kind` (one reindex at a time), else of a new one.
+
+    Written through a session of its own, so it may be called where the caller's session cannot
+    write (after a commit: the search outbox). With JOBS_EAGER and `run_eagerly`, the job runs now.
+    """
+    if kind not in TASKS:
+        raise ValueError(f"no task is registered for {kind!r}")
+    from app.jobs import queue
+
+    with Session(db.engine) as session, session.begin():
+        job_id = session.scalar(select(Job.id).where(Job.kind == kind, Job.state.in_(("queued", "running")))
                                 .order_by(Job.id).limit(1))
-    return waiting or enqueue(kind, None, title, payload)
+        if job_id is None:
+            job = Job(kind=kind, title=title[:200], payload={})
+            session.add(job)
+            session.flush()
+            job_id = job.id
+            queue.announce(session)
+    if current_app.config.get("JOBS_EAGER") and run_eagerly:
+        from app.jobs import worker
+
+        worker.run_next(f"eager:{job_id}", only=job_id)
+    return job_id
+
+
+def state_of(job_id: int) -> str:
+    """A job's state, read afresh."""
+    return db.session.scalar(select(Job.state).where(Job.id == job_id).execution_options(populate_existing=True))
 
 
 def own_job(user, job_id: int | None) -> Job | None:

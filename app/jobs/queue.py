@@ -34,10 +34,10 @@ def on_postgres() -> bool:
     return db.engine.dialect.name == "postgresql"
 
 
-def announce() -> None:
+def announce(session=None) -> None:
     """Wake the PostgreSQL workers listening (delivered when the caller's transaction commits)."""
     if on_postgres():
-        db.session.execute(text(f"NOTIFY {CHANNEL}"))
+        (session or db.session).execute(text(f"NOTIFY {CHANNEL}"))
 
 
 def claim(worker: str, lease_s: float, only: int | None = None) -> tuple[int, int] | None:

@@ -46,8 +46,8 @@ class Heartbeat:
                 except Exception:  # a busy database: the next beat tries again
                     log.warning("could not renew the lease of job %s", self.args[0], exc_info=True)
 
-    def report(self, done: int, total: int, note: str) -> None:
-        if self.stopping.is_set():
+    def report(self, done: int, total: int, note: str, may_stop: bool = True) -> None:
+        if may_stop and self.stopping.is_set():
             raise Interrupted()
         now = time.monotonic()
         if done >= total or now - self.last >= 0.5:
