@@ -11,6 +11,7 @@ import time
 import pypdf
 import pytest
 
+from app import search
 from app.documents import authoring
 from app.extensions import db
 from app.models import Job
@@ -27,6 +28,13 @@ def pdf_text(data: bytes) -> str:
 
 def accounts_csv(count: int) -> str:
     return "Hospital,Number of beds\n" + "".join(f"Hospital {n:03},{100 + n}\n" for n in range(1, count + 1))
+
+
+@pytest.fixture(autouse=True)
+def search_index(app):
+    """An index, as a running site has: without one, the first write queues a rebuild job, which a
+    worker told to run one job would take first."""
+    search.rebuild()
 
 
 @pytest.fixture
