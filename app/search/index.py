@@ -14,7 +14,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TypeVar
 
-from flask import Flask, current_app
+from flask import Flask, current_app, has_request_context
 from sqlalchemy.orm import Session
 
 from app import jobs
@@ -64,14 +64,14 @@ def backend() -> Backend:
 
 
 def using(call: Callable[[Backend], T], *, writing: bool = False) -> T:
-    """`call(backend)`; an index that is missing or damaged is rebuilt by a job and `Unreadable`
-    raised meanwhile (a reader answers from the database; a writer's changes wait in the outbox).
-    With JOBS_EAGER the job runs at once and a reader's call is tried again."""
+    """`call(backend)`; an index that is missing or damaged is rebuilt at once outside requests (the
+    CLI, a job), else by a job while `Unreadable` is raised (a reader answers from the database; a
+    writer's changes wait in the outbox). With JOBS_EAGER the job runs at once and the call is tried again."""
     try:
         return call(backend())
     except (NeedsRebuild, Unreadable) as exc:
-        if writing and current_app.config.get("JOBS_EAGER"):
-            rebuild()  # what the job would do, here: a writer's session cannot run a job after its commit
+        if not has_request_context() or (writing and current_app.config.get("JOBS_EAGER")):
+            rebuild()  # what the job would do, here (a writer's session cannot run a job after its commit)
             return call(backend())
         log.warning("search index unusable (%s); rebuilding it in a job", exc)
         job_id = rebuild_soon(run_eagerly=not writing)
