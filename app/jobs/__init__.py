@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 
 from flask import current_app
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from app.database import transaction
 from app.extensions import db
@@ -138,7 +138,7 @@ def jobs_of(user, limit: int = RECENT) -> list[Job]:
 
 def by_state(limit: int = 50) -> dict[str, list[Job]]:
     """Admins' view: the latest jobs in each state."""
-    return {state: list(db.session.scalars(select(Job).where(Job.state == state)
+    return {state: list(db.session.scalars(select(Job).where(Job.state == state).options(joinedload(Job.user))
                                            .order_by(Job.id.desc()).limit(limit))) for state in JOB_STATES}
 
 
