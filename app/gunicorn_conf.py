@@ -50,7 +50,8 @@ def worker_exit(server, worker):
 def when_ready(server):
     """Start the job workers beside the web workers; each dies with the master (--die-with-parent)."""
     count = int(os.environ.get("BRIDGE_JOB_WORKERS", "1"))
-    command = [sys.executable, "-m", "flask", "--app", "app", "jobs", "work", "--die-with-parent"]
+    command = [sys.executable, "-m", "flask", "--app", "app", "jobs", "work", "--die-with-parent",
+               "--parent", str(os.getpid())]
     server.bridge_job_workers = [subprocess.Popen(command, close_fds=True) for _ in range(count)]
 
 

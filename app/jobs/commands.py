@@ -21,13 +21,15 @@ jobs_cli = click.Group("jobs", help="Run and list background jobs (bulk document
 @jobs_cli.command("work")
 @click.option("--die-with-parent", is_flag=True,
               help="Stop when the process that started this one ends (make run, gunicorn's master).")
+@click.option("--parent", type=int, default=None,
+              help="With --die-with-parent: that process's id (it may have ended while the app loaded).")
 @click.option("--max-jobs", type=int, default=None, help="Leave after this many jobs (default: run until stopped).")
-def work(die_with_parent: bool, max_jobs: int | None):
+def work(die_with_parent: bool, parent: int | None, max_jobs: int | None):
     """Run queued jobs until SIGTERM or Ctrl-C; a job cut short goes back to the queue."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s jobs %(levelname)s %(message)s")
     stop = threading.Event()
     if die_with_parent:
-        parent = os.getppid()
+        parent = parent or os.getppid()
         ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0)
         if os.getppid() != parent:  # the parent left before the line above took effect
             raise SystemExit(1)
