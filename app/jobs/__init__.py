@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session, joinedload
 
 from app.database import transaction
 from app.extensions import db
+from app.jobs import queue
 from app.models import ADMINS, JOB_STATES, Job, User, utcnow
 
 TASKS: dict[str, Callable[[Run], dict]] = {}
@@ -67,8 +68,6 @@ def enqueue(kind: str, user: User | None, title: str, payload: dict | None = Non
     """Queue a job of `kind` for `user` (who sees its progress and is told how it ended)."""
     if kind not in TASKS:
         raise ValueError(f"no task is registered for {kind!r}")
-    from app.jobs import queue
-
     with transaction():
         job = Job(kind=kind, title=title[:200], user_id=user.id if user else None, payload=payload or {},
                   total=total, max_attempts=max_attempts)
@@ -90,8 +89,6 @@ def enqueue_once(kind: str, title: str, *, run_eagerly: bool = True) -> int:
     """
     if kind not in TASKS:
         raise ValueError(f"no task is registered for {kind!r}")
-    from app.jobs import queue
-
     with Session(db.engine) as session, session.begin():
         job_id = session.scalar(select(Job.id).where(Job.kind == kind, Job.state.in_(("queued", "running")))
                                 .order_by(Job.id).limit(1))
@@ -147,8 +144,6 @@ def retry(job_id: int | None) -> Job | None:
     job = db.session.get(Job, job_id) if job_id else None
     if job is None or job.state != "failed":
         return None
-    from app.jobs import queue
-
     with transaction():
         job.state, job.attempts, job.error, job.run_after, job.finished_at = "queued", 0, "", utcnow(), None
         queue.announce()
