@@ -45,7 +45,7 @@ def claim(worker: str, lease_s: float, only: int | None = None) -> tuple[int, in
     now = utcnow()
     runnable = (select(Job.id)
                 .where(or_((Job.state == "queued") & (Job.run_after <= now),
-                           (Job.state == "running") & (Job.lease_until < now)),
+                           (Job.state == "running") & (Job.lease_until < now) & (Job.attempts < Job.max_attempts)),
                        Job.id == only if only is not None else True)
                 .order_by(Job.run_after, Job.id).limit(1)
                 .with_for_update(skip_locked=True))

@@ -2,12 +2,15 @@
 a failure told to the owner and listed for admins, a retry, and the same PDFs as in the request."""
 from __future__ import annotations
 
+from datetime import timedelta
+
 from sqlalchemy import select
 
 from app import jobs
 from app.documents import bulk
 from app.extensions import db
-from app.models import GeneratedDocument, Job, Notification
+from app.jobs import worker
+from app.models import GeneratedDocument, Job, Notification, utcnow
 from tests.conftest import login, post_form
 from tests.jobs.conftest import accounts_csv, job_id_of, pdf_text, start_bulk
 
@@ -97,3 +100,17 @@ def test_a_bulk_run_through_the_job_makes_the_pdfs_the_request_made(app, client,
                 client.get(f"/documents/{in_request[account].id}/download") as made_in_request:
             assert pdf_text(made_by_job.data) == pdf_text(made_in_request.data)
             assert f"Lumenfold for {account}" in pdf_text(made_by_job.data)
+
+
+def test_a_job_whose_worker_died_on_every_attempt_fails_and_tells_its_owner(app, make_user):
+    owner = make_user("rep")
+    job = Job(kind="test_flaky", title="Pitch kit for Acme", user_id=owner.id, state="running", attempts=3,
+              max_attempts=3, worker="gone:1", lease_until=utcnow() - timedelta(seconds=1))
+    db.session.add(job)
+    db.session.commit()
+    assert worker.run_next("another") is False  # not run a fourth time
+    db.session.expire_all()
+    failed = db.session.get(Job, job.id)
+    assert failed.state == "failed" and "stopped 3 times" in failed.error
+    (told,) = db.session.scalars(select(Notification).where(Notification.user_id == owner.id)).all()
+    assert told.message.startswith("“Pitch kit for Acme” failed: The worker running it stopped 3 times")
