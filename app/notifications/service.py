@@ -10,8 +10,8 @@ from app.models import Notification, utcnow
 
 def notify(user_id: int, message: str, link: str = "", kind: str = "") -> None:
     """Tell a user something, in the caller's transaction. `kind` ("flag_resolved", "review_due",
-    "new_content", "share_open", "room_visit", "job_done", "job_failed") will choose the user's preference for it; until the
-    notification centre stores preferences it is not kept."""
+    "new_content", "share_open", "room_visit", "job_done", "job_failed") will choose the user's
+    preference for it; until the notification centre stores preferences it is not kept."""
     db.session.add(Notification(user_id=user_id, message=message[:300], link=link[:300]))
 
 
