@@ -30,7 +30,9 @@ def work(die_with_parent: bool, parent: int | None, max_jobs: int | None):
     stop = threading.Event()
     if die_with_parent:
         parent = parent or os.getppid()
-        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0)
+        # SIGKILL, as for gunicorn's workers: a job mid-conversion would hold a SIGTERMed worker for
+        # minutes; killed, its lease runs out and another worker runs the job again.
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
         if os.getppid() != parent:  # the parent left before the line above took effect
             raise SystemExit(1)
     for signum in (signal.SIGTERM, signal.SIGINT):
