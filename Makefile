@@ -33,12 +33,15 @@ lock:
 	  .lock-venv/bin/pip freeze --exclude-editable; } > $(LOCK)
 	rm -rf .lock-venv
 
+# The job worker (flask jobs work) runs beside the web server and dies with it: the shell becomes
+# the server (exec, so $$ is the server's pid), the worker's parent; --die-with-parent ties them.
 run: setup
 	$(BIN)/flask db upgrade
 	$(BIN)/flask seed-demo --first-run
-	$(BIN)/flask --app app.wsgi run --host $(HOST) --port $(PORT)
+	$(BIN)/flask jobs work --die-with-parent --parent $$$$ & exec $(BIN)/flask --app app.wsgi run --host $(HOST) --port $(PORT)
 
-# Production-style: gunicorn with $(WORKERS) workers (point BRIDGE_DATABASE_URL at PostgreSQL to scale out).
+# Production-style: gunicorn with $(WORKERS) workers (point BRIDGE_DATABASE_URL at PostgreSQL to scale out);
+# its master starts BRIDGE_JOB_WORKERS job workers (1) and stops them with itself (app/gunicorn_conf.py).
 serve: setup
 	$(BIN)/flask db upgrade
 	$(BIN)/flask seed-demo --first-run

@@ -82,6 +82,7 @@ def configure_blueprints(app: Flask) -> None:
     from app.documents import template_views  # noqa: F401 (adds the template editor to `content`)
     from app.documents import views as documents
     from app.insights import views as insights
+    from app.jobs import views as jobs
     from app.library import collection_views as collect
     from app.library import manage_views as content
     from app.library import review_views as review
@@ -93,7 +94,7 @@ def configure_blueprints(app: Flask) -> None:
     from app.web import errors
 
     for module in (auth, library, documents, collect, share, content, review, synonyms, insights, admin, api, deals,
-                   notifications, rooms, errors):
+                   notifications, rooms, jobs, errors):
         app.register_blueprint(module.bp)
 
 

@@ -1,4 +1,5 @@
-"""`flask` commands: first admin, collateral import, demo data, search, insights, notifications, backup and restore."""
+"""`flask` commands: first admin, collateral import, demo data, search, insights, notifications,
+backup and restore, jobs."""
 from __future__ import annotations
 
 import time
@@ -16,6 +17,7 @@ from app.extensions import db
 from app.files import previews
 from app.insights import weekly
 from app.insights.scope import Scope, iso_week, recent_weeks
+from app.jobs.commands import jobs_cli
 from app.library import assets, importer, notices
 from app.models import Role, Team, User, utcnow
 from app.notifications import digests, mail
@@ -24,7 +26,7 @@ from app.ops import backup, demo, restore
 
 def register_commands(app: Flask) -> None:
     for command in (create_user, import_collateral, seed_demo, search_cli, insights_cli, notifications_cli,
-                    backup_command, restore_command, previews_command):
+                    backup_command, restore_command, previews_command, jobs_cli):
         app.cli.add_command(command)
 
 
@@ -98,8 +100,12 @@ search_cli = click.Group("search", help="Build, check and catch up the search in
 
 
 @search_cli.command("reindex")
-def search_reindex():
+@click.option("--job", "as_job", is_flag=True, help="Queue the rebuild for a job worker (flask jobs work) and return.")
+def search_reindex(as_job: bool):
     """Rebuild the index from the database into a fresh directory and swap it in."""
+    if as_job:
+        click.echo(f"Rebuild queued as job {search.rebuild_soon(run_eagerly=False)}; `flask jobs list` follows it.")
+        return
     with click.progressbar(length=1, label="Indexing assets") as bar:
         def progress(done: int, total: int) -> None:
             bar.length = max(total, 1)

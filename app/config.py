@@ -86,6 +86,13 @@ def from_environment(env: dict[str, str] | None = None) -> dict:
         "SMTP_URL": env.get("BRIDGE_SMTP_URL", "").strip(),
         "MAIL_FROM": env.get("BRIDGE_MAIL_FROM", "bridge@localhost").strip(),
         "SMTP_TIMEOUT_S": float(env.get("BRIDGE_SMTP_TIMEOUT_S", "10")),
+        # Jobs (app/jobs/, `flask jobs work`): a running job's lease, renewed by its worker every third
+        # of it (a worker that died is noticed once it runs out); how often an idle worker looks for work
+        # on SQLite (PostgreSQL wakes it with NOTIFY and looks this often anyway); EAGER runs each job
+        # inside the request that queues it (tests, or a one-process install without a worker).
+        "JOBS_LEASE_S": float(env.get("BRIDGE_JOBS_LEASE_S", "60")),
+        "JOBS_POLL_S": float(env.get("BRIDGE_JOBS_POLL_S", "1")),
+        "JOBS_EAGER": env.get("BRIDGE_JOBS_EAGER", "0") == "1",
         # The address links in mails point to (mail has no request to take it from).
         # A deal room's rep is alerted on a buyer's first visit and on a visit after this many hours
         # without one (app/rooms/visits.py).

@@ -1,6 +1,8 @@
 """gunicorn settings for `make serve`: `gunicorn -c python:app.gunicorn_conf app.wsgi:app`.
 
-Environment: BRIDGE_BIND (127.0.0.1:5000), BRIDGE_WORKERS (3). Workers are independent processes:
+Environment: BRIDGE_BIND (127.0.0.1:5000), BRIDGE_WORKERS (3), BRIDGE_JOB_WORKERS (1: job workers,
+`flask jobs work`, the master starts when ready and stops when it leaves; 0 on a node that only
+serves pages while other machines run the jobs). Workers are independent processes:
 they share the database (sessions, rate limits, the usage log, the search outbox) and the data
 directory (the Whoosh index, written under its lock and retried through the outbox).
 
@@ -11,6 +13,8 @@ leave when their worker does; each worker leaves when the master does (`post_for
 import ctypes
 import os
 import signal
+import subprocess
+import sys
 
 bind = os.environ.get("BRIDGE_BIND", "127.0.0.1:5000")
 workers = int(os.environ.get("BRIDGE_WORKERS", "3"))
@@ -41,3 +45,22 @@ def worker_exit(server, worker):
         app.extensions["usage_log"].close()
         app.extensions["pdf_renderer"].close()
         app.extensions["page_renderer"].close()
+
+
+def when_ready(server):
+    """Start the job workers beside the web workers; each dies with the master (--die-with-parent)."""
+    count = int(os.environ.get("BRIDGE_JOB_WORKERS", "1"))
+    command = [sys.executable, "-m", "flask", "--app", "app", "jobs", "work", "--die-with-parent",
+               "--parent", str(os.getpid())]
+    server.bridge_job_workers = [subprocess.Popen(command, close_fds=True) for _ in range(count)]
+
+
+def on_exit(server):
+    """Stop the job workers: a job cut short goes back to the queue."""
+    for process in getattr(server, "bridge_job_workers", []):
+        process.terminate()
+    for process in getattr(server, "bridge_job_workers", []):
+        try:
+            process.wait(timeout=graceful_timeout)
+        except subprocess.TimeoutExpired:
+            process.kill()

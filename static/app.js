@@ -214,3 +214,38 @@
   form.addEventListener("input", () => { clearTimeout(timer); timer = setTimeout(refresh, 1000); });
   form.addEventListener("change", () => { clearTimeout(timer); timer = setTimeout(refresh, 400); });
 })();
+
+// A job's page: poll its status (1 s, slowing to 5 s while nothing changes, paused while the tab is
+// hidden), show its progress, and load the page once more when it ends, for its result.
+(function () {
+  "use strict";
+  const panel = document.querySelector("[data-job-status]");
+  if (!panel) return;
+  const bar = panel.querySelector("[data-job-bar]");
+  const count = panel.querySelector("[data-job-count]");
+  const state = panel.querySelector("[data-job-state]");
+  const note = panel.querySelector("[data-job-note]");
+  let delay = 1000;
+  let last = "";
+  const poll = async () => {
+    if (document.hidden) { setTimeout(poll, delay); return; }
+    try {
+      const response = await fetch(panel.dataset.jobStatus, { headers: { Accept: "application/json" } });
+      if (!response.ok) throw new Error(String(response.status));
+      const job = await response.json();
+      if (job.finished) { window.location.reload(); return; }
+      bar.value = job.percent;
+      bar.textContent = job.percent + " %";
+      count.textContent = job.total ? job.done + " of " + job.total : "";
+      state.textContent = job.state === "queued" ? "Waiting for a worker" : "Working";
+      note.textContent = job.note;
+      const seen = job.state + job.done;
+      delay = seen === last ? Math.min(delay * 1.5, 5000) : 1000;
+      last = seen;
+    } catch (err) {
+      delay = Math.min(delay * 2, 15000);
+    }
+    setTimeout(poll, delay);
+  };
+  setTimeout(poll, delay);
+})();

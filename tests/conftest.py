@@ -42,6 +42,8 @@ def app_config(data_dir: Path, **overrides) -> dict:
         # A conversion takes seconds: tests that want decks' and documents' pages turn it on
         # (tests/files/test_previews.py, the kit and viewer journeys); the others get the note.
         "OFFICE_PREVIEWS": False,
+        # Jobs run inside the request that queues them; tests/jobs/ runs real workers.
+        "JOBS_EAGER": True,
     }
     config.update(overrides)
     return config

@@ -11,11 +11,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from app import jobs
 from app.documents.authoring import Field, account_field, fields_of
-from app.documents.generate import DocumentError, clean_values, generate, prefilled, refusal
+from app.documents.generate import DocumentError, clean_values, generate, made_by_job, prefilled, refusal
+from app.extensions import db
 from app.files import pdf
 from app.files.csv_uploads import CsvKind, Upload, normalised
-from app.models import Asset, GeneratedDocument
+from app.models import Asset, GeneratedDocument, Job
 
 MAX_BULK_ROWS = 500
 MAX_CSV_BYTES = 2 * 1024 * 1024
@@ -71,8 +73,42 @@ def check_mapping(fields: list[Field], columns: list[str], mapping: dict[str, st
     return mapping
 
 
-def generate_many(user, asset: Asset, upload: Upload, mapping: dict[str, str]) -> list[RowResult]:
-    """One document per row from its own values; a bad row is reported and the others are still made."""
+def start(user, asset: Asset, upload: Upload, mapping: dict[str, str]) -> Job:
+    """Check the mapping at once (the manager fixes it on the page), then make the documents in a job:
+    500 rows take over a minute, longer than a request may."""
+    if reason := refusal(asset):
+        raise DocumentError(reason)
+    mapping = check_mapping(fields_of(asset.template), upload.columns, mapping)
+    return jobs.enqueue(BULK_JOB, user, f"{len(upload.rows)} PDFs of {asset.title}"[:200],
+                        {"asset": asset.id, "upload": upload.token, "mapping": mapping}, total=len(upload.rows))
+
+
+BULK_JOB = "bulk_customize"
+
+
+@jobs.task(BULK_JOB)
+def run_bulk(run: jobs.Run) -> dict:
+    """The job `start` queued: a document per row, the rows an earlier attempt made found again."""
+    asset = db.session.get(Asset, run.payload["asset"])
+    upload = stashed(run.user, run.payload["upload"]) if run.user is not None else None
+    if asset is None or asset.template is None or upload is None:
+        raise jobs.JobError("The template or the uploaded CSV is gone; upload the CSV again.")
+    try:
+        results = generate_many(run.user, asset, upload, run.payload["mapping"], run)
+    except DocumentError as exc:
+        raise jobs.JobError(str(exc)) from None
+    made = [r.document.id for r in results if r.document]
+    failed = len(results) - len(made)
+    return {"summary": f"{len(made)} documents made" + (f"; {failed} rows skipped (below)." if failed else "."),
+            "documents": made,
+            "rows": [{"line": r.line, "account": r.account, "document": r.document.id if r.document else None,
+                      "pages": r.document.page_count if r.document else 0, "error": r.error} for r in results]}
+
+
+def generate_many(user, asset: Asset, upload: Upload, mapping: dict[str, str],
+                  run: jobs.Run | None = None) -> list[RowResult]:
+    """One document per row from its own values; a bad row is reported and the others are still made.
+    In a job (`run`), progress is reported after each row and a row an earlier attempt made is reused."""
     if reason := refusal(asset):
         raise DocumentError(reason)
     fields = fields_of(asset.template)
@@ -84,12 +120,16 @@ def generate_many(user, asset: Asset, upload: Upload, mapping: dict[str, str]) -
     for line, row in enumerate(upload.rows, start=2):  # line 1 is the header
         given = {name: row.get(column, "") for name, column in mapping.items()}
         result = RowResult(line, given.get(customer.name, "") if customer else row.get(account_column, ""))
+        key = run.key(line) if run is not None else None
         try:
             values = clean_values(fields, given, kept=kept)
-            result.document = generate(user, asset, values, result.account, bulk=True)
+            result.document = (key and made_by_job(key)) or generate(user, asset, values, result.account,
+                                                                      bulk=True, job_key=key)
         except (DocumentError, pdf.RenderError) as exc:
             result.error = str(exc)
         results.append(result)
+        if run is not None:
+            run.progress(len(results), len(upload.rows), f"Line {line}: {result.account or '—'}")
     UPLOADS.forget(user, upload.token)
     return results
 

@@ -127,10 +127,10 @@ def preview(asset: Asset, values: dict[str, str], width: int = 800, max_pages: i
 
 
 def generate(user, asset: Asset, values: dict[str, str], account: str = "", *, bulk: bool = False,
-             opportunity=None) -> GeneratedDocument:
+             opportunity=None, job_key: str | None = None) -> GeneratedDocument:
     """Render and keep a customized PDF, filed under the template's customer field (or `account` when
     the template has none, or the deal's account), and log it (one of many when `bulk`; for the deal
-    `opportunity`, one of the user's open deals, when given)."""
+    `opportunity`, one of the user's open deals, when given; `job_key` names it for the job making it)."""
     if reason := refusal(asset):
         raise DocumentError(reason)
     template = asset.template
@@ -144,7 +144,7 @@ def generate(user, asset: Asset, values: dict[str, str], account: str = "", *, b
             document = GeneratedDocument(
                 user_id=user.id, asset_id=asset.id, template_version=template.version, account=account,
                 title=f"{asset.title} — {account}"[:240], values=values, stored_name=stored_name,
-                page_count=pdf.page_count(body), size_bytes=len(body))
+                page_count=pdf.page_count(body), size_bytes=len(body), job_key=job_key)
             db.session.add(document)
     except BaseException:
         storage.discard(stored_name)
@@ -152,6 +152,11 @@ def generate(user, asset: Asset, values: dict[str, str], account: str = "", *, b
     usage.log_event("customize", user=user, asset=asset, account=document.account, document_id=document.id,
                     template_version=document.template_version, bulk=bulk or None, opportunity=opportunity)
     return document
+
+
+def made_by_job(job_key: str) -> GeneratedDocument | None:
+    """The document an earlier attempt of a job made under `job_key`, if it got that far."""
+    return db.session.scalar(select(GeneratedDocument).where(GeneratedDocument.job_key == job_key))
 
 
 def documents_of(user, limit: int = 200) -> list[GeneratedDocument]:

@@ -8,7 +8,9 @@ was made. An asset without pages (messaging, a video, a picture, a file that cou
 converted) gets one page of its own. Nothing in a kit points back into Bridge: its addresses need
 a login the customer does not have. Internal assets are refused when added and again when built.
 Only the cover, the contents and those single pages are rendered, in the worker's limited render
-process; stored PDFs are merged page for page with pypdf.
+process; stored PDFs are merged page for page with pypdf. A kit is built by a job (a part of
+30,000 pages takes 20 s): the draft is checked when the rep asks, the parts asked for are built,
+and only they leave the draft (what the rep adds meanwhile waits for the next kit).
 """
 from __future__ import annotations
 
@@ -23,14 +25,14 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
-from app import usage
+from app import jobs, usage
 from app.database import transaction
 from app.deals import records
-from app.documents.generate import DocumentError
+from app.documents.generate import DocumentError, made_by_job
 from app.extensions import db
 from app.files import pdf, storage
 from app.library import assets
-from app.models import Asset, GeneratedDocument, KitDraft, KitDraftItem, utcnow
+from app.models import Asset, GeneratedDocument, Job, KitDraft, KitDraftItem, utcnow
 from app.web import branding
 from app.web.markup import render_markdown
 
@@ -193,14 +195,14 @@ def restore(user, kit: GeneratedDocument) -> int:
 
 
 def edit_draft(user, details: Details | None, action: str, target: int | None,
-               collection=None) -> str | GeneratedDocument:
+               collection=None) -> str | Job:
     """One press of a button on the kit page: what the rep typed is kept (`details`, when the kit's
     own form sent it), then `action` is done on the part or document `target`. Returns what to
-    tell the rep, or the built kit."""
+    tell the rep, or the job building the kit."""
     if details is not None:
         save_details(user, details)
     if action == "build":
-        return build_kit(user)
+        return start_build(user)
     if action == "remove":
         return "Removed from the kit." if target and remove(user, target) else ""
     if action in ("up", "down"):
@@ -285,11 +287,36 @@ def paragraphs(letter: str) -> list[str]:
     return [p.strip("\n") for p in re.split(r"\n[ \t]*\n", text) if p.strip()] if text else []
 
 
-def build_kit(user) -> GeneratedDocument:
-    """The user's draft kit as one stored PDF: cover, letter, contents, then each part; logged as a
-    customizing of each library asset in it. The draft is emptied once the kit is kept."""
+KIT_JOB = "pitch_kit"
+
+
+def start_build(user) -> Job:
+    """Check the draft now (the rep fixes it on the page), then build the kit in a job."""
+    draft, items, _deal, account = checked_draft(user)
+    return jobs.enqueue(KIT_JOB, user, f"Pitch kit for {account}", {"items": [i.id for i in items]},
+                        total=len(items))
+
+
+@jobs.task(KIT_JOB)
+def run_kit(run: jobs.Run) -> dict:
+    """The job `start_build` queued; a kit an earlier attempt kept is found again, not built twice."""
+    key = run.key("kit")
+    document = made_by_job(key)
+    if document is None:
+        if run.user is None:
+            raise jobs.JobError("The rep who asked for this kit is gone.")
+        try:
+            document = build_kit(run.user, run.payload["items"], run, key)
+        except DocumentError as exc:
+            raise jobs.JobError(str(exc)) from None
+    return {"summary": f"“{document.title}”: {document.page_count} pages.", "document": document.id}
+
+
+def checked_draft(user, only: list[int] | None = None) -> tuple[KitDraft, list[KitDraftItem], object, str]:
+    """The draft, its items (those of `only`, when given), its deal and account; DocumentError when
+    it cannot be built."""
     draft = draft_of(user)
-    items = list(draft.items) if draft else []
+    items = [i for i in draft.items if only is None or i.id in only] if draft else []
     deal = records.own_open_deal(user, draft.opportunity_id) if draft else None
     account = (draft.account.strip() or (deal.account.name if deal else "")) if draft else ""
     if not account:
@@ -301,7 +328,20 @@ def build_kit(user) -> GeneratedDocument:
             title = item.asset.title if item.asset else item.document.title
             named = reason if reason.startswith("“") else f"“{title}”: {reason}"
             raise DocumentError(f"{named} Remove it from the kit first.")
-    parts = [_asset_part(i.asset, user) if i.asset is not None else _document_part(i.document) for i in items]
+    return draft, items, deal, account
+
+
+def build_kit(user, only: list[int] | None = None, run: jobs.Run | None = None,
+              job_key: str | None = None) -> GeneratedDocument:
+    """The user's draft kit (its items of `only`) as one stored PDF: cover, letter, contents, then each
+    part; logged as a customizing of each library asset in it. Those items leave the draft once the
+    kit is kept (the account, title and letter too when nothing else is left)."""
+    draft, items, deal, account = checked_draft(user, only)
+    parts = []
+    for item in items:
+        parts.append(_asset_part(item.asset, user) if item.asset is not None else _document_part(item.document))
+        if run is not None:
+            run.progress(len(parts), len(items), parts[-1].title)
     brand = branding.current()
     title, intro = draft.title, draft.intro
     front_pages = 3 if intro else 2  # cover, the letter, the contents: a page each, unless longer
@@ -333,11 +373,13 @@ def build_kit(user) -> GeneratedDocument:
                         "items": [["asset", i.asset_id] if i.asset_id else ["document", i.document_id] for i in items],
                         "title": title, "intro": intro,
                         "summarised": [p.asset.id for p in parts if p.summary and p.asset is not None]},
-                stored_name=stored, page_count=len(writer.pages), size_bytes=len(body))
+                stored_name=stored, page_count=len(writer.pages), size_bytes=len(body), job_key=job_key)
             db.session.add(document)
-            draft.items.clear()
-            draft.account = draft.title = draft.intro = ""
-            draft.opportunity_id = None
+            for item in items:
+                draft.items.remove(item)
+            if not draft.items:
+                draft.account = draft.title = draft.intro = ""
+                draft.opportunity_id = None
     except BaseException:
         storage.discard(stored)
         raise

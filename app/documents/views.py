@@ -27,7 +27,7 @@ from app.documents.generate import DocumentError
 from app.files import storage
 from app.files.pdf import RenderError
 from app.library import assets, collections
-from app.models import RATERS, GeneratedDocument, Role
+from app.models import RATERS, Job, Role
 from app.web import params
 from app.web.access import roles_required
 from app.web.forms import ActionForm
@@ -164,9 +164,8 @@ def new_kit():
         except (DocumentError, RenderError, DealError) as exc:
             flash(str(exc), "error")
             return kit_page(form, request.form.get("q", ""), 400)
-        if isinstance(message, GeneratedDocument):
-            flash(f"“{message.title}” is ready: {message.page_count} pages.", "success")
-            return redirect(url_for("documents.index", new=message.id))
+        if isinstance(message, Job):  # the kit is being built: its page shows how far
+            return redirect(url_for("jobs.job", job_id=message.id))
         if message:
             flash(message, "success")
         return redirect(url_for("documents.new_kit", q=request.form.get("q") or None) + "#kit")
@@ -235,10 +234,10 @@ def restore_kit(document_id: int):
 @roles_required(Role.MANAGER)
 def bulk(asset_id: int):
     """Managers: a CSV of accounts in, its columns matched to the fields and confirmed, then one
-    customized PDF per account out (as a ZIP)."""
+    customized PDF per account out (as a ZIP), made by a job whose page shows the progress."""
     item = customizable(asset_id)
     fields = authoring.fields_of(item.template)
-    upload, mapping, results, status, form = None, {}, [], 200, ActionForm()
+    upload, mapping, status, form = None, {}, 200, ActionForm()
     if request.method == "POST":
         try:
             if not form.validate_on_submit():
@@ -248,8 +247,10 @@ def bulk(asset_id: int):
                 if upload is None:
                     raise DocumentError("That CSV is no longer waiting here; upload it again.")
                 mapping = {f.name: request.form.get(f"map-{f.name}", "") for f in fields}
-                results = bulk_service.generate_many(current_user, item, upload, mapping)
-                upload = None
+                job = bulk_service.start(current_user, item, upload, mapping)
+                flash(f"Making {len(upload.rows)} PDFs: you can leave this page, a notification tells you "
+                      "when they are ready.", "success")
+                return redirect(url_for("jobs.job", job_id=job.id))
             else:
                 csv_file = request.files.get("accounts")
                 if csv_file is None or not csv_file.filename:
@@ -262,12 +263,7 @@ def bulk(asset_id: int):
         except DocumentError as exc:
             flash(str(exc), "error")
             status = 400
-        made = [r.document for r in results if r.document]
-        if results:
-            failed = len(results) - len(made)
-            flash(f"{len(made)} documents made" + (f"; {failed} rows skipped (below)." if failed else "."),
-                  "success" if not failed else "error")
-    return render_template("documents/bulk.html", asset=item, results=results, form=form, fields=fields,
+    return render_template("documents/bulk.html", asset=item, form=form, fields=fields,
                            upload=upload, mapping=mapping, account_field=authoring.account_field(fields),
                            refused=generate.refusal(item)), status
 

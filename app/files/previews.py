@@ -1,9 +1,9 @@
 """Previews of uploaded files: a PDF of a deck's or document's pages (LibreOffice, in
 app/files/convert.py), its page count, and page 1 as the thumbnail, made once per version.
 
-`prepare(version)` is the one call. The upload runs it at once, after the version is committed;
-a job queue can run it later unchanged, because until it has run a version simply has no preview
-yet. It never fails the upload: when no preview can be made, the version keeps a note saying why.
+`prepare(version)` is the one call. The upload queues it as a job once the version is committed
+(`library.assets.prepare_soon`): until it has run a version simply has no preview yet. It never
+fails: when no preview can be made, the version keeps a note saying why.
 """
 from __future__ import annotations
 
@@ -19,6 +19,7 @@ from app.models import AssetVersion
 log = logging.getLogger("bridge.previews")
 
 CONVERTED = ("pptx", "docx")
+PREPARED = ("pdf", *CONVERTED)  # the file types `prepare` gives pages and a thumbnail
 TURNED_OFF = "No preview: previews of decks and documents are turned off on this server."
 # Notes of files that were never tried: `flask previews` tries them again (the others failed on their own).
 NOT_TRIED = (TURNED_OFF, convert.NOT_INSTALLED)
@@ -26,7 +27,7 @@ NOT_TRIED = (TURNED_OFF, convert.NOT_INSTALLED)
 
 def prepare(version: AssetVersion) -> AssetVersion:
     """Give `version` its pages PDF, page count and thumbnail (or a note on why it has none)."""
-    if version.file_type not in ("pdf", *CONVERTED):
+    if version.file_type not in PREPARED:
         return version  # images get their thumbnail when they are read (app/files/extract.py)
     preview_name, note, page_count = None, "", version.page_count
     if version.file_type == "pdf":

@@ -11,7 +11,7 @@ from flask import current_app
 from sqlalchemy import Select, and_, func, or_, select
 from sqlalchemy.orm import joinedload, selectinload
 
-from app import usage
+from app import jobs, usage
 from app.database import transaction
 from app.extensions import db
 from app.files import ingest, pages, previews, storage
@@ -323,7 +323,7 @@ def save_asset(data: AssetData, author, asset: Asset | None = None,
             storage.discard(*stored.names)
         raise
     if stored:
-        previews.prepare(asset.current_version)
+        prepare_soon(asset.current_version)
     return asset
 
 
@@ -339,8 +339,28 @@ def add_version(asset: Asset, upload: tuple[Path, str], author) -> AssetVersion:
     except BaseException:
         storage.discard(*stored.names)
         raise
-    previews.prepare(version)
+    prepare_soon(version)
     return version
+
+
+PREVIEWS_JOB = "file_previews"
+
+
+def prepare_soon(version: AssetVersion) -> None:
+    """Make the version's preview, page count and thumbnail in a job (a deck's conversion takes
+    seconds); until it has run the version simply has no preview yet."""
+    if version.file_type in previews.PREPARED:
+        jobs.enqueue(PREVIEWS_JOB, None, f"Preview of {version.original_filename}"[:200], {"version": version.id})
+
+
+@jobs.task(PREVIEWS_JOB)
+def run_previews(run: jobs.Run) -> dict:
+    """The job `prepare_soon` queued: safe to run again (a second run replaces the first's files)."""
+    version = db.session.get(AssetVersion, run.payload["version"])
+    if version is None:
+        return {"summary": "The version was deleted before its preview was made."}
+    previews.prepare(version)
+    return {"summary": version.preview_note or f"{version.page_count or 0} pages."}
 
 
 def versions_without_preview(everything: bool = False) -> list[AssetVersion]:

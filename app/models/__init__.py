@@ -26,6 +26,7 @@ from app.models.deals import (
     account_term,
 )
 from app.models.documents import DocumentTemplate, GeneratedDocument, KitDraft, KitDraftItem
+from app.models.jobs import JOB_STATES, Job
 from app.models.library import (
     AUDIENCES,
     FLAG_REASONS,
@@ -99,6 +100,8 @@ __all__ = [
     "FLAG_REASONS",
     "Flag",
     "GeneratedDocument",
+    "JOB_STATES",
+    "Job",
     "INSIGHT_VIEWERS",
     "INTERNAL_KINDS",
     "KIND_LABELS",

@@ -38,7 +38,8 @@ class GeneratedDocument(db.Model):
     """A PDF a rep made from a template: who, when, for which account, with which values."""
 
     __tablename__ = "generated_document"
-    __table_args__ = (Index("ix_generated_document_user_id_created_at", "user_id", "created_at"),)
+    __table_args__ = (Index("ix_generated_document_user_id_created_at", "user_id", "created_at"),
+                      Index("ix_generated_document_job_key", "job_key", unique=True))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"))
@@ -51,6 +52,9 @@ class GeneratedDocument(db.Model):
     page_count: Mapped[int]
     size_bytes: Mapped[int]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # "<job id>:<row>" for a document a job made: a job retried after its worker died finds the rows
+    # it already made instead of making them twice.
+    job_key: Mapped[str | None] = mapped_column(String(40))
 
     asset: Mapped[Asset | None] = relationship()
     user: Mapped[User] = relationship()

@@ -17,10 +17,13 @@ NOTIFICATION_KINDS = {
     "new_content": "New or updated content in my segments",
     "share_open": "A prospect opened something I shared",
     "room_visit": "A buyer visited one of my deal rooms",
+    "job_done": "Work I started in the background (bulk PDFs, a kit) is ready",
+    "job_failed": "Work I started in the background failed",
 }
 # The same kinds, short: the centre's tabs.
 NOTIFICATION_TABS = {"flag_resolved": "Flags resolved", "review_due": "Reviews due", "new_content": "New content",
-                     "share_open": "Shares opened", "room_visit": "Room visits"}
+                     "share_open": "Shares opened", "room_visit": "Room visits",
+                     "job_done": "Work ready", "job_failed": "Work failed"}
 EMAIL_CHOICES = {"off": "No email", "immediate": "Email at once", "weekly": "Weekly digest"}
 
 

@@ -26,6 +26,8 @@ EMAIL_OPTIONS = {
     "new_content": ("off", "weekly"),
     "share_open": ("off", "immediate"),
     "room_visit": ("off", "immediate"),
+    "job_done": ("off", "immediate"),
+    "job_failed": ("off", "immediate"),
 }
 DIGEST_KINDS = tuple(kind for kind, options in EMAIL_OPTIONS.items() if "weekly" in options)
 OWNERS = (Role.MARKETER.value, Role.ADMIN.value)

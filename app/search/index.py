@@ -2,21 +2,22 @@
 database, and catching it up with the outbox.
 
 A backend that reports its index unusable (`NeedsRebuild`: missing, of an old schema, too damaged
-to open) is rebuilt from the database here, and the call tried once more. One that fails while
-reading (`Unreadable`: a damaged part found by a query) is rebuilt in the background, by one
-thread per process, while the caller answers from elsewhere.
+to open) or fails while reading (`Unreadable`: a damaged part found by a query) is rebuilt from the
+database by one job (`search_reindex`, however many requests find it so) run by a job worker;
+meanwhile readers get `Unreadable` and the search service answers from the database, and writes
+wait in the outbox, which the rebuild drains.
 """
 from __future__ import annotations
 
 import logging
-import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TypeVar
 
-from flask import Flask, current_app
+from flask import Flask, current_app, has_request_context
 from sqlalchemy.orm import Session
 
+from app import jobs
 from app.extensions import db
 from app.search import outbox
 from app.search.backend import Backend, NeedsRebuild, Progress, Unreadable
@@ -26,8 +27,6 @@ from app.search.whoosh.backend import WhooshBackend
 
 T = TypeVar("T")
 log = logging.getLogger(__name__)
-_repair_lock = threading.Lock()
-_repair_thread: threading.Thread | None = None
 
 
 BACKENDS = ("whoosh", "postgres")
@@ -64,44 +63,36 @@ def backend() -> Backend:
     return current_app.extensions["search"]
 
 
-def using(call: Callable[[Backend], T]) -> T:
-    """`call(backend)`, rebuilding a missing or damaged index first when the backend asks for it;
-    a part found unreadable is repaired in the background and `Unreadable` passed on."""
+def using(call: Callable[[Backend], T], *, writing: bool = False) -> T:
+    """`call(backend)`; an index that is missing or damaged is rebuilt at once outside requests (the
+    CLI, a job), else by a job while `Unreadable` is raised (a reader answers from the database; a
+    writer's changes wait in the outbox). With JOBS_EAGER the job runs at once and the call is tried again."""
     try:
         return call(backend())
-    except NeedsRebuild:
-        rebuild()
-        return call(backend())
-    except Unreadable:
-        log.exception("search index damaged; rebuilding it in the background")
-        repair_soon()
-        raise
+    except (NeedsRebuild, Unreadable) as exc:
+        if not has_request_context() or (writing and current_app.config.get("JOBS_EAGER")):
+            rebuild()  # what the job would do, here (a writer's session cannot run a job after its commit)
+            return call(backend())
+        log.warning("search index unusable (%s); rebuilding it in a job", exc)
+        job_id = rebuild_soon(run_eagerly=not writing)
+        if not writing and jobs.state_of(job_id) == "done":
+            return call(backend())
+        raise Unreadable(f"the search index is being rebuilt (job {job_id})") from exc
 
 
-def repair_soon() -> None:
-    """Rebuild the index in a background thread, unless this process is already doing so."""
-    global _repair_thread
-    if not _repair_lock.acquire(blocking=False):
-        return
-    app = current_app._get_current_object()
-
-    def repair():
-        try:
-            with app.app_context():
-                rebuild()
-        except Exception:  # logged; the next read error tries again
-            log.exception("search index repair failed")
-        finally:
-            _repair_lock.release()
-
-    _repair_thread = threading.Thread(target=repair, name="search-repair", daemon=True)
-    _repair_thread.start()
+def rebuild_soon(*, run_eagerly: bool = True) -> int:
+    """Queue the one rebuild of the index (or find the one queued); its job id."""
+    return jobs.enqueue_once(REINDEX_JOB, "Rebuild the search index", run_eagerly=run_eagerly)
 
 
-def wait_for_repair(timeout: float = 120.0) -> None:
-    """Wait for a repair this process started (tests, and `flask search check`)."""
-    if _repair_thread is not None:
-        _repair_thread.join(timeout)
+REINDEX_JOB = "search_reindex"
+
+
+@jobs.task(REINDEX_JOB)
+def run_reindex(run: jobs.Run) -> dict:
+    """The job `rebuild_soon` queued: safe to run again (a rebuild swaps a fresh index in)."""
+    count = rebuild(lambda done, total: run.progress(done, total, "Indexing assets", may_stop=False))
+    return {"summary": f"Indexed {count} assets."}
 
 
 def rebuild(progress: Progress | None = None) -> int:
@@ -126,8 +117,12 @@ def refresh_notes() -> None:
 
 
 def sync() -> int:
-    """Apply queued changes now; returns how many assets were written."""
-    return using(outbox.drain)
+    """Apply queued changes now; returns how many assets were written (none while a rebuild waits:
+    the rebuild drains them)."""
+    try:
+        return using(outbox.drain, writing=True)
+    except Unreadable:
+        return 0
 
 
 @dataclass

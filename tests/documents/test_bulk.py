@@ -61,7 +61,8 @@ def mapping_of(page: str) -> tuple[str, dict[str, str]]:
 
 def confirm(client, asset, token: str, mapping: dict[str, str]):
     return post_form(client, f"/assets/{asset.id}/bulk",
-                     {"upload": token, **{f"map-{name}": column for name, column in mapping.items()}})
+                     {"upload": token, **{f"map-{name}": column for name, column in mapping.items()}},
+                     follow_redirects=True)
 
 
 ROWS = ("Account,Bed Count,THEIR_CHALLENGE,Tier,Region\n"

@@ -23,7 +23,7 @@ from app.accounts import service as accounts
 from app.extensions import db
 from app.models import UsageEvent
 from tests.conftest import ROOT_DIR
-from tests.faults.test_render_children import alive, bindable, descendants, stat_of, wait_until
+from tests.faults.test_render_children import alive, bindable, cmdline, descendants, stat_of, wait_until
 from tests.test_serving import free_port, server_env, wait_until_up
 
 WORKERS = 2
@@ -58,7 +58,9 @@ class Client(threading.Thread):
 
 
 def workers_of(master: int) -> set[int]:
-    return {pid for pid in descendants(master) if (found := stat_of(pid)) and found[0] == master}
+    """The master's web workers (not the job worker it also starts: it dies with the master too)."""
+    return {pid for pid in descendants(master) if (found := stat_of(pid)) and found[0] == master
+            and "jobs work" not in cmdline(pid)}
 
 
 def logged_probes() -> set[int]:

@@ -44,7 +44,7 @@ def world(app, make_user, make_asset):
                 "synonym_id": 999, "change_id": 999,
                 "filename": "app.css", "flag_id": flag.id, "document_id": 999, "link_id": 999,
                 "token": "no-such-token", "collection_id": 999, "opportunity_id": 999, "play_id": 999,
-                "external_id": "no-such-deal", "room_id": 999, "item_id": 999},
+                "external_id": "no-such-deal", "room_id": 999, "item_id": 999, "job_id": 999},
     }
 
 
