@@ -109,14 +109,16 @@ def _visited(room: DealRoom, deal_path: str, now: datetime) -> bool:
 def _alert_line(room: DealRoom, first: bool) -> str:
     deal = room.opportunity
     what = "A buyer opened" if first else "A buyer is back in"
-    return f"{what} your deal room “{room.title}” ({deal.name})."
+    named = "" if room.title.strip().casefold() == deal.name.strip().casefold() else f" ({deal.name})"
+    return f"{what} your deal room “{room.title}”{named}"
 
 
 # --- what buyers did, for the deal page --------------------------------------------------------------
 
 @dataclass
 class Visit:
-    """A buyer's open of the room page and what they did until their next one."""
+    """A buyer's visit: an open of the room page and what they did until they had been away longer than
+    a working session's gap (`usage.SESSION_GAP`, 30 minutes) and opened it again."""
 
     at: datetime
     visitor: str  # "Visitor 1", "Visitor 2"… in order of first appearance
@@ -157,14 +159,18 @@ def activity(room: DealRoom) -> RoomActivity:
                                  UsageEvent.context["room_id"].as_integer() == room.id)
         .order_by(UsageEvent.created_at, UsageEvent.id))
     titles = {item.id: service.title_of(item) for item in room.items}
-    result, labels, current = RoomActivity(), {}, {}
+    result, labels, current, last_seen = RoomActivity(), {}, {}, {}
     for event in events:
         viewer = event.context.get("viewer", "")
         label = labels.setdefault(viewer, f"Visitor {len(labels) + 1}")
         item_id = event.context.get("item_id")
+        previous, last_seen[viewer] = last_seen.get(viewer), event.created_at
         if event.kind == "share_open" and item_id is None:
-            current[viewer] = Visit(event.created_at, label)
-            result.visits.append(current[viewer])
+            # Back on the room's page within a working session (usage.SESSION_GAP) is the same visit: a
+            # buyer going from one item to the next, whose page times arrive after the room reopens.
+            if previous is None or event.created_at - previous > usage.SESSION_GAP or viewer not in current:
+                current[viewer] = Visit(event.created_at, label)
+                result.visits.append(current[viewer])
             continue
         item = result.items.setdefault(item_id, ItemActivity())
         visit = current.get(viewer)
