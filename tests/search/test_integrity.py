@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from app.extensions import db
+from app.jobs import worker
 from app.models import Asset
 from app.search import index
 from tests.conftest import post_form
@@ -69,6 +70,7 @@ def _damage_the_postings_of_the_largest_segment() -> None:
 
 
 @pytest.mark.backends("whoosh")
+@pytest.mark.parametrize("app", [{"JOBS_EAGER": False}], indirect=True)  # the repair waits for a worker
 def test_a_damaged_segment_is_found_by_check_and_searches_recover_without_an_error(app, client, login_as,
                                                                                    make_asset):
     words = ["downtime", "pricing", "renewal", "onboarding", "audit", "hospital", "retail", "payback"]
@@ -87,7 +89,8 @@ def test_a_damaged_segment_is_found_by_check_and_searches_recover_without_an_err
     pages = [a.get_data(as_text=True) for a in answers]
     assert any("Search is being repaired" in p for p in pages)
     assert all("Asset" in p for p in pages)  # the database answered meanwhile
-    index.wait_for_repair()
+    assert worker.run_next("test-worker")  # the one rebuild job the searches queued
+    assert not worker.run_next("test-worker")
     assert runner.invoke(args=["search", "check"]).exit_code == 0
     for word in words:
         page = client.get("/search", query_string={"q": word}).get_data(as_text=True)

@@ -24,10 +24,15 @@ def test_every_page_carries_the_security_headers(client, login_as, make_asset):
 
 
 def test_no_template_relies_on_inline_script_or_style():
-    """The CSP forbids them: an inline handler or <script> body would silently stop working."""
+    """The CSP forbids them: an inline handler or <script> body would silently stop working. (Mail
+    bodies are not pages: mail clients read inline styles only, and no script runs in them.)"""
     offenders = []
+    mail = ROOT_DIR / "templates" / "notifications" / "mail"
     for template in (ROOT_DIR / "templates").rglob("*.html"):
         text = template.read_text()
+        if mail in template.parents:
+            assert "<script" not in text and "javascript:" not in text, template.name
+            continue
         if re.search(r"<script(?![^>]*\bsrc=)[^>]*>", text) or re.search(r"\son[a-z]+=\"", text) \
                 or re.search(r"\sstyle=\"", text) or "javascript:" in text:
             offenders.append(template.name)

@@ -65,7 +65,7 @@ def world(app, make_user, make_asset, sample_files):
            "document_id": document.id, "link_id": link.id, "token": link.token, "collection_id": kept.id,
            "synonym_id": synonym.id, "dimension_id": taxonomy.dimensions()[0].id, "opportunity_id": deal.id,
            "play_id": play.id, "external_id": deal.external_id, "change_id": 999, "room_id": room.id,
-           "item_id": room.items[0].id}
+           "item_id": room.items[0].id, "job_id": 999}
     return {"users": users, "ids": ids}
 
 
