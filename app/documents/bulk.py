@@ -79,7 +79,7 @@ def start(user, asset: Asset, upload: Upload, mapping: dict[str, str]) -> Job:
     if reason := refusal(asset):
         raise DocumentError(reason)
     mapping = check_mapping(fields_of(asset.template), upload.columns, mapping)
-    return jobs.enqueue(BULK_JOB, user, f"{len(upload.rows)} PDFs of {asset.title}"[:200],
+    return jobs.enqueue(BULK_JOB, user, f"{len(upload.rows)} PDF{'s' if len(upload.rows) != 1 else ''} of {asset.title}"[:200],
                         {"asset": asset.id, "upload": upload.token, "mapping": mapping}, total=len(upload.rows))
 
 
@@ -99,7 +99,8 @@ def run_bulk(run: jobs.Run) -> dict:
         raise jobs.JobError(str(exc)) from None
     made = [r.document.id for r in results if r.document]
     failed = len(results) - len(made)
-    return {"summary": f"{len(made)} documents made" + (f"; {failed} rows skipped (below)." if failed else "."),
+    return {"summary": f"{len(made)} document{'s' if len(made) != 1 else ''} made"
+                       + (f"; {failed} row{'s' if failed != 1 else ''} skipped (below)." if failed else "."),
             "documents": made,
             "rows": [{"line": r.line, "account": r.account, "document": r.document.id if r.document else None,
                       "pages": r.document.page_count if r.document else 0, "error": r.error} for r in results]}

@@ -107,7 +107,7 @@ def test_the_mapping_can_be_changed_and_a_required_field_needs_a_column(client, 
     unmapped = confirm(client, one_pager, token, mapping)
     assert unmapped.status_code == 400 and "Choose a column for Hospital" in unmapped.get_data(as_text=True)
     made = confirm(client, one_pager, token, {**mapping, "hospital_name": "Site", "bed_count": "Beds"})
-    assert "1 documents made." in made.get_data(as_text=True)
+    assert "1 document made." in made.get_data(as_text=True)
     [document] = db.session.scalars(select(GeneratedDocument)).all()
     with client.get(f"/documents/{document.id}/download") as pdf:
         assert "Lumenfold for Boston" in pdf_text(pdf.data) and "across 80 beds" in pdf_text(pdf.data)
