@@ -79,7 +79,8 @@ def start(user, asset: Asset, upload: Upload, mapping: dict[str, str]) -> Job:
     if reason := refusal(asset):
         raise DocumentError(reason)
     mapping = check_mapping(fields_of(asset.template), upload.columns, mapping)
-    return jobs.enqueue(BULK_JOB, user, f"{len(upload.rows)} PDF{'s' if len(upload.rows) != 1 else ''} of {asset.title}"[:200],
+    count = len(upload.rows)
+    return jobs.enqueue(BULK_JOB, user, f"{count} PDF{'s' if count != 1 else ''} of {asset.title}"[:200],
                         {"asset": asset.id, "upload": upload.token, "mapping": mapping}, total=len(upload.rows))
 
 
