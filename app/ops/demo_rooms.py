@@ -43,7 +43,7 @@ def seed_rooms(rng: random.Random) -> int:
         label, url = CALLS[n % len(CALLS)]
         room = service.create_room(deal.owner, deal, service.RoomData(
             f"{deal.account.name}: your evaluation"[:200], NOTES[n % len(NOTES)], f"+1 555 01{n:02d}", label, url),
-            picks)
+            picks, at=utcnow() - timedelta(days=7))  # sent before the buyers' visits of the last six days
         logged += len(picks) + _buyer_visits(room, deal.owner, rng, n)
     usage.flush()
     return logged

@@ -203,14 +203,15 @@ def _resolve(user, deal: Opportunity, picks: list[str]) -> list[tuple[Asset | No
     return found
 
 
-def _log_sent(actor, room: DealRoom, items: list[DealRoomItem]) -> None:
+def _log_sent(actor, room: DealRoom, items: list[DealRoomItem], at: datetime | None = None) -> None:
     for item in items:
         usage.log_event("share", user=actor, asset=item_asset_id(item), opportunity=room.opportunity_id,
-                        room_id=room.id, account=room.opportunity.account.name)
+                        room_id=room.id, account=room.opportunity.account.name, at=at)
 
 
-def create_room(actor, deal: Opportunity, data: RoomData, picks: list[str]) -> DealRoom:
-    """The deal's room with the chosen items in order; each item is logged as sent in the deal."""
+def create_room(actor, deal: Opportunity, data: RoomData, picks: list[str], at: datetime | None = None) -> DealRoom:
+    """The deal's room with the chosen items in order; each item is logged as sent in the deal (`at`:
+    now, unless the demo's history says when)."""
     if not may_manage(actor, deal):
         raise RoomError("Only the deal's owner, their manager or an admin can make its room.")
     if not deal.is_open:
@@ -227,13 +228,14 @@ def create_room(actor, deal: Opportunity, data: RoomData, picks: list[str]) -> D
         with transaction():
             room = DealRoom(token=secrets.token_urlsafe(TOKEN_BYTES), opportunity_id=deal.id, user_id=deal.owner_id,
                             title=data.title, message=data.message, contact_phone=data.contact_phone,
-                            cta_label=data.cta_label, cta_url=data.cta_url, expires_at=_expiry(data.expires_on))
+                            cta_label=data.cta_label, cta_url=data.cta_url, expires_at=_expiry(data.expires_on),
+                            created_at=at or utcnow())
             room.items = [DealRoomItem(position=n, asset_id=a.id if a else None, document_id=d.id if d else None)
                           for n, (a, d) in enumerate(chosen)]
             db.session.add(room)
     except IntegrityError as error:  # another tab made the deal's room a moment ago
         raise RoomError("This deal already has a room: edit it instead.") from error
-    _log_sent(actor, room, room.items)
+    _log_sent(actor, room, room.items, at)
     return room
 
 
