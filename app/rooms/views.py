@@ -17,7 +17,6 @@ from app.web.forms import ActionForm, flash_form_errors
 
 bp = Blueprint("rooms", __name__)
 
-SCAN_LIMIT = (120, 60)   # as share links: unknown tokens per client per minute
 VIEW_LIMIT = (600, 60)   # requests per client per room per minute
 PAGE_WIDTH = 1000
 MOVES = {"up": -1, "down": 1}
@@ -160,16 +159,11 @@ def filled(room: DealRoom) -> RoomForm:
 def public_room(token: str, *, page: bool = False) -> DealRoom:
     """The live room for `token`, after rate limits (as share links): 429, 404 unknown, 410 ended
     (with `page`, the buyer's own friendly page)."""
-    scanner = ratelimit.private_key("share-scan", request.remote_addr or "")
-    if ratelimit.over(scanner, SCAN_LIMIT[0], SCAN_LIMIT[1]):
-        abort(429)
-    room = service.by_token(token)
-    if room is None:
-        if not ratelimit.hit(scanner, *SCAN_LIMIT):
-            abort(429)
+    room, status = ratelimit.by_token(service.by_token, token, request.remote_addr or "", "room-view", VIEW_LIMIT)
+    if status == 404:
         abort(unavailable(None, 404) if page else 404)
-    if not ratelimit.hit(ratelimit.private_key("room-view", f"{room.id}:{request.remote_addr}"), *VIEW_LIMIT):
-        abort(429)
+    if status != 200:
+        abort(status)
     if service.why_not_live(room) is not None:
         abort(unavailable(room, 410) if page else 410)
     return room

@@ -18,7 +18,6 @@ from app.web.forms import ActionForm, flash_form_errors
 
 bp = Blueprint("share", __name__)
 
-SCAN_LIMIT = (120, 60)   # unknown tokens per client per minute: a token scan stops here
 VIEW_LIMIT = (600, 60)   # requests per client per link per minute (no one client can lock a link)
 PAGE_WIDTH = 1000
 
@@ -106,16 +105,11 @@ def public_link(token: str, *, page: bool = False) -> ShareLink:
     With `page`, the unknown and ended links get the prospect's own pages (no way into Bridge).
     Only unknown tokens count towards a client's scan limit, and a link's requests are counted per
     client: a scanner, or one client hammering a link, never locks the link for its other viewers."""
-    scanner = ratelimit.private_key("share-scan", request.remote_addr or "")
-    if ratelimit.over(scanner, SCAN_LIMIT[0], SCAN_LIMIT[1]):
-        abort(429)
-    link = links.by_token(token)
-    if link is None:
-        if not ratelimit.hit(scanner, *SCAN_LIMIT):
-            abort(429)
+    link, status = ratelimit.by_token(links.by_token, token, request.remote_addr or "", "share-view", VIEW_LIMIT)
+    if status == 404:
         abort(unavailable(None, 404) if page else 404)
-    if not ratelimit.hit(ratelimit.private_key("share-view", f"{link.id}:{request.remote_addr}"), *VIEW_LIMIT):
-        abort(429)
+    if status != 200:
+        abort(status)
     if not links.is_live(link):
         abort(unavailable(link, 410) if page else 410)
     return link

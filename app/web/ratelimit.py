@@ -9,7 +9,9 @@ from __future__ import annotations
 import hashlib
 import hmac
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TypeVar
 
 from flask import current_app
 from sqlalchemy import Connection, delete, update
@@ -17,6 +19,10 @@ from sqlalchemy import Connection, delete, update
 from app.database import upsert
 from app.extensions import db
 from app.models import RateLimitWindow
+
+T = TypeVar("T")
+# Unknown tokens per client per minute (share links and deal rooms together): a token scan stops here.
+TOKEN_SCAN_LIMIT = (120, 60)
 
 
 @dataclass(frozen=True)
@@ -93,3 +99,20 @@ def private_key(kind: str, value: str) -> str:
     """A rate-limit key that does not store `value` (an address, an email) in clear."""
     secret = current_app.config["SECRET_KEY"].encode()
     return f"{kind}:{hmac.new(secret, value.encode(), hashlib.sha256).hexdigest()[:32]}"
+
+
+def by_token(find: Callable[[str], T | None], token: str, client: str, view_kind: str,
+             view_limit: tuple[int, int]) -> tuple[T | None, int]:
+    """What a public token (a share link's, a deal room's) names, behind two limits: `(found, 200)`,
+    `(None, 404)` for an unknown token, `(…, 429)` over a limit. Only unknown tokens count towards a
+    client's scan limit, and a found object's requests are counted per client under `view_kind`: a
+    scanner, or one client hammering a link, never locks it for its other viewers."""
+    scanner = private_key("share-scan", client)
+    if over(scanner, *TOKEN_SCAN_LIMIT):
+        return None, 429
+    found = find(token)
+    if found is None:
+        return None, 404 if hit(scanner, *TOKEN_SCAN_LIMIT) else 429
+    if not hit(private_key(view_kind, f"{found.id}:{client}"), *view_limit):
+        return found, 429
+    return found, 200

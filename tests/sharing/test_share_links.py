@@ -19,7 +19,7 @@ from app.extensions import db
 from app.library import assets as library
 from app.models import Notification, ShareLink, UsageEvent, utcnow
 from app.sharing import links
-from app.sharing import views as share_views
+from app.web import ratelimit
 from tests.conftest import login, post_form
 
 
@@ -138,7 +138,7 @@ def test_tokens_are_long_random_and_unguessable(rep_client, brochure):
 
 
 def test_a_token_scan_is_rate_limited(app, rep_client, brochure, monkeypatch):
-    monkeypatch.setattr(share_views, "SCAN_LIMIT", (5, 60))
+    monkeypatch.setattr(ratelimit, "TOKEN_SCAN_LIMIT", (5, 60))
     scanner = app.test_client()
     codes = [scanner.get(f"/s/{secrets.token_urlsafe(32)}").status_code for _ in range(8)]
     assert codes[:5] == [404] * 5 and codes[5:] == [429] * 3
