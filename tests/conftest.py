@@ -84,7 +84,9 @@ def template_db(tmp_path_factory) -> Path:
     with app.app_context():
         upgrade()
         db.engine.dispose()
+    databases.mark_empty_template(data_dir)
     yield data_dir
+    databases.drop_spares()
     databases.drop(data_dir)
 
 
