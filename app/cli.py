@@ -53,7 +53,8 @@ def create_user(email, name, role, team, password):
 def import_collateral(folder: Path, owner_email: str | None):
     """Load FOLDER/manifest.csv and its files; bad rows are reported, good rows still load."""
     owner = _owner(owner_email)
-    report = importer.import_collateral(folder, owner)
+    with search.batched_updates():  # a few index commits, not one per row
+        report = importer.import_collateral(folder, owner)
     if report.created or report.updated:
         search.refresh_notes()  # snippets leave out lines most of the new documents share
     click.echo(f"created {len(report.created)}, updated {len(report.updated)}, "

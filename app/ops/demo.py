@@ -214,7 +214,8 @@ def seed_demo(build_dir: Path, first_run_only: bool = False) -> SeedReport | Non
     people = ensure_people()
     marketer = next(u for u in people if u.role == Role.MARKETER.value)
     search.ensure_synonyms(SYNONYMS, marketer)
-    report = importer.import_collateral(build_demo_files(DEMO_SOURCE, build_dir), marketer)
+    with search.batched_updates():
+        report = importer.import_collateral(build_demo_files(DEMO_SOURCE, build_dir), marketer)
     search.refresh_notes()  # the demo's PDFs share an "About Lumenfold" paragraph
     attach_templates(marketer)
     save_collections(next(u for u in people if u.email == "rep@example.com"))

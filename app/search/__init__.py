@@ -6,6 +6,7 @@
     synonym_groups, save_synonyms, delete_synonyms     the synonym groups marketers keep
     init_app, rebuild, check, sync, pending_count      the index's life (CLI, restore, app factory)
     rebuild_soon                                       the one rebuild job (`flask search reindex --job`)
+    batched_updates                                    an import's index updates every few seconds, not per row
     refresh_notes                                      relearn boilerplate after a bulk import
 
 Inside: `syntax` reads what was typed; `matching` decides how its words must match (minimum
@@ -16,6 +17,7 @@ follow the database; `index` holds the app's backend and rebuilds it when it rep
 unusable. Nothing outside this package imports whoosh, numpy or rapidfuzz.
 """
 from app.search.index import Drift, check, init_app, rebuild, rebuild_soon, refresh_notes, sync
+from app.search.outbox import batched as batched_updates
 from app.search.outbox import pending_count
 from app.search.service import (
                                 FACET_LABELS,
@@ -36,7 +38,8 @@ from app.search.synonyms import ensure as ensure_synonyms
 from app.search.synonyms import groups as synonym_groups
 from app.search.synonyms import save as save_synonyms
 
-__all__ = ["FACET_LABELS", "SORT_LABELS", "Drift", "SearchPage", "SearchRequest", "SynonymError", "build_request",
+__all__ = ["FACET_LABELS", "SORT_LABELS", "Drift", "SearchPage", "SearchRequest", "SynonymError", "batched_updates",
+           "build_request",
            "check", "delete_synonyms", "ensure_synonyms", "init_app", "pending_count", "rebuild", "rebuild_soon",
            "record_click", "refresh_notes", "related", "request_from_args", "result_counts", "run_search",
            "save_synonyms", "suggestions", "sync", "synonym_groups"]

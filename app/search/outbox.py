@@ -11,7 +11,10 @@ from __future__ import annotations
 
 import functools
 import logging
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 
 from flask import current_app, has_app_context
 from sqlalchemy import delete, event, func, insert, select
@@ -25,6 +28,7 @@ from app.search.documents import documents_of
 log = logging.getLogger(__name__)
 BATCH = 2000
 _after_commit_sync: Callable[[], object] | None = None
+_batch: ContextVar[dict | None] = ContextVar("search_outbox_batch", default=None)
 
 
 def follow_commits(sync: Callable[[], object]) -> None:
@@ -57,11 +61,35 @@ def _queue_changes(session: Session, _flush_context) -> None:
 
 
 def _after_commit(session: Session) -> None:
-    if session.info.pop("search_pending", False) and _after_commit_sync is not None:
+    if session.info.pop("search_pending", False):
+        batch = _batch.get()
+        if batch is not None:
+            if time.monotonic() - batch["synced"] < batch["every_s"]:
+                return  # queued: drained by a later commit of the batch or when it ends
+            batch["synced"] = time.monotonic()
+        _sync_now()
+
+
+def _sync_now() -> None:
+    if _after_commit_sync is not None:
         try:
             _after_commit_sync()
         except Exception:  # the rows stay queued; the next writer or `flask search sync` drains them
             log.exception("search index update deferred")
+
+
+@contextmanager
+def batched(every_s: float = 2.0) -> Iterator[None]:
+    """Within the block, commits update the index at most every `every_s` seconds, and once more at
+    its end: an import of many rows makes a few index commits instead of one per row (each is a
+    Whoosh segment), and its assets still appear in search as it goes. The queued rows are in the
+    database, so a process that dies meanwhile loses nothing (the next writer drains them)."""
+    token = _batch.set({"every_s": every_s, "synced": time.monotonic()})
+    try:
+        yield
+    finally:
+        _batch.reset(token)
+        _sync_now()
 
 
 def _after_rollback(session: Session) -> None:

@@ -128,3 +128,27 @@ def test_a_column_per_dimension_tags_terms_of_that_dimension(app, make_user, sam
     terms = {a.title: {t.dimension.name: t.name for t in a.terms} for a in db.session.scalars(select(Asset))}
     assert terms == {"Mid-size hospitals": {"Industry": "Healthcare", "Company size": "Mid-Market"},
                      "Old style": {"Industry": "Retail", "Company size": "Enterprise"}}
+
+
+def test_an_import_updates_the_index_in_batches_and_every_row_is_found_at_the_end(app, client, login_as, make_user,
+                                                                                  make_asset, sample_files):
+    from app import search
+
+    folder = sample_files.folder
+    for name in ("lathe", "spindle", "gantry"):
+        sample_files.pdf(f"{name}.pdf", [f"{name.title()} retrofit guide"])
+    write_manifest(folder, [row(f"{n}.pdf", f"{n.title()} retrofit guide") for n in ("lathe", "spindle", "gantry")])
+    owner = make_user("marketer")
+    make_asset("Press kit")  # the index exists, as it does once a library has anything in it
+    login_as("rep")
+
+    def found() -> set[str]:
+        answer = client.get("/api/v1/search", query_string={"q": "retrofit"}).get_json()
+        return {hit["title"] for hit in answer["results"]}
+
+    with search.batched_updates(every_s=3600):
+        report = import_collateral(folder, owner)
+        assert len(report.created) == 3
+        assert search.pending_count() > 0 and found() == set()  # queued in the database, not yet indexed
+    assert search.pending_count() == 0
+    assert found() == {"Lathe retrofit guide", "Spindle retrofit guide", "Gantry retrofit guide"}
