@@ -34,7 +34,7 @@ def populated(app, make_user, make_asset, sample_files):
         usage.log_event(kind, user=rep, asset=brochure, note="Ünïcode")
     usage.flush()
     return {"brochure": brochure.id, "token": link.token,
-            "pdf": (app.config["COLLATERAL_DIR"] / brochure.current_version.stored_name).read_bytes()}
+            "pdf": (app.config["FILES_DIR"] / brochure.current_version.stored_name).read_bytes()}
 
 
 @pytest.fixture
