@@ -72,12 +72,14 @@ def die_with_test() -> None:
     ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0)
 
 
-def start_node(name: str, root: Path, files_dir: Path, database_url: str, job_workers: int) -> Node:
+def start_node(name: str, root: Path, files_dir: Path, database_url: str) -> Node:
+    """gunicorn with one web worker and no job worker (what a worker runs is tests/jobs' business):
+    the fewer interpreters start, the sooner the module runs."""
     data_dir, port = root / f"node-{name}", free_port()
     data_dir.mkdir()
     env = {**os.environ, "FLASK_APP": "app", "BRIDGE_DATA_DIR": str(data_dir), "BRIDGE_FILES_DIR": str(files_dir),
            "BRIDGE_DATABASE_URL": database_url, "BRIDGE_SEARCH_BACKEND": "postgres", "BRIDGE_SECRET_KEY": SECRET,
-           "BRIDGE_BIND": f"127.0.0.1:{port}", "BRIDGE_WORKERS": "2", "BRIDGE_JOB_WORKERS": str(job_workers),
+           "BRIDGE_BIND": f"127.0.0.1:{port}", "BRIDGE_WORKERS": "1", "BRIDGE_JOB_WORKERS": "0",
            "BRIDGE_LOGIN_MAX_FAILURES": str(MAX_FAILURES), "BRIDGE_LOGIN_WINDOW_S": str(YEAR_S),
            "BRIDGE_OFFICE_PREVIEWS": "0", "BRIDGE_USAGE_FLUSH_MS": "100"}
     log = root / f"node-{name}.log"
@@ -144,8 +146,7 @@ def cluster(template_db, tmp_path_factory):
     nodes: list[Node] = []
     try:
         seeded = seed_world(world, files_dir, root / "samples")
-        nodes = [start_node("a", root, files_dir, database_url, job_workers=1),
-                 start_node("b", root, files_dir, database_url, job_workers=0)]
+        nodes = [start_node(name, root, files_dir, database_url) for name in ("a", "b")]
         wait_until_up(*nodes)
         yield Cluster(*nodes, files_dir=files_dir, **seeded)
     finally:
