@@ -81,7 +81,7 @@ def start_node(name: str, root: Path, files_dir: Path, database_url: str) -> Nod
            "BRIDGE_DATABASE_URL": database_url, "BRIDGE_SEARCH_BACKEND": "postgres", "BRIDGE_SECRET_KEY": SECRET,
            "BRIDGE_BIND": f"127.0.0.1:{port}", "BRIDGE_WORKERS": "1", "BRIDGE_JOB_WORKERS": "0",
            "BRIDGE_LOGIN_MAX_FAILURES": str(MAX_FAILURES), "BRIDGE_LOGIN_WINDOW_S": str(YEAR_S),
-           "BRIDGE_OFFICE_PREVIEWS": "0", "BRIDGE_USAGE_FLUSH_MS": "100"}
+           "BRIDGE_OFFICE_PREVIEWS": "0"}
     log = root / f"node-{name}.log"
     with log.open("w") as out:
         process = subprocess.Popen([sys.executable, "-m", "gunicorn", "-c", "python:app.gunicorn_conf", "app.wsgi:app"],
@@ -151,10 +151,10 @@ def cluster(template_db, tmp_path_factory):
         yield Cluster(*nodes, files_dir=files_dir, **seeded)
     finally:
         stop(*nodes)
-        for node in nodes:
-            log = node.log.read_text()
-            assert "Traceback" not in log, f"node {node.name}: {log[-3000:]}"
         databases.drop(world)
+    for node in nodes:
+        log = node.log.read_text()
+        assert "Traceback" not in log, f"node {node.name}: {log[-3000:]}"
 
 
 def csrf_of(html: str) -> str:
