@@ -145,8 +145,8 @@ def cluster(template_db, tmp_path_factory):
     database_url = databases.create(world, template_db)
     nodes: list[Node] = []
     try:
-        seeded = seed_world(world, files_dir, root / "samples")
         nodes = [start_node(name, root, files_dir, database_url) for name in ("a", "b")]
+        seeded = seed_world(world, files_dir, root / "samples")  # while the nodes start
         wait_until_up(*nodes)
         yield Cluster(*nodes, files_dir=files_dir, **seeded)
     finally:
