@@ -13,6 +13,7 @@ import hashlib
 import os
 import re
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -60,8 +61,6 @@ class Cluster:
 
 
 def free_port() -> int:
-    import socket
-
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
@@ -119,7 +118,8 @@ def stop(*nodes: Node) -> None:
 
 
 def seed_world(world: Path, files_dir: Path, samples_dir: Path) -> dict:
-    """Taxonomy and three people in the shared database, written by a third process (as `flask` would)."""
+    """Taxonomy and three people in the shared database, written by the test's own app (as a `flask`
+    command on any machine would), while the nodes start."""
     app = create_app(app_config(world, FILES_DIR=files_dir, SEARCH_BACKEND="postgres"))
     with app.app_context():
         taxonomy.ensure_dimension("Industry", INDUSTRIES)
@@ -146,7 +146,7 @@ def cluster(template_db, tmp_path_factory):
     nodes: list[Node] = []
     try:
         nodes = [start_node(name, root, files_dir, database_url) for name in ("a", "b")]
-        seeded = seed_world(world, files_dir, root / "samples")  # while the nodes start
+        seeded = seed_world(world, files_dir, root / "samples")
         wait_until_up(*nodes)
         yield Cluster(*nodes, files_dir=files_dir, **seeded)
     finally:
