@@ -8,7 +8,7 @@ WORKERS ?= 3
 LOCK := requirements.lock
 export FLASK_APP := app
 
-.PHONY: run test lint lock serve setup system-deps test-deps clean
+.PHONY: run test lint lock serve serve-cluster setup system-deps test-deps clean
 
 setup: system-deps $(VENV)/.installed
 
@@ -46,6 +46,17 @@ serve: setup
 	$(BIN)/flask db upgrade
 	$(BIN)/flask seed-demo --first-run
 	BRIDGE_BIND=$(HOST):$(PORT) BRIDGE_WORKERS=$(WORKERS) $(BIN)/gunicorn -c python:app.gunicorn_conf app.wsgi:app
+
+# Two nodes on one machine, as on two (README, "Running on several machines"): PORT_A (5001, with the
+# job worker) and PORT_B (5002) on one PostgreSQL and one files directory under CLUSTER_DIR. Without
+# BRIDGE_DATABASE_URL, a PostgreSQL server kept in CLUSTER_DIR/postgres is started and stopped with them.
+CLUSTER_DIR ?= instance/cluster
+PORT_A ?= 5001
+PORT_B ?= 5002
+serve-cluster: setup
+	@export CLUSTER_DIR=$(CLUSTER_DIR) PORT_A=$(PORT_A) PORT_B=$(PORT_B) HOST=$(HOST) WORKERS=2; \
+	if [ -n "$$BRIDGE_DATABASE_URL" ]; then bash .ci/serve-cluster; \
+	else BRIDGE_PG_DIR=$(CLUSTER_DIR)/postgres bash .ci/with-postgres bash .ci/serve-cluster; fi
 
 # Chromium for the browser journeys, installed with apt when missing.
 test-deps:

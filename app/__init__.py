@@ -32,9 +32,11 @@ def create_app(config: dict | None = None) -> Flask:
 
 
 def configure_storage(app: Flask) -> None:
-    """Create the data and file directories on first start."""
-    for key in ("DATA_DIR", "COLLATERAL_DIR"):
-        app.config[key].mkdir(parents=True, exist_ok=True)
+    """Create the node's data directory and the (shared) files directory on first start."""
+    from app.files import storage
+
+    app.config["DATA_DIR"].mkdir(parents=True, exist_ok=True)
+    storage.init_app(app)
 
 
 def configure_requests(app: Flask) -> None:

@@ -25,12 +25,14 @@ def from_environment(env: dict[str, str] | None = None) -> dict:
     """Build the Flask config mapping from BRIDGE_* environment variables."""
     env = os.environ if env is None else env
     data_dir = Path(env.get("BRIDGE_DATA_DIR", ROOT / "instance")).resolve()
-    collateral_dir = Path(env.get("BRIDGE_COLLATERAL_DIR", data_dir / "files")).resolve()
+    # Uploaded and generated files: on several machines a directory on a mount they all share, apart
+    # from each node's data directory. BRIDGE_COLLATERAL_DIR is its older name.
+    files_dir = env.get("BRIDGE_FILES_DIR") or env.get("BRIDGE_COLLATERAL_DIR") or data_dir / "files"
     database_url = env.get("BRIDGE_DATABASE_URL") or f"sqlite:///{data_dir / 'bridge.db'}"
     max_upload_mb = int(env.get("BRIDGE_MAX_UPLOAD_MB", "50"))
     return {
         "DATA_DIR": data_dir,
-        "COLLATERAL_DIR": collateral_dir,
+        "FILES_DIR": Path(files_dir).resolve(),
         "SQLALCHEMY_DATABASE_URI": normalise_database_url(database_url),
         "SECRET_KEY": _secret_key(env, data_dir),
         "MAX_UPLOAD_MB": max_upload_mb,

@@ -3,8 +3,9 @@
 Environment: BRIDGE_BIND (127.0.0.1:5000), BRIDGE_WORKERS (3), BRIDGE_JOB_WORKERS (1: job workers,
 `flask jobs work`, the master starts when ready and stops when it leaves; 0 on a node that only
 serves pages while other machines run the jobs). Workers are independent processes:
-they share the database (sessions, rate limits, the usage log, the search outbox) and the data
-directory (the Whoosh index, written under its lock and retried through the outbox).
+they share the database (sessions, rate limits, the usage log, the search outbox), the files
+directory (BRIDGE_FILES_DIR, shared by every node of a cluster too) and the node's data directory
+(the Whoosh index, written under its lock and retried through the outbox; caches).
 
 Each worker's render children (documents, page images, conversions) are fresh interpreters that
 leave when their worker does; each worker leaves when the master does (`post_fork`). So a crash or

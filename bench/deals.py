@@ -137,7 +137,7 @@ def main() -> None:
     data_dir = args.data_dir if reuse else Path(tempfile.mkdtemp(prefix="bridge-bench-deals-"))
     print(f"Data directory: {data_dir}")
     app = create_app({"DATA_DIR": data_dir, "SQLALCHEMY_DATABASE_URI": f"sqlite:///{data_dir / 'bench.db'}",
-                      "COLLATERAL_DIR": data_dir / "files"})
+                      "FILES_DIR": data_dir / "files"})
     with app.app_context():
         upgrade()
         if not reuse:

@@ -105,7 +105,7 @@ def main() -> None:
     data_dir = Path(tempfile.mkdtemp(prefix="bridge-bench-digests-"))
     print(f"Data directory: {data_dir}")
     app = create_app({"DATA_DIR": data_dir, "SQLALCHEMY_DATABASE_URI": f"sqlite:///{data_dir / 'bench.db'}",
-                      "COLLATERAL_DIR": data_dir / "files", "PUBLIC_URL": "https://bridge.bench.example"})
+                      "FILES_DIR": data_dir / "files", "PUBLIC_URL": "https://bridge.bench.example"})
     with app.app_context(), SmtpServer() as smtp:
         app.config["SMTP_URL"] = smtp.url
         upgrade()

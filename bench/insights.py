@@ -170,7 +170,7 @@ def main() -> None:
 
 def run(data: Path, args) -> None:
     built = (data / "bridge.db").exists()
-    app = create_app({"DATA_DIR": data, "COLLATERAL_DIR": data / "files",
+    app = create_app({"DATA_DIR": data, "FILES_DIR": data / "files",
                       "SQLALCHEMY_DATABASE_URI": f"sqlite:///{data / 'bridge.db'}"})
     with app.app_context():
         upgrade()

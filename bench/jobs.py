@@ -130,7 +130,7 @@ def bulk_figures(app, rows: int) -> None:
     in_request_s = time.perf_counter() - start
 
     env = {**os.environ, "FLASK_APP": "app", "BRIDGE_DATA_DIR": str(app.config["DATA_DIR"]),
-           "BRIDGE_COLLATERAL_DIR": str(app.config["COLLATERAL_DIR"]),
+           "BRIDGE_FILES_DIR": str(app.config["FILES_DIR"]),
            "BRIDGE_DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"], "BRIDGE_JOBS_POLL_S": "0.2"}
     start = time.perf_counter()
     process = subprocess.Popen([sys.executable, "-m", "flask", "jobs", "work"], cwd=ROOT, env=env,
@@ -176,7 +176,7 @@ def main() -> None:
         with tempfile.TemporaryDirectory() as tmp:
             data = Path(tmp)
             url = f"sqlite:///{data / 'bridge.db'}" if kind == "sqlite" else databases.create(data)
-            app = create_app({"DATA_DIR": data, "COLLATERAL_DIR": data / "files", "SQLALCHEMY_DATABASE_URI": url,
+            app = create_app({"DATA_DIR": data, "FILES_DIR": data / "files", "SQLALCHEMY_DATABASE_URI": url,
                               "OFFICE_PREVIEWS": False})
             with app.app_context():
                 upgrade()

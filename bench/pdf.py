@@ -89,7 +89,7 @@ def main() -> None:
                                 css=(TEMPLATE / "template.css").read_text(), fields=[f.as_dict() for f in fields])
     with tempfile.TemporaryDirectory() as tmp:
         data = Path(tmp)
-        app = create_app({"DATA_DIR": data, "COLLATERAL_DIR": data / "files",
+        app = create_app({"DATA_DIR": data, "FILES_DIR": data / "files",
                           "SQLALCHEMY_DATABASE_URI": f"sqlite:///{data / 'bridge.db'}"})
         with app.app_context():
             html = authoring.render_html(template.html, values)

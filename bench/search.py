@@ -207,7 +207,7 @@ def library(data_dir: Path, size: int, queries: int):
     """The app on a library of `size` assets and the query mix; both kept in `data_dir` for reuse."""
     data_dir.mkdir(parents=True, exist_ok=True)
     saved = data_dir / "mix.json"
-    app = create_app({"DATA_DIR": data_dir, "COLLATERAL_DIR": data_dir / "files",
+    app = create_app({"DATA_DIR": data_dir, "FILES_DIR": data_dir / "files",
                       "SQLALCHEMY_DATABASE_URI": f"sqlite:///{data_dir / 'bridge.db'}"})
     with app.app_context():
         upgrade()

@@ -53,7 +53,7 @@ def database(server: str, name: str) -> str:
 
 
 def app_for(url: str, data_dir: Path, backend: str):
-    return create_app({"DATA_DIR": data_dir, "COLLATERAL_DIR": data_dir / "files", "SQLALCHEMY_DATABASE_URI": url,
+    return create_app({"DATA_DIR": data_dir, "FILES_DIR": data_dir / "files", "SQLALCHEMY_DATABASE_URI": url,
                        "SEARCH_BACKEND": backend})
 
 

@@ -36,7 +36,7 @@ def app_config(data_dir: Path, **overrides) -> dict:
     config = {
         "TESTING": True,
         "DATA_DIR": data_dir,
-        "COLLATERAL_DIR": data_dir / "files",
+        "FILES_DIR": data_dir / "files",
         "SQLALCHEMY_DATABASE_URI": databases.url(data_dir),
         "EXTRACT_TIMEOUT_S": 20.0,
         # A conversion takes seconds: tests that want decks' and documents' pages turn it on

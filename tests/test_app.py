@@ -22,21 +22,28 @@ def test_healthz_reports_unavailable_when_database_is_gone(tmp_path):
 def test_settings_default_to_one_data_directory(tmp_path):
     settings = config.from_environment({"BRIDGE_DATA_DIR": str(tmp_path)})
     assert settings["DATA_DIR"] == tmp_path
-    assert settings["COLLATERAL_DIR"] == tmp_path / "files"
+    assert settings["FILES_DIR"] == tmp_path / "files"
     assert settings["SQLALCHEMY_DATABASE_URI"] == f"sqlite:///{tmp_path / 'bridge.db'}"
     assert settings["MAX_UPLOAD_MB"] == 50
 
 
 def test_settings_read_from_environment(tmp_path):
     settings = config.from_environment({
-        "BRIDGE_DATA_DIR": str(tmp_path), "BRIDGE_COLLATERAL_DIR": str(tmp_path / "share"),
+        "BRIDGE_DATA_DIR": str(tmp_path), "BRIDGE_FILES_DIR": str(tmp_path / "share"),
         "BRIDGE_DATABASE_URL": "postgresql://bridge:pw@db/bridge", "BRIDGE_SECRET_KEY": "k",
         "BRIDGE_MAX_UPLOAD_MB": "5",
     })
-    assert settings["COLLATERAL_DIR"] == tmp_path / "share"
+    assert settings["FILES_DIR"] == tmp_path / "share"
     assert settings["SQLALCHEMY_DATABASE_URI"] == "postgresql+psycopg://bridge:pw@db/bridge"
     assert settings["SECRET_KEY"] == "k"
     assert settings["MAX_CONTENT_LENGTH"] > 5 * 1024 * 1024
+
+
+def test_files_directory_keeps_its_older_name(tmp_path):
+    older = {"BRIDGE_DATA_DIR": str(tmp_path), "BRIDGE_COLLATERAL_DIR": str(tmp_path / "old")}
+    assert config.from_environment(older)["FILES_DIR"] == tmp_path / "old"
+    both = {**older, "BRIDGE_FILES_DIR": str(tmp_path / "shared")}
+    assert config.from_environment(both)["FILES_DIR"] == tmp_path / "shared"
 
 
 def test_secret_key_is_generated_once_and_kept(tmp_path):

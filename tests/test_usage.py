@@ -29,7 +29,7 @@ def test_events_logged_by_a_process_are_all_written_when_it_exits(app, tmp_path)
         from app import create_app
         from app import usage
         data = Path({str(tmp_path)!r})
-        app = create_app({{"DATA_DIR": data, "COLLATERAL_DIR": data / "files",
+        app = create_app({{"DATA_DIR": data, "FILES_DIR": data / "files",
                           "USAGE_FLUSH_MS": 60000, "USAGE_BATCH": 100000,
                           "SQLALCHEMY_DATABASE_URI": {app.config["SQLALCHEMY_DATABASE_URI"]!r}}})
         with app.app_context():

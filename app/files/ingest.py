@@ -138,13 +138,13 @@ def ingest(source: Path, filename: str) -> StoredFile:
             original_filename=Path(filename).name[:255],
             file_type=file_type,
             mime_type=FILE_TYPES[file_type],
-            size_bytes=(storage.root() / scratch.name).stat().st_size,
-            sha256=sha256_of(storage.root() / scratch.name),
+            size_bytes=storage.path_of(scratch.name).stat().st_size,
+            sha256=sha256_of(storage.path_of(scratch.name)),
             page_count=extracted["page_count"],
             text=extracted["text"],
         )
     except BaseException:
-        storage.discard(scratch, thumbnail, storage.root() / scratch.name, storage.root() / thumbnail.name)
+        storage.discard(scratch, thumbnail, scratch.name, thumbnail.name)  # scratch, then stored
         raise
     storage.discard(thumbnail)
     return stored

@@ -31,6 +31,7 @@ import sqlalchemy as sa
 from flask import current_app
 
 from app.extensions import db
+from app.files import storage
 from app.models import utcnow
 
 FORMAT = 1
@@ -121,11 +122,13 @@ def create(target: Path) -> Report:
                         info.size, info.mode = rows.tell(), 0o644
                         rows.seek(0)
                         archive.addfile(info, rows)
-            store = current_app.config["COLLATERAL_DIR"]
-            for path in sorted(p for p in store.rglob("*") if p.is_file()):
-                archive.add(path, arcname=f"files/{path.relative_to(store).as_posix()}", recursive=False)
+            for stored in storage.every_file():
+                info = tarfile.TarInfo(f"files/{stored.name}")
+                info.size, info.mode, info.mtime = stored.size, 0o644, int(utcnow().timestamp())
+                with stored.open() as data:
+                    archive.addfile(info, data)
                 report.files += 1
-                report.bytes += path.stat().st_size
+                report.bytes += stored.size
             key_file = current_app.config["DATA_DIR"] / "secret_key"
             if key_file.exists():
                 _add_bytes(archive, "settings/secret_key", key_file.read_bytes(), 0o600)

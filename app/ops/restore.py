@@ -6,10 +6,11 @@
    settings/secret_key, settings/settings.json): a regular file, under a plain relative name (no
    "..", no absolute path, no link, no device), of a plausible size, listed once, with as many
    files/ members as the manifest says.
-2. The files and the secret key are written to a staging directory beside the file store.
+2. The files are written to a new store beside the file store (`storage.new_store`), the secret key
+   to a staging file in the data directory.
 3. The rows are loaded in one database transaction (after deleting the old ones, with --replace),
    each table's count checked against the manifest; any error rolls it all back.
-4. Only after the commit are the staged files moved in (the store directory swapped by a rename)
+4. Only after the commit is the new store swapped in for the old (`storage.replace_store`: renames)
    and the key replaced (a rename). The search index is rebuilt by the caller.
 
 Any failure before the commit leaves the database, the files, the secret key and the index as they
@@ -30,6 +31,7 @@ import sqlalchemy as sa
 from flask import current_app
 
 from app.extensions import db
+from app.files import storage
 from app.ops.backup import CHUNK, FORMAT, BackupError, Report, tables
 
 MAX_MANIFEST_BYTES = 1_000_000
@@ -62,16 +64,17 @@ def restore(source: Path, *, replace: bool = False) -> Report:
         plan = check_members(members, manifest)
         if not replace:
             refuse_if_not_empty()
-        staging = _staging_dir()
+        staged, key = storage.new_store(), _staged_key()
         try:
             report = Report(revision=manifest["revision"], files=len(plan["files"]),
                             bytes=sum(m.size for m in plan["files"].values()))
-            _stage(archive, plan, staging)
+            _stage(archive, plan, staged, key)
             report.rows = _load_rows(archive, manifest, replace)
         except BaseException:
-            shutil.rmtree(staging, ignore_errors=True)
+            storage.drop_store(staged)
+            key.unlink(missing_ok=True)
             raise
-    _move_in(staging)
+    _move_in(staged, key)
     return report
 
 
@@ -170,28 +173,23 @@ def _rows_present(connection: sa.Connection) -> int:
     return sum(connection.scalar(sa.select(sa.func.count()).select_from(t)) for t in tables())
 
 
-def _staging_dir() -> Path:
-    """A new directory beside the file store (so the move in is a rename on one file system)."""
-    store: Path = current_app.config["COLLATERAL_DIR"]
-    staging = store.parent / f".restore-{secrets.token_hex(6)}"
-    staging.mkdir(mode=0o700, parents=True)
-    return staging
+def _staged_key() -> Path:
+    """Where the backup's secret key waits for the commit: beside the key it replaces (one file system)."""
+    return current_app.config["DATA_DIR"] / f".secret_key-restore-{secrets.token_hex(6)}"
 
 
-def _stage(archive: tarfile.TarFile, plan: dict, staging: Path) -> None:
-    """Write the files and the secret key into `staging`; nothing outside it is touched."""
+def _stage(archive: tarfile.TarFile, plan: dict, staged: Path, key: Path) -> None:
+    """Write the files into the new store `staged` and the secret key to `key`; nothing else is touched."""
     needed = sum(m.size for m in plan["files"].values())
-    if needed > shutil.disk_usage(staging).free:
+    if needed > shutil.disk_usage(staged).free:
         raise RestoreError(f"The files need {needed / 1e6:.0f} MB; the disk holding the file store has less free.")
-    root = staging / "files"
-    root.mkdir()
     for relative, member in plan["files"].items():
-        target = root / relative
+        target = staged / relative
         target.parent.mkdir(parents=True, exist_ok=True)
         _copy_member(archive, member, target)
-    key = plan["settings"].get("settings/secret_key")
-    if key is not None and not os.environ.get("BRIDGE_SECRET_KEY"):  # a key set by the environment wins
-        _copy_member(archive, key, staging / "secret_key", mode=0o600)
+    member = plan["settings"].get("settings/secret_key")
+    if member is not None and not os.environ.get("BRIDGE_SECRET_KEY"):  # a key set by the environment wins
+        _copy_member(archive, member, key, mode=0o600)
 
 
 def _copy_member(archive: tarfile.TarFile, member: tarfile.TarInfo, target: Path, mode: int = 0o644) -> None:
@@ -276,15 +274,8 @@ def _reset_sequences(connection: sa.Connection) -> None:
                 f"COALESCE((SELECT MAX({key[0].name}) FROM {table.name}), 0) + 1, false)"))
 
 
-def _move_in(staging: Path) -> None:
-    """After the commit: swap the staged files in for the store (two renames), then the key (one)."""
-    store: Path = current_app.config["COLLATERAL_DIR"]
-    previous = staging.with_name(staging.name + "-previous")
-    if store.exists():
-        store.rename(previous)
-    (staging / "files").rename(store)
-    key = staging / "secret_key"
+def _move_in(staged: Path, key: Path) -> None:
+    """After the commit: swap the new store in for the old (renames), then the key (one)."""
+    storage.replace_store(staged)
     if key.exists():
         key.replace(current_app.config["DATA_DIR"] / "secret_key")
-    shutil.rmtree(previous, ignore_errors=True)
-    shutil.rmtree(staging, ignore_errors=True)

@@ -135,7 +135,7 @@ def test_a_kit_holds_each_part_as_its_pages_and_nothing_that_leads_into_bridge(a
     assert "Proposal for Mercy Regional" in pages[9]
     assert internal_addresses(data) == []
     for made in db.session.scalars(select(GeneratedDocument)):  # every PDF made on the way, too
-        assert internal_addresses((app.config["COLLATERAL_DIR"] / made.stored_name).read_bytes()) == []
+        assert internal_addresses((app.config["FILES_DIR"] / made.stored_name).read_bytes()) == []
     assert draft_items() == []  # built: the draft starts empty again
     customized = db.session.scalars(select(UsageEvent).where(UsageEvent.kind == "customize",
                                                              UsageEvent.context["kit"].as_boolean())).all()
@@ -146,7 +146,7 @@ def test_a_kit_holds_each_part_as_its_pages_and_nothing_that_leads_into_bridge(a
 
 def test_a_pdf_the_kit_cannot_open_gets_a_page_saying_whom_to_ask(app, client, rep, make_asset, sample_files):
     damaged = make_asset("Price list", upload=(sample_files.pdf(), "prices.pdf"))
-    (app.config["COLLATERAL_DIR"] / damaged.current_version.stored_name).write_bytes(b"%PDF-1.7 damaged on disk")
+    (app.config["FILES_DIR"] / damaged.current_version.stored_name).write_bytes(b"%PDF-1.7 damaged on disk")
     deck = make_asset("Unconverted deck", kind="slide_deck",
                       upload=(sample_files.pptx(slides=["Slide words"]), "deck.pptx"))  # previews off here
     post_form(client, "/kits/items", {"asset": str(damaged.id)})

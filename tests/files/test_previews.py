@@ -73,7 +73,7 @@ def test_a_conversion_that_fails_leaves_a_note_not_a_broken_asset(app, client, l
     assert upload(client, sample_files, sample_files.docx()).status_code == 302
     version = db.session.scalar(select(AssetVersion))
     assert version.preview_name is None and version.preview_note == "No preview: LibreOffice could not read this file."
-    assert sorted(p.name for p in (app.config["COLLATERAL_DIR"] / ".incoming").iterdir()) == []
+    assert sorted(p.name for p in (app.config["FILES_DIR"] / ".incoming").iterdir()) == []
 
 
 def test_a_pdf_gets_its_thumbnail_and_viewer_from_its_own_pages(app, client, login_as, sample_files):

@@ -8,7 +8,7 @@ from tests.conftest import csrf_token
 
 
 def stored_files(app) -> list[str]:
-    root = app.config["COLLATERAL_DIR"]
+    root = app.config["FILES_DIR"]
     return sorted(p.name for p in root.rglob("*") if p.is_file())
 
 

@@ -127,9 +127,9 @@ def test_deleting_an_asset_removes_its_files_but_keeps_history(app, client, logi
     login(rep, reader.email)
     rep.get(f"/assets/{asset.id}")
     login_as("marketer")
-    assert any(app.config["COLLATERAL_DIR"].glob("*.pdf"))
+    assert any(app.config["FILES_DIR"].glob("*.pdf"))
     assert post_form(client, f"/manage/{asset.id}/delete").status_code == 302
-    assert not any(app.config["COLLATERAL_DIR"].glob("*.pdf"))
+    assert not any(app.config["FILES_DIR"].glob("*.pdf"))
     [view] = events("view")
     assert view.asset_id is None and view.user_id == reader.id
 

@@ -34,16 +34,17 @@ def populated(app, make_user, make_asset, sample_files):
         usage.log_event(kind, user=rep, asset=brochure, note="Ünïcode")
     usage.flush()
     return {"brochure": brochure.id, "token": link.token,
-            "pdf": (app.config["COLLATERAL_DIR"] / brochure.current_version.stored_name).read_bytes()}
+            "pdf": (app.config["FILES_DIR"] / brochure.current_version.stored_name).read_bytes()}
 
 
 @pytest.fixture
 def second_site(tmp_path, template_db):
-    """Another installation: its own data directory and an empty, migrated database."""
+    """Another installation: its own data directory, its files apart from it (on another mount, as on
+    several machines), and an empty, migrated database."""
     data_dir = tmp_path / "elsewhere"
     data_dir.mkdir()
     databases.create(data_dir, template_db)
-    other = create_app(app_config(data_dir))
+    other = create_app(app_config(data_dir, FILES_DIR=tmp_path / "shared-mount" / "files"))
     other.test_client_class = IsolatedClient
     yield other
     with other.app_context():
@@ -72,6 +73,7 @@ def test_round_trip_restores_rows_files_logins_search_and_share_links(app, popul
         assert restored.exit_code == 0, restored.output
         assert "Search index rebuilt: 2 assets" in restored.output
         assert every_row() == original
+        assert [p.name for p in second_site.config["FILES_DIR"].parent.iterdir()] == ["files"]  # nothing staged left
         client = second_site.test_client()
         assert login(client, "riley@example.com").status_code == 302
         with client.get(f"/assets/{populated['brochure']}/download") as download:

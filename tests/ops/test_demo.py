@@ -55,7 +55,7 @@ def test_seed_demo_builds_a_library_people_can_use(app, seeded):
         assert {t.name for t in dimension.terms} >= set(demo.DIMENSIONS[dimension.name])
     assert [s.name for s in db.session.scalars(select(Stage).order_by(Stage.position))] == demo.STAGES
     brochure = next(a for a in assets if a.title == "Lumenfold Platform Overview")
-    pdf_path = app.config["COLLATERAL_DIR"] / brochure.current_version.stored_name
+    pdf_path = app.config["FILES_DIR"] / brochure.current_version.stored_name
     assert len(PdfReader(pdf_path).pages) >= 3 and brochure.current_version.thumbnail_name
     assert "Lumenfold Insight" in brochure.current_version.text
     decks = [a for a in assets if a.current_version and a.current_version.file_type in ("pptx", "docx")]
@@ -63,7 +63,7 @@ def test_seed_demo_builds_a_library_people_can_use(app, seeded):
     for deck in decks:  # converted at import: pages to page through, and page 1 as the thumbnail
         version = deck.current_version
         assert version.preview_name and version.thumbnail_name and version.preview_note == "", deck.title
-        assert len(PdfReader(app.config["COLLATERAL_DIR"] / version.preview_name).pages) == version.page_count
+        assert len(PdfReader(app.config["FILES_DIR"] / version.preview_name).pages) == version.page_count
     deck = next(a for a in decks if a.title == "First Meeting Deck: Lumenfold in 10 Slides")
     assert deck.current_version.page_count >= 4
     audiences = {a.title: a.audience for a in assets}

@@ -91,7 +91,7 @@ def state(site) -> dict:
                 for p in sorted(root.rglob("*")) if p.is_file()} if root.exists() else {}
 
     db.session.expire_all()
-    return {"rows": every_row(), "files": files_under(site.config["COLLATERAL_DIR"]),
+    return {"rows": every_row(), "files": files_under(site.config["FILES_DIR"]),
             "key": (data_dir / "secret_key").read_bytes(), "index": files_under(data_dir / "search-index"),
             "data dir": sorted(p.name for p in data_dir.iterdir() if not p.name.startswith(("search-", "bridge.db")))}
 
@@ -112,7 +112,7 @@ def try_each_crafted_archive(site, good: Path, workshop: Path, args: list[str]) 
         assert not (Path("/tmp") / ESCAPE).exists(), case
     restored = site.test_cli_runner().invoke(args=["restore", *args, str(good)])  # the good archive itself loads
     assert restored.exit_code == 0, restored.output
-    assert not [p for p in site.config["DATA_DIR"].iterdir() if p.name.startswith(".restore-")]
+    assert not [p for p in site.config["DATA_DIR"].iterdir() if "restore-" in p.name]  # staged store, key
 
 
 @pytest.fixture
