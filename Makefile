@@ -68,7 +68,8 @@ lint: setup
 	$(BIN)/lint-imports
 
 # Lint first, then the whole suite twice: on SQLite files, then on a throwaway PostgreSQL server
-# (.ci/with-postgres). --dist loadfile keeps a file's tests on one worker, so a world a test file
+# (.ci/with-postgres). Browser journeys run in the first (tests/conftest.py), the several-node tests
+# in the second (tests/ops/conftest.py). --dist loadfile keeps a file's tests on one worker, so a world a test file
 # builds once (the demo, the insights log) is built once per run.
 test: lint test-deps
 	$(BIN)/python -m pytest -n 2 --dist loadfile $(PYTEST_ARGS)

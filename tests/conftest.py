@@ -66,6 +66,17 @@ class IsolatedClient(FlaskClient):
         return response
 
 
+def pytest_collection_modifyitems(config, items):
+    """Browser journeys run once, in the SQLite run (`make run`'s database, where a new rep first meets
+    Bridge): they test what the page does in Chromium, and every service they reach is tested on both
+    databases. In the PostgreSQL run they are deselected, not skipped (the suite fits its time budget)."""
+    if databases.KIND == "postgresql":
+        browser = [i for i in items if "browser" in getattr(i, "fixturenames", ())]
+        if browser:
+            config.hook.pytest_deselected(items=browser)
+            items[:] = [i for i in items if i not in browser]
+
+
 @pytest.fixture(autouse=True)
 def steady_rate_limit_clock(monkeypatch):
     """Rate limits count in fixed windows (a minute, 15 minutes): a test that straddled a window's end
