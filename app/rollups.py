@@ -29,6 +29,7 @@ from app.models import EventDay, SearchDay, UsageEvent, WorkSession
 
 LOCK_KEY = 0x6272696467650018  # pg_advisory_xact_lock key of the summaries' writers
 CHUNK = 500
+QUERY_CHARS, FILTER_CHARS = 300, 300  # of a search_day key: within PostgreSQL's index row size in any script
 
 
 def folded(text_: str) -> str:
@@ -94,8 +95,8 @@ def _search_key(row, clicked: bool) -> tuple[tuple, tuple[int, int, int, int]]:
     query, results, filters = context.get("query"), context.get("results"), context.get("filters")
     results = results if isinstance(results, int) else None
     key = (row["created_at"].date(), row["team_id"] or 0,
-           folded(query if isinstance(query, str) else "")[:500],
-           json.dumps(filters, sort_keys=True, ensure_ascii=False)[:1000] if filters else "")
+           folded(query if isinstance(query, str) else "")[:QUERY_CHARS],
+           json.dumps(filters, sort_keys=True, ensure_ascii=False)[:FILTER_CHARS] if filters else "")
     return key, (1, int(not results), int(results is None), int(bool(results and results > 0 and not clicked)))
 
 
@@ -237,6 +238,17 @@ def _insert_sessions(connection, sessions: Iterable[dict]) -> int:
     return count + len(chunk)
 
 
+def forget_asset(asset_id: int) -> int:
+    """Recount the sessions that found an asset just deleted: its events keep their rows with the asset
+    unset, so those sessions found a later use, or nothing. Returns how many sessions were recounted."""
+    with db.engine.begin() as connection:
+        lock(connection)
+        found = connection.execute(select(WorkSession.user_id, WorkSession.started_at)
+                                   .where(WorkSession.asset_id == asset_id)).all()
+        _resession(connection, [{"user_id": user_id, "created_at": at} for user_id, at in found])
+    return len(found)
+
+
 # --- rebuilding from the log ---------------------------------------------------------------------
 
 def rebuild_all() -> dict[str, int]:
@@ -260,14 +272,15 @@ def rebuild(connection) -> dict[str, int]:
     clicked = select(1).where(click.c.search_id == event.search_id, click.c.user_id == event.user_id,
                               func.coalesce(click.c.kind, "") == "search_click").exists()
     deltas: dict[tuple, tuple] = {}
-    for row in connection.execution_options(stream_results=True).execute(
+    for row in connection.execute(  # streamed: the statement's option, not the caller's connection's
             select(event.created_at, event.team_id, event.context, clicked.label("clicked"))
-            .where(event.kind == "search")).mappings():
+            .where(event.kind == "search").execution_options(stream_results=True)).mappings():
         _add(deltas, *_search_key(row, bool(row["clicked"])))
     _upsert_search_days(connection, deltas)
-    events = connection.execution_options(stream_results=True).execute(
+    events = connection.execute(
         select(event.user_id, event.created_at, event.kind, event.asset_id, event.team_id)
-        .where(event.user_id.isnot(None)).order_by(event.user_id, event.created_at, event.id))
+        .where(event.user_id.isnot(None)).order_by(event.user_id, event.created_at, event.id)
+        .execution_options(stream_results=True))
     sessions = _insert_sessions(connection, walk(events))
     return {"event_day": connection.execute(select(func.count()).select_from(EventDay)).scalar_one(),
             "search_day": len(deltas), "work_session": sessions}

@@ -146,8 +146,11 @@ def _filter_names(filters_json: str | None) -> frozenset[str]:
     """{"Industry": ["Retail"]} as {"Industry: Retail"}; searches repeat a few filter sets."""
     if not filters_json or filters_json == "{}":
         return frozenset()
-    return frozenset(f"{facet_title(facet)}: {label}" for facet, labels in json.loads(filters_json).items()
-                     for label in labels)
+    try:
+        filters = json.loads(filters_json)
+    except ValueError:  # a summary row's filters cut at rollups.FILTER_CHARS: hundreds of labels, none shown
+        return frozenset()
+    return frozenset(f"{facet_title(facet)}: {label}" for facet, labels in filters.items() for label in labels)
 
 
 def facet_title(key: str) -> str:

@@ -112,13 +112,14 @@ class SearchDay(db.Model):
     how many, how many found nothing, how many found something and were not clicked (by the searcher)."""
 
     __tablename__ = "search_day"
-    __table_args__ = (Index("uq_search_day_key", "day", "team_id", "query", "filters", unique=True),)
+    # On SQLite the rows are stored in key order (no rowid): a range of days is read in one pass, counts included.
+    __table_args__ = {"sqlite_with_rowid": False}
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    day: Mapped[date]
-    team_id: Mapped[int]
-    query: Mapped[str] = mapped_column(String(500))
-    filters: Mapped[str] = mapped_column(String(1000))  # the search's filters as sorted JSON, "" for none
+    day: Mapped[date] = mapped_column(primary_key=True)
+    team_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    # Both cut (rollups.QUERY_CHARS, FILTER_CHARS) to keep the key within PostgreSQL's index row size.
+    query: Mapped[str] = mapped_column(String(300), primary_key=True)
+    filters: Mapped[str] = mapped_column(String(300), primary_key=True)  # the filters as sorted JSON, "" for none
     searches: Mapped[int] = mapped_column(default=0)
     zero_results: Mapped[int] = mapped_column(default=0)  # results 0 or not recorded
     unknown_results: Mapped[int] = mapped_column(default=0)  # results not recorded

@@ -31,18 +31,17 @@ def upgrade():
     op.create_index('ix_event_day_user_id_day', 'event_day', ['user_id', 'day'])
     op.create_table(
         'search_day',
-        sa.Column('id', sa.Integer(), nullable=False),
         sa.Column('day', sa.Date(), nullable=False),
-        sa.Column('team_id', sa.Integer(), nullable=False),
-        sa.Column('query', sa.String(length=500), nullable=False),
-        sa.Column('filters', sa.String(length=1000), nullable=False),
+        sa.Column('team_id', sa.Integer(), autoincrement=False, nullable=False),
+        sa.Column('query', sa.String(length=300), nullable=False),
+        sa.Column('filters', sa.String(length=300), nullable=False),
         sa.Column('searches', sa.Integer(), nullable=False),
         sa.Column('zero_results', sa.Integer(), nullable=False),
         sa.Column('unknown_results', sa.Integer(), nullable=False),
         sa.Column('no_click', sa.Integer(), nullable=False),
-        sa.PrimaryKeyConstraint('id', name=op.f('pk_search_day')),
+        sa.PrimaryKeyConstraint('day', 'team_id', 'query', 'filters', name=op.f('pk_search_day')),
+        sqlite_with_rowid=False,
     )
-    op.create_index('uq_search_day_key', 'search_day', ['day', 'team_id', 'query', 'filters'], unique=True)
     op.create_table(
         'work_session',
         sa.Column('user_id', sa.Integer(), autoincrement=False, nullable=False),
@@ -64,7 +63,6 @@ def upgrade():
 
 def downgrade():
     op.drop_table('work_session')
-    op.drop_index('uq_search_day_key', table_name='search_day')
     op.drop_table('search_day')
     op.drop_index('ix_event_day_user_id_day', table_name='event_day')
     op.drop_table('event_day')

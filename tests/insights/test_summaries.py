@@ -13,7 +13,8 @@ from sqlalchemy import select
 
 from app import usage
 from app.extensions import db
-from app.models import EventDay, SearchDay, WorkSession, utcnow
+from app.library import assets
+from app.models import Asset, EventDay, SearchDay, WorkSession, utcnow
 from tests.conftest import login
 from tests.insights.writing import record_out_of_order
 
@@ -105,3 +106,18 @@ def test_time_to_find_of_a_team_whose_rep_moved_mid_session(app, make_user, make
     said = re.search(r"\d+ working sessions? with a search in this period:[^<]*", page)[0]
     assert said == "2 working sessions with a search in this period: 1 found something, in a median of 4.0 minutes; " \
                    "1 not found."
+
+
+def test_time_to_find_after_the_asset_found_is_deleted(app, make_user, make_asset):
+    rep, marketer = make_user("rep", name="Avery East"), make_user("marketer", team="Marketing")
+    gone, kept = make_asset("Old brochure"), make_asset("New brochure")
+    day = datetime.combine(utcnow().date() - timedelta(days=1), time(9))
+    usage.record([usage.event_row("search", user=rep, at=day, query="brochure", results=2),
+                  usage.event_row("view", user=rep, asset=gone, at=day + timedelta(minutes=2)),
+                  usage.event_row("view", user=rep, asset=kept, at=day + timedelta(minutes=7))])
+    browser = app.test_client()
+    login(browser, marketer.email)
+    assert "in a median of 2.0 minutes" in browser.get("/insights/finding?days=7").get_data(as_text=True)
+    assets.delete_asset(db.session.get(Asset, gone.id))  # as Manage → Delete does
+    # The log no longer names the first asset viewed: the session found the second one, 7 minutes in.
+    assert "in a median of 7.0 minutes" in browser.get("/insights/finding?days=7").get_data(as_text=True)
