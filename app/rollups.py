@@ -148,11 +148,12 @@ def _upsert_search_days(connection, deltas: dict[tuple, tuple]) -> None:
 
 # --- work_session --------------------------------------------------------------------------------
 
-def walk(events: Iterable, wanted: set[int] | None = None) -> Iterator[dict]:
+def walk(events: Iterable, wanted: set[int] | None = None, start: dict | None = None) -> Iterator[dict]:
     """Working sessions of events (user id, time, kind, asset id, team id) in order of user, time and
     id: each with its span, its first search (and that event's team) and the first use of an asset
-    (of `wanted` ones, if given) after that search. The definition is usage.SESSION_GAP's."""
-    session = None
+    (of `wanted` ones, if given) after that search. The definition is usage.SESSION_GAP's. `start`:
+    a session as walked so far (the events continue it)."""
+    session = dict(start) if start else None
     for user_id, at, kind, asset_id, team_id in events:
         if session is None or user_id != session["user_id"] or at - session["ended_at"] > usage.SESSION_GAP:
             if session is not None:
@@ -185,45 +186,62 @@ def minutes_to_find(session: dict) -> float | None:
 def _stored(sessions: Iterable[dict]) -> Iterator[dict]:
     for s in sessions:
         row = {k: v for k, v in s.items() if k != "first_team"}
+        row["first_team_id"] = s["first_team"]
         row["searched_week"] = ("{}-W{:02d}".format(*s["searched_at"].isocalendar()[:2])
                                 if s["searched_at"] is not None else None)
         row["minutes"] = minutes_to_find(s)
         yield row
 
 
+SESSION_COLUMNS = ("user_id", "started_at", "ended_at", "searched_at", "team_id", "found_at", "asset_id",
+                   "mixed_teams", "first_team_id")
+
+
 def _resession(connection, rows: list[dict]) -> None:
-    """Recount the sessions the batch's events fall in or next to: every session of their users that
-    ends within SESSION_GAP before a user's first new event and starts within it after their last."""
-    spans: dict[int, list[datetime]] = {}
+    """Fold the batch's events into their users' sessions. Events that come after a user's last session
+    (as they do, but for backdated ones) continue it or start new ones; otherwise every session of the
+    user that ends within SESSION_GAP before their first new event or starts within it after their
+    last is recounted from the log."""
+    by_user: dict[int, list[dict]] = {}
     for row in rows:
         if user_id := row.get("user_id"):
-            span = spans.setdefault(user_id, [row["created_at"], row["created_at"]])
-            span[0], span[1] = min(span[0], row["created_at"]), max(span[1], row["created_at"])
-    if not spans:
+            by_user.setdefault(user_id, []).append(row)
+    if not by_user:
         return
-    gap = usage.SESSION_GAP
-    ws = WorkSession
-    near = connection.execute(select(ws.user_id, ws.started_at, ws.ended_at).where(
-        ws.user_id.in_(list(spans)), ws.ended_at >= min(s[0] for s in spans.values()) - gap,
-        ws.started_at <= max(s[1] for s in spans.values()) + gap)).all()
-    windows = {user_id: list(span) for user_id, span in spans.items()}
-    stale = []
-    for user_id, started_at, ended_at in near:
+    spans = {user_id: (min(r["created_at"] for r in mine), max(r["created_at"] for r in mine))
+             for user_id, mine in by_user.items()}
+    gap, ws = usage.SESSION_GAP, WorkSession
+    near: dict[int, list] = {user_id: [] for user_id in spans}
+    for session in connection.execute(select(*(ws.__table__.c[c] for c in SESSION_COLUMNS)).where(
+            ws.user_id.in_(list(spans)), ws.ended_at >= min(s[0] for s in spans.values()) - gap,
+            ws.started_at <= max(s[1] for s in spans.values()) + gap)).mappings():
+        first, last = spans[session["user_id"]]
+        if session["ended_at"] >= first - gap and session["started_at"] <= last + gap:
+            near[session["user_id"]].append(session)
+    stale, walked, windows = [], [], {}
+    for user_id, sessions in near.items():
         first, last = spans[user_id]
-        if ended_at >= first - gap and started_at <= last + gap:
-            stale.append((user_id, started_at))
-            window = windows[user_id]
-            window[0], window[1] = min(window[0], started_at), max(window[1], ended_at)
+        stale += [(user_id, s["started_at"]) for s in sessions]
+        if len(sessions) <= 1 and all(s["ended_at"] <= first for s in sessions):  # appended: continue it
+            start = {**sessions[0], "first_team": sessions[0]["first_team_id"]} if sessions else None
+            mine = sorted(by_user[user_id], key=lambda r: r["created_at"])  # stable: ties in id order
+            walked.append(walk([(user_id, r["created_at"], r["kind"], r.get("asset_id"), r.get("team_id"))
+                                for r in mine], start=start))
+        else:
+            windows[user_id] = (min([first] + [s["started_at"] for s in sessions]),
+                                max([last] + [s["ended_at"] for s in sessions]))
     for start in range(0, len(stale), CHUNK):
         connection.execute(delete(ws).where(tuple_(ws.user_id, ws.started_at).in_(stale[start:start + CHUNK])))
-    events = connection.execute(
-        select(UsageEvent.user_id, UsageEvent.created_at, UsageEvent.kind, UsageEvent.asset_id, UsageEvent.team_id)
-        .where(UsageEvent.user_id.in_(list(windows)),
-               UsageEvent.created_at >= min(w[0] for w in windows.values()),
-               UsageEvent.created_at <= max(w[1] for w in windows.values()))
-        .order_by(UsageEvent.user_id, UsageEvent.created_at, UsageEvent.id))
-    inside = (e for e in events if windows[e[0]][0] <= e[1] <= windows[e[0]][1])
-    _insert_sessions(connection, walk(inside))
+    if windows:
+        events = connection.execute(
+            select(UsageEvent.user_id, UsageEvent.created_at, UsageEvent.kind, UsageEvent.asset_id,
+                   UsageEvent.team_id)
+            .where(UsageEvent.user_id.in_(list(windows)),
+                   UsageEvent.created_at >= min(w[0] for w in windows.values()),
+                   UsageEvent.created_at <= max(w[1] for w in windows.values()))
+            .order_by(UsageEvent.user_id, UsageEvent.created_at, UsageEvent.id))
+        walked.append(walk(e for e in events if windows[e[0]][0] <= e[1] <= windows[e[0]][1]))
+    _insert_sessions(connection, (session for sessions in walked for session in sessions))
 
 
 def _insert_sessions(connection, sessions: Iterable[dict]) -> int:

@@ -143,3 +143,4 @@ class WorkSession(db.Model):
     searched_week: Mapped[str | None] = mapped_column(String(8))  # the first search's ISO week, like 2026-W47,
     minutes: Mapped[float | None]  # and the minutes to find: all time to find reads of a session
     mixed_teams: Mapped[bool] = mapped_column(default=False)  # its events do not all carry one team
+    first_team_id: Mapped[int | None]  # the team on its first event: what later events are compared with

@@ -54,6 +54,7 @@ def upgrade():
         sa.Column('searched_week', sa.String(length=8), nullable=True),
         sa.Column('minutes', sa.Float(), nullable=True),
         sa.Column('mixed_teams', sa.Boolean(), nullable=False),
+        sa.Column('first_team_id', sa.Integer(), nullable=True),
         sa.PrimaryKeyConstraint('user_id', 'started_at', name=op.f('pk_work_session')),
         sqlite_with_rowid=False,
     )
