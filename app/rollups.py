@@ -49,6 +49,11 @@ def lock(connection) -> None:
         connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": LOCK_KEY})
 
 
+def needs_ids(rows: list[dict]) -> bool:
+    """Whether `fold` must know the batch's event ids: it recounts a search (a search or click with a search id)."""
+    return any(row["kind"] in ("search", "search_click") and row.get("search_id") for row in rows)
+
+
 def fold(connection, rows: list[dict], ids: Iterable[int]) -> None:
     """Fold events just inserted (`rows`, whose ids are `ids`) into the summaries."""
     _upsert_event_days(connection, _event_days(rows))
