@@ -10,7 +10,7 @@ from flask import Flask, current_app
 from flask_login import AnonymousUserMixin
 from sqlalchemy import select
 
-from app import search
+from app import rollups, search
 from app.accounts import service as accounts
 from app.accounts.service import AccountError
 from app.extensions import db
@@ -167,6 +167,15 @@ def insights_report(week, out_path, team):
                                   lambda queries: search.result_counts(as_a_rep, queries))
     out_path.write_bytes(weekly.weekly_review_pdf(review))
     click.echo(f"Wrote {out_path} ({out_path.stat().st_size // 1024} KB) in {time.perf_counter() - started:.1f} s.")
+
+
+@insights_cli.command("rebuild-summaries")
+def insights_rebuild_summaries():
+    """Recount the insights summaries (event_day, search_day, work_session) from the whole event log."""
+    started = time.perf_counter()
+    counts = rollups.rebuild_all()
+    click.echo("Recounted from the log in {:.1f} s: {}.".format(
+        time.perf_counter() - started, ", ".join(f"{table} {n:,} rows" for table, n in counts.items())))
 
 
 @click.group("notifications")

@@ -23,6 +23,7 @@ from flask import Flask, current_app
 from sqlalchemy import case, delete, func, insert, select
 from sqlalchemy.dialects import postgresql, sqlite
 
+from app import rollups
 from app.extensions import db
 from app.models import CONTENT_WRITERS, DealAsset, UsageEvent, utcnow
 
@@ -81,13 +82,21 @@ def event_row(kind: str, *, user=None, asset=None, version=None, at: datetime | 
 
 def record(rows: Iterable[dict]) -> int:
     """Insert events now, on a connection of their own (imports, demo history, the writer), and fold
-    those naming a deal and an asset into `deal_asset` in the same transaction."""
+    them into `deal_asset` (those naming a deal and an asset) and the insights summaries
+    (`app/rollups.py`) in the same transaction."""
     rows = list(rows)
     if rows:
         with db.engine.begin() as connection:
-            connection.execute(insert(UsageEvent), rows)
+            connection.execution_options(usage_writer=True)  # tells the writer's statements apart (tests)
+            rollups.lock(connection)
+            ids: list[int] = []
+            if rollups.needs_ids(rows):  # a search or click to recount: which rows are this batch's
+                ids = connection.execute(insert(UsageEvent).returning(UsageEvent.id), rows).scalars().all()
+            else:  # RETURNING costs the writer about half its throughput (bench/README.md)
+                connection.execute(insert(UsageEvent), rows)
             for statement in deal_asset_upserts(connection.dialect.name, rows):
                 connection.execute(statement)
+            rollups.fold(connection, rows, ids)
     return len(rows)
 
 

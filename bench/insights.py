@@ -30,9 +30,9 @@ import seed  # noqa: E402  (bench/seed.py, beside this script)
 from flask_migrate import upgrade  # noqa: E402
 from sqlalchemy import func, select  # noqa: E402
 
-from app import create_app, tune_garbage_collector, usage  # noqa: E402
+from app import create_app, rollups, tune_garbage_collector, usage  # noqa: E402
 from app.extensions import db  # noqa: E402
-from app.insights import content, feedback, influence, people, searches, use  # noqa: E402
+from app.insights import content, feedback, finding, influence, people, searches, use  # noqa: E402
 from app.insights.scope import last_days  # noqa: E402
 from app.models import Asset, Team, UsageEvent, User  # noqa: E402
 
@@ -62,6 +62,9 @@ def populate(app, assets: int, events: int, rng: random.Random) -> None:
         seed.add_assets(range(1, assets + 1), marketer_id, term_ids, stage_ids, rng)
         took = seed.add_events(events, reps, list(range(1, assets + 1)), rng)
         print(f"  {events:,} events inserted in {took:.0f} s")
+        started = time.perf_counter()  # inserted around the writer: the summaries recounted as migration 0018 does
+        counts = rollups.rebuild_all()
+        print(f"  summaries recounted from the log in {time.perf_counter() - started:.0f} s: {counts}")
         seed.add_ratings(reps, range(1, assets + 1), rng)
         seed.analyze()
 
@@ -85,7 +88,8 @@ def bench_queries(app, runs: int) -> None:
                 for name, fn in [("ignored", content.ignored), ("coverage", content.coverage),
                                  ("usage_report (top/bottom/per day)", use.usage_report),
                                  ("adoption", people.adoption), ("ratings_report", feedback.ratings_report),
-                                 ("content_gaps", searches.content_gaps), ("influence", influence.influence)]:
+                                 ("content_gaps", searches.content_gaps), ("influence", influence.influence),
+                                 ("time_to_find", finding.time_to_find)]:
                     ms = median_ms(lambda fn=fn, scope=scope: fn(scope), runs)
                     print(f"{name:<34}{f'{days} days, {label}':<22}{ms:>10.1f}{ms / baseline:>8.2f}")
     bench_pages(app, runs, baseline)
@@ -94,14 +98,23 @@ def bench_queries(app, runs: int) -> None:
 def bench_pages(app, runs: int, baseline: float) -> None:
     """Whole requests, each in its own app context as a server runs them."""
     pages = ["/insights/", "/insights/usage", "/insights/ignored", "/insights/coverage", "/insights/adoption",
-             "/insights/ratings", "/insights/gaps", "/insights/influence"]
-    print(f"\n{'page (server time, HTML rendered)':<34}{'who':<22}{'median ms':>10}{'× pass':>8}")
+             "/insights/ratings", "/insights/gaps", "/insights/finding", "/insights/influence", "/insights/shares"]
+    print(f"\n{'page (server time, HTML rendered)':<34}{'who':<22}{'median ms':>10}{'× pass':>8}{'CPU ms':>8}")
     for who in ("marketer@bench.example", "manager@bench.example"):
         client = app.test_client()
         login(client, who)
-        for path in pages:
-            ms = median_ms(lambda client=client, path=path: client.get(path), runs)
-            print(f"{path:<34}{who.split('@')[0]:<22}{ms:>10.1f}{ms / baseline:>8.2f}")
+        for days in (30, 90):
+            for path in pages:
+                url = f"{path}?days={days}"
+                cpu = []
+
+                def get(client=client, url=url, cpu=cpu):
+                    started = time.process_time()
+                    client.get(url)
+                    cpu.append((time.process_time() - started) * 1000)
+                ms = median_ms(get, runs)
+                print(f"{url:<34}{who.split('@')[0]:<22}{ms:>10.1f}{ms / baseline:>8.2f}"
+                      f"{statistics.median(cpu[1:]):>8.1f}")
 
 
 def bench_logging(app, calls: int) -> None:

@@ -4,11 +4,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import and_, func, select
+from sqlalchemy import and_, case, exists, func, select
 
+from app import rollups
 from app.extensions import db
 from app.insights.scope import Scope, event_filter
-from app.models import Role, Team, UsageEvent, User
+from app.models import EventDay, Role, Team, UsageEvent, User
+from app.usage import USE_KINDS
 
 # --- adoption --------------------------------------------------------------------------------
 
@@ -62,6 +64,42 @@ def adoption(scope: Scope) -> Adoption:
         reps_query = reps_query.where(User.team_id == scope.team_id)
     people = db.session.execute(reps_query).all()
     ids = [p.id for p in people]
+    if rollups.daily(scope.start, scope.end):
+        last_active, uses, searches, ever = _from_summary(scope, ids)
+    else:
+        last_active, uses, searches, ever = _from_log(scope, ids)
+    if scope.narrows_assets:  # uses of some assets only: the summary does not know which
+        uses = _from_log(scope, ids)[1]
+    reps = [RepActivity(p.id, p.name, p.team or "—", uses.get(p.id, 0), searches.get(p.id, 0),
+                        last_active.get(p.id)) for p in people]
+    teams: dict[str, TeamAdoption] = {}
+    for rep in reps:
+        team = teams.setdefault(rep.team, TeamAdoption(rep.team, 0, 0, 0))
+        team.reps += 1
+        team.active += rep.last_active_at is not None
+        team.uses += rep.uses
+    reps.sort(key=lambda r: (-r.uses, r.name))
+    return Adoption(reps, sorted(teams.values(), key=lambda t: t.name), [r for r in reps if r.id not in ever])
+
+
+def _from_summary(scope: Scope, ids: list[int]) -> tuple[dict, dict, dict, set]:
+    """Last event, uses (of the scope's team) and searches per rep, and who has any event ever, from `event_day`."""
+    first, last = rollups.day_span(scope.start, scope.end)
+    use = EventDay.kind.in_(USE_KINDS)
+    if scope.team_id is not None:
+        use = and_(use, EventDay.team_id == scope.team_id)
+    rows = db.session.execute(
+        select(EventDay.user_id, func.max(EventDay.last_at), func.sum(case((use, EventDay.events), else_=0)),
+               func.sum(case((EventDay.kind == "search", EventDay.events), else_=0)))
+        .where(EventDay.user_id.in_(ids), EventDay.day >= first, EventDay.day <= last)
+        .group_by(EventDay.user_id)).all()
+    ever = set(db.session.scalars(select(User.id).where(User.id.in_(ids), exists().where(EventDay.user_id == User.id))))
+    return ({r[0]: r[1] for r in rows}, {r[0]: int(r[2]) for r in rows if r[2]},
+            {r[0]: int(r[3]) for r in rows if r[3]}, ever)
+
+
+def _from_log(scope: Scope, ids: list[int]) -> tuple[dict, dict, dict, set]:
+    """The same from the event log (a range that is not whole days; a scope narrowed to some assets)."""
     in_range = and_(UsageEvent.user_id.in_(ids), UsageEvent.created_at >= scope.start,
                     UsageEvent.created_at < scope.end)
     last_active = dict(db.session.execute(
@@ -74,13 +112,4 @@ def adoption(scope: Scope) -> Adoption:
         select(UsageEvent.user_id, func.count()).where(in_range, UsageEvent.kind == "search")
         .group_by(UsageEvent.user_id)).all())
     ever = set(db.session.scalars(select(UsageEvent.user_id).where(UsageEvent.user_id.in_(ids)).distinct()))
-    reps = [RepActivity(p.id, p.name, p.team or "—", uses.get(p.id, 0), searches.get(p.id, 0),
-                        last_active.get(p.id)) for p in people]
-    teams: dict[str, TeamAdoption] = {}
-    for rep in reps:
-        team = teams.setdefault(rep.team, TeamAdoption(rep.team, 0, 0, 0))
-        team.reps += 1
-        team.active += rep.last_active_at is not None
-        team.uses += rep.uses
-    reps.sort(key=lambda r: (-r.uses, r.name))
-    return Adoption(reps, sorted(teams.values(), key=lambda t: t.name), [r for r in reps if r.id not in ever])
+    return last_active, uses, searches, ever

@@ -11,10 +11,11 @@ from dataclasses import dataclass, field
 from sqlalchemy import and_, case, exists, func, select
 from sqlalchemy.orm import aliased
 
+from app import rollups
 from app.database import transaction
 from app.extensions import db
 from app.insights.scope import Scope, folded
-from app.models import AssetKind, DismissedGap, Stage, Term, UsageEvent, User
+from app.models import AssetKind, DismissedGap, SearchDay, Stage, Term, UsageEvent, User
 
 # --- content gaps ----------------------------------------------------------------------------
 
@@ -91,6 +92,15 @@ def content_gaps(scope: Scope, limit: int = 100) -> list[Gap]:
     A search counts as clicked when the same user opened a result carrying its search id.
     A term, stage and kind narrow to searches that filtered on them.
     """
+    if rollups.daily(scope.start, scope.end):
+        first, last = rollups.day_span(scope.start, scope.end)
+        query = (select(SearchDay.query, SearchDay.filters, func.sum(SearchDay.searches),
+                        func.sum(SearchDay.zero_results), func.sum(SearchDay.no_click))
+                 .where(SearchDay.day >= first, SearchDay.day <= last, SearchDay.query != "")
+                 .group_by(SearchDay.query, SearchDay.filters))
+        if scope.team_id is not None:
+            query = query.where(SearchDay.team_id == scope.team_id)
+        return _gaps(scope, db.session.execute(query), limit)
     click = aliased(UsageEvent)
     # The click is found through the search id's index: `kind` is compared through coalesce() so that
     # SQLite, without statistics, does not pick the (kind, …) index instead and read every click in the
@@ -109,9 +119,15 @@ def content_gaps(scope: Scope, limit: int = 100) -> list[Gap]:
              .group_by(typed, filters))
     if scope.team_id is not None:
         query = query.where(UsageEvent.team_id == scope.team_id)
+    return _gaps(scope, db.session.execute(query), limit)
+
+
+def _gaps(scope: Scope, rows, limit: int) -> list[Gap]:
+    """Gaps from (query, filters as JSON, searches, zero results, not clicked) rows, folding the queries."""
     wanted = _filter_labels(scope)
     gaps: dict[str, Gap] = {}
-    for raw_query, filters_json, searches, zero, no_click in db.session.execute(query):
+    for raw_query, filters_json, searches, zero, no_click in rows:
+        searches = int(searches)
         text = folded(raw_query or "")
         used = _filter_names(filters_json)
         if not text or not wanted <= used:
@@ -130,8 +146,11 @@ def _filter_names(filters_json: str | None) -> frozenset[str]:
     """{"Industry": ["Retail"]} as {"Industry: Retail"}; searches repeat a few filter sets."""
     if not filters_json or filters_json == "{}":
         return frozenset()
-    return frozenset(f"{facet_title(facet)}: {label}" for facet, labels in json.loads(filters_json).items()
-                     for label in labels)
+    try:
+        filters = json.loads(filters_json)
+    except ValueError:  # a summary row's filters cut at rollups.FILTER_CHARS: hundreds of labels, none shown
+        return frozenset()
+    return frozenset(f"{facet_title(facet)}: {label}" for facet, labels in filters.items() for label in labels)
 
 
 def facet_title(key: str) -> str:

@@ -7,11 +7,12 @@ from datetime import date, datetime, time, timedelta
 
 from sqlalchemy import DateTime, Integer, String, case, column, func, literal, select, union_all, values
 
+from app import rollups
 from app.extensions import db
 from app.insights.content import ignored_counts
 from app.insights.feedback import flags_open_at, ratings_in
 from app.insights.scope import Scope, asset_filter, event_filter
-from app.models import Asset, AssetKind, Flag, Rating, Role, UsageEvent, User
+from app.models import Asset, AssetKind, EventDay, Flag, Rating, Role, SearchDay, UsageEvent, User
 from app.usage import USE_KINDS
 
 # --- top and bottom, usage over time -----------------------------------------------------------
@@ -96,6 +97,13 @@ def uses_per_day(scope: Scope) -> list[tuple[date, int]]:
     """Uses on each day of the range, zero days included: one count of an index range per day
     (cheaper than grouping the range's events by a computed day, which sorts them)."""
     days = [scope.first_day + timedelta(days=n) for n in range(scope.days)]
+    if rollups.daily(scope.start, scope.end) and not scope.narrows_assets:
+        team = [EventDay.team_id == scope.team_id] if scope.team_id is not None else []
+        per_day = dict(db.session.execute(
+            select(EventDay.day, func.sum(EventDay.events))
+            .where(EventDay.kind.in_(USE_KINDS), EventDay.day >= days[0], EventDay.day <= days[-1], *team)
+            .group_by(EventDay.day)).all()) if days else {}
+        return [(d, int(per_day.get(d, 0))) for d in days]
     bounds = values(column("first", DateTime), column("after", DateTime), name="days").data(
         [(datetime.combine(d, time()), datetime.combine(d + timedelta(days=1), time())) for d in days]).cte("days")
     counted = select(func.count()).where(
@@ -151,21 +159,36 @@ def headline(scope: Scope) -> Overview:
 
 def overview(scope: Scope, usage: Usage) -> Overview:
     """Headline figures; `usage` is the usage report already computed for the same scope."""
-    in_range = [UsageEvent.created_at >= scope.start, UsageEvent.created_at < scope.end]
-    if scope.team_id is not None:
-        in_range.append(UsageEvent.team_id == scope.team_id)
-    searches, zero = db.session.execute(
-        select(func.count(), func.coalesce(func.sum(case((UsageEvent.context["results"].as_integer() == 0, 1),
-                                                          else_=0)), 0))
-        .where(UsageEvent.kind == "search", *in_range)).one()
     reps = select(User.id).where(User.role == Role.REP.value, User.active.is_(True))
     if scope.team_id is not None:
         reps = reps.where(User.team_id == scope.team_id)
     all_reps = db.session.scalar(select(func.count()).select_from(reps.subquery()))
-    active = db.session.scalar(select(func.count(func.distinct(UsageEvent.user_id))).where(
-        UsageEvent.user_id.in_(reps), UsageEvent.created_at >= scope.start, UsageEvent.created_at < scope.end))
+    if rollups.daily(scope.start, scope.end):
+        searches, zero, active = _search_figures(scope, reps)
+    else:
+        in_range = [UsageEvent.created_at >= scope.start, UsageEvent.created_at < scope.end]
+        team = [UsageEvent.team_id == scope.team_id] if scope.team_id is not None else []
+        searches, zero = db.session.execute(
+            select(func.count(), func.coalesce(func.sum(case((UsageEvent.context["results"].as_integer() == 0, 1),
+                                                              else_=0)), 0))
+            .where(UsageEvent.kind == "search", *in_range, *team)).one()
+        active = db.session.scalar(select(func.count(func.distinct(UsageEvent.user_id))).where(
+            UsageEvent.user_id.in_(reps), *in_range))
     ratings, average = db.session.execute(ratings_in(scope, func.count(), func.avg(Rating.stars))).one()
     unused, new = ignored_counts(scope)
     return Overview(usage.total, searches, zero, active, all_reps, ratings,
                     round(float(average), 2) if average is not None else None,
                     flags_open_at(scope), unused, new)
+
+
+def _search_figures(scope: Scope, reps) -> tuple[int, int, int]:
+    """Searches, those that found nothing, and active reps of a whole-day scope, from the summaries."""
+    first, last = rollups.day_span(scope.start, scope.end)
+    team = [SearchDay.team_id == scope.team_id] if scope.team_id is not None else []
+    searches, zero = db.session.execute(
+        select(func.coalesce(func.sum(SearchDay.searches), 0),
+               func.coalesce(func.sum(SearchDay.zero_results - SearchDay.unknown_results), 0))
+        .where(SearchDay.day >= first, SearchDay.day <= last, *team)).one()
+    active = db.session.scalar(select(func.count(func.distinct(EventDay.user_id))).where(
+        EventDay.user_id.in_(reps), EventDay.day >= first, EventDay.day <= last))
+    return int(searches), int(zero), active

@@ -11,7 +11,7 @@ from flask import current_app
 from sqlalchemy import Select, and_, func, or_, select
 from sqlalchemy.orm import joinedload, selectinload
 
-from app import jobs, usage
+from app import jobs, rollups, usage
 from app.database import transaction
 from app.extensions import db
 from app.files import ingest, pages, previews, storage
@@ -388,8 +388,10 @@ def set_status(asset: Asset, status: str) -> None:
 def delete_asset(asset: Asset) -> None:
     """Delete an asset and its files; usage history keeps its rows with the asset unset."""
     names = [n for v in asset.versions for n in (v.stored_name, v.thumbnail_name, v.preview_name)]
+    asset_id = asset.id
     with transaction():
         db.session.delete(asset)
+    rollups.forget_asset(asset_id)  # time to find: sessions that found it found something else, or nothing
     storage.discard(*names)
 
 

@@ -61,7 +61,7 @@ from app.models.notifications import (
 )
 from app.models.rooms import DealRoom, DealRoomItem
 from app.models.sharing import SHARE_CALLS_TO_ACTION, ShareLink
-from app.models.usage import DealAsset, DismissedGap, SearchOutbox, UsageEvent
+from app.models.usage import DealAsset, DismissedGap, EventDay, SearchDay, SearchOutbox, UsageEvent, WorkSession
 
 __all__ = [
     "NOTIFICATION_TABS",
@@ -95,6 +95,9 @@ __all__ = [
     "DealRoomItem",
     "DealAsset",
     "DismissedGap",
+    "EventDay",
+    "SearchDay",
+    "WorkSession",
     "DocumentTemplate",
     "EVERYONE",
     "FLAG_REASONS",

@@ -1,7 +1,7 @@
 """The usage log and the search outbox the database writes with it."""
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlalchemy import JSON, ForeignKey, Index, String, text
 from sqlalchemy.orm import Mapped, mapped_column
@@ -87,3 +87,60 @@ class DismissedGap(db.Model):
     query: Mapped[str] = mapped_column(String(500), unique=True)  # folded as content gaps group queries
     user_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+# --- summaries of the log, kept by the writer (`app/rollups.py`); rebuildable from it ------------------
+# Ids without foreign keys: a summary keeps what the log said when it was written; 0 stands for "none"
+# in a key column (a primary key cannot hold NULL).
+
+class EventDay(db.Model):
+    """Events of one kind by one user (team at the time) on one UTC day: adoption, active reps, uses per day."""
+
+    __tablename__ = "event_day"
+    __table_args__ = (Index("ix_event_day_user_id_day", "user_id", "day"), {"sqlite_with_rowid": False})
+
+    day: Mapped[date] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(20), primary_key=True)
+    user_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    team_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    events: Mapped[int] = mapped_column(default=0)
+    last_at: Mapped[datetime]
+
+
+class SearchDay(db.Model):
+    """Searches on one UTC day by one team, per query (folded as content gaps group them) and filters:
+    how many, how many found nothing, how many found something and were not clicked (by the searcher)."""
+
+    __tablename__ = "search_day"
+    # On SQLite the rows are stored in key order (no rowid): a range of days is read in one pass, counts included.
+    __table_args__ = {"sqlite_with_rowid": False}
+
+    day: Mapped[date] = mapped_column(primary_key=True)
+    team_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    # Both cut (rollups.QUERY_CHARS, FILTER_CHARS) to keep the key within PostgreSQL's index row size.
+    query: Mapped[str] = mapped_column(String(300), primary_key=True)
+    filters: Mapped[str] = mapped_column(String(300), primary_key=True)  # the filters as sorted JSON, "" for none
+    searches: Mapped[int] = mapped_column(default=0)
+    zero_results: Mapped[int] = mapped_column(default=0)  # results 0 or not recorded
+    unknown_results: Mapped[int] = mapped_column(default=0)  # results not recorded
+    no_click: Mapped[int] = mapped_column(default=0)
+
+
+class WorkSession(db.Model):
+    """One user's working session (`usage.SESSION_GAP`) over all their events: its span, its first search
+    and the first use of an asset after it; time to find reads these instead of walking the log."""
+
+    __tablename__ = "work_session"
+    __table_args__ = {"sqlite_with_rowid": False}  # a user's sessions are one range of the key
+
+    user_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    started_at: Mapped[datetime] = mapped_column(primary_key=True)
+    ended_at: Mapped[datetime]
+    searched_at: Mapped[datetime | None]
+    team_id: Mapped[int | None]  # the team on the first search's event
+    found_at: Mapped[datetime | None]
+    asset_id: Mapped[int | None]
+    searched_week: Mapped[str | None] = mapped_column(String(8))  # the first search's ISO week, like 2026-W47,
+    minutes: Mapped[float | None]  # and the minutes to find: all time to find reads of a session
+    mixed_teams: Mapped[bool] = mapped_column(default=False)  # its events do not all carry one team
+    first_team_id: Mapped[int | None]  # the team on its first event: what later events are compared with

@@ -126,10 +126,11 @@ def statements_for(tmp_path: Path, template: Path, ids: dict, role: str, path: s
         counted = [0]
         me = threading.get_ident()
 
-        def count(_connection, _cursor, statement: str, *_):
-            # The usage log's batch is written by its thread, or by the test client's flush when the
-            # request took longer than USAGE_FLUSH_MS: either way not the page's own statement.
-            if threading.get_ident() == me and not statement.startswith("INSERT INTO usage_event"):
+        def count(connection, _cursor, statement: str, *_):
+            # The usage log's batch (the events and the summaries kept with them) is written by its
+            # thread, or by the test client's flush when the request took longer than USAGE_FLUSH_MS:
+            # either way not the page's own statements.
+            if threading.get_ident() == me and not connection.get_execution_options().get("usage_writer"):
                 counted[0] += 1
 
         event.listen(db.engine, "before_cursor_execute", count)
