@@ -88,7 +88,7 @@ def seed_demo(first_run: bool):
         click.echo("Demo data already present; nothing to do.")
         return
     imported = report.import_report
-    click.echo(f"Demo ready in {time.perf_counter() - started:.1f} s: {report.users} accounts, "
+    click.echo(f"Demo ready in {time.perf_counter() - started:.1f} s: {report.users} people, "
                f"{len(imported.created)} assets created, {len(imported.updated)} updated, "
                f"{report.events} usage events. Log in as rep@example.com / {demo.DEMO_PASSWORD}.")
     for line, ref, message in imported.errors:

@@ -101,7 +101,7 @@ def run_bulk(run: jobs.Run) -> dict:
     made = [r.document.id for r in results if r.document]
     failed = len(results) - len(made)
     return {"summary": f"{len(made)} document{'s' if len(made) != 1 else ''} made"
-                       + (f"; {failed} row{'s' if failed != 1 else ''} skipped (below)." if failed else "."),
+                       + (f"; {failed} row{'s' if failed != 1 else ''} skipped." if failed else "."),
             "documents": made,
             "rows": [{"line": r.line, "account": r.account, "document": r.document.id if r.document else None,
                       "pages": r.document.page_count if r.document else 0, "error": r.error} for r in results]}
