@@ -3,7 +3,7 @@ compiled to tsquery (`tsquery`), facet counts in SQL (`facets`), typo candidates
 
 # Tables migration 0013 makes on PostgreSQL for this backend, outside the models (their columns are
 # PostgreSQL's own types): comparing the models with the database leaves them out.
-TABLES = frozenset({"search_document", "search_word", "search_note"})
+TABLES = frozenset({"search_document", "search_word", "search_note", "search_posting"})
 
 
 def not_search_table(obj, name, type_, reflected, compare_to) -> bool:
