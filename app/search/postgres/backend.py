@@ -19,7 +19,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from app.extensions import db
-from app.search.backend import Changes, Document, Match, Progress, Query, Vocabulary
+from app.search.backend import Changes, Document, Match, Progress, Query, Vocabulary, Word, any_of
 from app.search.postgres import bm25, tsquery
 from app.search.postgres.facets import facet_sql, filters_sql
 
@@ -28,6 +28,9 @@ CACHE_ENTRIES = 20_000  # analysed texts and document frequencies kept per proce
 NEAR = 20  # trigram neighbours of a misspelt word considered
 KEY_TERMS = 8  # "more like this": of an asset's KEY_TERM_CANDIDATES commonest words, the best by tf·idf
 KEY_TERM_CANDIDATES = 40
+# Parallel workers for a query's scan and aggregate: on the 2-core development machine they cost
+# more than they bought (the long queries' median 230 → 141 ms without them, bench/README.md).
+PARALLEL = False
 # Neighbouring-word pairs (backend.Query.pairs) add to the score of the best rows by everything
 # else only: checking a phrase in every match of common words was most of a long query's time.
 PAIR_DEPTH = 500
@@ -76,14 +79,16 @@ class PostgresBackend:
     def __init__(self):
         self._lock = threading.Lock()
         self._lexemes = _Bounded()  # text → [(lexeme, position)]: the english configuration's analysis
-        self._frequencies: dict[object, _Bounded] = {}  # generation → tsquery → document frequency
         self._bm25: dict[object, _Statistics] = {}  # generation → its BM25 statistics
 
     # answering ---------------------------------------------------------------
     def match(self, query: Query) -> Match:
+        return self._match(query, self._analysed(db.session, tsquery.texts_of(query.match) | {
+            t for node in (*query.slots, *query.pairs) for t in tsquery.texts_of(node)}))
+
+    def _match(self, query: Query, lexemes: Mapping[str, list[tuple[str, int]]]) -> Match:
         session = db.session
-        compiled = bm25.Compiler(self._analysed(session, tsquery.texts_of(query.match) | {
-            t for node in (*query.slots, *query.pairs) for t in tsquery.texts_of(node)})).query(query)
+        compiled = bm25.Compiler(lexemes).query(query)
         scored = compiled.scored
         params = dict(compiled.params)
         visible, visible_params = visible_sql(query.visible_on)
@@ -136,6 +141,8 @@ class PostgresBackend:
             FROM ({ranked}) top
             UNION ALL SELECT 1, '', '', count(*), 0 FROM hit WHERE {passing}
             {facet_sql(filters)}"""
+        if not PARALLEL:
+            session.execute(text("SELECT set_config('max_parallel_workers_per_gather', '0', true)"))
         rows = session.execute(text(sql), params).all()
         top = sorted((r for r in rows if r.part == 0), key=lambda r: r.position)
         counts: dict[str, dict[str, int]] = {}
@@ -196,7 +203,7 @@ class PostgresBackend:
         """The asset's words of its title, tags, description and text (not its product, kind or
         taxonomy: every asset has some), the most frequent KEY_TERM_CANDIDATES; of those held by
         other assets' descriptions or text, the KEY_TERMS with the best tf·idf, OR-ed, each scored
-        like a query's word and weighted."""
+        like a query's word (BM25F from the postings) and weighted, as the Whoosh backend does."""
         session = db.session
         candidates = session.execute(text("""
             SELECT lexeme, sum(n) AS n FROM (
@@ -209,27 +216,24 @@ class PostgresBackend:
             {"id": asset_id, "candidates": KEY_TERM_CANDIDATES}).all()
         if not candidates:
             return []
-        documents, frequency = self._frequency(session)
+        statistics = self._statistics(session)
+
+        def frequency(lexeme: str, weights: str) -> int:
+            return statistics.frequency(bm25.Term(bm25.Key(lexeme), weights, "", ""))
+
         weighed = []
         for lexeme, count in candidates:  # rare in the library's text, as the Whoosh backend judges it
-            df = frequency(tsquery.quoted(lexeme) + ":CD")
+            df = frequency(lexeme, "cd")
             if df > 1:
-                weighed.append((int(count) * tsquery.idf(documents, df - 1), lexeme))
+                weighed.append((int(count) * bm25.idf(statistics[""], df - 1), lexeme))
         weighed.sort(key=lambda pair: (-pair[0], pair[1]))
         if not weighed:
             return []
         best = weighed[0][0]
-        keys = [(tsquery.quoted(lexeme), w / best * tsquery.idf(documents, frequency(tsquery.quoted(lexeme))))
-                for w, lexeme in weighed[:KEY_TERMS]]
-        visible, params = visible_sql(visible_on)
-        params.update({f"q{n}": q for n, (q, _) in enumerate(keys)})
-        score = " + ".join(f"{w} * {tsquery.rank('vector', f'CAST(:q{n} AS tsquery)')}"
-                           for n, (_, w) in enumerate(keys))
-        return list(session.scalars(text(f"""
-            SELECT asset_id FROM search_document
-            WHERE vector @@ CAST(:any AS tsquery) AND {visible} AND asset_id <> :id
-            ORDER BY ({score}) / {tsquery.LENGTH_NORM} DESC, asset_id LIMIT :limit"""),
-            {**params, "any": " | ".join(q for q, _ in keys), "id": asset_id, "limit": limit}))
+        words = [Word(lexeme, weight=round(w / best, 6)) for w, lexeme in weighed[:KEY_TERMS]]
+        found = self._match(Query(match=any_of(words), visible_on=visible_on, limit=limit + 1),
+                            {word.text: [(word.text, 1)] for word in words})
+        return [i for i in found.ids if i != asset_id][:limit]
 
     # the index's life --------------------------------------------------------
     def write(self, read_changes: Callable[[], Changes]) -> bool:
@@ -254,6 +258,10 @@ class PostgresBackend:
             self._refresh(session, batch)
             session.execute(text("DELETE FROM search_document WHERE asset_id NOT IN (SELECT id FROM asset)"))
             session.commit()
+        with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+            # Every row was rewritten: the postings' pages marked all-visible (index-only scans,
+            # not a heap fetch per posting) and fresh statistics, without waiting for autovacuum.
+            connection.execute(text("VACUUM (ANALYZE) search_posting, search_document"))
         self.write_notes(notes() if notes else {})
         return done
 
@@ -335,27 +343,3 @@ class PostgresBackend:
                 found = _Statistics(int(row[0]), {w: float(v or 0) for w, v in zip("abcd", row[1:], strict=True)})
                 self._bm25 = {generation: found}
         return found
-
-    def _frequency(self, session) -> tuple[int, Callable[[str], int]]:
-        """How many documents there are and a function giving a tsquery's document frequency, both
-        kept until the next write (approximate ranks are all they feed)."""
-        generation = self._generation(session)
-        with self._lock:
-            cache = self._frequencies.get(generation)
-            if cache is None:
-                self._frequencies = {generation: (cache := _Bounded())}
-        documents = cache.get("")
-        if documents is None:
-            documents = int(session.scalar(text("SELECT count(*) FROM search_document")))
-            cache.put("", documents)
-
-        def frequency(query: str) -> int:
-            if query not in cache:
-                found = int(session.scalar(
-                    text("SELECT count(*) FROM search_document WHERE vector @@ CAST(:q AS tsquery)"), {"q": query}))
-                cache.put(query, found)
-                return found
-            return cache[query]
-
-        return documents, frequency
-

@@ -82,7 +82,7 @@ class Compiled:
 
 
 def saturated(column: str) -> str:
-    return f"({column} * {K1 + 1} / ({column} + {K1}))"
+    return f"({column} * {float(K1 + 1)!r}::float8 / ({column} + {float(K1)!r}::float8))"
 
 
 class Compiler:
@@ -219,11 +219,15 @@ def aggregate_sql(compiled: Compiled, params: dict) -> str:
     needed: dict[Key, set[str]] = {}
     for (key, weights) in compiled.terms:
         needed.setdefault(key, set()).update(weights)
+    if len(compiled.keys) == 1 and not next(iter(compiled.keys)).prefix:  # one lexeme: one row per asset
+        (key, n), = compiled.keys.items()
+        return (f"SELECT asset_id, {', '.join(f'{w}::float8 AS k{n}{w}' for w in sorted(needed[key]))} "
+                f"FROM search_posting WHERE {key_condition(key, params, n)}")
     branches, sums = [], []
     for key, n in compiled.keys.items():
         branches.append(f"SELECT {n} AS k, asset_id, a, b, c, d FROM search_posting "
                         f"WHERE {key_condition(key, params, n)}")
-        sums += [f"sum({w}) FILTER (WHERE k = {n}) AS k{n}{w}" for w in sorted(needed[key])]
+        sums += [f"(sum({w}) FILTER (WHERE k = {n}))::float8 AS k{n}{w}" for w in sorted(needed[key])]
     return (f"SELECT asset_id, {', '.join(sums)} FROM ({' UNION ALL '.join(branches)}) p "
             f"GROUP BY asset_id")
 
@@ -233,9 +237,10 @@ def tf_columns(compiled: Compiled, averages: Mapping[str, float]) -> str:
     columns = []
     for (key, weights), term in compiled.terms.items():
         n = compiled.keys[key]
-        parts = [f"{WEIGHTS[w]} * coalesce(k{n}{w}, 0) / ({1 - B} + {B} * d.size_{w} / {averages[w] or 1.0})"
-                 for w in weights]
-        columns.append(f", ({' + '.join(parts)})::float8 AS {term.column}")
+        parts = [f"{float(WEIGHTS[w])!r}::float8 * coalesce(k{n}{w}, 0) / "
+                 f"({float(1 - B)!r}::float8 + {float(B) / (averages[w] or 1.0)!r}::float8 * d.size_{w})"
+                 for w in weights]  # float8 throughout: numeric arithmetic was most of a broad query's time
+        columns.append(f", ({' + '.join(parts)}) AS {term.column}")
     return "".join(columns)
 
 
