@@ -102,6 +102,9 @@ def rebuild(progress: Progress | None = None) -> int:
         boilerplate = Boilerplate(total)
         count = backend().rebuild(boilerplate.seen(documents), total, progress,
                                   notes=lambda: {"boilerplate": boilerplate.lines()})
+    settle = getattr(backend(), "settle", None)  # the PostgreSQL backend's VACUUM, outside any reading transaction
+    if settle:
+        settle()
     outbox.drain(backend())
     return count
 

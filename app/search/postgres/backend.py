@@ -258,12 +258,16 @@ class PostgresBackend:
             self._refresh(session, batch)
             session.execute(text("DELETE FROM search_document WHERE asset_id NOT IN (SELECT id FROM asset)"))
             session.commit()
-        with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
-            # Every row was rewritten: the postings' pages marked all-visible (index-only scans,
-            # not a heap fetch per posting) and fresh statistics, without waiting for autovacuum.
-            connection.execute(text("VACUUM (ANALYZE) search_posting, search_document"))
         self.write_notes(notes() if notes else {})
         return done
+
+    def settle(self) -> None:
+        """After a rebuild, once the transaction that read the documents has ended (until then
+        VACUUM may not mark the new rows visible to all): every row was rewritten, so the
+        postings' pages are marked all-visible (index-only scans, not a heap fetch per posting)
+        and their statistics refreshed, without waiting for autovacuum."""
+        with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+            connection.execute(text("VACUUM (ANALYZE) search_posting, search_document"))
 
     @staticmethod
     def _refresh(session: Session, ids: list[int]) -> None:
