@@ -34,8 +34,8 @@ BACKENDS = ("whoosh", "postgres")
 
 def backend_name(config: Mapping) -> str:
     """BRIDGE_SEARCH_BACKEND, whoosh by default: the postgres backend answers correctly on every node but
-    does not yet meet the speed targets (page p95 1.5× Whoosh's at 10k in the same run, where the
-    target is below Whoosh's own; bench/README.md), so a PostgreSQL install opts in to it."""
+    does not yet meet the speed targets (page p95 about Whoosh's at 10k, where the target is below
+    Whoosh's own; seconds at 100k: bench/README.md), so a PostgreSQL install opts in to it."""
     on_postgres = str(config["SQLALCHEMY_DATABASE_URI"]).startswith("postgresql")
     chosen = config.get("SEARCH_BACKEND") or "whoosh"
     if chosen not in BACKENDS:
