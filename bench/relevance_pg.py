@@ -5,7 +5,7 @@ Usage: bash .ci/with-postgres .venv/bin/python bench/relevance_pg.py [--server U
 Seeds the demo library into a new database on the PostgreSQL server (as bench/relevance.py does),
 then ranks every judged query of bench/relevance/judgments.json as the demo rep, through
 `GET /api/v1/search`, with Bridge on the Whoosh backend and on the PostgreSQL backend, the latter
-also with one part of its ranking (app/search/postgres/tsquery.py) switched at a time. Prints
+also with one part of its ranking (app/search/postgres/bm25.py) switched at a time. Prints
 nDCG@10 overall and per query type, and each variant's ratio to Whoosh.
 """
 from __future__ import annotations
@@ -25,29 +25,28 @@ import relevance  # noqa: E402
 import sqlalchemy as sa  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 
-from app.search.postgres import tsquery  # noqa: E402
+from app.search.postgres import bm25  # noqa: E402
 
-# name → settings of tsquery changed for it (none: as shipped)
+# name → settings of bm25 changed for it (none: as shipped)
 VARIANTS = {
-    "PostgreSQL: idf × ts_rank, ÷ (1 + ln length) (shipped)": {},
-    "  ts_rank_cd instead of ts_rank": {"RANK": "ts_rank_cd"},
+    "PostgreSQL: BM25F from the postings (shipped)": {},
     "  no idf": {"idf": lambda documents, frequency: 1.0},
-    "  ts_rank_cd, no idf (stock full-text ranking)": {"RANK": "ts_rank_cd", "idf": lambda documents, frequency: 1.0},
-    "  no length normalisation": {"LENGTH_NORM": "1"},
-    "  equal weights for A, B, C, D": {"WEIGHTS": "{0.4, 0.4, 0.4, 0.4}"},
+    "  no length normalisation (B = 0)": {"B": 0.0},
+    "  equal weights for A, B, C, D": {"WEIGHTS": {"a": 1.0, "b": 1.0, "c": 1.0, "d": 1.0}},
+    "  K1 = 2.0 (slower saturation)": {"K1": 2.0},
 }
 
 
 @contextmanager
 def patched(changes: dict):
-    saved = {name: getattr(tsquery, name) for name in changes}
+    saved = {name: getattr(bm25, name) for name in changes}
     for name, value in changes.items():
-        setattr(tsquery, name, value)
+        setattr(bm25, name, value)
     try:
         yield
     finally:
         for name, value in saved.items():
-            setattr(tsquery, name, value)
+            setattr(bm25, name, value)
 
 
 def with_changes(engine, changes: dict):

@@ -201,6 +201,47 @@ def test_0013_gives_existing_assets_their_search_rows_on_postgresql(tmp_path):
         db.engine.dispose()
 
 
+def test_0019_gives_existing_assets_their_postings_and_goes_back_down(tmp_path):
+    """On PostgreSQL, 0019 writes the postings of every asset already there (occurrences per field)
+    and the triggers keep them; going back down leaves 0013's rows, still kept. SQLite: nothing."""
+    before_0019 = re.search(r"down_revision = '(\d+)'", next(VERSIONS.glob("0019_*.py")).read_text())[1]
+    app = create_app(app_config(tmp_path, SEARCH_BACKEND="whoosh"))
+    with app.app_context():
+        upgrade(revision=before_0019)
+        with db.engine.begin() as connection:
+            connection.execute(text(
+                "INSERT INTO asset (id, title, description, kind, product, tags, status, body, url, created_at,"
+                " updated_at, review_interval_days, verified_at, audience) VALUES (1, 'Hospital payback model',"
+                " 'Payback for a hospital', 'one_pager', 'Flow', '[\"roi\"]', 'published', 'Payback in months',"
+                " '', '2026-11-01', '2026-11-01', 90, '2026-11-01', 'customer')"))
+        before = set(inspect(db.engine).get_table_names())
+        upgrade(revision="0019")
+        tables = set(inspect(db.engine).get_table_names()) - before
+        if db.engine.dialect.name == "postgresql":
+            assert tables == {"search_posting"}
+            with db.engine.begin() as connection:
+                payback = connection.execute(text(
+                    "SELECT a, b, c, d FROM search_posting WHERE lexeme = 'payback' AND asset_id = 1")).one()
+                connection.execute(text("UPDATE asset SET title = 'Clinic savings' WHERE id = 1"))
+                renamed = connection.execute(text(
+                    "SELECT lexeme, a FROM search_posting WHERE lexeme IN ('clinic', 'hospit') ORDER BY lexeme")).all()
+            assert tuple(payback) == (1, 0, 1, 1)  # title, description, body
+            assert [tuple(r) for r in renamed] == [("clinic", 1), ("hospit", 0)]
+        else:
+            assert tables == set()
+        downgrade(revision=before_0019)
+        assert set(inspect(db.engine).get_table_names()) == before
+        if db.engine.dialect.name == "postgresql":
+            with db.engine.begin() as connection:
+                connection.execute(text("UPDATE asset SET title = 'Ward savings' WHERE id = 1"))
+                found = connection.scalar(text("SELECT count(*) FROM search_document "
+                                               "WHERE vector @@ to_tsquery('english', 'ward:A')"))
+            assert found == 1
+        downgrade(revision="base")
+        db.session.remove()
+        db.engine.dispose()
+
+
 def test_0016_counts_each_asset_in_each_deal_from_the_log(tmp_path):
     """0016 fills deal_asset from the events already logged: first sent, first opened by the buyer, uses."""
     app = create_app(app_config(tmp_path, SEARCH_BACKEND="whoosh"))

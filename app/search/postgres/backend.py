@@ -19,8 +19,8 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from app.extensions import db
-from app.search.backend import Changes, Document, Match, Progress, Query, Vocabulary
-from app.search.postgres import tsquery
+from app.search.backend import Changes, Document, Match, Progress, Query, Vocabulary, Word, any_of
+from app.search.postgres import bm25, tsquery
 from app.search.postgres.facets import facet_sql, filters_sql
 
 BATCH = 500  # assets recomputed per statement in a rebuild
@@ -28,6 +28,9 @@ CACHE_ENTRIES = 20_000  # analysed texts and document frequencies kept per proce
 NEAR = 20  # trigram neighbours of a misspelt word considered
 KEY_TERMS = 8  # "more like this": of an asset's KEY_TERM_CANDIDATES commonest words, the best by tf·idf
 KEY_TERM_CANDIDATES = 40
+# Parallel workers for a query's scan and aggregate: on the 2-core development machine they cost
+# more than they bought (the long queries' median 230 → 141 ms without them, bench/README.md).
+PARALLEL = False
 # Neighbouring-word pairs (backend.Query.pairs) add to the score of the best rows by everything
 # else only: checking a phrase in every match of common words was most of a long query's time.
 PAIR_DEPTH = 500
@@ -42,6 +45,28 @@ class _Bounded(dict):
         self[key] = value
 
 
+class _Statistics(dict):
+    """Average lengths per weight ("a" … "d") and the number of documents (""), with the document
+    frequency of each term looked up once (`search_posting`)."""
+
+    def __init__(self, documents: int, averages: dict[str, float]):
+        super().__init__(averages, **{"": documents})
+        self.frequencies = _Bounded()
+
+    def frequency(self, term: bm25.Term) -> int:
+        name = (term.key, term.weights)
+        found = self.frequencies.get(name)
+        if found is None:
+            params: dict = {}
+            condition = bm25.key_condition(term.key, params, 0)
+            counted = "DISTINCT asset_id" if term.key.prefix else "*"
+            found = int(db.session.scalar(text(
+                f"SELECT count({counted}) FROM search_posting WHERE {condition} "
+                f"AND ({bm25.weights_condition(term.weights)})"), params))
+            self.frequencies.put(name, found)
+        return found
+
+
 def visible_sql(visible_on: date | None) -> tuple[str, dict]:
     if visible_on is None:
         return "TRUE", {}
@@ -54,58 +79,70 @@ class PostgresBackend:
     def __init__(self):
         self._lock = threading.Lock()
         self._lexemes = _Bounded()  # text → [(lexeme, position)]: the english configuration's analysis
-        self._frequencies: dict[object, _Bounded] = {}  # generation → tsquery → document frequency
+        self._bm25: dict[object, _Statistics] = {}  # generation → its BM25 statistics
 
     # answering ---------------------------------------------------------------
     def match(self, query: Query) -> Match:
+        return self._match(query, self._analysed(db.session, tsquery.texts_of(query.match) | {
+            t for node in (*query.slots, *query.pairs) for t in tsquery.texts_of(node)}))
+
+    def _match(self, query: Query, lexemes: Mapping[str, list[tuple[str, int]]]) -> Match:
         session = db.session
-        compiled = tsquery.Compiler(self._analysed(session, tsquery.texts_of(query.match) | {
-            t for node in (*query.slots, *query.pairs) for t in tsquery.texts_of(node)})).query(query)
+        compiled = bm25.Compiler(lexemes).query(query)
         scored = compiled.scored
-        if compiled.leaves:
-            documents, frequency = self._frequency(session)
-            tsquery.fill_idf(compiled, documents, frequency)
-        visible, params = visible_sql(query.visible_on)
-        params.update(compiled.params)
-        where = [visible] + (["vector @@ CAST(:narrow AS tsquery)"] if compiled.narrow else [])
-        if compiled.narrow:
-            params["narrow"] = compiled.narrow
-        if query.among is not None:  # assets the database chose (freshness): narrows results and facets alike
+        params = dict(compiled.params)
+        visible, visible_params = visible_sql(query.visible_on)
+        params.update(visible_params)
+        where = [visible]
+        if query.among is not None:  # assets the database chose (freshness): narrows results and facets alone
             where.append("asset_id = ANY(:among)")
             params["among"] = sorted(query.among)
+        tf, agg = "", ""
+        source = "search_document d"
+        if scored and compiled.terms:
+            statistics = self._statistics(session)
+            for term in compiled.terms.values():
+                params[term.idf_param] = bm25.idf(statistics[""], statistics.frequency(term))
+            tf = bm25.tf_columns(compiled, statistics)
+            agg = f"agg AS ({bm25.aggregate_sql(compiled, params)}),"
+            source = ("agg JOIN search_document d USING (asset_id)" if compiled.narrow
+                      else "search_document d LEFT JOIN agg USING (asset_id)")
         filters = filters_sql(query.filters, params)
         columns = "".join(f", ({sql}) AS {name}" for sql, name in compiled.columns)
+        pair_columns = "".join(f", ({base}) AS pb{n}" for n, (base, _) in enumerate(compiled.pairs))
         order = ("updated_at DESC, asset_id DESC" if query.newest_first or not scored
                  else "score DESC, asset_id")
         limit = "" if query.limit is None else f"LIMIT {int(query.limit)}"
         passing = " AND ".join(filters.values()) or "TRUE"
         ranked = (f"SELECT asset_id, score, row_number() OVER (ORDER BY {order}) AS position FROM hit "
                   f"WHERE {passing} ORDER BY {order} {limit}")
-        if compiled.pair_columns and order.startswith("score") and query.limit is not None:
-            pair_columns = "".join(f", ({sql}) AS {name}" for sql, name in compiled.pair_columns)
+        if compiled.pairs and order.startswith("score") and query.limit is not None:
+            paired = " + ".join(f"CASE WHEN best.pb{n} > 0 AND v @@ CAST(:{name} AS tsquery) THEN best.pb{n} ELSE 0 END"
+                                for n, (_, name) in enumerate(compiled.pairs))
             ranked = f"""
               SELECT asset_id, score, row_number() OVER (ORDER BY score DESC, asset_id) AS position FROM (
-                SELECT best.asset_id, best.score + ({compiled.pair_score}) * best.factor AS score
-                FROM (SELECT asset_id, score, factor FROM hit WHERE {passing} ORDER BY score DESC, asset_id
+                SELECT best.asset_id, best.score + {compiled.pair_weight} * ({paired}) * best.factor AS score
+                FROM (SELECT * FROM hit WHERE {passing} ORDER BY score DESC, asset_id
                       LIMIT {max(PAIR_DEPTH, int(query.limit))}) best,
-                     LATERAL (SELECT x.v{pair_columns} FROM (
-                       SELECT (ARRAY[vector])[1] AS v FROM search_document d WHERE d.asset_id = best.asset_id
-                       OFFSET 0) x OFFSET 0) y) paired
+                     LATERAL (SELECT (ARRAY[vector])[1] AS v  -- decompressed once per row, not once per pair
+                              FROM search_document d WHERE d.asset_id = best.asset_id OFFSET 0) x) paired
               ORDER BY score DESC, asset_id {limit}"""
         factor, score = (compiled.factor, compiled.score) if scored else ("1", "0")
         sql = f"""
-            WITH hit AS MATERIALIZED (
+            WITH {agg} hit AS MATERIALIZED (
               SELECT asset_id, kind, product, terms, stages, updated_at, ({score}) * {factor} AS score,
-                     {factor} AS factor
+                     {factor} AS factor{pair_columns}
               FROM (SELECT x.*{columns} FROM (
-                      SELECT asset_id, kind, product, terms, stages, updated_at, tags, size,
-                             (ARRAY[vector])[1] AS v  -- decompressed once per row, not once per word
-                      FROM search_document WHERE {' AND '.join(where)} OFFSET 0) x OFFSET 0) y
+                      SELECT asset_id, d.kind, d.product, d.terms, d.stages, d.updated_at, d.tags,
+                             d.vector AS v{tf}
+                      FROM {source} WHERE {' AND '.join(where)} OFFSET 0) x OFFSET 0) y
               WHERE {compiled.match})
             SELECT 0 AS part, asset_id::text AS facet, '' AS value, score::float8 AS n, position
             FROM ({ranked}) top
             UNION ALL SELECT 1, '', '', count(*), 0 FROM hit WHERE {passing}
             {facet_sql(filters)}"""
+        if not PARALLEL:
+            session.execute(text("SELECT set_config('max_parallel_workers_per_gather', '0', true)"))
         rows = session.execute(text(sql), params).all()
         top = sorted((r for r in rows if r.part == 0), key=lambda r: r.position)
         counts: dict[str, dict[str, int]] = {}
@@ -116,7 +153,7 @@ class PostgresBackend:
             elif row.part == 2 and row.n:
                 counts.setdefault(row.facet, {})[row.value] = int(row.n)
         return Match(ids=[int(r.facet) for r in top], scores=[float(r.n) if scored else 0.0 for r in top],
-                     total=total, facets=counts, terms=list(dict.fromkeys(compiled.terms)), scored=scored)
+                     total=total, facets=counts, terms=list(dict.fromkeys(compiled.highlight)), scored=scored)
 
     def vocabulary(self) -> Vocabulary:
         return Vocabulary(self._generation(db.session), {}, near=self._near)
@@ -166,7 +203,7 @@ class PostgresBackend:
         """The asset's words of its title, tags, description and text (not its product, kind or
         taxonomy: every asset has some), the most frequent KEY_TERM_CANDIDATES; of those held by
         other assets' descriptions or text, the KEY_TERMS with the best tf·idf, OR-ed, each scored
-        like a query's word and weighted."""
+        like a query's word (BM25F from the postings) and weighted, as the Whoosh backend does."""
         session = db.session
         candidates = session.execute(text("""
             SELECT lexeme, sum(n) AS n FROM (
@@ -179,27 +216,24 @@ class PostgresBackend:
             {"id": asset_id, "candidates": KEY_TERM_CANDIDATES}).all()
         if not candidates:
             return []
-        documents, frequency = self._frequency(session)
+        statistics = self._statistics(session)
+
+        def frequency(lexeme: str, weights: str) -> int:
+            return statistics.frequency(bm25.Term(bm25.Key(lexeme), weights, "", ""))
+
         weighed = []
         for lexeme, count in candidates:  # rare in the library's text, as the Whoosh backend judges it
-            df = frequency(tsquery.quoted(lexeme) + ":CD")
+            df = frequency(lexeme, "cd")
             if df > 1:
-                weighed.append((int(count) * tsquery.idf(documents, df - 1), lexeme))
+                weighed.append((int(count) * bm25.idf(statistics[""], df - 1), lexeme))
         weighed.sort(key=lambda pair: (-pair[0], pair[1]))
         if not weighed:
             return []
         best = weighed[0][0]
-        keys = [(tsquery.quoted(lexeme), w / best * tsquery.idf(documents, frequency(tsquery.quoted(lexeme))))
-                for w, lexeme in weighed[:KEY_TERMS]]
-        visible, params = visible_sql(visible_on)
-        params.update({f"q{n}": q for n, (q, _) in enumerate(keys)})
-        score = " + ".join(f"{w} * {tsquery.rank('vector', f'CAST(:q{n} AS tsquery)')}"
-                           for n, (_, w) in enumerate(keys))
-        return list(session.scalars(text(f"""
-            SELECT asset_id FROM search_document
-            WHERE vector @@ CAST(:any AS tsquery) AND {visible} AND asset_id <> :id
-            ORDER BY ({score}) / {tsquery.LENGTH_NORM} DESC, asset_id LIMIT :limit"""),
-            {**params, "any": " | ".join(q for q, _ in keys), "id": asset_id, "limit": limit}))
+        words = [Word(lexeme, weight=round(w / best, 6)) for w, lexeme in weighed[:KEY_TERMS]]
+        found = self._match(Query(match=any_of(words), visible_on=visible_on, limit=limit + 1),
+                            {word.text: [(word.text, 1)] for word in words})
+        return [i for i in found.ids if i != asset_id][:limit]
 
     # the index's life --------------------------------------------------------
     def write(self, read_changes: Callable[[], Changes]) -> bool:
@@ -226,6 +260,14 @@ class PostgresBackend:
             session.commit()
         self.write_notes(notes() if notes else {})
         return done
+
+    def settle(self) -> None:
+        """After a rebuild, once the transaction that read the documents has ended (until then
+        VACUUM may not mark the new rows visible to all): every row was rewritten, so the
+        postings' pages are marked all-visible (index-only scans, not a heap fetch per posting)
+        and their statistics refreshed, without waiting for autovacuum."""
+        with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+            connection.execute(text("VACUUM (ANALYZE) search_posting, search_document"))
 
     @staticmethod
     def _refresh(session: Session, ids: list[int]) -> None:
@@ -293,26 +335,15 @@ class PostgresBackend:
                 self._lexemes.put(source, sorted(pairs, key=lambda pair: pair[1]))
         return {t: self._lexemes.get(t, []) for t in texts}
 
-    def _frequency(self, session) -> tuple[int, Callable[[str], int]]:
-        """How many documents there are and a function giving a tsquery's document frequency, both
-        kept until the next write (approximate ranks are all they feed)."""
+    def _statistics(self, session) -> _Statistics:
+        """The library's BM25 statistics (documents, average lengths per weight, document
+        frequencies of terms), kept until the next write."""
         generation = self._generation(session)
         with self._lock:
-            cache = self._frequencies.get(generation)
-            if cache is None:
-                self._frequencies = {generation: (cache := _Bounded())}
-        documents = cache.get("")
-        if documents is None:
-            documents = int(session.scalar(text("SELECT count(*) FROM search_document")))
-            cache.put("", documents)
-
-        def frequency(query: str) -> int:
-            if query not in cache:
-                found = int(session.scalar(
-                    text("SELECT count(*) FROM search_document WHERE vector @@ CAST(:q AS tsquery)"), {"q": query}))
-                cache.put(query, found)
-                return found
-            return cache[query]
-
-        return documents, frequency
-
+            found = self._bm25.get(generation)
+            if found is None:
+                row = session.execute(text("""SELECT count(*), avg(size_a), avg(size_b), avg(size_c), avg(size_d)
+                                              FROM search_document""")).one()
+                found = _Statistics(int(row[0]), {w: float(v or 0) for w, v in zip("abcd", row[1:], strict=True)})
+                self._bm25 = {generation: found}
+        return found
