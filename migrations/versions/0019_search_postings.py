@@ -19,7 +19,7 @@ reads a vector, so the table's own rows stay narrow (facet counts read every mat
 from alembic import op
 
 revision = '0019'
-down_revision = '0017'
+down_revision = '0018'
 branch_labels = None
 depends_on = None
 
