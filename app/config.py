@@ -92,6 +92,7 @@ def from_environment(env: dict[str, str] | None = None) -> dict:
         # inside the request that queues it (tests, or a one-process install without a worker).
         "JOBS_LEASE_S": float(env.get("BRIDGE_JOBS_LEASE_S", "60")),
         "JOBS_POLL_S": float(env.get("BRIDGE_JOBS_POLL_S", "1")),
+        "JOBS_SCHEDULE_S": float(env.get("BRIDGE_JOBS_SCHEDULE_S", "300")),
         "JOBS_EAGER": env.get("BRIDGE_JOBS_EAGER", "0") == "1",
         # The address links in mails point to (mail has no request to take it from).
         # A deal room's rep is alerted on a buyer's first visit and on a visit after this many hours
