@@ -105,6 +105,7 @@ def enqueue_once(kind: str, title: str, *, run_eagerly: bool = True, payload: di
     title = title[:200]
     same = (Job.title == title) if per_title else Job.state.in_(("queued", "running"))
     with Session(db.engine) as session, session.begin():
+        queue.exclusive(session, f"enqueue_once:{kind}")  # two requests at once queue one job
         job_id = session.scalar(select(Job.id).where(Job.kind == kind, same).order_by(Job.id).limit(1))
         if job_id is None:
             job = Job(kind=kind, title=title, payload=payload or {})
