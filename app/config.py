@@ -78,9 +78,10 @@ def from_environment(env: dict[str, str] | None = None) -> dict:
         # Which search backend answers: "whoosh" (an index in the data directory) or "postgres" (in
         # the database, migration 0013); empty: postgres when the database is PostgreSQL, else whoosh.
         "SEARCH_BACKEND": env.get("BRIDGE_SEARCH_BACKEND", "").strip().lower(),
-        # Postings each indexing process of a rebuild sorts in memory before spilling to
-        # temporary files (a spilled build merges them in Python: 100,000 assets need ~4 GB).
-        "SEARCH_BUILD_MB": int(env.get("BRIDGE_SEARCH_BUILD_MB", "4096")),
+        # Postings each indexing process of a rebuild holds in memory: the rebuild commits a segment
+        # each time its processes hold this much (app/search/whoosh/backend.py), so a process peaks
+        # near this plus ~300 MB whatever the library's size (bench/README.md, `warm.py rebuild`).
+        "SEARCH_BUILD_MB": int(env.get("BRIDGE_SEARCH_BUILD_MB", "1024")),
         # Outgoing mail (app/notifications/mail.py): smtp://, smtp+starttls:// or smtps:// with
         # user:password@ when the server wants a login; empty: no mail, notifications stay in-app.
         "SMTP_URL": env.get("BRIDGE_SMTP_URL", "").strip(),
