@@ -74,6 +74,8 @@ def from_environment(env: dict[str, str] | None = None) -> dict:
         # on disk, between 64 and 512 MB: a worker of a 10,000-asset library stays under 200 MB
         # (bench/README.md, pages.py --memory), one of 100,000 keeps its common words' positions.
         "SEARCH_CACHE_MB": int(env.get("BRIDGE_SEARCH_CACHE_MB", "0")),
+        # A new gunicorn worker answers a few popular searches before its first request (app/search/warmup.py).
+        "SEARCH_WARM": env.get("BRIDGE_SEARCH_WARM", "1") == "1",
         "SEARCH_QUERY_CACHE_MB": int(env.get("BRIDGE_SEARCH_QUERY_CACHE_MB", "16")),
         # Which search backend answers: "whoosh" (an index in the data directory) or "postgres" (in
         # the database, migration 0013); empty: postgres when the database is PostgreSQL, else whoosh.

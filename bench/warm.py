@@ -3,7 +3,7 @@ memory after 1,000 searches, on a library kept by `search.py --keep` (or built h
 
 Usage:
   .venv/bin/python bench/warm.py rebuild DIR --size N     # rebuild the index; rate and peak RSS of every process
-  .venv/bin/python bench/warm.py first DIR --size N       # first search of new processes (median of --processes)
+  .venv/bin/python bench/warm.py first DIR --size N [--warm]  # first search of new processes (median of --processes)
   .venv/bin/python bench/warm.py worker DIR --size N      # peak RSS of one process after --searches searches
 
 DIR is a `--keep` directory of `search.py` (the library is DIR/<N>). Each `first` process starts
@@ -50,10 +50,12 @@ def rebuild(data_dir: Path, size: int, queries: int) -> None:
                       "build_mb": app.config["SEARCH_BUILD_MB"]}))
 
 
-def first(data_dir: Path, size: int, queries: int, index: int) -> None:
-    """One new process's first query (run by `first_many` in a fresh interpreter each time)."""
+def first(data_dir: Path, size: int, queries: int, index: int, warm: bool) -> None:
+    """One new process's first query (run by `first_many` in a fresh interpreter each time); with
+    `warm`, after the warm-up a gunicorn worker runs before accepting requests."""
     app, _vocab, mix = library(data_dir, size, queries)
     with app.app_context():
+        warmed = search.warm() if warm else None
         user = db.session.get(User, 1)
         item = mix[index]
         request = search.build_request(user, text=item["text"], terms=item.get("segment", ()),
@@ -61,20 +63,22 @@ def first(data_dir: Path, size: int, queries: int, index: int) -> None:
         started = time.perf_counter()
         search.run_search(user, request, log=False)
         page = (time.perf_counter() - started) * 1000
-    print(json.dumps({"page_ms": round(page, 1), "since_start_ms": round((time.perf_counter() - START) * 1000),
+    print(json.dumps({"page_ms": round(page, 1), "warm_up_ms": round(warmed * 1000) if warmed else None,
+                      "since_start_ms": round((time.perf_counter() - START) * 1000),
                       "query": item["text"]}))
 
 
-def first_many(data_dir: Path, size: int, queries: int, processes: int) -> None:
+def first_many(data_dir: Path, size: int, queries: int, processes: int, warm: bool) -> None:
     found = []
     for index in range(processes):
         out = subprocess.run([sys.executable, __file__, "_first", str(data_dir.parent), "--size", str(size),
-                              "--queries", str(queries), "--index", str(index)],
+                              "--queries", str(queries), "--index", str(index)] + (["--warm"] if warm else []),
                              check=True, capture_output=True, text=True).stdout
         found.append(json.loads(out.strip().splitlines()[-1]))
         print(f"  {found[-1]}", flush=True)
     pages = [f["page_ms"] for f in found]
-    print(f"{size:,} assets, first search of {processes} new processes: page path median "
+    print(f"{size:,} assets, first search of {processes} new processes{' after the warm-up' if warm else ''}: "
+          f"page path median "
           f"{statistics.median(pages):.0f} ms (min {min(pages):.0f}, max {max(pages):.0f}); "
           f"process start to answer median {statistics.median(f['since_start_ms'] for f in found):.0f} ms")
 
@@ -109,14 +113,15 @@ def main() -> None:
     parser.add_argument("--processes", type=int, default=5)
     parser.add_argument("--searches", type=int, default=1000)
     parser.add_argument("--index", type=int, default=0)
+    parser.add_argument("--warm", action="store_true", help="first: warm up as a gunicorn worker does, then search")
     args = parser.parse_args()
     data_dir = args.keep.resolve() / str(args.size)
     if args.what == "rebuild":
         rebuild(data_dir, args.size, args.queries)
     elif args.what == "first":
-        first_many(data_dir, args.size, args.queries, args.processes)
+        first_many(data_dir, args.size, args.queries, args.processes, args.warm)
     elif args.what == "_first":
-        first(data_dir, args.size, args.queries, args.index)
+        first(data_dir, args.size, args.queries, args.index, args.warm)
     else:
         worker(data_dir, args.size, args.queries, args.searches)
 
