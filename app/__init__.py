@@ -4,6 +4,7 @@ from __future__ import annotations
 import gc
 
 from flask import Flask
+from flask_login import AnonymousUserMixin
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from app import config as bridge_config
@@ -68,6 +69,8 @@ def configure_extensions(app: Flask) -> None:
     login.configure_login(login_manager)
     database.configure(app)
     search.init_app(app)
+    # The weekly review job counts content gaps' results as a rep sees them (app/insights/report_job.py).
+    app.extensions["gap_counter"] = lambda queries: search.result_counts(AnonymousUserMixin(), queries)
     usage.init_app(app)
     pdf.init_app(app)
     pages.init_app(app)

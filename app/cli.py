@@ -18,8 +18,8 @@ from app.files import previews
 from app.insights import weekly
 from app.insights.scope import Scope, iso_week, recent_weeks
 from app.jobs.commands import jobs_cli
-from app.library import assets, importer, notices
-from app.models import Role, Team, User, utcnow
+from app.library import assets, importer, notices, routine
+from app.models import Job, Role, Team, User, utcnow
 from app.notifications import digests, mail
 from app.ops import backup, demo, restore
 
@@ -184,26 +184,52 @@ def notifications_cli():
 
 
 @notifications_cli.command("scan")
-def notifications_scan():
-    """Tell owners what needs review and reps what is new in their segments (safe to run often: daily)."""
-    click.echo(notices.scan().line())
+@click.option("--inline", is_flag=True, help="Run here and now instead of queuing a job for the worker.")
+def notifications_scan(inline):
+    """Tell owners what needs review and reps what is new in their segments (safe to run often: daily;
+    a job worker also queues it once a day)."""
+    if inline:
+        click.echo(notices.scan().line())
+    else:
+        _report_job(routine.queue_scan())
 
 
 @notifications_cli.command("send-digests")
 @click.option("--dry-run", is_flag=True, help="Count the digests that would go out; send and change nothing "
                                               "(the producers do not run).")
-def notifications_send_digests(dry_run):
-    """Run the producers, then mail this week's digests (weekly; a second run the same week sends nothing)."""
+@click.option("--inline", is_flag=True, help="Run here and now instead of queuing a job for the worker.")
+def notifications_send_digests(dry_run, inline):
+    """Run the producers, then mail this week's digests (weekly; a second run the same week sends nothing;
+    a job worker also queues it once a week)."""
     now = utcnow()
-    if not dry_run:
-        click.echo(notices.scan(now).line())
-    elif not mail.configured():
-        click.echo("(no BRIDGE_SMTP_URL: a real run would send nothing)")
-    summary = digests.send_weekly(now, dry_run=dry_run)
-    for line in summary.lines():
-        click.echo(line)
-    if summary.error:
-        raise click.ClickException(summary.error)
+    if dry_run:
+        if not mail.configured():
+            click.echo("(no BRIDGE_SMTP_URL: a real run would send nothing)")
+        for line in digests.send_weekly(now, dry_run=True).lines():
+            click.echo(line)
+    elif inline:
+        try:
+            for line in routine.send_digests(now):
+                click.echo(line)
+        except routine.MailRefused as exc:
+            raise click.ClickException(str(exc)) from None
+    else:
+        _report_job(routine.queue_digests(now))
+
+
+def _report_job(job_id: int) -> None:
+    """Say what became of a queued job: its lines when it already ran (JOBS_EAGER), else where to look."""
+    job = db.session.get(Job, job_id)
+    db.session.refresh(job)
+    if job.state == "done":
+        result = job.result or {}
+        for line in result.get("lines") or [result.get("summary", "")]:
+            click.echo(line)
+    elif job.state == "failed":
+        raise click.ClickException(f"job {job.id} failed: {job.error}")
+    else:
+        click.echo(f"Queued job {job.id} ({job.title}); a job worker (`flask jobs work`) runs it: "
+                   f"`flask jobs list` shows how it ends.")
 
 
 @click.command("backup")

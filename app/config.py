@@ -76,13 +76,16 @@ def from_environment(env: dict[str, str] | None = None) -> dict:
         # on disk, between 64 and 512 MB: a worker of a 10,000-asset library stays under 200 MB
         # (bench/README.md, pages.py --memory), one of 100,000 keeps its common words' positions.
         "SEARCH_CACHE_MB": int(env.get("BRIDGE_SEARCH_CACHE_MB", "0")),
+        # A new gunicorn worker answers a few popular searches before its first request (app/search/warmup.py).
+        "SEARCH_WARM": env.get("BRIDGE_SEARCH_WARM", "1") == "1",
         "SEARCH_QUERY_CACHE_MB": int(env.get("BRIDGE_SEARCH_QUERY_CACHE_MB", "16")),
         # Which search backend answers: "whoosh" (an index in the data directory) or "postgres" (in
         # the database, migration 0013); empty: postgres when the database is PostgreSQL, else whoosh.
         "SEARCH_BACKEND": env.get("BRIDGE_SEARCH_BACKEND", "").strip().lower(),
-        # Postings each indexing process of a rebuild sorts in memory before spilling to
-        # temporary files (a spilled build merges them in Python: 100,000 assets need ~4 GB).
-        "SEARCH_BUILD_MB": int(env.get("BRIDGE_SEARCH_BUILD_MB", "4096")),
+        # Postings each indexing process of a rebuild holds in memory: the rebuild commits a segment
+        # each time its processes hold this much (app/search/whoosh/backend.py), so a process peaks
+        # near this plus ~300 MB whatever the library's size (bench/README.md, `warm.py rebuild`).
+        "SEARCH_BUILD_MB": int(env.get("BRIDGE_SEARCH_BUILD_MB", "1024")),
         # Outgoing mail (app/notifications/mail.py): smtp://, smtp+starttls:// or smtps:// with
         # user:password@ when the server wants a login; empty: no mail, notifications stay in-app.
         "SMTP_URL": env.get("BRIDGE_SMTP_URL", "").strip(),
@@ -94,6 +97,7 @@ def from_environment(env: dict[str, str] | None = None) -> dict:
         # inside the request that queues it (tests, or a one-process install without a worker).
         "JOBS_LEASE_S": float(env.get("BRIDGE_JOBS_LEASE_S", "60")),
         "JOBS_POLL_S": float(env.get("BRIDGE_JOBS_POLL_S", "1")),
+        "JOBS_SCHEDULE_S": float(env.get("BRIDGE_JOBS_SCHEDULE_S", "300")),
         "JOBS_EAGER": env.get("BRIDGE_JOBS_EAGER", "0") == "1",
         # The address links in mails point to (mail has no request to take it from).
         # A deal room's rep is alerted on a buyer's first visit and on a visit after this many hours

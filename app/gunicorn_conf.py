@@ -37,6 +37,21 @@ def post_fork(server, worker):
         os._exit(1)
 
 
+def post_worker_init(worker):
+    """Warm the worker's search before it accepts requests (app/search/warmup.py: one worker at a time,
+    never a rebuild), so its first search is answered as fast as its later ones."""
+    app = getattr(worker, "wsgi", None)
+    if app is None or not hasattr(app, "extensions"):
+        return
+    from app import search
+
+    with app.app_context():
+        try:
+            search.warm()
+        except Exception:  # a worker that cannot warm still serves, cold
+            app.logger.exception("search warm-up failed")
+
+
 def worker_exit(server, worker):
     """Write the usage events a stopping worker still holds, and stop its render children."""
     app = getattr(worker, "wsgi", None)

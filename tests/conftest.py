@@ -44,6 +44,7 @@ def app_config(data_dir: Path, **overrides) -> dict:
         "OFFICE_PREVIEWS": False,
         # Jobs run inside the request that queues them; tests/jobs/ runs real workers.
         "JOBS_EAGER": True,
+        "JOBS_SCHEDULE_S": 0,  # no digests queued behind a test's back (tests/jobs/test_schedule.py turns it on)
     }
     config.update(overrides)
     return config

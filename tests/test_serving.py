@@ -43,7 +43,8 @@ def server_env(app, port: int) -> dict:
     return {**os.environ, "BRIDGE_DATA_DIR": str(app.config["DATA_DIR"]),
             "BRIDGE_DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"],
             "BRIDGE_SECRET_KEY": app.config["SECRET_KEY"], "BRIDGE_BIND": f"127.0.0.1:{port}",
-            "BRIDGE_WORKERS": str(WORKERS), "FLASK_APP": "app"}
+            "BRIDGE_WORKERS": str(WORKERS), "FLASK_APP": "app",
+            "BRIDGE_JOBS_SCHEDULE_S": "0"}  # no scan or digest jobs queued behind the test's back
 
 
 def wait_until_up(base: str, process: subprocess.Popen, log: Path) -> None:

@@ -3,12 +3,12 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, send_file, url_for
 from flask_login import current_user
 
 from app import search
 from app.accounts import service as accounts
-from app.insights import content, feedback, finding, people, searches, use, weekly
+from app.insights import content, feedback, finding, people, report_job, searches, use, weekly
 from app.insights import influence as deal_influence
 from app.insights import tables as reports
 from app.insights.scope import PERIODS, Scope, iso_week, recent_weeks, scope_from_args
@@ -197,3 +197,28 @@ def weekly_report():
     body = weekly.weekly_review_pdf(weekly.weekly_review(week, f"Weekly review {label}", results_now))
     return Response(body, mimetype="application/pdf", headers={
         "Content-Disposition": f'attachment; filename="bridge-review-{label}.pdf"'})
+
+
+@bp.post("/report")
+@roles_required(*INSIGHT_VIEWERS)
+def start_weekly_report():
+    """The insights page's button: the weekly review made by a job; its page shows progress, then the file."""
+    if not ActionForm().validate_on_submit():
+        flash("The form expired. Reload the page and try again.", "error")
+        return redirect(url_for("insights.overview"))
+    label = request.form.get("week") or recent_weeks(1)[0]
+    try:
+        job = report_job.start(current_user, label, scope_from_args(current_user, request.form).team_id)
+    except ValueError:
+        flash(f"“{label}” is not a week (like {recent_weeks(1)[0]}).", "error")
+        return redirect(url_for("insights.overview"))
+    flash(f"The weekly review of {label} is being made; it is offered here when ready.", "success")
+    return redirect(url_for("jobs.job", job_id=job.id))
+
+
+@bp.route("/report/<int:job_id>.pdf")
+@roles_required(*INSIGHT_VIEWERS)
+def weekly_report_file(job_id: int):
+    """A weekly review a job made: only for whoever asked for it (or an admin)."""
+    path, name = report_job.report_file(current_user, job_id) or abort(404)
+    return send_file(path, mimetype="application/pdf", as_attachment=True, download_name=name)

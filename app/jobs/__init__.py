@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from flask import current_app
 from sqlalchemy import select
@@ -24,6 +25,7 @@ from app.jobs import queue
 from app.models import ADMINS, JOB_STATES, Job, User, utcnow
 
 TASKS: dict[str, Callable[[Run], dict]] = {}
+SCHEDULE: list[Callable[[datetime], None]] = []  # what an idle worker calls to queue work that is due
 RECENT = 30
 
 
@@ -41,6 +43,14 @@ def task(kind: str) -> Callable:
         TASKS[kind] = function
         return function
     return register
+
+
+def scheduled(function: Callable[[datetime], None]) -> Callable[[datetime], None]:
+    """Register `function(now)`, which queues whatever is due (with `enqueue_once(..., per_title=True)`,
+    so that any number of workers, calling it any number of times, queue it once): an idle worker
+    calls it every JOBS_SCHEDULE_S seconds (0: never)."""
+    SCHEDULE.append(function)
+    return function
 
 
 @dataclass
@@ -81,19 +91,24 @@ def enqueue(kind: str, user: User | None, title: str, payload: dict | None = Non
     return job
 
 
-def enqueue_once(kind: str, title: str, *, run_eagerly: bool = True) -> int:
+def enqueue_once(kind: str, title: str, *, run_eagerly: bool = True, payload: dict | None = None,
+                 per_title: bool = False) -> int:
     """The id of the queued or running job of `kind` (one reindex at a time), else of a new one.
+    With `per_title`, the job of `kind` and `title` in any state, ended ones too: one job per title
+    ever (the week's digests: "Weekly digests 2026-W49").
 
     Written through a session of its own, so it may be called where the caller's session cannot
     write (after a commit: the search outbox). With JOBS_EAGER and `run_eagerly`, the job runs now.
     """
     if kind not in TASKS:
         raise ValueError(f"no task is registered for {kind!r}")
+    title = title[:200]
+    same = (Job.title == title) if per_title else Job.state.in_(("queued", "running"))
     with Session(db.engine) as session, session.begin():
-        job_id = session.scalar(select(Job.id).where(Job.kind == kind, Job.state.in_(("queued", "running")))
-                                .order_by(Job.id).limit(1))
+        queue.exclusive(session, f"enqueue_once:{kind}")  # two requests at once queue one job
+        job_id = session.scalar(select(Job.id).where(Job.kind == kind, same).order_by(Job.id).limit(1))
         if job_id is None:
-            job = Job(kind=kind, title=title[:200], payload={})
+            job = Job(kind=kind, title=title, payload=payload or {})
             session.add(job)
             session.flush()
             job_id = job.id

@@ -15,6 +15,7 @@ from __future__ import annotations
 import logging
 import os
 import socket
+import zlib
 from datetime import timedelta
 
 from sqlalchemy import or_, select, text, update
@@ -38,6 +39,17 @@ def announce(session=None) -> None:
     """Wake the PostgreSQL workers listening (delivered when the caller's transaction commits)."""
     if on_postgres():
         (session or db.session).execute(text(f"NOTIFY {CHANNEL}"))
+
+
+def exclusive(session, name: str) -> None:
+    """Hold, until `session`'s transaction ends, a lock that other callers naming `name` wait for:
+    check-then-insert is then atomic (enqueue_once from many requests at once). PostgreSQL takes a
+    transaction-level advisory lock; SQLite's first write statement takes the database's write lock
+    (an UPDATE that changes nothing), so the reads after it see every earlier writer's rows."""
+    if on_postgres():
+        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": zlib.crc32(name.encode())})
+    else:
+        session.execute(update(Job).where(Job.id == -1).values(note=""))
 
 
 def claim(worker: str, lease_s: float, only: int | None = None) -> tuple[int, int] | None:

@@ -18,8 +18,8 @@ from sqlalchemy.engine import make_url
 
 from app.database import transaction
 from app.extensions import db
-from app.jobs import TASKS, Interrupted, JobError, Run, queue
-from app.models import Job, User
+from app.jobs import SCHEDULE, TASKS, Interrupted, JobError, Run, queue
+from app.models import Job, User, utcnow
 from app.notifications.service import notify
 
 log = logging.getLogger(__name__)
@@ -117,6 +117,18 @@ def fail_abandoned() -> None:
                   f"The worker running it stopped {job.attempts} times before it ended; it was not tried again.")
 
 
+def queue_what_is_due() -> None:
+    """Let each scheduled producer queue what is due now (the week's digests)."""
+    for function in SCHEDULE:
+        try:
+            function(utcnow())
+        except Exception:  # one producer's trouble leaves the others and the worker running
+            log.exception("the scheduled %s could not queue its job", function.__qualname__)
+            db.session.rollback()
+        finally:
+            db.session.remove()
+
+
 class Waiter:
     """Sleeps until a job may be waiting: woken by NOTIFY on PostgreSQL, else after `poll_s`."""
 
@@ -146,6 +158,7 @@ def work(stop: threading.Event, poll_s: float | None = None, max_jobs: int | Non
     """Run jobs until `stop` is set (or `max_jobs` ran); returns how many ran."""
     worker, ran = queue.worker_name(), 0
     waiter = Waiter(poll_s or current_app.config["JOBS_POLL_S"])
+    every_s, last_schedule = current_app.config["JOBS_SCHEDULE_S"], None
     log.info("job worker %s waiting for jobs", worker)
     try:
         while not stop.is_set() and (max_jobs is None or ran < max_jobs):
@@ -158,6 +171,10 @@ def work(stop: threading.Event, poll_s: float | None = None, max_jobs: int | Non
                 db.session.rollback()
             finally:
                 db.session.remove()
+            if every_s > 0 and (last_schedule is None or time.monotonic() - last_schedule >= every_s):
+                last_schedule = time.monotonic()
+                queue_what_is_due()
+                continue  # run what was queued before waiting
             waiter.wait(stop)
     finally:
         waiter.close()

@@ -8,6 +8,7 @@
     rebuild_soon                                       the one rebuild job (`flask search reindex --job`)
     batched_updates                                    an import's index updates every few seconds, not per row
     refresh_notes                                      relearn boilerplate after a bulk import
+    warm                                               a new web worker's first searches, before requests
 
 Inside: `syntax` reads what was typed; `matching` decides how its words must match (minimum
 should match, relaxing, synonyms, coverage); `spelling` respells from the index's words;
@@ -37,9 +38,10 @@ from app.search.synonyms import delete as delete_synonyms
 from app.search.synonyms import ensure as ensure_synonyms
 from app.search.synonyms import groups as synonym_groups
 from app.search.synonyms import save as save_synonyms
+from app.search.warmup import warm
 
 __all__ = ["FACET_LABELS", "SORT_LABELS", "Drift", "SearchPage", "SearchRequest", "SynonymError", "batched_updates",
            "build_request",
            "check", "delete_synonyms", "ensure_synonyms", "init_app", "pending_count", "rebuild", "rebuild_soon",
            "record_click", "refresh_notes", "related", "request_from_args", "result_counts", "run_search",
-           "save_synonyms", "suggestions", "sync", "synonym_groups"]
+           "save_synonyms", "suggestions", "sync", "synonym_groups", "warm"]

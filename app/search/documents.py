@@ -39,18 +39,36 @@ def _fingerprint(document: Document) -> str:
     return hashlib.sha1(json.dumps(fields, sort_keys=True, default=str).encode()).hexdigest()
 
 
-def _assets(session: Session, ids: Iterable[int] | None = None):
+def _assets(session: Session, ids: Iterable[int] | None = None, after: int | None = None):
     stmt = select(Asset).options(selectinload(Asset.terms).selectinload(Term.dimension), selectinload(Asset.stages),
                                  selectinload(Asset.versions)).order_by(Asset.id)
     if ids is not None:
         stmt = stmt.where(Asset.id.in_(list(ids)))
+    if after is not None:
+        stmt = stmt.where(Asset.id > after).limit(BATCH)
     return session.scalars(stmt)
 
 
+BATCH = 500  # assets read at a time by `every_document`
+
+
 def every_document(session: Session) -> tuple[Iterator[Document], int]:
-    """Every asset as a document, read as they are consumed, and how many there are."""
+    """Every asset as a document, read as they are consumed (BATCH at a time, forgotten by `session`,
+    which must be the caller's own, once turned into documents: loading 100,000 assets with their
+    versions' text at once held ~1.5 GB in a rebuild's parent process), and how many there are."""
     total = session.scalar(select(func.count()).select_from(Asset))
-    return (document_of(asset) for asset in _assets(session)), total
+    return _in_batches(session), total
+
+
+def _in_batches(session: Session) -> Iterator[Document]:
+    last = 0
+    while True:
+        documents = [document_of(asset) for asset in _assets(session, after=last)]
+        session.expunge_all()
+        if not documents:
+            return
+        yield from documents
+        last = documents[-1].id
 
 
 def sampled_documents(session: Session, limit: int) -> Iterator[Document]:

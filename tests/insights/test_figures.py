@@ -25,7 +25,7 @@ from app.library import flags, ratings
 from app.models import Asset as AssetModel
 from app.models import AssetKind, User, utcnow
 from tests import databases
-from tests.conftest import INDUSTRIES, STAGES, login, site
+from tests.conftest import INDUSTRIES, STAGES, login, post_form, site
 from tests.factories import new_asset, new_user
 from tests.insights.reading import csv_rows, html_table
 from tests.insights.writing import record_out_of_order
@@ -385,7 +385,7 @@ def last_week_events(world):
     return label, [e for e in world["events"] if start <= e.at < start + timedelta(days=7)]
 
 
-def test_weekly_report_pdf_holds_the_weeks_figures(world, marketer_client):
+def test_weekly_report_pdf_holds_the_weeks_figures(app, world, marketer_client, make_user):
     label, events = last_week_events(world)
     response = marketer_client.get(f"/insights/report.pdf?week={label}")
     assert response.status_code == 200 and response.mimetype == "application/pdf"
@@ -397,6 +397,22 @@ def test_weekly_report_pdf_holds_the_weeks_figures(world, marketer_client):
     top = Counter(e.asset.title for e in events if e.kind in USE).most_common()
     best = min(t for t, n in top if n == top[0][1])
     assert best in text
+
+    # The page's button: a job makes the same report; its page offers the file, to its owner only.
+    started = post_form(marketer_client, "/insights/report", {"week": label})
+    assert started.status_code == 302 and "/jobs/" in started.location
+    page = marketer_client.get(started.location).get_data(as_text=True)
+    link = re.search(r'href="(/insights/report/\d+\.pdf)"', page).group(1)
+    assert f"Weekly review {label} is ready." in page
+    made = marketer_client.get(link)
+    assert made.status_code == 200 and made.mimetype == "application/pdf"
+    text = " ".join(p.extract_text() for p in pypdf.PdfReader(io.BytesIO(made.data)).pages)
+    assert f"Weekly review {label}" in text and best in text
+    assert re.search(rf"\b{uses}\s+uses\b", text) and re.search(rf"\b{searches}\s+searches\b", text)
+    other = app.test_client()
+    login(other, make_user("marketer", email="other-marketer@example.com").email)
+    assert other.get(link).status_code == 404
+    assert post_form(marketer_client, "/insights/report", {"week": "last-tuesday"}).status_code == 302
 
 
 def test_weekly_report_from_the_command_line(world, app, tmp_path):

@@ -85,6 +85,7 @@ def start_worker(app, *args: str, lease_s: float = 2.0) -> subprocess.Popen:
     env = {**os.environ, "FLASK_APP": "app", "BRIDGE_DATA_DIR": str(app.config["DATA_DIR"]),
            "BRIDGE_FILES_DIR": str(app.config["FILES_DIR"]),
            "BRIDGE_DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"], "BRIDGE_SECRET_KEY": app.config["SECRET_KEY"],
-           "BRIDGE_JOBS_LEASE_S": str(lease_s), "BRIDGE_JOBS_POLL_S": "0.2", "BRIDGE_OFFICE_PREVIEWS": "0"}
+           "BRIDGE_JOBS_LEASE_S": str(lease_s), "BRIDGE_JOBS_POLL_S": "0.2", "BRIDGE_OFFICE_PREVIEWS": "0",
+           "BRIDGE_JOBS_SCHEDULE_S": "0"}
     return subprocess.Popen([sys.executable, "-m", "flask", "jobs", "work", *args], cwd=ROOT_DIR, env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)

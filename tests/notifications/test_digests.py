@@ -2,14 +2,18 @@
 unsubscribe that needs no login and refuses a forged token."""
 from __future__ import annotations
 
+import threading
 from datetime import timedelta
 from urllib.parse import urlsplit
 
 import pytest
+from sqlalchemy import func, select
 
 from app.database import transaction
-from app.library import notices, taxonomy
-from app.models import utcnow
+from app.extensions import db
+from app.jobs import worker
+from app.library import notices, routine, taxonomy
+from app.models import Job, utcnow
 from app.notifications import digests, preferences
 from tests.factories import new_asset
 from tests.mailbox import body
@@ -156,3 +160,28 @@ def test_a_long_digest_lists_the_first_items_and_counts_the_rest(app, smtp, worl
     text = body(smtp.mailbox.to("ana@example.com")[0])
     assert f"…and 5 more: {PUBLIC}/notifications?kind=new_content" in text  # 28 new + 2 earlier = 30 items
     assert text.count("Retail sheet") == digests.LISTED - 2
+
+
+@pytest.mark.parametrize("app", [{"JOBS_EAGER": False, "JOBS_SCHEDULE_S": 60}], indirect=True)
+def test_an_idle_worker_queues_the_weeks_digests_once_and_runs_them(app, smtp, world):
+    """The schedule: each idle worker asks, the day's scan and the week's digests are queued once (a
+    second worker, or the same one later that week, finds them done), and the next week's go out."""
+    stop = threading.Event()
+    assert worker.work(stop, poll_s=0.01, max_jobs=2) == 2
+    ran = db.session.scalars(select(Job).order_by(Job.id)).all()
+    assert [(j.kind, j.state) for j in ran] == [("notification_scan", "done"), ("weekly_digests", "done")]
+    assert ran[1].title == f"Weekly digests {digests.week_of(utcnow())}" and "mails sent 2" in ran[1].result["summary"]
+    assert len(smtp.mailbox.wait(2)) == 2
+    routine.queue_due(utcnow())  # another worker's schedule, later the same day
+    assert db.session.scalar(select(func.count()).select_from(Job)) == 2
+    routine.queue_due(utcnow() + timedelta(days=7))
+    assert [j.title for j in db.session.scalars(select(Job).where(Job.state == "queued"))] == [
+        routine.scan_title(utcnow() + timedelta(days=7)), routine.digests_title(utcnow() + timedelta(days=7))]
+
+
+def test_the_cli_queues_the_digests_when_jobs_run_in_a_worker(app, smtp, world):
+    app.config["JOBS_EAGER"] = False
+    result = app.test_cli_runner().invoke(args=["notifications", "send-digests"])
+    assert result.exit_code == 0 and "Queued job" in result.output and not smtp.mailbox.messages
+    result = app.test_cli_runner().invoke(args=["notifications", "send-digests", "--inline"])
+    assert result.exit_code == 0 and "mails sent 2" in result.output

@@ -114,3 +114,43 @@ def test_whooshs_own_codec_and_bridges_write_postings_that_read_alike(tmp_path):
         read[name] = (docnums.tolist(), keys.tolist())
         reader.close()
     assert read["bridge"] == read["whoosh"]
+
+
+def test_a_rebuild_in_small_commits_with_prepared_columns_answers_as_before(app, make_asset, monkeypatch):
+    """A rebuild commits a segment per `build_mb` of text (memory bounded at any library size), and each
+    segment's columns are written beside it, so a new process opens them instead of reading every
+    document; a damaged columns file is read from the segment instead. The answers never change."""
+    from app import search
+    from app.search.whoosh import backend as whoosh_backend
+    from app.search.whoosh import prepared
+
+    rng = random.Random(11)
+    for n in range(30):
+        make_asset(" ".join(rng.choices(WORDS, k=3)).title(), kind=rng.choice(["one_pager", "case_study"]),
+                   terms=[rng.choice(["Retail", "Healthcare"])], body=" ".join(rng.choices(WORDS, k=40)),
+                   status="published" if n % 5 else "draft")
+    questions = [Query(match=node, filters=filters) for _text, node in QUERIES[:6]
+                 for filters in ({}, {"kind": frozenset({"case_study"})})]
+
+    def answers():
+        index.backend().forget()  # as a new process
+        found = [index.backend().match(q) for q in questions]
+        return [(sorted(m.ids), m.total, m.facets) for m in found]
+
+    search.rebuild()
+    expected = answers()
+    backend = index.backend()
+    monkeypatch.setattr(backend, "build_mb", 1)
+    monkeypatch.setattr(whoosh_backend, "CHARS_PER_MB", 2_000)  # ~6 assets per commit
+    search.rebuild()
+    segments = [leaf.reader().segment().segment_id() for leaf, _ in backend.searcher().leaf_searchers()]
+    folder = prepared.folder_of(backend.current_dir())
+    assert len(segments) >= 4
+    assert sorted(p.name for p in folder.iterdir()) == sorted(f"{s}.{ext}" for s in segments for ext in ("json", "npy"))
+    with monkeypatch.context() as patched:  # a new process reads no document's stored fields
+        patched.setattr(arrays, "read_columns", lambda *a: pytest.fail("read the segment instead of its columns"))
+        assert answers() == expected
+    (folder / f"{segments[0]}.npy").write_bytes(b"\x93NUMPY damaged")
+    (folder / f"{segments[1]}.json").write_text("{")
+    assert answers() == expected
+    assert search.check().clean

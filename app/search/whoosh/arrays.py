@@ -7,11 +7,13 @@ Per-posting matcher calls cost a Python call per posting; reading whoosh3's W3 b
 from __future__ import annotations
 
 import functools
+import logging
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
 from datetime import date
 from itertools import chain, repeat
+from pathlib import Path
 
 import numpy as np
 from whoosh.codec.whoosh3 import LENGTHS_COLUMN, _lenfield
@@ -20,9 +22,10 @@ from whoosh.reading import TermNotFound
 from whoosh.util.numeric import _length_byte_cache
 
 from app.search.backend import TEXT_FIELDS, NeedsRebuild, Unreadable, dimension_facet
-from app.search.whoosh import postings
+from app.search.whoosh import postings, prepared
 from app.search.whoosh.schema import FACET_FIELDS, NO_EXPIRY, TERM_FIELD
 
+log = logging.getLogger(__name__)
 BYTE_TO_LENGTH = np.array(_length_byte_cache, dtype=np.float32)  # Whoosh keeps a field's length in a byte
 SHORT_FIELDS = ("title", "keywords", "taxonomy")
 NOTHING = (np.zeros(0, np.int64), np.zeros(0, np.float32))
@@ -105,44 +108,60 @@ def _concat(parts: list, dtype) -> np.ndarray:
     return np.concatenate(parts).astype(dtype, copy=False) if parts else np.zeros(0, dtype=dtype)
 
 
+def read_columns(reader, size: int) -> prepared.Columns:
+    """A segment's ids, visibility, update times and facet values, read from Whoosh: a stored-fields
+    lookup per document (what `prepared` saves a new process)."""
+    ids = np.zeros(size, dtype=np.int64)
+    published = np.zeros(size, dtype=bool)
+    expires = np.zeros(size, dtype=np.int64)
+    updated = np.zeros(size, dtype=np.int64)
+    for docnum in range(size):
+        stored = reader.stored_fields(docnum)
+        if stored:
+            ids[docnum] = int(stored["id"])
+            published[docnum] = bool(stored.get("published"))
+            expires[docnum] = stored.get("expires", NO_EXPIRY)
+            updated[docnum] = stored.get("updated", 0)
+    facets: dict[str, dict[str, np.ndarray]] = {
+        facet: {term.decode("utf-8"): _facet_docs(reader, fieldname, term) for term in reader.lexicon(fieldname)}
+        for facet, fieldname in FACET_FIELDS.items()}
+    for token in reader.lexicon(TERM_FIELD):  # "<dimension id>:<term id>": a facet per dimension
+        dimension, _, term = token.decode("utf-8").partition(":")
+        facets.setdefault(dimension_facet(int(dimension)), {})[term] = _facet_docs(reader, TERM_FIELD, token)
+    return prepared.Columns(ids, published, expires, updated, facets)
+
+
+def _facet_docs(reader, fieldname: str, term: bytes) -> np.ndarray:
+    return _block_docs([b[0] for b in _posting_blocks(reader, fieldname, term)])
+
+
 class Segment:
     """One Whoosh segment as arrays, read once per process: segments never change (their
     deletions are kept beside them and applied per generation, see `Generation`)."""
 
     @reading
-    def __init__(self, reader, cache: LRU):
+    def __init__(self, reader, cache: LRU, folder: Path | None = None):
+        """`folder`: where the index keeps its segments' prepared columns (`prepared`); read from
+        there when present, else read from Whoosh and written there for the next process."""
         self.key = reader.segment().segment_id()
         self.cache = cache
         self.size = size = reader.doc_count_all()
-        self.ids = np.zeros(size, dtype=np.int64)
-        self.published = np.zeros(size, dtype=bool)
-        self.expires = np.zeros(size, dtype=np.int64)
-        self.updated = np.zeros(size, dtype=np.int64)
-        for docnum in range(size):
-            stored = reader.stored_fields(docnum)
-            if stored:
-                self.ids[docnum] = int(stored["id"])
-                self.published[docnum] = bool(stored.get("published"))
-                self.expires[docnum] = stored.get("expires", NO_EXPIRY)
-                self.updated[docnum] = stored.get("updated", 0)
-        self.facets: dict[str, dict[str, np.ndarray]] = {
-            facet: {term.decode("utf-8"): self._facet_docs(reader, fieldname, term)
-                    for term in reader.lexicon(fieldname)}
-            for facet, fieldname in FACET_FIELDS.items()}
-        for token in reader.lexicon(TERM_FIELD):  # "<dimension id>:<term id>": a facet per dimension
-            dimension, _, term = token.decode("utf-8").partition(":")
-            self.facets.setdefault(dimension_facet(int(dimension)), {})[term] = self._facet_docs(
-                reader, TERM_FIELD, token)
+        columns = prepared.load(folder, self.key, size) if folder is not None else None
+        if columns is None:
+            columns = read_columns(reader, size)
+            if folder is not None:
+                try:
+                    prepared.save(folder, self.key, columns)
+                except OSError as exc:  # a read-only or full disk: the next process reads Whoosh too
+                    log.warning("could not keep the search arrays of segment %s: %r", self.key, exc)
+        self.ids, self.published, self.expires = columns.ids, columns.published, columns.expires
+        self.updated, self.facets = columns.updated, columns.facets
         # Every query needs every text field's lengths; the reader is at hand now.
         self.lengths = {fieldname: _field_lengths(reader, fieldname, size) for fieldname in TEXT_FIELDS}
         # The words of the short fields: most query words are in none of them, and looking a word up
         # in a segment's term table costs more than reading a short posting list.
         self.present = {fieldname: frozenset(reader.lexicon(fieldname)) for fieldname in SHORT_FIELDS}
         self._words: dict[str, int] | None = None
-
-    @staticmethod
-    def _facet_docs(reader, fieldname: str, term: bytes) -> np.ndarray:
-        return _block_docs([b[0] for b in _posting_blocks(reader, fieldname, term)])
 
     @reading
     def words(self, reader) -> dict[str, int]:

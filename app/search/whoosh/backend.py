@@ -28,6 +28,7 @@ from whoosh import query as whoosh_query
 from whoosh.index import LockError
 
 from app.search.backend import Changes, Document, Match, NeedsRebuild, Progress, Query, Vocabulary
+from app.search.whoosh import prepared
 from app.search.whoosh import query as queries
 from app.search.whoosh.arrays import LRU, Generation, Segment, nbytes, read_fully, reading
 from app.search.whoosh.codec import WRITER_OPTIONS, storage
@@ -37,7 +38,10 @@ log = logging.getLogger(__name__)
 
 AUTO_CACHE_MB = (64, 512)  # the term cache's bounds when sized to the index (BRIDGE_SEARCH_CACHE_MB=0)
 SIMILAR_CACHE_SIZE = 2048  # "more like this" answers kept per thread: a few ids each
-NOTES = "NOTES.json"  # beside SCHEMA_VERSION: what the search package computed while building the index
+NOTES = "NOTES.json"
+# Characters of document text one indexing process holds per MB of memory (its postings, positions
+# and Python objects), measured at 10,000 and 100,000 assets (bench/README.md, `warm.py rebuild`).
+CHARS_PER_MB = 40_000  # beside SCHEMA_VERSION: what the search package computed while building the index
 
 
 class _SearcherSlot:
@@ -182,8 +186,9 @@ class WhooshBackend:
 
     # writing -----------------------------------------------------------------
     def write(self, read_changes: Callable[[], Changes]) -> bool:
+        ix = self.open()
         try:
-            writer = self.open().writer(timeout=0.0, **WRITER_OPTIONS)
+            writer = ix.writer(timeout=0.0, **WRITER_OPTIONS)
         except LockError:
             return False
         try:
@@ -196,7 +201,27 @@ class WhooshBackend:
         except BaseException:
             writer.cancel()
             raise
+        self.prepare(ix.storage.folder)
         return True
+
+    def prepare(self, index_dir: str) -> None:
+        """Write the prepared columns of the index's segments that have none (a new worker then opens
+        them in milliseconds instead of reading every document's stored fields: `prepared`), and drop
+        those of segments merged away. A failure here costs the next worker time, never an answer."""
+        folder = prepared.folder_of(index_dir)
+        try:
+            with storage(index_dir).open_index().searcher() as searcher:
+                live = set()
+                for leaf, _offset in searcher.leaf_searchers():
+                    reader = leaf.reader()
+                    if reader.segment() is None:
+                        continue
+                    live.add(reader.segment().segment_id())
+                    if not prepared.exists(folder, reader.segment().segment_id()):
+                        Segment(reader, self._terms, folder)  # reads the columns and writes them
+            prepared.prune(folder, live)
+        except Exception:  # whatever a damaged segment raises: its readers ask for a rebuild
+            log.warning("could not prepare the search arrays in %s", index_dir, exc_info=True)
 
     def rebuild(self, documents: Iterable[Document], total: int, progress: Progress | None = None,
                 notes: Callable[[], dict] | None = None) -> int:
@@ -225,17 +250,29 @@ class WhooshBackend:
     def _build_into(self, target: Path, documents: Iterable[Document], total: int, progress, notes) -> int:
         target.mkdir(parents=True)
         ix = storage(str(target)).create_index(make_schema())
-        # Two indexing processes when it pays (on 2 cores), each sorting its postings in memory up
-        # to build_mb: spilled runs are merged one posting at a time (bench/README.md).
+        # Two indexing processes when it pays (on 2 cores). Each keeps its postings in memory, sorted
+        # at the end: spilling them to runs merged one posting at a time in Python halves the rate
+        # (bench/README.md). So the build commits a segment per `build_mb` of each process's
+        # postings instead of letting them grow with the library (~4.4 GB per process at 100,000
+        # assets in one segment each): a few segments more, memory bounded whatever the size.
         procs = min(os.cpu_count() or 1, 2) if total > 2000 else 1
-        writer = ix.writer(limitmb=self.build_mb, procs=procs, multisegment=procs > 1, **WRITER_OPTIONS)
-        done = 0
+        budget = self.build_mb * CHARS_PER_MB * procs  # text indexed per commit
+        writer, held, done = None, 0, 0
         for document in documents:
-            writer.add_document(**fields_of(document))
+            if writer is None:
+                writer = ix.writer(limitmb=self.build_mb, procs=procs, multisegment=procs > 1, **WRITER_OPTIONS)
+            fields = fields_of(document)
+            writer.add_document(**fields)
+            held += sum(len(value) for value in fields.values() if isinstance(value, str))
             done += 1
+            if held >= budget:
+                writer.commit(merge=False)
+                writer, held = None, 0
             if progress and (done % 50 == 0 or done == total):
                 progress(done, total)
-        writer.commit()
+        if writer is not None:
+            writer.commit(merge=False)
+        self.prepare(str(target))
         (target / NOTES).write_text(json.dumps(notes() if notes else {}))
         (target / "SCHEMA_VERSION").write_text(SCHEMA_VERSION)
         tmp_link = self.root / f"current.{uuid.uuid4().hex}"
@@ -338,14 +375,16 @@ class WhooshBackend:
     @reading
     def generation(self, searcher) -> Generation:
         """The searcher's documents as arrays; only segments new to this process are read."""
-        return self._per_searcher("generation", searcher, lambda: Generation(searcher, self._segment))
+        folder = prepared.folder_of(self._local.dir)
+        return self._per_searcher("generation", searcher,
+                                  lambda: Generation(searcher, lambda reader: self._segment(reader, folder)))
 
-    def _segment(self, reader) -> Segment:
+    def _segment(self, reader, folder: Path) -> Segment:
         key = reader.segment().segment_id()  # random per segment, unique across indexes
         with self._segments_lock:
             found = self._segments.get(key)
         if found is None:
-            found = Segment(reader, self._terms)
+            found = Segment(reader, self._terms, folder)
             with self._segments_lock:
                 self._segments[key] = found
         return found
