@@ -7,7 +7,6 @@ from pathlib import Path
 
 import click
 from flask import Flask, current_app
-from flask_login import AnonymousUserMixin
 from sqlalchemy import select
 
 from app import rollups, search
@@ -162,9 +161,8 @@ def insights_report(week, out_path, team):
             raise click.BadParameter(f"no team named {team!r}", param_hint="--team")
         scope = Scope(scope.start, scope.end, team_id=found.id)
     started = time.perf_counter()
-    as_a_rep = AnonymousUserMixin()  # content gaps' "results now": what a rep finds, drafts left out
-    review = weekly.weekly_review(scope, f"Weekly review {label}",
-                                  lambda queries: search.result_counts(as_a_rep, queries))
+    # content gaps' "results now": what a rep finds, drafts left out (the counter the app registers)
+    review = weekly.weekly_review(scope, f"Weekly review {label}", current_app.extensions["gap_counter"])
     out_path.write_bytes(weekly.weekly_review_pdf(review))
     click.echo(f"Wrote {out_path} ({out_path.stat().st_size // 1024} KB) in {time.perf_counter() - started:.1f} s.")
 
