@@ -80,12 +80,14 @@ def wait_for(condition, what: str, deadline_s: float = 180.0):
     raise AssertionError(f"gave up waiting for {what}")
 
 
-def start_worker(app, *args: str, lease_s: float = 2.0) -> subprocess.Popen:
-    """`flask jobs work` in its own process on the test's database and files."""
+def start_worker(app, *args: str, lease_s: float = 2.0, pace_s: float = 0.0) -> subprocess.Popen:
+    """`flask jobs work` in its own process on the test's database and files; with `pace_s`, one that
+    pauses that long after each step of a job (tests/jobs/paced_worker.py), to be stopped halfway."""
     env = {**os.environ, "FLASK_APP": "app", "BRIDGE_DATA_DIR": str(app.config["DATA_DIR"]),
            "BRIDGE_FILES_DIR": str(app.config["FILES_DIR"]),
            "BRIDGE_DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"], "BRIDGE_SECRET_KEY": app.config["SECRET_KEY"],
            "BRIDGE_JOBS_LEASE_S": str(lease_s), "BRIDGE_JOBS_POLL_S": "0.2", "BRIDGE_OFFICE_PREVIEWS": "0",
-           "BRIDGE_JOBS_SCHEDULE_S": "0"}
-    return subprocess.Popen([sys.executable, "-m", "flask", "jobs", "work", *args], cwd=ROOT_DIR, env=env,
+           "BRIDGE_JOBS_SCHEDULE_S": "0", "PACE_S": str(pace_s)}
+    command = ["-m", "tests.jobs.paced_worker"] if pace_s else ["-m", "flask", "jobs", "work"]
+    return subprocess.Popen([sys.executable, *command, *args], cwd=ROOT_DIR, env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)

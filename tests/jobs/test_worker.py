@@ -42,9 +42,9 @@ def test_a_bulk_run_waits_in_the_queue_until_a_worker_makes_it(app, client, mana
 
 @pytest.mark.parametrize("app", QUEUED, indirect=True)
 def test_a_job_whose_worker_is_killed_is_finished_by_another_without_duplicates(app, client, manager, one_pager):
-    rows = 16  # the worker is killed after its third PDF (polled every 50 ms): well before the last
+    rows = 12  # at 0.25 s a row, the first worker is killed after its third PDF, seconds before its last
     job_id = job_id_of(start_bulk(client, one_pager, accounts_csv(rows)))
-    first = start_worker(app)
+    first = start_worker(app, pace_s=0.25)
     try:
         wait_for(lambda: fresh_job(job_id).done >= 3, "the first worker to make a few PDFs")
     finally:
@@ -68,9 +68,10 @@ def test_a_job_whose_worker_is_killed_is_finished_by_another_without_duplicates(
 
 @pytest.mark.parametrize("app", QUEUED, indirect=True)
 def test_sigterm_puts_the_running_job_back_for_the_next_worker(app, client, manager, one_pager):
-    rows = 16
+    rows = 12
     job_id = job_id_of(start_bulk(client, one_pager, accounts_csv(rows)))
-    first = start_worker(app, lease_s=600)  # a lease that would outlive the test: the job must be handed back
+    # a lease that would outlive the test: the job must be handed back
+    first = start_worker(app, lease_s=600, pace_s=0.25)
     try:
         wait_for(lambda: fresh_job(job_id).done >= 2, "the first worker to make a few PDFs")
     finally:
