@@ -68,7 +68,7 @@ lint: setup
 	$(BIN)/lint-imports
 
 # Lint first, then the whole suite twice: on SQLite files, then on a throwaway PostgreSQL server
-# (.ci/with-postgres). Browser journeys run in the first (tests/conftest.py), the several-node tests
+# (.ci/with-postgres). Browser journeys and no_database tests run in the first (tests/conftest.py), the several-node tests
 # in the second (tests/ops/conftest.py). --dist loadfile keeps a file's tests on one worker, so a world a test file
 # builds once (the demo, the insights log) is built once per run.
 test: lint test-deps

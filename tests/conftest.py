@@ -70,9 +70,11 @@ class IsolatedClient(FlaskClient):
 def pytest_collection_modifyitems(config, items):
     """Browser journeys run once, in the SQLite run (`make run`'s database, where a new rep first meets
     Bridge): they test what the page does in Chromium, and every service they reach is tested on both
-    databases. In the PostgreSQL run they are deselected, not skipped (the suite fits its time budget)."""
+    databases. So do the engines' own tests that use no database (`no_database`). In the PostgreSQL run
+    they are deselected, not skipped (the suite fits its time budget)."""
     if databases.KIND == "postgresql":
-        browser = [i for i in items if "browser" in getattr(i, "fixturenames", ())]
+        browser = [i for i in items if "browser" in getattr(i, "fixturenames", ())
+                   or i.get_closest_marker("no_database")]
         if browser:
             config.hook.pytest_deselected(items=browser)
             items[:] = [i for i in items if i not in browser]

@@ -7,6 +7,8 @@ from pathlib import Path
 
 from PIL import Image
 
+_RENDERED: dict[tuple[str, ...], bytes] = {}  # pages → the PDF WeasyPrint made of them, once per test process
+
 
 class SampleFiles:
     """Writes sample uploads into one folder and returns their paths."""
@@ -21,9 +23,12 @@ class SampleFiles:
     def pdf(self, name: str = "brochure.pdf", pages: list[str] = ("Total cost of ownership",)) -> Path:
         from app.files.pdf import render_pdf
 
-        html = "".join(f'<section style="page-break-after: always"><h1>{p}</h1></section>' for p in pages)
+        key = tuple(pages)
+        if key not in _RENDERED:
+            _RENDERED[key] = render_pdf(
+                "".join(f'<section style="page-break-after: always"><h1>{p}</h1></section>' for p in pages))
         path = self.path(name)
-        path.write_bytes(render_pdf(html))
+        path.write_bytes(_RENDERED[key])
         return path
 
     def encrypted_pdf(self, name: str = "locked.pdf") -> Path:

@@ -16,6 +16,8 @@ from PIL import Image
 from app.files import convert
 from tests.samples import SampleFiles
 
+pytestmark = pytest.mark.no_database  # an engine's own test: run once, in the SQLite run
+
 SLIDES = ["Mercy Regional", "Bed capacity in one view", "Next steps together"]
 
 

@@ -9,6 +9,8 @@ import pytest
 
 from app.files import ingest
 
+pytestmark = pytest.mark.no_database  # an engine's own test: run once, in the SQLite run
+
 
 def package(path, entries: dict[str, bytes]):
     with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
