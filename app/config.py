@@ -57,6 +57,9 @@ def from_environment(env: dict[str, str] | None = None) -> dict:
         # Failed logins allowed per account per window (five times as many per client address).
         "LOGIN_MAX_FAILURES": int(env.get("BRIDGE_LOGIN_MAX_FAILURES", "10")),
         "LOGIN_WINDOW_S": int(env.get("BRIDGE_LOGIN_WINDOW_S", "900")),
+        # How passwords are hashed (werkzeug's method string; its default, scrypt, costs ~0.1 s of CPU
+        # a login). A stored hash keeps its own method, so changing this affects new passwords only.
+        "PASSWORD_HASH_METHOD": env.get("BRIDGE_PASSWORD_HASH_METHOD", "scrypt"),
         "RENDER_TIMEOUT_S": float(env.get("BRIDGE_RENDER_TIMEOUT_S", "30")),
         "RENDER_MEMORY_MB": int(env.get("BRIDGE_RENDER_MEMORY_MB", "768")),
         # Page images (share viewer, previews, thumbnails): per page, a time limit, memory beyond the

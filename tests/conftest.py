@@ -45,6 +45,9 @@ def app_config(data_dir: Path, **overrides) -> dict:
         # Jobs run inside the request that queues them; tests/jobs/ runs real workers.
         "JOBS_EAGER": True,
         "JOBS_SCHEDULE_S": 0,  # no digests queued behind a test's back (tests/jobs/test_schedule.py turns it on)
+        # Every test makes users and logs them in: scrypt's 0.1 s of CPU each was a large part of the
+        # suite. A salted PBKDF2 of few rounds checks the same code; test_login_fairness uses scrypt.
+        "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
     }
     config.update(overrides)
     return config

@@ -25,6 +25,7 @@ def test_settings_default_to_one_data_directory(tmp_path):
     assert settings["FILES_DIR"] == tmp_path / "files"
     assert settings["SQLALCHEMY_DATABASE_URI"] == f"sqlite:///{tmp_path / 'bridge.db'}"
     assert settings["MAX_UPLOAD_MB"] == 50
+    assert settings["PASSWORD_HASH_METHOD"] == "scrypt"  # what a served Bridge hashes new passwords with
 
 
 def test_settings_read_from_environment(tmp_path):

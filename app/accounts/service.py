@@ -82,14 +82,18 @@ def _password_matches(user: User | None, password: str) -> bool:
     dummy hash of the same method and cost, and a deactivated account against its own, so the
     time taken does not tell which emails have accounts (127 ms against 9 ms before)."""
     if user is None:
-        check_password_hash(_dummy_hash(), password)
+        check_password_hash(_dummy_hash(_hash_method()), password)
         return False
     return user.check_password(password) and user.active
 
 
+def _hash_method() -> str:
+    return current_app.config["PASSWORD_HASH_METHOD"]
+
+
 @functools.cache
-def _dummy_hash() -> str:
-    return generate_password_hash(secrets.token_urlsafe(16))  # as User.set_password hashes
+def _dummy_hash(method: str) -> str:
+    return generate_password_hash(secrets.token_urlsafe(16), method)  # as create_user hashes
 
 
 def _device_signer() -> URLSafeTimedSerializer:
@@ -157,7 +161,7 @@ def create_user(email: str, name: str, role: str, password: str, team: str | Non
         raise AccountError(f"Unknown role {role!r}.")
     with transaction():
         user = User(email=normalise_email(email), name=name.strip(), role=role)
-        user.set_password(password)
+        user.set_password(password, _hash_method())
         user.team = get_or_create_team(team) if team else None
         db.session.add(user)
     return user
@@ -178,7 +182,7 @@ def reset_password(user: User, password: str) -> int:
     """Set a new password, end every session and revoke every API token of `user` (whoever knew the
     old password may have made one); returns how many tokens were revoked."""
     with transaction():
-        user.set_password(password)
+        user.set_password(password, _hash_method())
         user.rotate_session()
         revoked = db.session.execute(
             update(ApiToken).where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
