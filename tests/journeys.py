@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pypdf
 from playwright.sync_api import Browser, BrowserContext, Page, expect
+from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 from werkzeug.serving import make_server
 
 from tests.factories import PASSWORD
@@ -93,4 +94,10 @@ def pdf_text(path: str | Path) -> tuple[str, int]:
 
 
 def no_horizontal_scroll(page: Page) -> bool:
-    return page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    """Whether the page, once settled, fits its width: a page still laying out (an image or a style
+    sheet arriving on a loaded machine) gets up to 5 s, as a person would see it after loading."""
+    try:
+        page.wait_for_function("document.documentElement.scrollWidth <= window.innerWidth", timeout=5000)
+    except PlaywrightTimeoutError:
+        return False
+    return True
