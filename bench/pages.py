@@ -303,7 +303,10 @@ class Server:
     def __init__(self, app_spec: str, data_dir: Path, log: Path, ready_path: str, extra_args=()):
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
-        env = bridge_env(data_dir, BRIDGE_BIND=f"127.0.0.1:{self.port}", BRIDGE_WORKERS=str(WORKERS))
+        # No job worker (BRIDGE_JOB_WORKERS=0): the master's children are then its WORKERS web workers,
+        # and nothing else on the machine competes with the pages measured.
+        env = bridge_env(data_dir, BRIDGE_BIND=f"127.0.0.1:{self.port}", BRIDGE_WORKERS=str(WORKERS),
+                         BRIDGE_JOB_WORKERS="0")
         self.log = log.open("w")
         self.proc = subprocess.Popen(
             [str(BIN / "gunicorn"), "-c", "python:app.gunicorn_conf", *extra_args, app_spec],
