@@ -1,10 +1,10 @@
-"""Summaries of the usage log, kept by its writer in the events' own transaction (`usage.record`), so
+"""Summaries of the usage log, kept by its writer in the events' own transaction (`app.usage.record`), so
 insights read thousands of rows instead of a million events (bench/README.md, `insights.py`):
 
 - `event_day`: events per (UTC day, kind, user, team): adoption, active reps, uses per day;
 - `search_day`: searches per (day, team, folded query, filters), with those that found nothing and
   those that found something and were not clicked: content gaps and the overview's search figures;
-- `work_session`: each user's working sessions (`usage.SESSION_GAP`) with their first search and the
+- `work_session`: each user's working sessions (`SESSION_GAP`) with their first search and the
   first use after it: time to find.
 
 The log stays the truth: `rebuild()` recounts every summary from it (migration 0018,
@@ -23,9 +23,9 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import Date, case, cast, delete, func, insert, select, text, tuple_
 from sqlalchemy.dialects import postgresql, sqlite
 
-from app import usage
 from app.extensions import db
 from app.models import EventDay, SearchDay, UsageEvent, WorkSession
+from app.models.usage import SESSION_GAP, USE_KINDS
 
 LOCK_KEY = 0x6272696467650018  # pg_advisory_xact_lock key of the summaries' writers
 CHUNK = 500
@@ -156,11 +156,11 @@ def _upsert_search_days(connection, deltas: dict[tuple, tuple]) -> None:
 def walk(events: Iterable, wanted: set[int] | None = None, start: dict | None = None) -> Iterator[dict]:
     """Working sessions of events (user id, time, kind, asset id, team id) in order of user, time and
     id: each with its span, its first search (and that event's team) and the first use of an asset
-    (of `wanted` ones, if given) after that search. The definition is usage.SESSION_GAP's. `start`:
+    (of `wanted` ones, if given) after that search. The definition is SESSION_GAP's. `start`:
     a session as walked so far (the events continue it)."""
     session = dict(start) if start else None
     for user_id, at, kind, asset_id, team_id in events:
-        if session is None or user_id != session["user_id"] or at - session["ended_at"] > usage.SESSION_GAP:
+        if session is None or user_id != session["user_id"] or at - session["ended_at"] > SESSION_GAP:
             if session is not None:
                 yield session
             session = {"user_id": user_id, "started_at": at, "ended_at": at, "searched_at": None, "team_id": None,
@@ -170,7 +170,7 @@ def walk(events: Iterable, wanted: set[int] | None = None, start: dict | None = 
         if session["searched_at"] is None:
             if kind == "search":
                 session["searched_at"], session["team_id"] = at, team_id
-        elif (session["found_at"] is None and kind in usage.USE_KINDS and asset_id is not None
+        elif (session["found_at"] is None and kind in USE_KINDS and asset_id is not None
               and (wanted is None or asset_id in wanted)):
             session["found_at"], session["asset_id"] = at, asset_id
     if session is not None:
@@ -215,7 +215,7 @@ def _resession(connection, rows: list[dict]) -> None:
         return
     spans = {user_id: (min(r["created_at"] for r in mine), max(r["created_at"] for r in mine))
              for user_id, mine in by_user.items()}
-    gap, ws = usage.SESSION_GAP, WorkSession
+    gap, ws = SESSION_GAP, WorkSession
     near: dict[int, list] = {user_id: [] for user_id in spans}
     for session in connection.execute(select(*(ws.__table__.c[c] for c in SESSION_COLUMNS)).where(
             ws.user_id.in_(list(spans)), ws.ended_at >= min(s[0] for s in spans.values()) - gap,

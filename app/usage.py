@@ -27,32 +27,16 @@ from app import rollups
 from app.extensions import db
 from app.models import CONTENT_WRITERS, DealAsset, UsageEvent, utcnow
 
-log = logging.getLogger(__name__)
+# What each event means (a use, sent, buyer engagement, a working session, ignored): defined beside the
+# event's model, where the summaries' writer (app/rollups.py) reads them too; named here as ever.
+from app.models.usage import BUYER_KINDS as BUYER_KINDS
+from app.models.usage import EVENT_KINDS as EVENT_KINDS
+from app.models.usage import IGNORE_GRACE_DAYS as IGNORE_GRACE_DAYS
+from app.models.usage import SENT_KINDS as SENT_KINDS
+from app.models.usage import SESSION_GAP as SESSION_GAP
+from app.models.usage import USE_KINDS as USE_KINDS
 
-EVENT_KINDS = (
-    "view", "download", "copy", "search", "search_click", "customize",
-    "share", "share_open", "share_page", "share_download", "rate", "flag", "verify",
-)
-# --- definitions: one per number, used by every page, export, API answer and the weekly PDF ---------
-# (the README's glossary says the same; tests/insights/test_consistency.py holds them to it)
-# A *use*: one of these events on an asset. Marketers' and admins' own views, downloads and copies are
-# never logged (`log_use`), so every use is a rep's or a manager's.
-# Sending an asset to a buyer within a deal: a share link, a customized document or a kit (customize).
-SENT_KINDS = ("share", "customize")
-USE_KINDS = ("view", "download", "copy", "customize", "share")
-# *Buyer engagement*: a prospect's open, page or download of an asset on a share link or a deal room.
-# An asset was *opened by the buyer* in a deal when one of these events names the deal (its
-# opportunity_id) and the asset, logged no later than the deal closed: apart from what the rep sent.
-BUYER_KINDS = ("share_open", "share_page", "share_download")
-# A *working session*: one user's events (of any kind) in the range, in time order, with no gap longer
-# than SESSION_GAP between two in a row. *Time to find*: from a session's first search to the first
-# use (USE_KINDS, on an asset) after it in the same session; a session with a search and no use after
-# it is *not found*.
-SESSION_GAP = timedelta(minutes=30)
-# An *active rep*: an active rep account with at least one event of any kind in the range.
-# *Ignored*: a live asset with no use in the range, unless it is younger than IGNORE_GRACE_DAYS at the
-# range's end: then it is *new* (nobody has had the time to use it yet).
-IGNORE_GRACE_DAYS = 14
+log = logging.getLogger(__name__)
 
 
 def last_days(days: int, today: date | None = None) -> tuple[datetime, datetime]:

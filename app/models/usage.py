@@ -1,13 +1,38 @@
 """The usage log and the search outbox the database writes with it."""
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import JSON, ForeignKey, Index, String, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.extensions import db
 from app.models.base import utcnow
+
+EVENT_KINDS = (
+    "view", "download", "copy", "search", "search_click", "customize",
+    "share", "share_open", "share_page", "share_download", "rate", "flag", "verify",
+)
+# --- definitions: one per number, used by every page, export, API answer and the weekly PDF ---------
+# (the README's glossary says the same; tests/insights/test_consistency.py holds them to it)
+# A *use*: one of these events on an asset. Marketers' and admins' own views, downloads and copies are
+# never logged (`log_use`), so every use is a rep's or a manager's.
+# Sending an asset to a buyer within a deal: a share link, a customized document or a kit (customize).
+SENT_KINDS = ("share", "customize")
+USE_KINDS = ("view", "download", "copy", "customize", "share")
+# *Buyer engagement*: a prospect's open, page or download of an asset on a share link or a deal room.
+# An asset was *opened by the buyer* in a deal when one of these events names the deal (its
+# opportunity_id) and the asset, logged no later than the deal closed: apart from what the rep sent.
+BUYER_KINDS = ("share_open", "share_page", "share_download")
+# A *working session*: one user's events (of any kind) in the range, in time order, with no gap longer
+# than SESSION_GAP between two in a row. *Time to find*: from a session's first search to the first
+# use (USE_KINDS, on an asset) after it in the same session; a session with a search and no use after
+# it is *not found*.
+SESSION_GAP = timedelta(minutes=30)
+# An *active rep*: an active rep account with at least one event of any kind in the range.
+# *Ignored*: a live asset with no use in the range, unless it is younger than IGNORE_GRACE_DAYS at the
+# range's end: then it is *new* (nobody has had the time to use it yet).
+IGNORE_GRACE_DAYS = 14
 
 
 class UsageEvent(db.Model):
