@@ -58,7 +58,8 @@ def sent_in(opportunity_ids: list[int]) -> dict[int, list[Sent]]:
         .where(UsageEvent.opportunity_id.in_(opportunity_ids), UsageEvent.kind.in_(SENT_KINDS),
                UsageEvent.asset_id.isnot(None))
         .order_by(UsageEvent.created_at.desc(), UsageEvent.id.desc())).all()
-    loaded = {a.id: a for a in assets.load_in_order([r.asset_id for r in rows], *assets.card_options())}
+    # Where it is shown (home, deals, a deal's page) a sent asset is its title and link: no card data.
+    loaded = {a.id: a for a in assets.load_in_order([r.asset_id for r in rows])}
     found: dict[int, list[Sent]] = defaultdict(list)
     for r in rows:
         if r.asset_id in loaded:

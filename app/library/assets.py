@@ -25,6 +25,7 @@ from app.models import (
     AssetVersion,
     Stage,
     Term,
+    User,
     asset_stage,
     asset_term,
     default_audience,
@@ -163,10 +164,12 @@ def record_copy(user, asset: Asset) -> None:
 
 
 def card_options() -> tuple:
-    """What an asset's card shows (kind, thumbnail, term and stage badges), loaded with one query per
-    kind of row for any number of cards; the versions without their extracted text."""
+    """What an asset's card shows (kind, thumbnail, term and stage badges, freshness with who verified
+    it), loaded with one query per kind of row for any number of cards; the versions without their
+    extracted text; the verifier's name joined to the assets' own query."""
     return (selectinload(Asset.terms).joinedload(Term.dimension), selectinload(Asset.stages),
-            selectinload(Asset.versions).defer(AssetVersion.text))
+            selectinload(Asset.versions).defer(AssetVersion.text),
+            joinedload(Asset.verified_by).load_only(User.name))
 
 
 def load_in_order(asset_ids: Iterable[int], *options, user=None) -> list[Asset]:
