@@ -14,7 +14,7 @@ from app.usage import IGNORE_GRACE_DAYS
 
 # --- ignored content -------------------------------------------------------------------------
 
-@dataclass
+@dataclass(slots=True)
 class IgnoredAsset:
     id: int
     title: str
@@ -56,10 +56,12 @@ def ignored(scope: Scope) -> Ignored:
         select(Asset.id, Asset.title, Asset.kind, Asset.owner_id, Asset.created_at, last_used)
         .where(asset_filter(scope, live=True), ~used_in_range)
         .order_by(Asset.created_at, Asset.id)
-    ).all()
-    owners = owner_names(r.owner_id for r in rows)
-    items = [IgnoredAsset(r.id, r.title, AssetKind(r.kind).label, owners.get(r.owner_id, "—"),
-                          r.created_at, r[5]) for r in rows]
+    ).tuples().all()
+    # A team's month can leave thousands of assets unused: plain tuples and one label lookup per row.
+    owners = owner_names({r[3] for r in rows})
+    labels = {kind.value: kind.label for kind in AssetKind}
+    items = [IgnoredAsset(asset_id, title, labels[kind], owners.get(owner_id, "—"), created_at, last_used_at)
+             for asset_id, title, kind, owner_id, created_at, last_used_at in rows]
     young = grace_start(scope)
     new = [i for i in items if i.created_at >= young]
     items = [i for i in items if i.created_at < young]
