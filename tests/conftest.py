@@ -76,11 +76,11 @@ def pytest_collection_modifyitems(config, items):
     databases. So do the engines' own tests that use no database (`no_database`). In the PostgreSQL run
     they are deselected, not skipped (the suite fits its time budget)."""
     if databases.KIND == "postgresql":
-        browser = [i for i in items if "browser" in getattr(i, "fixturenames", ())
-                   or i.get_closest_marker("no_database")]
-        if browser:
-            config.hook.pytest_deselected(items=browser)
-            items[:] = [i for i in items if i not in browser]
+        run_once = [i for i in items if "browser" in getattr(i, "fixturenames", ())
+                    or i.get_closest_marker("no_database")]
+        if run_once:
+            config.hook.pytest_deselected(items=run_once)
+            items[:] = [i for i in items if i not in run_once]
 
 
 @pytest.fixture(autouse=True)

@@ -9,7 +9,7 @@ from sqlalchemy import case, exists, func, select
 from app.extensions import db
 from app.insights.scope import Scope, asset_filter, event_filter, owner_names, uses_by_asset
 from app.library import score, taxonomy
-from app.models import Asset, AssetKind, Stage, Term, UsageEvent, asset_stage, asset_term, utcnow
+from app.models import KIND_LABELS, Asset, AssetKind, Stage, Term, UsageEvent, asset_stage, asset_term, utcnow
 from app.usage import IGNORE_GRACE_DAYS
 
 # --- ignored content -------------------------------------------------------------------------
@@ -59,8 +59,7 @@ def ignored(scope: Scope) -> Ignored:
     ).tuples().all()
     # A team's month can leave thousands of assets unused: plain tuples and one label lookup per row.
     owners = owner_names({r[3] for r in rows})
-    labels = {kind.value: kind.label for kind in AssetKind}
-    items = [IgnoredAsset(asset_id, title, labels[kind], owners.get(owner_id, "—"), created_at, last_used_at)
+    items = [IgnoredAsset(asset_id, title, KIND_LABELS[kind], owners.get(owner_id, "—"), created_at, last_used_at)
              for asset_id, title, kind, owner_id, created_at, last_used_at in rows]
     young = grace_start(scope)
     new = [i for i in items if i.created_at >= young]

@@ -58,7 +58,8 @@ class User(UserMixin, db.Model):
 
     team: Mapped[Team | None] = relationship(back_populates="members")
 
-    def set_password(self, password: str, method: str = "scrypt") -> None:
+    def set_password(self, password: str, method: str) -> None:
+        """`method`: werkzeug's method string, the app's PASSWORD_HASH_METHOD (accounts.service passes it)."""
         self.password_hash = generate_password_hash(password, method)
 
     def check_password(self, password: str) -> bool:
