@@ -62,7 +62,7 @@ def recommend(user, opportunity: Opportunity, limit: int = LIMIT) -> list[Recomm
         if len(chosen) == limit:
             break
     found = {i: ranked[i] for i in chosen}
-    loaded = {a.id: a for a in assets.load_in_order(chosen, *assets.card_options())}
+    loaded = {a.id: a for a in assets.load_cards(chosen)}
     already = sent_before_close([opportunity.id]).get(opportunity.id, set())
     return [Recommendation(loaded[i], *found[i], sent=i in already) for i in chosen if i in loaded]
 

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import math
+from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
@@ -9,7 +10,8 @@ from pathlib import Path
 
 from flask import current_app
 from sqlalchemy import Select, and_, func, or_, select
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm import defer, joinedload, selectinload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from app import jobs, rollups, usage
 from app.database import transaction
@@ -163,13 +165,49 @@ def record_copy(user, asset: Asset) -> None:
     usage.log_use("copy", user=user, asset=asset)
 
 
+CARD_RELATIONS = ("terms", "stages", "versions")
+
+
 def card_options() -> tuple:
-    """What an asset's card shows (kind, thumbnail, term and stage badges, freshness with who verified
-    it), loaded with one query per kind of row for any number of cards; the versions without their
-    extracted text; the verifier's name joined to the assets' own query."""
-    return (selectinload(Asset.terms).joinedload(Term.dimension), selectinload(Asset.stages),
-            selectinload(Asset.versions).defer(AssetVersion.text),
-            joinedload(Asset.verified_by).load_only(User.name))
+    """Loader options for the columns of what a card shows: the verifier's name joined to the assets'
+    own query. The card's rows (terms, stages, versions) are filled by `fill_cards`."""
+    return (joinedload(Asset.verified_by).load_only(User.name),)
+
+
+def fill_cards(found: list[Asset]) -> list[Asset]:
+    """Fill what the cards of `found` show (terms with their dimension, stages, versions without their
+    extracted text) with one plain query per kind of row, whatever the number of cards. Relations an
+    asset already has loaded are left as they are. (selectinload did the same in as many statements,
+    at 1.3 times the CPU: 3.4 against 2.6 ms for 12 cards, bench/README.md.)"""
+    todo = {a.id: a for a in found if any(name not in a.__dict__ for name in CARD_RELATIONS)}
+    if not todo:
+        return found
+    ids = list(todo)
+    terms: dict[int, list[Term]] = defaultdict(list)
+    stages: dict[int, list[Stage]] = defaultdict(list)
+    versions: dict[int, list[AssetVersion]] = defaultdict(list)
+    for asset_id, term in db.session.execute(
+            select(asset_term.c.asset_id, Term).join(Term, Term.id == asset_term.c.term_id)
+            .where(asset_term.c.asset_id.in_(ids)).options(joinedload(Term.dimension))
+            .order_by(Term.position, Term.name)):
+        terms[asset_id].append(term)
+    for asset_id, stage in db.session.execute(
+            select(asset_stage.c.asset_id, Stage).join(Stage, Stage.id == asset_stage.c.stage_id)
+            .where(asset_stage.c.asset_id.in_(ids)).order_by(Stage.position)):
+        stages[asset_id].append(stage)
+    for version in db.session.scalars(select(AssetVersion).where(AssetVersion.asset_id.in_(ids))
+                                      .options(defer(AssetVersion.text)).order_by(AssetVersion.number.desc())):
+        versions[version.asset_id].append(version)
+    for asset_id, asset in todo.items():
+        for name, rows in (("terms", terms), ("stages", stages), ("versions", versions)):
+            if name not in asset.__dict__:
+                set_committed_value(asset, name, rows.get(asset_id, []))
+    return found
+
+
+def load_cards(asset_ids: Iterable[int], user=None) -> list[Asset]:
+    """The assets of `asset_ids` in the order given, with what their cards show (`fill_cards`)."""
+    return fill_cards(load_in_order(asset_ids, *card_options(), user=user))
 
 
 def load_in_order(asset_ids: Iterable[int], *options, user=None) -> list[Asset]:
@@ -208,7 +246,7 @@ def paginate(query: Select, page: int, per_page: int) -> Page:
         query.options(*card_options())
         .limit(per_page).offset((page - 1) * per_page)
     ).all()
-    return Page(list(items), total, page, per_page)
+    return Page(fill_cards(list(items)), total, page, per_page)
 
 
 def browse(user, *, page: int = 1, per_page: int = 24, **facets) -> Page:
@@ -253,7 +291,7 @@ def home(user, dimension_id: int | None, limit: int = 6) -> Home:
     recent_ids = list(db.session.scalars(visible_to(user, select(Asset.id)).order_by(
         Asset.updated_at.desc(), Asset.id.desc()).limit(limit)))
     uses = dict(usage.most_used(visible_to(user, select(Asset.id)), POPULAR_DAYS, limit))
-    cards = {a.id: a for a in load_in_order([*recent_ids, *uses], *card_options())}
+    cards = {a.id: a for a in load_cards([*recent_ids, *uses])}
     return Home(dimensions, dimension, taxonomy.stages(), coverage_counts(user, dimension.id if dimension else None),
                 [cards[i] for i in recent_ids if i in cards],
                 [(cards[i], n) for i, n in uses.items() if i in cards])

@@ -8,7 +8,7 @@ from sqlalchemy.exc import IntegrityError
 
 from app.database import transaction
 from app.extensions import db
-from app.library.assets import card_options, load_in_order
+from app.library.assets import load_cards, load_in_order
 from app.models import Asset, Collection, CollectionItem, utcnow
 
 MAX_COLLECTIONS = 100
@@ -52,7 +52,7 @@ def assets_in(user, collection: Collection) -> list[Asset]:
     An asset archived, expired or unpublished since it was saved stays in the collection but is not
     offered: it comes back if it is published again.
     """
-    return load_in_order((item.asset_id for item in collection.items), *card_options(), user=user)
+    return load_cards((item.asset_id for item in collection.items), user=user)
 
 
 def clean_name(name: str) -> str:

@@ -154,5 +154,5 @@ def manage_page(user, *, sort: str = "updated", page: int = 1, per_page: int = 2
     order = sorted(ids, key=lambda i: ((-1 if sort == "score" else 1) * found[i].total, i))
     page = max(1, page)
     chosen = order[(page - 1) * per_page:page * per_page]
-    items = assets.load_in_order(chosen, *assets.card_options())
+    items = assets.load_cards(chosen)
     return ScoredPage(assets.Page(items, len(ids), page, per_page), found, sort)

@@ -12,7 +12,7 @@ from sqlalchemy import func, or_, select
 from app import usage
 from app.extensions import db
 from app.library import freshness, ratings, taxonomy
-from app.library.assets import Page, card_options, load_in_order, sees_drafts, today, visible_to
+from app.library.assets import Page, load_cards, sees_drafts, today, visible_to
 from app.models import Asset, AssetKind, AssetVersion
 from app.search import index, matching, spelling, synonyms, syntax
 from app.search.backend import FACETS, Match, Node, Query, Unreadable, dimension_facet
@@ -146,7 +146,7 @@ def load_assets(ids: list[int], user) -> list[Asset]:
     """The assets `user` may see today, in the given order, with what result cards show (not the
     versions' file text). Visibility is checked again here: the index may lag a change by a moment.
     (Checked on the rows loaded by id: as SQL, SQLite would read every live asset to apply it.)"""
-    found = load_in_order(ids, *card_options())
+    found = load_cards(ids)
     return found if sees_drafts(user) else [a for a in found if a.is_visible_on(today())]
 
 
