@@ -118,14 +118,15 @@ def refusal_for_prospects(asset: Asset, action: str) -> str | None:
 
 
 def page_options() -> tuple:
-    """What an asset's own page shows besides its columns, in one query per kind of row."""
-    return (selectinload(Asset.terms).joinedload(Term.dimension), selectinload(Asset.stages),
-            selectinload(Asset.versions), joinedload(Asset.owner), selectinload(Asset.template))
+    """What an asset's own page shows besides its columns and its card's rows (`fill_cards`)."""
+    return (joinedload(Asset.owner), joinedload(Asset.verified_by).load_only(User.name), selectinload(Asset.template))
 
 
 def open_asset(user, asset_id: int) -> Asset | None:
     """The asset's page is opened: the asset if `user` may see it, its view logged as a use."""
     asset = db.session.get(Asset, asset_id, options=page_options()) if asset_id else None
+    if asset is not None:
+        fill_cards([asset])
     if asset is not None and not (sees_drafts(user) or asset.is_visible_on(today())):
         asset = None
     if asset is not None:
