@@ -117,3 +117,31 @@ def test_create_user_command_makes_the_first_admin(app):
     again = app.test_cli_runner().invoke(args=[
         "create-user", "--email", "boss@example.com", "--name", "Boss", "--password", "x"])
     assert again.exit_code != 0 and "already exists" in again.output
+
+
+def test_last_login_is_the_later_of_sign_in_and_last_use(client, login_as, make_user, make_asset):
+    """The users page's "Last login" (README glossary): a remembered session is seen through its events."""
+    from datetime import datetime
+
+    from app import usage
+
+    asset = make_asset()
+    signed_in_only, remembered, used_before_sign_in, never = (make_user("rep") for _ in range(4))
+    signed_in_only.last_login_at = datetime(2026, 3, 1, 9)
+    remembered.last_login_at = datetime(2026, 1, 5, 9)
+    used_before_sign_in.last_login_at = datetime(2026, 6, 1, 9)
+    db.session.commit()
+    usage.record([{"kind": "view", "user_id": remembered.id, "asset_id": asset.id, "created_at": datetime(2026, 2, 1, 8)},
+                  {"kind": "view", "user_id": remembered.id, "asset_id": asset.id, "created_at": datetime(2026, 4, 9, 8)},
+                  {"kind": "view", "user_id": used_before_sign_in.id, "asset_id": asset.id,
+                   "created_at": datetime(2026, 5, 2, 8)}])
+    login_as("admin")
+    page = client.get("/admin/users").get_data(as_text=True)
+
+    def row(user):
+        return page[page.index(user.email):].split("</tr>")[0]
+
+    assert "2026-03-01" in row(signed_in_only)
+    assert "2026-04-09" in row(remembered)  # the newest event, after the last sign-in
+    assert "2026-06-01" in row(used_before_sign_in)
+    assert "never" in row(never)
