@@ -6,6 +6,7 @@ from flask_wtf.file import FileField
 from wtforms import DateField, DecimalField, SelectField, SelectMultipleField, StringField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, Regexp
 
+from app.models import OPPORTUNITY_STATUSES
 from app.web.forms import choices
 
 
@@ -22,6 +23,20 @@ class OpportunityForm(FlaskForm):
     def fill_choices(self, terms, stages) -> None:
         self.terms.choices = choices((t.id, f"{t.dimension.name}: {t.name}") for t in terms)
         self.stage.choices = choices((s.id, s.name) for s in stages)
+
+
+class MoveForm(FlaskForm):
+    """The deal's stage and outcome, changed in Bridge (when no CRM import does it)."""
+
+    stage = SelectField("Stage", coerce=int)
+    status = SelectField("Status", choices=choices(OPPORTUNITY_STATUSES.items()))
+
+    def fill_choices(self, stages, deal) -> None:
+        self.stage.choices = choices((s.id, s.name) for s in stages)
+        if deal.stage_id is None:
+            self.stage.choices.insert(0, choices([(0, "No stage")])[0])
+        if not self.is_submitted():
+            self.stage.data, self.status.data = deal.stage_id or 0, deal.status
 
 
 class PlayForm(FlaskForm):

@@ -87,6 +87,12 @@ def may_own(actor, owner: User | None) -> bool:
     return owner.id == actor.id
 
 
+def may_move(user, deal: Opportunity) -> bool:
+    """Whether `user` may change the deal's stage or outcome: its owner, a manager who sees it, an admin."""
+    return deal.owner_id == user.id or user.has_role(Role.ADMIN) or (
+        user.has_role(Role.MANAGER) and own_opportunity(user, deal.id) is not None)
+
+
 def may_import(user) -> bool:
     return user.has_role(*IMPORTERS)
 
@@ -244,23 +250,49 @@ def apply(actor, data: OpportunityData, *, source: str, at: datetime | None = No
     for name in ("stage_id", "amount_minor", "currency", "close_date", "owner_id"):
         if getattr(data, name) is not None:
             setattr(item, name, getattr(data, name))
-    status = data.status or item.status
+    if created:
+        db.session.add(item)
+    _transition(item, before, data.status or item.status, data.closed_at, at=at, source=source, created=created)
+    return item, created
+
+
+def move(actor, deal: Opportunity, *, stage_id: int | None, status: str | None, at: datetime | None = None) -> bool:
+    """The deal moves on in Bridge itself (no CRM sync): to a stage, closed won or lost, or reopened;
+    its history records the change as an import would, so influence reads the outcome. Its owner, a
+    manager who sees it, or an admin may; returns whether anything changed."""
+    if not may_move(actor, deal):
+        raise DealError("Only the deal's owner, their manager or an admin can move it.")
+    status = clean_status(status) or deal.status
+    if stage_id is not None and db.session.get(Stage, stage_id) is None:
+        raise DealError("Unknown stage.", "stage")
+    with transaction():
+        before = (deal.stage_id, deal.status)
+        if stage_id is not None:
+            deal.stage_id = stage_id
+        if (deal.stage_id, status) == before:
+            return False
+        deal.updated_at = at or utcnow()
+        _transition(deal, before, status, None, at=deal.updated_at, source="app", created=False)
+    return True
+
+
+def _transition(item: Opportunity, before: tuple, status: str, closed_at: datetime | None, *, at: datetime,
+                source: str, created: bool) -> None:
+    """Set the status (a close keeps its first date unless a new one is given; reopening clears it)
+    and record a change of stage or status in the history."""
     if status in CLOSED_STATUSES:
-        if item.status != status or data.closed_at is not None:
-            item.closed_at = data.closed_at or (item.closed_at if item.status == status else None) or at
+        if item.status != status or closed_at is not None:
+            item.closed_at = closed_at or (item.closed_at if item.status == status else None) or at
     else:
         item.closed_at = None
     item.status = status
     item.updated_at = at
-    if created:
-        db.session.add(item)
     if created or (item.stage_id, item.status) != before:
         db.session.add(OpportunityStageChange(
             opportunity=item, from_stage_id=None if created else before[0], to_stage_id=item.stage_id,
             status=item.status, changed_at=item.closed_at if item.status in CLOSED_STATUSES and
             item.status != before[1] else at, source=source))
     db.session.flush()
-    return item, created
 
 
 def _account(data: OpportunityData, at: datetime) -> Account:

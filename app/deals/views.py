@@ -6,7 +6,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_login import current_user
 
 from app.deals import csvimport, plays, recommend, records, workspace
-from app.deals.forms import ImportForm, OpportunityForm, PlayForm
+from app.deals.forms import ImportForm, MoveForm, OpportunityForm, PlayForm
 from app.deals.records import DealError, OpportunityData
 from app.library import taxonomy
 from app.models import CONTENT_WRITERS, EVERYONE, RATERS, Role
@@ -37,7 +37,11 @@ def show(opportunity_id: int):
     """One deal: its stage history, what was sent in it, and what to send next."""
     deal = records.own_opportunity(current_user, opportunity_id) or abort(404)
     room = rooms.room_of(deal) if rooms.may_manage(current_user, deal) else None
-    return render_template("deals/show.html", deal=deal, history=records.history(deal),
+    move_form = None
+    if records.may_move(current_user, deal):
+        move_form = MoveForm()
+        move_form.fill_choices(taxonomy.stages(), deal)
+    return render_template("deals/show.html", deal=deal, history=records.history(deal), move_form=move_form,
                            sent=workspace.sent_in([deal.id]).get(deal.id, []),
                            recommendations=recommend.recommend(current_user, deal),
                            may_send=deal.owner_id == current_user.id and deal.is_open,
@@ -45,6 +49,32 @@ def show(opportunity_id: int):
                            room_not_live=rooms.why_not_live(room) if room else None,
                            room_url=url_for("rooms.view", token=room.token, _external=True) if room else "",
                            activity=room_visits.activity(room) if room else None)
+
+
+@bp.route("/<int:opportunity_id>/move", methods=["POST"])
+@roles_required(*EVERYONE)
+def move(opportunity_id: int):
+    """The deal's owner (or their manager) sets its stage or closes it won or lost, or reopens it."""
+    deal = records.own_opportunity(current_user, opportunity_id) or abort(404)
+    if not records.may_move(current_user, deal):
+        abort(403)
+    form = MoveForm()
+    form.fill_choices(taxonomy.stages(), deal)
+    if not form.validate_on_submit():
+        flash_form_errors(form)
+        return redirect(url_for("deals.show", opportunity_id=deal.id))
+    try:
+        changed = records.move(current_user, deal, stage_id=form.stage.data or None, status=form.status.data)
+    except DealError as error:
+        flash(str(error), "error")
+    else:
+        if not changed:
+            flash("Nothing changed.", "info")
+        elif deal.is_open:
+            flash(f"“{deal.name}” is now at {deal.stage.name if deal.stage else 'no stage'}.", "success")
+        else:
+            flash(f"“{deal.name}” closed {deal.status}. Content sent in it now counts in Influence.", "success")
+    return redirect(url_for("deals.show", opportunity_id=deal.id))
 
 
 @bp.route("/new", methods=["GET", "POST"])

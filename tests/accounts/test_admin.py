@@ -131,10 +131,9 @@ def test_last_login_is_the_later_of_sign_in_and_last_use(client, login_as, make_
     remembered.last_login_at = datetime(2026, 1, 5, 9)
     used_before_sign_in.last_login_at = datetime(2026, 6, 1, 9)
     db.session.commit()
-    usage.record([{"kind": "view", "user_id": remembered.id, "asset_id": asset.id, "created_at": datetime(2026, 2, 1, 8)},
-                  {"kind": "view", "user_id": remembered.id, "asset_id": asset.id, "created_at": datetime(2026, 4, 9, 8)},
-                  {"kind": "view", "user_id": used_before_sign_in.id, "asset_id": asset.id,
-                   "created_at": datetime(2026, 5, 2, 8)}])
+    usage.record([{"kind": "view", "user_id": user.id, "asset_id": asset.id, "created_at": at} for user, at in (
+        (remembered, datetime(2026, 2, 1, 8)), (remembered, datetime(2026, 4, 9, 8)),
+        (used_before_sign_in, datetime(2026, 5, 2, 8)))])
     login_as("admin")
     page = client.get("/admin/users").get_data(as_text=True)
 
