@@ -1,7 +1,8 @@
 """Admin pages: users, teams and the taxonomy (dimensions with their terms, funnel stages)."""
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
 
 from app.accounts import service as accounts
 from app.accounts.forms import BrandingForm, NameForm, PasswordResetForm, UserCreateForm, UserEditForm
@@ -58,12 +59,18 @@ def edit_user(user_id: int):
     form = UserEditForm(obj=user, team_id=user.team_id or 0)
     form.team_id.choices = team_choices()
     if form.validate_on_submit():
-        accounts.update_user(user, name=form.name.data, role=form.role.data,
-                             team_id=form.team_id.data or None, active=form.active.data)
+        try:
+            accounts.update_user(user, name=form.name.data, role=form.role.data,
+                                 team_id=form.team_id.data or None, active=form.active.data, actor=current_user)
+        except AccountError as exc:
+            flash(f"Not saved. {exc}", "error")
+            return render_template("admin/user.html", user=user, form=form, password_form=PasswordResetForm()), 400
         flash(f"{user.name} was updated.", "success")
         return redirect(url_for("admin.users"))
+    if request.method == "POST":
+        flash_form_errors(form)
     return render_template("admin/user.html", user=user, form=form,
-                           password_form=PasswordResetForm())
+                           password_form=PasswordResetForm()), 400 if request.method == "POST" else 200
 
 
 @bp.post("/users/<int:user_id>/password")

@@ -167,8 +167,20 @@ def create_user(email: str, name: str, role: str, password: str, team: str | Non
     return user
 
 
-def update_user(user: User, *, name: str, role: str, team_id: int | None, active: bool) -> None:
-    """Change a user's profile; deactivation also ends their sessions."""
+def update_user(user: User, *, name: str, role: str, team_id: int | None, active: bool,
+                actor: User | None = None) -> None:
+    """Change a user's profile; deactivation also ends their sessions. Refused (AccountError, nothing
+    changed) when it would leave no active admin, or when `actor` would deactivate themselves."""
+    if role not in {r.value for r in Role}:
+        raise AccountError(f"Unknown role {role!r}.")
+    if actor is not None and actor.id == user.id and not active:
+        raise AccountError("You cannot deactivate your own account: ask another admin.")
+    keeps_admin = active and role == Role.ADMIN.value
+    if user.active and user.role == Role.ADMIN.value and not keeps_admin:
+        others = db.session.scalar(select(func.count()).select_from(User).where(
+            User.role == Role.ADMIN.value, User.active.is_(True), User.id != user.id))
+        if not others:
+            raise AccountError(f"{user.name} is the only active admin: make someone else an admin first.")
     with transaction():
         user.name = name.strip()
         user.role = Role(role).value

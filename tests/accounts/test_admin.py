@@ -144,3 +144,21 @@ def test_last_login_is_the_later_of_sign_in_and_last_use(client, login_as, make_
     assert "2026-04-09" in row(remembered)  # the newest event, after the last sign-in
     assert "2026-06-01" in row(used_before_sign_in)
     assert "never" in row(never)
+
+
+def test_the_last_active_admin_cannot_be_removed_and_no_admin_deactivates_themselves(app, client, login_as,
+                                                                                     make_user):
+    me = login_as("admin")
+    page = post_form(client, f"/admin/users/{me.id}", {"name": me.name, "role": "admin", "team_id": 0})
+    assert page.status_code == 400 and "You cannot deactivate your own account" in page.get_data(as_text=True)
+    demoted = post_form(client, f"/admin/users/{me.id}", {"name": me.name, "role": "rep", "team_id": 0, "active": "y"})
+    assert demoted.status_code == 400 and "the only active admin" in demoted.get_data(as_text=True)
+    db.session.refresh(me)
+    assert (me.active, me.role) == (True, "admin")
+    assert client.get("/admin/users").status_code == 200  # still signed in, still an admin
+
+    other = make_user("admin", team=None)
+    assert post_form(client, f"/admin/users/{me.id}", {"name": me.name, "role": "manager", "team_id": 0,
+                                                       "active": "y"}).status_code == 302  # another admin remains
+    db.session.refresh(me)
+    assert me.role == "manager" and other.active
