@@ -28,8 +28,8 @@ from app.extensions import db
 from app.files import pages, pdf, storage
 from app.models import Asset, DocumentTemplate
 
-FIELD_TYPES = {"text": "Short text", "long_text": "Long text", "choice": "Choice", "image": "Image",
-               "date": "Date"}
+FIELD_TYPES = {"text": "Short text", "long_text": "Long text", "number": "Number", "choice": "Choice",
+               "image": "Image", "date": "Date"}
 BASE_STYLESHEET = "pdf/customize-base.css"
 NAME = re.compile(r"[a-z][a-z0-9_]{0,39}")
 NESTED_TOO_DEEPLY = "The template nests brackets, tags or blocks too deeply to be read; flatten it."
@@ -60,7 +60,7 @@ class Field:
     @property
     def example(self) -> str:
         """What the rep sees greyed out in an empty box: the default of a text, long text or date."""
-        return self.default if self.type in ("text", "long_text", "date") else ""
+        return self.default if self.type in ("text", "long_text", "number", "date") else ""
 
 
 def parse_fields(declared: list) -> list[Field]:

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import base64
 import io
+import re
 import zipfile
 from datetime import date
 
@@ -18,7 +19,12 @@ from app.files import pages, pdf, storage
 from app.library import assets
 from app.models import Asset, GeneratedDocument
 
-MAX_LENGTH = {"text": 200, "long_text": 5000, "choice": 200, "date": 10}
+MAX_LENGTH = {"text": 200, "long_text": 5000, "number": 30, "choice": 200, "date": 10}
+# A number as people write one in a document: 12400, 12,400, 7.5 (not negative, not words).
+NUMBER = re.compile(r"(\d{1,3}(,\d{3})+|\d+)(\.\d+)?")
+# The longest word a value may hold: a longer run without spaces cannot wrap, and pushes a
+# template's table or columns past the page's edge (values beside it then fall off the page).
+LONGEST_WORD = {"text": 32, "long_text": 60}
 MAX_IMAGE_BYTES = 1024 * 1024
 MAX_IMAGE_PIXELS = 4000 * 4000
 PREFILL = {"rep_name": "name", "rep_email": "email"}  # fields filled from the user's profile
@@ -49,6 +55,12 @@ def clean_values(fields: list[Field], given: dict, files: dict | None = None,
             value = f.default  # the option chosen at first, when none is
         if len(value) > MAX_LENGTH[f.type]:
             raise DocumentError(f"{f.label}: at most {MAX_LENGTH[f.type]} characters.")
+        if f.type == "number" and value and not NUMBER.fullmatch(value):
+            raise DocumentError(f"{f.label}: a number such as 12,400 or 7.5 (not {value[:30]!r}).")
+        longest = max(value.split(), key=len, default="")
+        if len(longest) > LONGEST_WORD.get(f.type, 10**6):
+            raise DocumentError(f"{f.label}: “{longest[:20]}…” is {len(longest)} characters without a space, "
+                                f"too long to fit the page; shorten it or add spaces.")
         if f.type == "choice" and value and value not in f.choices:
             raise DocumentError(f"{f.label}: choose one of {', '.join(f.choices)}.")
         if f.type == "date" and value:

@@ -383,3 +383,34 @@ def test_a_value_ending_with_a_full_stop_is_not_followed_by_another(client, make
         disposition = pdf.headers["Content-Disposition"]
     assert "for Alden & Sons, Ltd." in text and "Ltd.." not in text
     assert disposition.endswith("Alden%20&%20Sons%2C%20Ltd.pdf")
+
+
+def test_numbers_are_numbers_and_a_word_too_long_for_the_page_is_refused(client, login_as, make_asset, make_user):
+    """The ROI summary's figures (issue found by a new rep: "lots" and "-4" reached the PDF, and a
+    49-character value pushed the other figures off the page)."""
+    asset = make_asset("ROI summary")
+    authoring.save_template(asset, "<table><tr><th>Hours</th><td>{{ hours }}</td></tr>"
+                                   "<tr><th>Value</th><td>{{ value }}</td></tr></table><p>{{ customer }}</p>", "",
+                            authoring.parse_fields([{"name": "customer", "label": "Customer", "required": True},
+                                                    {"name": "hours", "label": "Annual hours saved", "type": "number",
+                                                     "required": True},
+                                                    {"name": "value", "label": "Three-year value"}]),
+                            make_user("marketer"))
+    login_as("rep")
+    form = client.get(f"/assets/{asset.id}/customize").get_data(as_text=True)
+    assert 'inputmode="decimal"' in form
+    for data, message in [({"hours": "lots"}, "Annual hours saved: a number such as 12,400"),
+                          ({"hours": "-4"}, "a number such as"),
+                          ({"hours": "12,40"}, "a number such as"),
+                          ({"hours": "12", "value": "x" * 49}, "is 49 characters without a space")]:
+        response = post_form(client, f"/assets/{asset.id}/customize",
+                             {"customer": "Mercy General", **data, "action": "create"})
+        assert response.status_code == 400 and message in response.get_data(as_text=True), data
+    assert db.session.scalars(select(GeneratedDocument)).all() == []
+    made = post_form(client, f"/assets/{asset.id}/customize", {"customer": "Mercy General", "hours": "12,400.5",
+                                                                "value": "$2.1M over three years", "action": "create"})
+    assert made.status_code == 302
+    document = db.session.scalar(select(GeneratedDocument))
+    with client.get(f"/documents/{document.id}/download") as pdf:
+        text, _ = pdf_text(pdf.data)
+    assert "12,400.5" in text and "$2.1M over three years" in text and "Mercy General" in text
