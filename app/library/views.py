@@ -62,6 +62,8 @@ def browse():
 def search_page():
     """Search with facets; an empty query with facets browses."""
     result = search.run_search(current_user, search.request_from_args(current_user, request.args))
+    if result.page.page > result.page.pages:  # past the last page: there is no such page
+        abort(404)
     return render_template("library/search.html", result=result)
 
 

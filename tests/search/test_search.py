@@ -177,6 +177,7 @@ def test_results_show_snippet_rating_and_uses_and_paginate(client, login_as, mak
     assert re.search(r'<mark class="hit[^"]*">landmine</mark>', page)
     second = client.get("/search?q=landmine&page=2").get_data(as_text=True)
     assert second.count('class="result"') == 5
+    assert client.get("/search?q=landmine&page=3").status_code == 404  # no "25 results" above "Nothing matches"
 
 
 def test_highlights_escape_database_text(client, login_as, make_asset):
