@@ -35,9 +35,10 @@ class Gap:
 
     @property
     def answered(self) -> bool:
-        """It found nothing then and finds something now. (A no-click gap found results all along:
-        only a marketer can say it is dealt with, by dismissing it.)"""
-        return self.zero_results > 0 and bool(self.results_now)
+        """It found nothing then and finds something now, and no search of it found results that
+        nobody opened. (A no-click gap found results all along: only a marketer can say it is dealt
+        with, by dismissing it. A query that once found nothing and since leads nowhere is still a gap.)"""
+        return self.zero_results > 0 and self.no_click == 0 and bool(self.results_now)
 
     @property
     def resolution(self) -> str:

@@ -83,6 +83,17 @@ def test_gap_shows_results_now_moves_to_resolved_when_answered_and_can_be_dismis
     page = client.get("/insights/gaps").get_data(as_text=True)
     assert [r[0] for r in html_table(page, "content-gaps")[1:]] == ["fedramp"]
 
+    # Answered, then searched again: it finds the new asset and nobody opens it. It leads nowhere: a gap again.
+    post_form(client, "/logout")
+    login(client, rep.email)
+    client.get("/search?q=manufacturing+downtime")
+    post_form(client, "/logout")
+    login(client, marketer.email)
+    page = client.get("/insights/gaps").get_data(as_text=True)
+    rows = {r[0]: r[1:5] for r in html_table(page, "content-gaps")[1:]}
+    assert rows["manufacturing downtime"] == ["2", "1", "1", "1"]  # searches, zero results, no click, results now
+    assert "Answered: finds" not in page
+
 
 def test_managers_see_gaps_but_cannot_dismiss_them(client, make_user):
     login(client, make_user("rep").email)
