@@ -10,7 +10,7 @@ from sqlalchemy.orm import joinedload
 from app import usage
 from app.database import transaction, upsert
 from app.extensions import db
-from app.models import Rating, utcnow
+from app.models import Rating, UsageEvent, utcnow
 
 OUTCOMES = ("", "open", "won", "lost")
 
@@ -47,6 +47,14 @@ def rate(user, asset, stars: int, comment: str = "", account: str = "", outcome:
     usage.log_event("rate", user=user, asset=asset, at=at, stars=values["stars"], outcome=outcome or None,
                     account=values["account"] or None, opportunity=opportunity)
     return rating
+
+
+def rated_for_deal(user, asset) -> int | None:
+    """The deal `user`'s latest rating of `asset` was given for (its "rate" event names it), if any:
+    the rating form shows it chosen again, so updating the rating does not drop the deal."""
+    return db.session.scalar(select(UsageEvent.opportunity_id).where(
+        UsageEvent.kind == "rate", UsageEvent.user_id == user.id, UsageEvent.asset_id == asset.id)
+        .order_by(UsageEvent.created_at.desc(), UsageEvent.id.desc()).limit(1))
 
 
 def summaries(asset_ids: list[int]) -> dict[int, RatingSummary]:

@@ -98,6 +98,9 @@ def render_asset(item, rating_form: RatingForm | None = None, flag_form: FlagFor
         if mine:
             rating_form.stars.data = str(mine.stars)
     can_edit, can_rate = sees_drafts(current_user), current_user.has_role(*RATERS)
+    open_deals = records.open_deals_of(current_user) if can_rate else []
+    rated_for = ratings.rated_for_deal(current_user, item) if mine and deal is None else None
+    rating_deal = deal or next((d for d in open_deals if d.id == rated_for), None)
     return render_template(
         "library/asset.html", asset=item, action=ActionForm(), can_edit=can_edit, pages=assets.page_count(item),
         rating=ratings.summaries([item.id]).get(item.id),
@@ -106,7 +109,7 @@ def render_asset(item, rating_form: RatingForm | None = None, flag_form: FlagFor
         fresh=freshness.freshness(item), can_verify=freshness.may_verify(current_user, item),
         flag_form=flag_form or FlagForm(), open_flags=flags.open_on(item) if can_edit else [],
         collections=collections.collections_of(current_user) if can_rate else [],
-        deal=deal, open_deals=records.open_deals_of(current_user) if can_rate else [],
+        deal=deal, open_deals=open_deals, rating_deal=rating_deal,
     ), status
 
 

@@ -54,6 +54,12 @@ def test_rating_and_kit_carry_the_deal(team, make_asset, client_of):
     assert rated.status_code == 302
     (rate,) = events("rate")
     assert rate.opportunity_id == deal.id and rate.context["account"] == "Acme Health"
+    # The asset page shows the rating's deal chosen again: updating the rating keeps it on the deal.
+    page = rep.get(f"/assets/{brochure.id}").get_data(as_text=True)
+    rating_form = page[page.index(f'action="/assets/{brochure.id}/rate"'):]
+    assert selected_deal(rating_form.split("</form>")[0]) == str(deal.id)
+    post_form(rep, f"/assets/{brochure.id}/rate", {"stars": "4", "opportunity": selected_deal(rating_form)})
+    assert [e.opportunity_id for e in events("rate")] == [deal.id, deal.id]
     added = post_form(rep, f"/kits/items?asset={brochure.id}&opportunity={deal.id}")
     assert added.status_code == 302
     kit = rep.get("/kits/new").get_data(as_text=True)
