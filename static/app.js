@@ -7,9 +7,38 @@
   // shown), say "Copied ✓" only once the browser has taken it, and tell the server when
   // data-copy-log is set. Where the clipboard is refused (no permission, an http:// address), the
   // text is selected instead and the rep is told to press Ctrl+C.
+  function isField(target) {
+    return "value" in target && (target.tagName === "INPUT" || target.tagName === "TEXTAREA");
+  }
   function textOf(target) {
-    return "value" in target && (target.tagName === "INPUT" || target.tagName === "TEXTAREA")
-      ? target.value : target.innerText.trim();
+    if (isField(target)) return target.value;
+    // innerText leaves out list numbers and bullets (CSS markers): write them in for the moment of
+    // reading, so the clipboard holds "1. …" and "• …" as the rep sees them (no paint happens between).
+    const added = [];
+    target.querySelectorAll("li").forEach((li) => {
+      const list = li.parentElement;
+      const marker = document.createElement("span");
+      marker.textContent = list && list.tagName === "OL"
+        ? `${(list.start || 1) + Array.prototype.indexOf.call(list.children, li)}. ` : "• ";
+      li.prepend(marker);
+      added.push(marker);
+    });
+    const text = target.innerText.trim();
+    added.forEach((marker) => marker.remove());
+    return text;
+  }
+  async function write(target, text) {
+    // Formatted text too (lists, bold) where the browser takes it, for pasting into an email.
+    if (!isField(target) && window.ClipboardItem && navigator.clipboard.write) {
+      try {
+        await navigator.clipboard.write([new ClipboardItem({
+          "text/plain": new Blob([text], { type: "text/plain" }),
+          "text/html": new Blob([target.innerHTML], { type: "text/html" }),
+        })]);
+        return;
+      } catch (err) { /* fall back to plain text */ }
+    }
+    await navigator.clipboard.writeText(text);
   }
   function selectText(target) {
     if (target.tagName === "INPUT" || target.tagName === "TEXTAREA") { target.focus(); target.select(); return; }
@@ -32,7 +61,7 @@
     const text = textOf(target);
     try {
       if (!navigator.clipboard || !navigator.clipboard.writeText) throw new Error("no clipboard");
-      await navigator.clipboard.writeText(text);
+      await write(target, text);
     } catch (err) {
       selectText(target);
       say(button, "Press Ctrl+C (⌘C on a Mac) to copy the selected text.", false);

@@ -37,7 +37,7 @@ def test_copy_puts_exactly_the_link_and_the_talk_track_on_the_clipboard(app, jou
     rep = make_user("rep")
     brochure = make_asset("Platform brochure", upload=(sample_files.pdf(), "platform.pdf"))
     talk = make_asset("Discovery questions", kind="messaging",
-                      body="Ask **what breaks first**.\n\n- Bed status\n- Staffing")
+                      body="Ask **what breaks first**.\n\n- Bed status\n- Staffing\n\nThen:\n\n1. Listen\n2. Summarise")
     link = links.create_link(rep, asset=brochure)
 
     page = journey.login(rep.email, **CLIPBOARD)
@@ -53,8 +53,12 @@ def test_copy_puts_exactly_the_link_and_the_talk_track_on_the_clipboard(app, jou
     page.get_by_role("button", name="Copy text").click()
     expect(page.get_by_role("button", name="Copied ✓")).to_be_visible()
     copied = page.evaluate("navigator.clipboard.readText()")
-    assert copied == page.locator("#messaging-body").inner_text().strip()
-    assert "Ask what breaks first." in copied and "Bed status" in copied and "**" not in copied
+    shown = page.locator("#messaging-body").inner_text().strip()
+    assert "Ask what breaks first." in copied and "**" not in copied
+    # The list markers a reader sees are on the clipboard too (innerText alone drops them).
+    assert "• Bed status" in copied and "• Staffing" in copied and "1. Listen" in copied and "2. Summarise" in copied
+    assert copied.replace("• ", "").replace("1. ", "").replace("2. ", "") == shown
+    assert page.locator("#messaging-body li span").count() == 0  # the markers were only for the copy
     app.extensions["usage_log"].flush()
     assert count("copy") == 1
 
