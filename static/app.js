@@ -53,6 +53,19 @@
     if (note) note.textContent = message;
     button.classList.toggle("copied", ok);
   }
+  // Choosing a deal fills an empty Account field with the deal's account (the server would use it
+  // anyway); an account the rep typed is kept.
+  document.addEventListener("change", (event) => {
+    const select = event.target.closest("select#opportunity");
+    const account = select && select.form && select.form.querySelector("input[name=account]");
+    if (!account) return;
+    const chosen = select.selectedOptions[0];
+    if (!account.value.trim() || account.dataset.filled === account.value) {
+      account.value = (chosen && chosen.dataset.account) || "";
+      account.dataset.filled = account.value;
+    }
+  });
+
   document.addEventListener("click", async (event) => {
     const button = event.target.closest("[data-copy-target]");
     if (!button) return;

@@ -12,6 +12,7 @@ import pytest
 from playwright.sync_api import expect
 
 from app.documents import authoring
+from tests.deals.conftest import new_deal
 from tests.journeys import FAST_LOG, PHONE, no_horizontal_scroll, pdf_text
 
 from .conftest import PASSWORD
@@ -151,6 +152,7 @@ def test_manager_builds_a_pitch_kit_and_sees_team_adoption(journey, make_user, m
     make_asset("Platform brochure", upload=(sample_files.pdf(pages=["Platform one", "Platform two"]), "platform.pdf"))
     make_asset("Security whitepaper", upload=(sample_files.pdf(pages=["Security at rest"]), "sec.pdf"))
     make_asset("Pricing talk track", kind="messaging", body="Lead with **total cost**.")
+    deal = new_deal(manager, "NW-1", account="Northwind Health")
 
     page = journey.login(manager.email)
     page.goto("/kits/new")
@@ -162,7 +164,8 @@ def test_manager_builds_a_pitch_kit_and_sees_team_adoption(journey, make_user, m
     page.get_by_role("button", name="Add").first.click()
     expect(page.locator("#kit .kit-item")).to_have_count(2)
     expect(page.get_by_role("link", name="Pitch kit: 2 items")).to_be_visible()
-    page.get_by_label("Account (customer)").fill("Northwind Health")
+    page.get_by_label("Deal").select_option(str(deal.id))
+    expect(page.get_by_label("Account (customer)")).to_have_value("Northwind Health")  # filled from the deal
     page.get_by_label("Cover title").fill("Operations in one view")
     journey.shot(page, "kit-form")
     page.get_by_role("button", name="Build the kit").click()
