@@ -114,6 +114,25 @@ def scope_from_args(user, args) -> Scope:
                    kind=kind if kind in {k.value for k in AssetKind} else None, team_id=team_id)
 
 
+def range_notice(args) -> str:
+    """Why the period asked for in `args` is not the one shown (a malformed or reversed range, days
+    that are not a number in range), or "" when it is: the page then says what it shows instead."""
+    given_from, given_to, given_days = args.get("from"), args.get("to"), args.get("days")
+    if given_from or given_to:
+        try:
+            first, last = date.fromisoformat(given_from or ""), date.fromisoformat(given_to or "")
+        except ValueError:
+            return f"From and To must both be dates: showing the last {DEFAULT_DAYS} days instead."
+        if first > last:
+            return f"From is after To: showing the last {DEFAULT_DAYS} days instead."
+        if (last - first).days > MAX_RANGE_DAYS:
+            return f"At most {MAX_RANGE_DAYS} days at a time: showing the last {DEFAULT_DAYS} days instead."
+        return ""
+    if given_days and not (given_days.isdigit() and 0 < int(given_days) <= MAX_RANGE_DAYS):
+        return f"Period must be 1 to {MAX_RANGE_DAYS} days: showing the last {DEFAULT_DAYS} days instead."
+    return ""
+
+
 def scope_names(scope: Scope) -> list[str]:
     """Names of the term, stage, kind and team a scope is narrowed to."""
     names = []

@@ -11,7 +11,7 @@ from app.accounts import service as accounts
 from app.insights import content, feedback, finding, people, report_job, searches, use, weekly
 from app.insights import influence as deal_influence
 from app.insights import tables as reports
-from app.insights.scope import PERIODS, Scope, iso_week, recent_weeks, scope_from_args
+from app.insights.scope import PERIODS, Scope, iso_week, range_notice, recent_weeks, scope_from_args
 from app.insights.shares import shares_report
 from app.library import reviews, taxonomy
 from app.models import CONTENT_WRITERS, INSIGHT_VIEWERS, AssetKind, Role
@@ -45,6 +45,7 @@ def filter_bar():
     return {
         "can_bulk": can_bulk, "bulk_actions": reviews.ACTIONS, "bulk_owners": reviews.owners() if can_bulk else [],
         "here": here, "scope_label": reports.describe(scope()) if current_user.is_authenticated else "",
+        "scope_notice": range_notice(request.args),
         "insight_pages": PAGES, "periods": PERIODS,
         "dimensions": taxonomy.dimensions(), "stages": taxonomy.stages(), "kinds": list(AssetKind),
         "teams": [] if is_manager else accounts.list_teams(), "team_locked": is_manager,

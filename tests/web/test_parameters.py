@@ -85,3 +85,17 @@ def test_every_api_error_has_the_same_shape(app, client, login_as, monkeypatch):
     assert shape(client.post("/api/v1/shares", json={"asset_id": "x"}), 422)["field"] == "asset_id"
     monkeypatch.setattr(api.generate, "documents_of", lambda user: 1 / 0)
     assert shape(client.get("/api/v1/documents"), 500)["code"] == "server_error"
+
+
+def test_an_insights_period_not_used_says_so_and_shows_the_default(client, login_as):
+    login_as("marketer")
+    for query, message in (("from=2026-12-01&to=2026-11-01", "From is after To"),
+                           ("from=2026-13-01&to=2026-11-01", "From and To must both be dates"),
+                           ("from=2020-01-01&to=2026-11-01", "At most"),
+                           ("days=abc", "Period must be 1 to"), ("days=0", "Period must be 1 to")):
+        page = client.get(f"/insights/?{query}")
+        text = page.get_data(as_text=True)
+        assert page.status_code == 200 and message in text and "showing the last 30 days instead" in text, query
+        assert "(30 days, UTC)" in text, query
+    assert "instead" not in client.get("/insights/?from=2026-11-01&to=2026-11-20").get_data(as_text=True)
+    assert "instead" not in client.get("/insights/?days=90").get_data(as_text=True)
