@@ -298,6 +298,9 @@ def seed_ratings(people: list[User], rng: random.Random) -> int:
     return events
 
 
+RECENTLY_EDITED = 5  # demo assets edited in the last week (the rest 8 to HISTORY_DAYS days ago)
+
+
 def seed_reviews(marketer: User, rng: random.Random) -> int:
     """The marketer's checks, spread over each asset's interval and a little past it (one in eight
     overdue): the demo shows fresh, due and overdue assets, and a review queue with something in it."""
@@ -306,6 +309,13 @@ def seed_reviews(marketer: User, rng: random.Random) -> int:
         for asset in assets:
             db.session.execute(update(Asset).where(Asset.id == asset.id).values(
                 created_at=utcnow() - timedelta(days=HISTORY_DAYS + rng.randint(5, 400)), updated_at=Asset.updated_at))
+    # Edited over the weeks, a few this week: not all "updated" at the moment of the import, which told
+    # every rep of ~40 changes in their segments at their first login. (Through the ORM: the index follows.)
+    recent = set(rng.sample(range(len(assets)), k=min(RECENTLY_EDITED, len(assets))))
+    with transaction():
+        for n, asset in enumerate(assets):
+            days = rng.uniform(0.5, 6) if n in recent else rng.uniform(8, HISTORY_DAYS)
+            asset.updated_at = utcnow() - timedelta(days=days)
     for asset in assets:
         days_ago = rng.randint(0, asset.review_interval_days * 8 // 7)
         freshness.verify(marketer, [asset], at=utcnow() - timedelta(days=days_ago, hours=rng.randint(0, 8)))
