@@ -128,8 +128,13 @@ def range_notice(args) -> str:
         if (last - first).days > MAX_RANGE_DAYS:
             return f"At most {MAX_RANGE_DAYS} days at a time: showing the last {DEFAULT_DAYS} days instead."
         return ""
-    if given_days and not (given_days.isdigit() and 0 < int(given_days) <= MAX_RANGE_DAYS):
-        return f"Period must be 1 to {MAX_RANGE_DAYS} days: showing the last {DEFAULT_DAYS} days instead."
+    if given_days:
+        try:
+            days = params.int_arg(args, "days")  # bounded: a 5,000-digit value is refused, not converted
+        except params.ParameterError:
+            days = None
+        if days is None or not 0 < days <= MAX_RANGE_DAYS:
+            return f"Period must be 1 to {MAX_RANGE_DAYS} days: showing the last {DEFAULT_DAYS} days instead."
     return ""
 
 

@@ -20,7 +20,7 @@ def events(kind: str) -> list[UsageEvent]:
 def selected_deal(page: str) -> str:
     select_html = re.search(r'<select id="opportunity" name="opportunity">(.*?)</select>', page, re.S)
     assert select_html, "no deal select on the page"
-    chosen = re.search(r'<option value="(\d*)" selected>', select_html[1])
+    chosen = re.search(r'<option value="(\d*)"[^>]* selected>', select_html[1])
     return chosen[1] if chosen else ""
 
 

@@ -92,7 +92,8 @@ def test_an_insights_period_not_used_says_so_and_shows_the_default(client, login
     for query, message in (("from=2026-12-01&to=2026-11-01", "From is after To"),
                            ("from=2026-13-01&to=2026-11-01", "From and To must both be dates"),
                            ("from=2020-01-01&to=2026-11-01", "At most"),
-                           ("days=abc", "Period must be 1 to"), ("days=0", "Period must be 1 to")):
+                           ("days=abc", "Period must be 1 to"), ("days=0", "Period must be 1 to"),
+                           ("days=" + "9" * 5000, "Period must be 1 to"), ("days=%C2%B2", "Period must be 1 to")):
         page = client.get(f"/insights/?{query}")
         text = page.get_data(as_text=True)
         assert page.status_code == 200 and message in text and "showing the last 30 days instead" in text, query
