@@ -200,7 +200,7 @@ class Answer:
 
 def answer(user, req: SearchRequest, limit: int | None, table: matching.Synonyms | None = None) -> Answer:
     """Match the query strictly; if that finds nothing, respelled (unless `literal`); if that finds
-    fewer than TOP_UP, add what the relaxed query finds after it (matching.py). A damaged index
+    fewer than TOP_UP (under chosen filters: nothing), add what the relaxed query finds after it (matching.py). A damaged index
     answers from the database (`FALLBACK_NOTICE`)."""
     typed = syntax.read(req.text)
     if table is None:
@@ -208,7 +208,11 @@ def answer(user, req: SearchRequest, limit: int | None, table: matching.Synonyms
     plan = matching.plan(typed, table)
     try:
         strict = _run(plan, plan.strict, req, limit)
-        if strict.total >= matching.TOP_UP or not req.text or typed.explicit:
+        # Under chosen filters the rep has narrowed on purpose: a few strict matches stand (topping
+        # them up with any-word matches gave more, noisier results than no filter at all); only an
+        # empty answer is relaxed.
+        enough = 1 if req.filters() or req.freshness else matching.TOP_UP
+        if strict.total >= enough or not req.text or typed.explicit:
             return Answer(strict, repaired=typed.repaired)
         corrected = suggestion = respelled = None
         if not strict.total:

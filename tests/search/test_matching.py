@@ -59,6 +59,22 @@ def test_a_query_no_asset_holds_all_of_is_relaxed_before_no_results(client, logi
     assert "Nothing matches" in nothing
 
 
+def test_chosen_filters_are_not_topped_up_with_partial_matches(client, login_as, make_asset):
+    """A rep who ticks a filter narrows on purpose: one strict match stands alone (a new rep saw 5
+    results without filters and 12 with them); with none, the relaxed matches still follow."""
+    from app.library import taxonomy
+
+    make_asset("Discharge planning for hospitals", terms=["Healthcare"], body="Cut discharge delays.")
+    make_asset("Bed board", terms=["Healthcare"], body="Scheduling discharge with a shared board.")
+    make_asset("Overtime guide", terms=["Healthcare"], body="Cut overtime with rosters.")
+    found, _ = taxonomy.terms_by_name(["Healthcare"])
+    login_as("rep")
+    query = "how do hospitals cut discharge delays"
+    assert titles(client, query)[0] == "Discharge planning for hospitals" and len(titles(client, query)) == 3
+    assert titles(client, query, term=found[0].id) == ["Discharge planning for hospitals"]
+    assert titles(client, "discharge board rosters", term=found[0].id)[0] == "Bed board"  # no strict match: relaxed
+
+
 def test_explicit_operators_quotes_and_fields_keep_their_meaning(client, login_as, discharge):
     login_as("rep")
     assert titles(client, "scheduling AND board") == ["Bed board"]
