@@ -200,8 +200,8 @@ class Answer:
 
 def answer(user, req: SearchRequest, limit: int | None, table: matching.Synonyms | None = None) -> Answer:
     """Match the query strictly; if that finds nothing, respelled (unless `literal`); if that finds
-    fewer than TOP_UP (under chosen filters: nothing), add what the relaxed query finds after it (matching.py). A damaged index
-    answers from the database (`FALLBACK_NOTICE`)."""
+    fewer than TOP_UP (under chosen filters: nothing), add what the relaxed query finds after it
+    (matching.py). A damaged index answers from the database (`FALLBACK_NOTICE`)."""
     typed = syntax.read(req.text)
     if table is None:
         table = synonyms.table() if typed.words or typed.explicit else {}
