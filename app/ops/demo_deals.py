@@ -8,16 +8,18 @@ the platform overview and the first-meeting deck are sent in most deals and chan
 from __future__ import annotations
 
 import random
+import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
 
 from app import usage
+from app.database import transaction
 from app.deals import plays, records
 from app.extensions import db
 from app.library import taxonomy
-from app.models import Asset, User, utcnow
+from app.models import Asset, ShareLink, User, utcnow
 
 INDUSTRY_ACCOUNTS = {
     "Healthcare": ["Acme Health", "St. Brigid Clinics", "Riverbend Medical", "Pinecrest Hospital", "Oakview Care",
@@ -47,6 +49,7 @@ SENDS = {
 # How much each sent asset adds to the chance of winning (the rest add nothing).
 LIFT = {"pdf/roi-summary-one-pager.pdf": 0.3, "docs/mutual-action-plan.docx": 0.3, "case study": 0.25}
 BASE_WIN = 0.12
+BUYER_OPENS = 0.65  # of the demo's shared links, the share a buyer opens
 CUSTOMIZED = {"pdf/roi-summary-one-pager.pdf"}  # customized documents; the rest are shared links
 PLAYS = [("Healthcare", "Decision", "pdf/case-study-st-aldens-health.pdf", "Proof a hospital board trusts"),
          ("Healthcare", "Consideration", "messaging/discovery-questions-healthcare.md", "Ask these before you pitch"),
@@ -74,6 +77,7 @@ def seed_deals(reps: list[User], sync: User, marketer: User, days: int, rng: ran
     accounts = [(name, sector) for sector, names in INDUSTRY_ACCOUNTS.items() for name in names]
     now = utcnow().replace(second=0, microsecond=0)
     rows, closed = [], 0
+    buyers = random.Random(97)  # the buyers' opens draw apart: the deals and their outcomes stay as they were
     for n in range(OPPORTUNITIES):
         account, sector = accounts[n % len(accounts)] if n < len(accounts) else rng.choice(accounts)
         owner = reps[n % len(reps)] if n < len(reps) * 4 else rng.choice(reps)
@@ -101,9 +105,11 @@ def seed_deals(reps: list[User], sync: User, marketer: User, days: int, rng: ran
                 at = start + timedelta(days=rng.uniform(0, lifetime.days * 0.2), minutes=rng.randint(0, 600))
                 if at >= now:
                     continue
-                kind = "customize" if path in CUSTOMIZED else "share"
-                rows.append(usage.event_row(kind, user=owner, asset=asset, at=at, opportunity=deal.id,
-                                            account=account))
+                if path in CUSTOMIZED:
+                    rows.append(usage.event_row("customize", user=owner, asset=asset, at=at, opportunity=deal.id,
+                                                account=account))
+                else:
+                    rows += _shared(owner, asset, at, deal, account, now, buyers)
                 if path not in sent:
                     chance += LIFT.get(path, 0.0)
                     sent.add(path)
@@ -115,6 +121,31 @@ def seed_deals(reps: list[User], sync: User, marketer: User, days: int, rng: ran
             closed += 1
     _pin_plays(marketer, paths, terms, stages)
     return DealsReport(len(accounts), OPPORTUNITIES, closed, usage.record(rows))
+
+
+def _shared(owner: User, asset: Asset, at: datetime, deal, account: str, now: datetime,
+            buyers: random.Random) -> list[dict]:
+    """A tracked link the rep sent in the deal, as the share form makes one (so the Shares page and the
+    log agree), and, for most, the buyer opening it a few hours later and reading a page or two."""
+    link = ShareLink(token=secrets.token_urlsafe(24), user_id=owner.id, asset_id=asset.id,
+                     version_id=asset.current_version.id if asset.current_version else None, account=account,
+                     created_at=at, opportunity_id=deal.id, cta="reply", message="")
+    with transaction():
+        db.session.add(link)
+    rows = [usage.event_row("share", user=owner, asset=asset, at=at, opportunity=deal.id, account=account,
+                            share_id=link.id)]
+    opened = at + timedelta(hours=buyers.uniform(1, 72))
+    if buyers.random() < BUYER_OPENS and opened < now:
+        viewer = f"demo-{link.id}"
+        link.first_opened_at = opened
+        db.session.commit()
+        rows.append(usage.event_row("share_open", asset=asset, at=opened, opportunity=deal.id, share_id=link.id,
+                                    viewer=viewer))
+        for page in range(1, buyers.randint(1, 3) + 1):
+            rows.append(usage.event_row("share_page", asset=asset, at=opened + timedelta(seconds=40 * page),
+                                        opportunity=deal.id, share_id=link.id, viewer=viewer, page=page,
+                                        seconds=round(buyers.uniform(15, 90), 1)))
+    return rows
 
 
 def _moved(data: records.OpportunityData, stage_id: int, status: str = "open",
