@@ -53,11 +53,11 @@
     if (note) note.textContent = message;
     button.classList.toggle("copied", ok);
   }
-  // Choosing a deal fills an empty Account field with the deal's account (the server would use it
-  // anyway); an account the rep typed is kept.
+  // Choosing a deal fills an empty Account field (or a template's customer field) with the deal's
+  // account; an account the rep typed is kept.
   document.addEventListener("change", (event) => {
     const select = event.target.closest("select#opportunity");
-    const account = select && select.form && select.form.querySelector("input[name=account]");
+    const account = select && select.form && select.form.querySelector("input[name=account], input[data-deal-account]");
     if (!account) return;
     const chosen = select.selectedOptions[0];
     if (!account.value.trim() || account.dataset.filled === account.value) {

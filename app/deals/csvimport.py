@@ -27,7 +27,7 @@ from app.deals.records import DealError, OpportunityData
 from app.extensions import db
 from app.files.csv_uploads import CsvKind, Upload, normalised
 from app.library import taxonomy
-from app.models import User
+from app.models import User, utcnow
 
 MAX_ROWS = 5000
 MAX_CSV_BYTES = 5 * 1024 * 1024
@@ -176,21 +176,40 @@ class RowReader:
         self.people: dict[str, User | None] = {}
 
     def read(self, given: dict[str, str]) -> OpportunityData:
-        status = records.clean_status(given.get("status"))
-        stage_id, closing = self.stage(given.get("stage", ""))
+        """The row's opportunity; DealError naming every problem of the row at once (one upload to fix them)."""
+        problems: list[str] = []
+
+        def checked(read, *args, default=None):
+            try:
+                return read(*args)
+            except DealError as error:
+                problems.append(str(error))
+                return default
+
+        status = checked(records.clean_status, given.get("status"))
+        stage_id, closing = checked(self.stage, given.get("stage", ""), default=(None, None))
         status = status or closing
         term_ids = None
         if any(name in given for name in self.dimensions):
             term_ids = [t for name, d in self.dimensions.items() if name in given
-                        for t in self.terms(d, given[name])]
+                        for t in checked(self.terms, d, given[name], default=[])]
+        external_id = checked(lambda: records.clean_external_id(given.get("external_id"))
+                              or _required("Opportunity id"))
+        account_external_id = checked(records.clean_external_id, given.get("account_external_id"), "Account id")
+        amount = checked(amount_minor, given.get("amount", ""))
+        currency = checked(records.clean_currency, given.get("currency"))
+        close_date = checked(parse_date, given.get("close_date", ""))
+        owner_id = checked(self.owner, given.get("owner", ""))
+        closed_on = checked(parse_date, given.get("closed_at", ""))
+        if problems:
+            raise DealError(" ".join(problems))
+        if status in ("won", "lost") and closed_on is None and close_date and close_date <= utcnow().date():
+            closed_on = close_date  # a CRM's closed deal: its close date is when it closed, not the import's day
         return OpportunityData(
-            name=given.get("name", ""), account_name=given.get("account_name", ""),
-            external_id=records.clean_external_id(given.get("external_id")) or _required("Opportunity id"),
-            account_external_id=records.clean_external_id(given.get("account_external_id"), "Account id"),
-            account_term_ids=term_ids, stage_id=stage_id, amount_minor=amount_minor(given.get("amount", "")),
-            currency=records.clean_currency(given.get("currency")), close_date=parse_date(given.get("close_date", "")),
-            owner_id=self.owner(given.get("owner", "")), status=status,
-            closed_at=_midnight(parse_date(given.get("closed_at", ""))) if status in ("won", "lost") else None)
+            name=given.get("name", ""), account_name=given.get("account_name", ""), external_id=external_id,
+            account_external_id=account_external_id, account_term_ids=term_ids, stage_id=stage_id,
+            amount_minor=amount, currency=currency, close_date=close_date, owner_id=owner_id, status=status,
+            closed_at=_midnight(closed_on) if status in ("won", "lost") else None)
 
     def stage(self, text: str) -> tuple[int | None, str | None]:
         """(funnel stage id, closing status) of a CRM stage; an unknown stage is refused."""

@@ -132,7 +132,8 @@ def import_csv():
             status = 400
         if report is not None:
             flash(f"{report.created} opportunities added, {report.updated} updated"
-                  + (f"; {len(report.bad)} rows left out (below)." if report.bad else "."),
+                  + (f"; {len(report.bad)} row{'' if len(report.bad) == 1 else 's'} left out (below)."
+                     if report.bad else "."),
                   "error" if report.bad else "success")
     return render_template("deals/import.html", form=form, upload=upload, mapping=mapping, report=report,
                            preset=preset, presets=csvimport.PRESETS, fields=csvimport.fields()), status

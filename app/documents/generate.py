@@ -56,7 +56,8 @@ def clean_values(fields: list[Field], given: dict, files: dict | None = None,
         if len(value) > MAX_LENGTH[f.type]:
             raise DocumentError(f"{f.label}: at most {MAX_LENGTH[f.type]} characters.")
         if f.type == "number" and value and not NUMBER.fullmatch(value):
-            raise DocumentError(f"{f.label}: a number such as 12,400 or 7.5 (not {value[:30]!r}).")
+            raise DocumentError(f"{f.label}: a number such as {f.default if NUMBER.fullmatch(f.default) else '12,400'}"
+                                f" (not {value[:30]!r}).")
         longest = max(value.split(), key=len, default="")
         if len(longest) > LONGEST_WORD.get(f.type, 10**6):
             raise DocumentError(f"{f.label}: “{longest[:20]}…” is {len(longest)} characters without a space, "

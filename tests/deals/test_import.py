@@ -18,7 +18,7 @@ SALESFORCE = ",".join(["Opportunity ID", "Opportunity Name", "Account Name", "Ac
 006A1,Acme renewal,Acme Health,001A,Proposal/Price Quote,"$12,500.00",USD,12/31/2026,Riley Park,Healthcare
 006A2,Acme expansion,Acme Health,001A,Prospecting,4000,USD,1/15/2027,jordan@example.com,Healthcare
 006A3,Kestrel tools,Kestrel Tools,001B,Closed Won,"9,000",EUR,11/20/2026,Riley Park,Manufacturing
-006A4,Bad amount,Kestrel Tools,001B,Decision,lots,USD,11/20/2026,Riley Park,Manufacturing
+006A4,Bad amount,Kestrel Tools,001B,Decision,lots,USD,31/13/2026,Nobody Known,Manufacturing
 006A5,West deal,Northwind,001C,Decision,100,USD,11/20/2026,Taylor Kim,Retail
 006A6,No such stage,Northwind,001C,Haggling,100,USD,11/20/2026,Riley Park,Retail
 006A7,Unknown industry,Northwind,001C,Decision,100,USD,11/20/2026,Riley Park,Atlantis
@@ -78,6 +78,8 @@ def test_salesforce_export_loads_good_rows_and_lists_bad_ones(team, client_of):
     bad = bad_rows(result)
     assert set(bad) == {5, 6, 7, 8}
     assert "not a number" in bad[5] and "not someone whose deals you manage" in bad[6]
+    # every problem of a row at once: the amount, the date and the owner
+    assert "lots" in bad[5] and "31/13/2026" in bad[5] and "Nobody Known" in bad[5], bad[5]
     assert "Haggling" in bad[7] and "Atlantis" in bad[8]
     renewal = by_external_id("006A1")
     assert (renewal.name, renewal.account.name, renewal.account.external_id) == ("Acme renewal", "Acme Health", "001A")
@@ -87,7 +89,8 @@ def test_salesforce_export_loads_good_rows_and_lists_bad_ones(team, client_of):
     assert [t.name for t in renewal.account.terms] == ["Healthcare"]
     assert by_external_id("006A2").owner_id == team["jordan"].id
     won = by_external_id("006A3")
-    assert won.status == "won" and won.closed_at is not None and won.currency == "EUR"
+    assert won.status == "won" and won.currency == "EUR"
+    assert won.closed_at.date() == date(2026, 11, 20)  # the CRM's close date, not the day of the import
     assert db.session.scalar(select(func.count()).select_from(Account)) == 2  # Acme once for two deals
     assert by_external_id("006A4") is None and by_external_id("006A5") is None
 
