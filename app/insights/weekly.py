@@ -87,5 +87,5 @@ def weekly_review(scope: Scope, title: str, results_now: searches.GapCounter | N
 def weekly_review_pdf(review: WeeklyReview) -> bytes:
     html = pdf.html_of("pdf/weekly_review.html", review=review, generated=utcnow(),
                        scope_names=scope_names(review.scope), before_first=review.previous_scope.first_day,
-                       before_last=review.previous_scope.last_day)
+                       before_last=review.previous_scope.last_day, min_deals=influence.MIN_DEALS)
     return pdf.render_pdf(html, ("pdf/report.css", "heat.css"))

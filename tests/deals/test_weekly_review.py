@@ -122,3 +122,19 @@ def test_an_empty_deals_section_says_why(app, team, client_of):
         "for a deal."
     assert sections[CAPTIONS[1]].strip() == "(0) No buyer opened a deal's room or links this week."
     assert sections[CAPTIONS[2]].strip() == "(0) No deal was won this week."
+
+
+def test_the_influence_table_gets_a_landscape_page_with_all_its_columns_and_says_when_rates_show(
+        app, team, make_asset, client_of):
+    """A manager found its 14 columns cut off at the right edge of a portrait page, and the win rates
+    blank with no word why."""
+    label, start = last_week()
+    build_week(team, make_asset, start)
+    response = client_of(team["mara"]).get(f"/insights/report.pdf?week={label}")
+    pages = pypdf.PdfReader(io.BytesIO(response.data)).pages
+    [page] = [p for p in pages if "Win rate of closed deals with and without" in " ".join(p.extract_text().split())]
+    assert page.mediabox.width > page.mediabox.height  # landscape
+    text = " ".join(page.extract_text().split())
+    assert "Win rate opened" in text and "Lost opened" in text  # the last columns are on the page
+    assert "A win rate, its difference and the interval show once at least 5 closed deals had the asset" in text
+    assert all(p.mediabox.width < p.mediabox.height for p in pages if p is not page and "Actions" in p.extract_text())
