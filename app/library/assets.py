@@ -135,8 +135,11 @@ def open_asset(user, asset_id: int) -> Asset | None:
 
 
 def download(user, asset: Asset, number: int | None = None) -> AssetVersion | None:
-    """The numbered version (or the current one) for download, logged as a use; None if there is none."""
-    version = next((v for v in asset.versions if number is None or v.number == number), None)
+    """The numbered version (or the current one) for download, logged as a use; None if there is none.
+    Reps and managers get the current version only: a superseded file (last year's pricing) is for
+    the marketers who keep the history, not for sending."""
+    versions = asset.versions if sees_drafts(user) else asset.versions[:1]
+    version = next((v for v in versions if number is None or v.number == number), None)
     if version is not None:
         usage.log_use("download", user=user, asset=asset, version=version)
     return version

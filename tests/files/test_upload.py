@@ -4,7 +4,7 @@ from sqlalchemy import func, select
 
 from app.extensions import db
 from app.models import Asset, AssetVersion
-from tests.conftest import csrf_token
+from tests.conftest import csrf_token, login
 
 
 def stored_files(app) -> list[str]:
@@ -131,6 +131,23 @@ def test_new_version_keeps_the_old_one_downloadable(app, client, login_as, sampl
         assert disposition.startswith("attachment") and "v2.pdf" in disposition
     with client.get(f"/assets/{asset_id}/versions/1/download") as old:
         assert old.status_code == 200 and old.data == sample_files.path("v1.pdf").read_bytes()
+
+
+def test_reps_get_only_the_current_version(app, client, login_as, make_user, sample_files):
+    """A superseded file (last year's pricing) is history for marketers, never something a rep sends."""
+    login_as("marketer")
+    first = upload_asset(client, sample_files, sample_files.pdf("v1.pdf", ["Version one pricing"]))
+    asset_id = int(first.headers["Location"].rsplit("/", 1)[1])
+    client.post(f"/manage/{asset_id}/versions", content_type="multipart/form-data",
+                data={"csrf_token": csrf_token(client, f"/manage/{asset_id}/edit"),
+                      **sample_files.upload(sample_files.pdf("v2.pdf", ["Version two pricing"]))})
+    rep = app.test_client()
+    login(rep, make_user("rep").email)
+    page = rep.get(f"/assets/{asset_id}").get_data(as_text=True)
+    assert f"/assets/{asset_id}/versions/1/download" not in page and "v1.pdf" not in page
+    assert rep.get(f"/assets/{asset_id}/versions/1/download").status_code == 404
+    with rep.get(f"/assets/{asset_id}/versions/2/download") as current:
+        assert current.status_code == 200 and current.data == sample_files.path("v2.pdf").read_bytes()
 
 
 def test_bad_replacement_file_leaves_the_current_version(app, client, login_as, sample_files):
