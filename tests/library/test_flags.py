@@ -87,9 +87,12 @@ def test_reps_are_warned_of_an_open_wrong_flag_until_it_is_resolved(client, make
     home = client.get("/").get_data(as_text=True)
     cards = home.split('<article class="card">')[1:]
     assert cards and all(("⚠ Flagged" in card) == ("Pricing sheet 2025" in card) for card in cards)
+    # "Fresh" beside the flag would contradict it: the flagged card shows the flag alone
+    assert all(("badge-fresh" in card) != ("Pricing sheet 2025" in card) for card in cards)
 
     flags.resolve(flag, asset.owner, "Product names fixed in v2")
     assert "Flagged" not in client.get(f"/assets/{asset.id}").get_data(as_text=True)
+    assert "badge-fresh" in client.get("/search?q=pricing").get_data(as_text=True)
     assert "⚠ Flagged" not in client.get("/search?q=pricing").get_data(as_text=True)
 
 
