@@ -9,11 +9,13 @@ store's scratch space under a random name tied to the manager.
 """
 from __future__ import annotations
 
+import csv
+import io
 from dataclasses import dataclass
 
 from app import jobs
 from app.documents.authoring import Field, account_field, fields_of
-from app.documents.generate import DocumentError, clean_values, generate, made_by_job, prefilled, refusal
+from app.documents.generate import PREFILL, DocumentError, clean_values, generate, made_by_job, prefilled, refusal
 from app.extensions import db
 from app.files import pdf
 from app.files.csv_uploads import CsvKind, Upload, normalised
@@ -33,6 +35,18 @@ class RowResult:
 
 CUSTOMER_COLUMNS = ("account", "accountname", "customer", "company", "companyname", "client", "organisation",
                     "organization", "prospect")
+
+
+def sample_csv(fields: list[Field]) -> str:
+    """A CSV to start from: a column per field a manager fills (not images, not the rep's own name
+    and email), headed by the field's name (matched automatically), and one example row of the
+    template's examples."""
+    columns = [f for f in fields if f.type != "image" and f.name not in PREFILL]
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow([f.name for f in columns])
+    writer.writerow([f.default or (f.choices[0] if f.choices else "") for f in columns])
+    return out.getvalue()
 
 
 def auto_mapping(fields: list[Field], columns: list[str]) -> dict[str, str]:

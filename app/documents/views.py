@@ -268,6 +268,15 @@ def bulk(asset_id: int):
                            refused=generate.refusal(item)), status
 
 
+@bp.route("/assets/<int:asset_id>/bulk/sample.csv")
+@roles_required(Role.MANAGER)
+def bulk_sample(asset_id: int):
+    """A CSV to fill in for bulk customize: the template's columns and one example row."""
+    item = customizable(asset_id)
+    return Response(bulk_service.sample_csv(authoring.fields_of(item.template)), mimetype="text/csv",
+                    headers={"Content-Disposition": f'attachment; filename="accounts-{item.id}.csv"'})
+
+
 @bp.route("/documents/zip")
 @roles_required(*RATERS)
 def download_zip():

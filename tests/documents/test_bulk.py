@@ -150,3 +150,16 @@ def test_a_crm_export_s_column_names_find_their_fields(client, manager, one_page
     page = upload(client, one_pager, "Company,Number,No,Contact\nMercy Ridge,88,1,Jo\n").get_data(as_text=True)
     _, mapping = mapping_of(page)
     assert mapping == {"hospital_name": "Company", "bed_count": "Number", "challenge": "", "tier": "", "rep_name": ""}
+
+
+def test_the_sample_csv_has_the_templates_columns_and_matches_itself(client, manager, one_pager):
+    """A manager starts from a sample instead of copying column names out of the help text."""
+    page = client.get(f"/assets/{one_pager.id}/bulk").get_data(as_text=True)
+    assert f'href="/assets/{one_pager.id}/bulk/sample.csv"' in page
+    sample = client.get(f"/assets/{one_pager.id}/bulk/sample.csv")
+    assert sample.status_code == 200 and sample.mimetype == "text/csv"
+    header, example = sample.get_data(as_text=True).splitlines()
+    assert header == "hospital_name,bed_count,challenge,tier"  # the rep's own name is filled, not asked
+    assert example == "Mercy Regional,420,Bed status on a whiteboard,Gold"
+    _, chosen = mapping_of(upload(client, one_pager, sample.get_data(as_text=True)).get_data(as_text=True))
+    assert {k: v for k, v in chosen.items() if v} == {n: n for n in header.split(",")}  # every column matched
