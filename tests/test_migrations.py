@@ -242,6 +242,46 @@ def test_0019_gives_existing_assets_their_postings_and_goes_back_down(tmp_path):
         db.engine.dispose()
 
 
+def test_0020_gives_existing_assets_their_pairs_and_goes_back_down(tmp_path):
+    """On PostgreSQL, 0020 writes the neighbouring-word pairs of every asset already there and the
+    triggers keep them; going back down leaves 0019's postings, still kept. SQLite: nothing."""
+    app = create_app(app_config(tmp_path, SEARCH_BACKEND="whoosh"))
+    with app.app_context():
+        upgrade(revision="0019")
+        with db.engine.begin() as connection:
+            connection.execute(text(
+                "INSERT INTO asset (id, title, description, kind, product, tags, status, body, url, created_at,"
+                " updated_at, review_interval_days, verified_at, audience) VALUES (1, 'Hospital payback model',"
+                " '', 'one_pager', '', '[]', 'published', 'Payback in months', '', '2026-11-01', '2026-11-01',"
+                " 90, '2026-11-01', 'customer')"))
+        before = set(inspect(db.engine).get_table_names())
+        upgrade(revision="0020")
+        tables = set(inspect(db.engine).get_table_names()) - before
+        if db.engine.dialect.name == "postgresql":
+            assert tables == {"search_pair"}
+            with db.engine.begin() as connection:
+                pairs = connection.scalars(text("SELECT pair FROM search_pair WHERE asset_id = 1 ORDER BY pair")).all()
+                connection.execute(text("UPDATE asset SET title = 'Clinic savings model' WHERE id = 1"))
+                edited = connection.scalars(text("SELECT pair FROM search_pair WHERE asset_id = 1 ORDER BY pair")).all()
+            # title, kind ("One-pager": three lexemes), body; "in" leaves a gap: no "payback month"
+            assert pairs == ["hospit payback", "model one-pag", "one pager", "one-pag one", "pager payback",
+                             "payback model"]
+            assert edited == ["clinic save", "model one-pag", "one pager", "one-pag one", "pager payback",
+                              "save model"]
+        else:
+            assert tables == set()
+        downgrade(revision="0019")
+        assert set(inspect(db.engine).get_table_names()) == before
+        if db.engine.dialect.name == "postgresql":
+            with db.engine.begin() as connection:
+                connection.execute(text("UPDATE asset SET title = 'Ward savings' WHERE id = 1"))
+                found = connection.scalar(text("SELECT count(*) FROM search_posting WHERE lexeme = 'ward'"))
+            assert found == 1
+        downgrade(revision="base")
+        db.session.remove()
+        db.engine.dispose()
+
+
 def test_0016_counts_each_asset_in_each_deal_from_the_log(tmp_path):
     """0016 fills deal_asset from the events already logged: first sent, first opened by the buyer, uses."""
     app = create_app(app_config(tmp_path, SEARCH_BACKEND="whoosh"))

@@ -101,6 +101,29 @@ def test_phrase_prefix_and_field_queries(client, login_as, library, q, expected)
     assert {r["title"] for r in body["results"]} == expected
 
 
+def test_a_phrase_matches_its_words_in_order_through_edits(client, login_as, make_asset):
+    """Where the words stand matters: next to each other, in the typed order, in the asset as it is
+    now (on PostgreSQL a two-word phrase is answered from the neighbouring pairs alone, migration 0020)."""
+    make_asset("Payback sheet", body="Reduce total cost in a quarter.")
+    make_asset("Risk sheet", body="Reduce total risk first; the total cost comes later.")
+    apart = make_asset("Cost notes", body="Cost matters; total story differs.")
+    make_asset("Total cost review", body="Nothing else here.")
+    login_as("rep")
+
+    def found(q):
+        return set(titles(client, "/api/v1/search?" + f"q={q}")[0])
+
+    assert found('"total cost"') == {"Payback sheet", "Risk sheet", "Total cost review"}
+    assert found('"reduce total cost"') == {"Payback sheet"}  # both pairs held apart is not the phrase
+    assert found('"cost total"') == set()
+    assert found('title:"total cost"') == {"Total cost review"}
+    save_asset(AssetData(title="Cost notes", kind="one_pager", status="published",
+                         body="Cut the total cost of care."), apart.owner, asset=apart)
+    assert found('"total cost"') == {"Payback sheet", "Risk sheet", "Total cost review", "Cost notes"}
+    assert found('"total story"') == set()
+    assert search.check().clean
+
+
 @pytest.mark.parametrize("q", ['"unclosed phrase', "tag:", "((((", "AND OR NOT", "*", "x" * 5000,
                                "title:(roi", "\x01\x02 roi", "{[}]~^", "NOT", "o'brien* it's", "back\\slash*",
                                "tag:a'b", 'title:"x\'y" \'', "a:b:c & | ! <-> :*", "tag:50%_off*"])

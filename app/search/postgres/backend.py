@@ -267,7 +267,7 @@ class PostgresBackend:
         postings' pages are marked all-visible (index-only scans, not a heap fetch per posting)
         and their statistics refreshed, without waiting for autovacuum."""
         with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
-            connection.execute(text("VACUUM (ANALYZE) search_posting, search_document"))
+            connection.execute(text("VACUUM (ANALYZE) search_posting, search_pair, search_document"))
 
     @staticmethod
     def _refresh(session: Session, ids: list[int]) -> None:

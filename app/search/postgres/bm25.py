@@ -11,11 +11,14 @@ word under the weights its field allows (`Word.field`) becomes a term frequency 
 each weight normalised by the asset's own length under it, and a part scores as the Whoosh
 backend's BM25F does: weight · idf · tf · (K1 + 1) / (tf + K1), idf = ln(N / (df + 1)) + 1 with
 df the assets holding the word under those weights. A phrase matches where each of its words does
-and the row's vector holds them in order (the vector is read for those rows only); it scores its
-words' scores added, as Whoosh's phrase does. An exact tag matches on the row's tags and scores
-its words under B. Groups combine their parts (AND; OR; at least k of n, scores added; the best
-part's score for a synonym group); NOT negates. When every match must hold one of the keys
-(`narrow`), only assets in `agg` are looked at; otherwise every row, `agg` joined to it.
+and the row's vector holds them in order (the vector is read for those rows only); a phrase of
+neighbouring words searched in every field, where its pairs are held (`search_pair`, migration
+0020; two words: no vector read at all), and when every match must hold its pairs, only their
+assets' postings are read. It scores its words' scores added, as Whoosh's phrase does. An exact
+tag matches on the row's tags and scores its words under B. Groups combine their parts (AND; OR;
+at least k of n, scores added; the best part's score for a synonym group); NOT negates. When
+every match must hold one of the keys (`narrow`), only assets in `agg` are looked at; otherwise
+every row, `agg` joined to it.
 """
 from __future__ import annotations
 
@@ -40,10 +43,12 @@ Lexemes = Mapping[str, list[tuple[str, int]]]  # text → its lexemes with posit
 
 @dataclass(frozen=True)
 class Key:
-    """One range of the postings: a lexeme, or every lexeme starting with `text` (prefix)."""
+    """One range of the postings: a lexeme, or every lexeme starting with `text` (prefix); or of
+    the pairs (`search_pair`, migration 0020): two neighbouring lexemes, "first second"."""
 
     text: str
     prefix: bool = False
+    pair: bool = False
 
 
 @dataclass
@@ -61,6 +66,7 @@ class Part:
     match: str  # SQL boolean over the row's columns
     score: str  # SQL number, 0 where the part does not match
     narrow: bool  # every row it matches holds one of its keys
+    pairs: frozenset[Key] = frozenset()  # pairs every row it matches holds
 
 
 @dataclass
@@ -68,6 +74,7 @@ class Compiled:
     """The SQL pieces of one query, with its parameters; `keys` and `terms` say what `agg` reads."""
 
     keys: dict[Key, int] = field(default_factory=dict)
+    presence: dict[Key, None] = field(default_factory=dict)  # pair keys: a q<n> column each (held or not)
     terms: dict[tuple[Key, str], Term] = field(default_factory=dict)
     columns: list[tuple[str, str]] = field(default_factory=list)  # (SQL over t<n>, tags and the vector v, m<n>)
     params: dict[str, object] = field(default_factory=dict)
@@ -75,6 +82,7 @@ class Compiled:
     match: str = "TRUE"
     score: str = "0"
     narrow: bool = False
+    pairs_held: frozenset[Key] = frozenset()  # pairs every match holds: `agg` reads only their assets
     scored: bool = False  # False: nothing searchable (every asset matches, newest first)
     factor: str = "1"  # coverage
     pairs: list[tuple[str, str]] = field(default_factory=list)  # (base score over t<n>, tsquery param) per pair
@@ -112,6 +120,7 @@ class Compiler:
             matched = " + ".join(f"({s.match})::int" for s in slots)
             self.out.factor = f"power(({matched})::float8 / {len(slots)}, {query.coverage})"
         self.out.match, self.out.score, self.out.narrow, self.out.scored = top.match, top.score, top.narrow, True
+        self.out.pairs_held = top.pairs
         if query.pair_weight:
             for pair in query.pairs:
                 found = self.lexemes.get(pair.text, [])
@@ -162,9 +171,27 @@ class Compiler:
         if len(found) == 1:
             return Part(held, f"CASE WHEN {held} THEN {score} ELSE 0 END", True)
         slop = node.slop if isinstance(node, Phrase) else 1
+        pairs = self.pairs(found) if slop <= 1 and weights == "abcd" else {}
+        if pairs:  # held where its pairs are; more than one pair: and in that order, as the vector says
+            held = " AND ".join(pairs)
+            if len(pairs) == 1:
+                return Part(held, f"CASE WHEN {held} THEN {score} ELSE 0 END", True, frozenset(pairs.values()))
         query = self.param(phrase(found, LABELS[weights], slop))
         column = self.column(f"CASE WHEN {held} THEN v @@ CAST({query} AS tsquery) ELSE false END")
-        return Part(column, f"CASE WHEN {column} THEN {score} ELSE 0 END", True)
+        return Part(column, f"CASE WHEN {column} THEN {score} ELSE 0 END", True, frozenset(pairs.values()))
+
+    def pairs(self, found: list[tuple[str, int]]) -> dict[str, Key]:
+        """The presence columns of a phrase's neighbouring pairs with their keys, when its words
+        are all neighbours (a stop word between two leaves a gap no pair records): none otherwise."""
+        if any(b - a != 1 for (_, a), (_, b) in zip(found, found[1:], strict=False)):
+            return {}
+        columns = {}
+        for (first, _), (second, _) in zip(found, found[1:], strict=False):
+            key = Key(f"{first} {second}", pair=True)
+            self.out.keys.setdefault(key, len(self.out.keys))
+            self.out.presence[key] = None
+            columns[f"q{self.out.keys[key]}"] = key
+        return columns
 
     def _tag(self, node: Word) -> Part:
         tag = node.text.casefold()
@@ -193,11 +220,12 @@ class Compiler:
             match = (" OR ".join(f"({p.match})" for p in parts) if minimum == 1 else
                      f"({' + '.join(f'({p.match})::int' for p in parts)}) >= {minimum}")
             narrow = all(p.narrow for p in parts)
+        pairs = frozenset().union(*(p.pairs for p in parts)) if minimum >= len(parts) else frozenset()
         if len(parts) == 1:
-            return Part(match, parts[0].score, narrow)
+            return Part(match, parts[0].score, narrow, pairs)
         combined = f"GREATEST({', '.join(p.score for p in parts)})" if node.best else " + ".join(
             f"({p.score})" for p in parts)
-        return Part(match, f"CASE WHEN {match} THEN {combined} ELSE 0 END", narrow)
+        return Part(match, f"CASE WHEN {match} THEN {combined} ELSE 0 END", narrow, pairs)
 
 
 def key_condition(key: Key, params: dict, n: int) -> str:
@@ -216,7 +244,7 @@ def weights_condition(weights: str) -> str:
 
 def aggregate_sql(compiled: Compiled, params: dict) -> str:
     """`agg`: per asset holding any key, each key's occurrences under each weight its terms use."""
-    needed: dict[Key, set[str]] = {}
+    needed: dict[Key, set[str]] = {key: {"a"} for key in compiled.presence}
     for (key, weights) in compiled.terms:
         needed.setdefault(key, set()).update(weights)
     if len(compiled.keys) == 1 and not next(iter(compiled.keys)).prefix:  # one lexeme: one row per asset
@@ -224,9 +252,17 @@ def aggregate_sql(compiled: Compiled, params: dict) -> str:
         return (f"SELECT asset_id, {', '.join(f'{w}::float8 AS k{n}{w}' for w in sorted(needed[key]))} "
                 f"FROM search_posting WHERE {key_condition(key, params, n)}")
     branches, sums = [], []
+    # Every match holds these pairs: the words' postings of other assets are not read.
+    among = "".join(f" AND asset_id IN (SELECT asset_id FROM search_pair WHERE pair = :lo{compiled.keys[key]})"
+                    for key in sorted(compiled.pairs_held, key=compiled.keys.__getitem__))
     for key, n in compiled.keys.items():
-        branches.append(f"SELECT {n} AS k, asset_id, a, b, c, d FROM search_posting "
-                        f"WHERE {key_condition(key, params, n)}")
+        if key.pair:
+            params[f"lo{n}"] = key.text
+            branches.append(f"SELECT {n} AS k, asset_id, 1::smallint, 0::smallint, 0::smallint, 0::smallint "
+                            f"FROM search_pair WHERE pair = :lo{n}")
+        else:
+            branches.append(f"SELECT {n} AS k, asset_id, a, b, c, d FROM search_posting "
+                            f"WHERE {key_condition(key, params, n)}{among}")
         sums += [f"(sum({w}) FILTER (WHERE k = {n}))::float8 AS k{n}{w}" for w in sorted(needed[key])]
     return (f"SELECT asset_id, {', '.join(sums)} FROM ({' UNION ALL '.join(branches)}) p "
             f"GROUP BY asset_id")
@@ -241,6 +277,7 @@ def tf_columns(compiled: Compiled, averages: Mapping[str, float]) -> str:
                  f"({float(1 - B)!r}::float8 + {float(B) / (averages[w] or 1.0)!r}::float8 * d.size_{w})"
                  for w in weights]  # float8 throughout: numeric arithmetic was most of a broad query's time
         columns.append(f", ({' + '.join(parts)}) AS {term.column}")
+    columns += [f", coalesce(k{compiled.keys[key]}a, 0) > 0 AS q{compiled.keys[key]}" for key in compiled.presence]
     return "".join(columns)
 
 
