@@ -387,10 +387,10 @@ def suggestions(user, prefix: str, limit: int = 8) -> list[dict]:
 
 
 def related(user, asset: Asset, limit: int = 4) -> list[Asset]:
-    """"More like this": assets sharing the key terms of this one's text."""
-    visible_on = _visible_on(sees_drafts(user))
+    """"More like this": live assets sharing the key terms of this one's text, for everyone (what
+    can be used or sent instead; a marketer finds drafts and archived assets by searching)."""
     try:
-        ids = index.using(lambda backend: backend.similar(asset.id, visible_on, limit))
+        ids = index.using(lambda backend: backend.similar(asset.id, today(), limit))
     except Unreadable:
         return []
     return load_assets(ids, user)

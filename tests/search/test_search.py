@@ -410,6 +410,14 @@ def test_more_like_this_puts_the_closest_assets_first_never_the_asset_itself_nor
     assert "Hospital staffing ROI one-pager" not in related and "Staffing draft for hospitals" not in related
     assert "Retail store opening checklist" not in related  # no word in common
     assert related[-1] == "Warehouse overtime brochure"  # overtime and the product only
+    archived = make_asset("Archived staffing brochure", status="archived", terms=["Healthcare"],
+                          body="Nurse staffing, patient flow, overtime: hospital staffing payback.")
+    post_form(client, "/logout")
+    login_as("marketer")  # sees drafts and archived assets in the library, but "more like this" is what can be used
+    page = client.get(f"/assets/{one_pager.id}/related", headers={"X-Fragment": "1"}).get_data(as_text=True)
+    related = re.findall(r"<h3>([^<]+)</h3>", page.split("More like this")[1])
+    assert related[0] == closest.title
+    assert archived.title not in related and "Staffing draft for hospitals" not in related
 
 
 @pytest.mark.backends("postgres")
