@@ -89,7 +89,7 @@ def problem_with(user, item: KitDraftItem) -> str | None:
     if item.asset is not None:
         if assets.visible_asset(user, item.asset_id) is None:
             return "No longer in the library (archived, expired or unpublished)."
-        return assets.refusal_for_prospects(item.asset, ACTION)
+        return assets.refusal_to_send(item.asset, ACTION)
     if item.document is not None and item.document.asset is not None:
         return assets.refusal_for_prospects(item.document.asset, ACTION)
     return None
@@ -99,7 +99,7 @@ def add(user, *, asset: Asset | None = None, document: GeneratedDocument | None 
     """Put an asset the user may see, or one of their own customized documents, at the end of their
     draft kit (for the deal `opportunity`, one of the user's open deals, when given); False if it was
     there already."""
-    if asset is not None and (reason := assets.refusal_for_prospects(asset, ACTION)):
+    if asset is not None and (reason := assets.refusal_to_send(asset, ACTION)):
         raise DocumentError(reason)
     if document is not None and (document.user_id != user.id or document.asset_id is None):
         raise DocumentError("Only your own customized documents can go in a kit.")
@@ -126,10 +126,11 @@ def add(user, *, asset: Asset | None = None, document: GeneratedDocument | None 
 
 
 def add_all(user, chosen: list[Asset]) -> int:
-    """Add several assets (a saved collection); the internal ones are left out. Returns how many went in."""
+    """Add several assets (a saved collection); the internal and customizable ones are left out.
+    Returns how many went in."""
     added = 0
     for asset in chosen:
-        if assets.refusal_for_prospects(asset, ACTION) is None and add(user, asset=asset):
+        if assets.refusal_to_send(asset, ACTION) is None and add(user, asset=asset):
             added += 1
     return added
 
@@ -222,8 +223,8 @@ def edit_draft(user, details: Details | None, action: str, target: int | None,
         chosen = assets.load_in_order((i.asset_id for i in collection.items), user=user)
         added = add_all(user, chosen)
         left_out = len(chosen) - added
-        return f"Added {added} from “{collection.name}”" + (f"; {left_out} internal or already there." if left_out
-                                                            else ".")
+        return f"Added {added} from “{collection.name}”" + (
+            f"; {left_out} internal, customizable (customize those first) or already there." if left_out else ".")
     if action == "clear":
         clear(user)
         return "The kit is empty again."

@@ -117,6 +117,17 @@ def refusal_for_prospects(asset: Asset, action: str) -> str | None:
     return None
 
 
+def refusal_to_send(asset: Asset, action: str) -> str | None:
+    """Why `asset` may not reach a prospect as it is, or None: it is internal, or it is customizable
+    (a template: what goes out is the PDF a rep makes from it for the customer, not the template)."""
+    if reason := refusal_for_prospects(asset, action):
+        return reason
+    if asset.template is not None:
+        return (f"“{asset.title}” is customizable: customize it for the customer first; the PDF you make "
+                f"(My documents) is what can be {action}.")
+    return None
+
+
 def page_options() -> tuple:
     """What an asset's own page shows besides its columns and its card's rows (`fill_cards`)."""
     return (joinedload(Asset.owner), joinedload(Asset.verified_by).load_only(User.name), selectinload(Asset.template))

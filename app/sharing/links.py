@@ -41,9 +41,9 @@ class ShareError(ValueError):
 
 def refusal(asset: Asset | None = None, document: GeneratedDocument | None = None) -> str | None:
     """Why this asset or document may not be shared with a prospect (it is, or holds, internal
-    content), or None."""
+    content; an asset that is customizable goes out as the document made from it), or None."""
     if asset is not None:
-        return assets.refusal_for_prospects(asset, ACTION)
+        return assets.refusal_to_send(asset, ACTION)
     if document is not None:
         for part in document_assets(document):
             if reason := assets.refusal_for_prospects(part, ACTION):
