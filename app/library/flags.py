@@ -43,6 +43,9 @@ def resolve(flag: Flag, user, resolution: str = "", *, content_changed: bool = F
     was right") concerns only the flagger; telling everyone would teach them to ignore these."""
     if flag.resolved_at is not None:
         raise FlagError("This flag was already resolved.")
+    if not resolution.strip():
+        raise FlagError("Say in a few words what was done (or why nothing needed changing): "
+                        "the rep who flagged it is told.")
     with transaction():
         flag.resolved_at, flag.resolved_by_id = utcnow(), user.id
         flag.resolution = resolution.strip()[:2000]

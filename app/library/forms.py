@@ -79,5 +79,5 @@ class FlagForm(FlaskForm):
 
 
 class ResolveFlagForm(FlaskForm):
-    resolution = TextAreaField("What was done", validators=[Length(max=2000)])
+    resolution = TextAreaField("What was done", validators=[Length(max=2000)], render_kw={"required": True})
     content_changed = BooleanField("The asset was corrected: tell the reps who used it in the last 30 days")

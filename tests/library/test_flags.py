@@ -35,6 +35,9 @@ def test_flag_reaches_the_owners_queue_and_is_resolved(app, client, make_user, m
     login(client, colleague.email)
     assert "Pricing sheet 2025" not in client.get("/manage/flags").get_data(as_text=True)
     assert "Pricing sheet 2025" in client.get("/manage/flags?view=all").get_data(as_text=True)
+    empty = post_form(client, f"/manage/flags/{flag.id}/resolve?view=all", {"resolution": "  "}, follow_redirects=True)
+    assert "Say in a few words what was done" in empty.get_data(as_text=True)  # the flagger would learn nothing
+    assert db.session.get(Flag, flag.id).resolved_at is None
     response = post_form(client, f"/manage/flags/{flag.id}/resolve?view=all", {"resolution": "New price list in v2"},
                          follow_redirects=True)
     assert "resolved" in response.get_data(as_text=True)
