@@ -8,6 +8,7 @@ from sqlalchemy import select, update
 from app.database import transaction
 from app.extensions import db
 from app.library import freshness
+from app.library.assets import set_status
 from app.library.assets import AssetData, AssetError, save_asset
 from app.library.freshness import State
 from app.models import Asset, UsageEvent, utcnow
@@ -103,6 +104,12 @@ def test_rep_sees_needs_review_until_the_owner_verifies(client, make_user, make_
     assert (event.user_id, event.asset_id) == (owner.id, asset.id)
     db.session.refresh(asset)
     assert asset.updated_at == updated  # a check is not a content change
+    post_form(client, "/logout")
+    login(client, owner.email)
+    set_status(asset, "archived")
+    page = client.get(f"/assets/{asset.id}").get_data(as_text=True)
+    assert "Archived — reps cannot see this asset." in page  # not in use: no freshness, nothing to verify
+    assert "Fresh" not in page and "Verify: still right" not in page
 
 
 def test_verifying_several_is_all_or_nothing(make_asset, make_user):
