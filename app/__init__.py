@@ -106,11 +106,13 @@ def configure_blueprints(app: Flask) -> None:
 def configure_templates(app: Flask) -> None:
     from app import models
     from app.insights import tables as reports
+    from app.search.matching import content_words
     from app.web import markup
 
     app.jinja_env.filters["markdown"] = markup.render_markdown
     app.jinja_env.filters["filesize"] = markup.filesize
     app.jinja_env.filters["cell"] = reports.cell_text
+    app.jinja_env.filters["content_words"] = content_words
     app.jinja_env.globals.update(Role=models.Role, AssetKind=models.AssetKind)
 
 

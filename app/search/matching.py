@@ -129,6 +129,13 @@ def plan(typed: Typed, synonyms: Synonyms) -> Plan:
     return Plan(strict, relaxed, tuple([*required, *slots]), tuple(pairs[:MAX_WORDS]), tuple(typed.words))
 
 
+def content_words(text: str) -> list[str]:
+    """A query's words without its stop words (all of them when it has nothing else), each once:
+    the tags a new asset answering that query is offered."""
+    words = list(dict.fromkeys(w.casefold() for w in re.findall(r"[\w'-]+", text)))
+    return [w for w in words if w not in STOP_WORDS] or words
+
+
 def _group(slots: list[Node], minimum: int) -> Node:
     return slots[0] if len(slots) == 1 else Group(tuple(slots), minimum)
 

@@ -23,13 +23,19 @@ def test_zero_result_search_shows_in_content_gaps(client, login_as, make_asset):
     login_as("rep")
     client.get("/search?q=fedramp+moderate")
     client.get("/search?q=FedRAMP  moderate")
+    client.get("/search?q=cost of a fedramp audit")
     post_form(client, "/logout")
     login_as("marketer")
     page = client.get("/insights/gaps").get_data(as_text=True)
-    assert html_table(page, "content-gaps")[1:] == [["fedramp moderate", "2", "2", "0", "0", ""]]  # 0 results now
-    assert "Create from this gap" in page
+    assert html_table(page, "content-gaps")[1:] == [["fedramp moderate", "2", "2", "0", "0", ""],
+                                                    ["cost of a fedramp audit", "1", "1", "0", "0", ""]]
+    created = re.findall(r'<a href="(/manage/new[^"]+)">Create from this gap</a>', page)
+    assert len(created) == 2
+    form = client.get(created[1].replace("&amp;", "&")).get_data(as_text=True)
+    assert 'value="Cost of a fedramp audit"' in form and 'value="cost, fedramp, audit"' in form  # no "of", no "a"
     assert client.get("/api/v1/insights/content-gaps").get_json()["queries"] == [
-        {"query": "fedramp moderate", "searches": 2, "zero_results": 2, "no_click": 0}]
+        {"query": "fedramp moderate", "searches": 2, "zero_results": 2, "no_click": 0},
+        {"query": "cost of a fedramp audit", "searches": 1, "zero_results": 1, "no_click": 0}]
 
 
 def test_search_then_click_is_not_a_gap_but_search_without_click_is(client, login_as, make_asset):
