@@ -8,8 +8,7 @@ from sqlalchemy import select, update
 from app.database import transaction
 from app.extensions import db
 from app.library import freshness
-from app.library.assets import set_status
-from app.library.assets import AssetData, AssetError, save_asset
+from app.library.assets import AssetData, AssetError, save_asset, set_status
 from app.library.freshness import State
 from app.models import Asset, UsageEvent, utcnow
 from tests.conftest import login, post_form
