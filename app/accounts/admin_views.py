@@ -95,7 +95,7 @@ def teams():
     if form.validate_on_submit():
         try:
             team = accounts.save_team(form.name.data)
-            flash(f"Team {team.name} created.", "success")
+            flash(f"Team “{team.name}” created.", "success")
             return redirect(url_for("admin.teams"))
         except AccountError as exc:
             flash(str(exc), "error")
@@ -107,12 +107,29 @@ def teams():
 def rename_team(team_id: int):
     team = db.get_or_404(Team, team_id)
     form = NameForm()
-    if form.validate_on_submit():
-        try:
-            accounts.save_team(form.name.data, team)
-            flash(f"Team renamed to {team.name}.", "success")
-        except AccountError as exc:
-            flash(str(exc), "error")
+    if not form.validate_on_submit():
+        flash(f"Team “{team.name}” was not renamed: give a name of 1 to 80 characters.", "error")
+        return redirect(url_for("admin.teams"))
+    old = team.name
+    try:
+        accounts.save_team(form.name.data, team)
+        flash(f"Team “{old}” renamed to “{team.name}”.", "success")
+    except AccountError as exc:
+        flash(str(exc), "error")
+    return redirect(url_for("admin.teams"))
+
+
+@bp.post("/teams/<int:team_id>/delete")
+@roles_required(*ADMINS)
+def delete_team(team_id: int):
+    team = db.get_or_404(Team, team_id)
+    if not ActionForm().validate_on_submit():
+        flash("The form expired; reload the page and try again.", "error")
+        return redirect(url_for("admin.teams"))
+    try:
+        flash(f"Team “{accounts.delete_team(team)}” deleted.", "success")
+    except AccountError as exc:
+        flash(str(exc), "error")
     return redirect(url_for("admin.teams"))
 
 
@@ -135,7 +152,7 @@ def _added(adding, label: str):
         return redirect(url_for("admin.taxonomy_page"))
     try:
         item = adding(form.name.data)
-        flash(f"{label} {item.name} added.", "success")
+        flash(f"{label}: “{item.name}” added.", "success")
     except TaxonomyError as exc:
         flash(str(exc), "error")
     return redirect(url_for("admin.taxonomy_page"))
@@ -165,18 +182,22 @@ def change_term(vocabulary: str, term_id: int, action: str):
     if action not in ("rename", "delete", "up", "down"):
         abort(404)
     form = NameForm() if action == "rename" else ActionForm()
+    label, name = vocabulary.capitalize(), item.name
     if not form.validate_on_submit():
-        flash("The form expired or the name was empty; try again.", "error")
+        flash(f"{label} “{name}” was not renamed: give a name of 1 to 80 characters." if action == "rename"
+              else "The form expired; reload the page and try again.", "error")
         return redirect(url_for("admin.taxonomy_page"))
-    name = item.name
     try:
         if action == "rename":
             taxonomy.rename(item, form.name.data)
+            done = f"renamed to “{item.name}”"
         elif action == "delete":
             taxonomy.delete(item)
+            done = "deleted"
         else:
             taxonomy.move(item, -1 if action == "up" else 1)
-        flash(f"{vocabulary.capitalize()} {name} {'deleted' if action == 'delete' else 'updated'}.", "success")
+            done = f"moved {action}"
+        flash(f"{label} “{name}” {done}.", "success")
     except TaxonomyError as exc:
         flash(str(exc), "error")
     return redirect(url_for("admin.taxonomy_page"))

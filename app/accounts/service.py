@@ -250,6 +250,19 @@ def save_team(name: str, team: Team | None = None) -> Team:
     return team
 
 
+def delete_team(team: Team) -> str:
+    """Delete a team made by mistake: one nobody belongs to (active or not) and no event names.
+    A team with a history is renamed instead, so the insights of its past stay whole."""
+    name = team.name
+    if db.session.scalar(select(func.count()).select_from(User).where(User.team_id == team.id)):
+        raise AccountError(f"Team “{name}” has members: move them to another team first.")
+    if db.session.scalar(select(UsageEvent.id).where(UsageEvent.team_id == team.id).limit(1)) is not None:
+        raise AccountError(f"Team “{name}” has a history in the usage log: rename it instead.")
+    with transaction():
+        db.session.delete(team)
+    return name
+
+
 def issue_api_token(user: User, name: str) -> str:
     """Create a personal token and return its secret, which is shown once and never stored."""
     secret = TOKEN_PREFIX + secrets.token_urlsafe(32)

@@ -129,6 +129,7 @@ def add_all(user, chosen: list[Asset]) -> int:
     """Add several assets (a saved collection); the internal and customizable ones are left out.
     Returns how many went in."""
     added = 0
+    assets.fill_templates(chosen)
     for asset in chosen:
         if assets.refusal_to_send(asset, ACTION) is None and add(user, asset=asset):
             added += 1
@@ -224,7 +225,7 @@ def edit_draft(user, details: Details | None, action: str, target: int | None,
         added = add_all(user, chosen)
         left_out = len(chosen) - added
         return f"Added {added} from “{collection.name}”" + (
-            f"; {left_out} internal, customizable (customize those first) or already there." if left_out else ".")
+            f"; {left_out} internal, templates to customize first, or already there." if left_out else ".")
     if action == "clear":
         clear(user)
         return "The kit is empty again."

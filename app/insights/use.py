@@ -17,6 +17,9 @@ from app.usage import USE_KINDS
 
 # --- top and bottom, usage over time -----------------------------------------------------------
 
+NO_SINGLE_ASSET = "No single asset (pitch kits, deleted assets)"
+
+
 @dataclass
 class AssetUse:
     id: int
@@ -71,6 +74,11 @@ def usage_report(scope: Scope, limit: int = 10, bottom: bool = True) -> Usage:
             by_asset_kind[AssetKind(kind).label] += int(n)
         else:
             listed[section].append(asset_id)
+    # Uses of no single asset (a pitch kit's link, a deleted asset's events) count in the total: the
+    # chart by asset kind says so, so that its bars add up to the headline.
+    unattributed = sum(by_event_kind.values()) - sum(by_asset_kind.values())
+    if unattributed > 0 and not scope.narrows_assets:
+        by_asset_kind[NO_SINGLE_ASSET] = unattributed
     shown = {*listed["top"], *listed["bottom"]}
     per_kind: dict[int, Counter] = defaultdict(Counter)
     assets = {}

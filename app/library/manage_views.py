@@ -44,6 +44,8 @@ def asset_form(asset: Asset | None = None) -> AssetForm:
         form.terms.data = [t.id for t in asset.terms]
         form.stages.data = [s.id for s in asset.stages]
         form.tags.data = ", ".join(asset.tags)
+        if asset.review_interval_days == freshness.default_interval(asset.kind):
+            form.review_interval_days.data = None  # "by kind" stays by kind: a later change of kind follows
     elif request.method == "GET":  # prefilled from insights: a coverage cell's term and stage, a gap's words
         known_terms, known_stages = {c.value for c in form.terms.choices}, {c.value for c in form.stages.choices}
         form.terms.data = [i for i in map(params.as_id, request.args.getlist("term")) if i in known_terms]

@@ -99,8 +99,10 @@ def add_stage(name: str) -> Stage:
 def rename(item: Item, name: str) -> None:
     """Rename a dimension, term or stage; assets tagged with it follow."""
     name = name.strip()
-    if not name or _clash(item, name) is not None:
-        raise TaxonomyError(f"{name!r} is empty or already taken.")
+    if not name:
+        raise TaxonomyError(f"“{item.name}” was not renamed: a name cannot be empty.")
+    if _clash(item, name) is not None:
+        raise TaxonomyError(f"“{item.name}” was not renamed: “{name}” is already in that list.")
     with transaction():
         item.name = name
 

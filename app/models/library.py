@@ -172,6 +172,12 @@ class Asset(db.Model):
         return self.audience == "internal"
 
     @property
+    def goes_out_customized(self) -> bool:
+        """Customizable with nothing of its own to send (no file, no link): its text tells reps how to
+        use the template, so what reaches a prospect is the document made from it."""
+        return not self.url and getattr(self, "template", None) is not None and not self.versions
+
+    @property
     def audience_label(self) -> str:
         return AUDIENCES.get(self.audience, self.audience)
 

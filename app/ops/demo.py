@@ -257,8 +257,9 @@ def attach_templates(author: User) -> int:
 
 # A demo rep's saved collections: name → manifest paths, in order.
 COLLECTIONS = {
-    "Healthcare decision stage": ["pdf/healthcare-one-pager.pdf", "pdf/roi-summary-one-pager.pdf",
-                                  "messaging/proposal-cover-letter.md"],
+    # what a rep sends as it is (the customizable one-pagers go out customized: their own pages say so)
+    "Healthcare decision stage": ["pdf/case-study-st-aldens-health.pdf", "decks/healthcare-executive-deck.pptx",
+                                  "pdf/security-overview.pdf"],
 }
 
 

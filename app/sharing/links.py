@@ -98,6 +98,9 @@ def clean_call_to_action(cta: str, meeting_url: str) -> tuple[str, str]:
     if cta == "reply":
         return cta, ""
     url = meeting_url.strip()
+    if not url:
+        raise ShareError("“Book a meeting” needs your booking link (for example https://cal.example/riley), "
+                         "or choose “Reply by email”.")
     parts = urlsplit(url)
     if (parts.scheme not in ("http", "https") or not parts.hostname or len(url) > 500
             or any(c.isspace() or ord(c) < 32 for c in url)):

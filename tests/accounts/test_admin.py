@@ -1,9 +1,10 @@
 """Admins manage users, teams and the taxonomy."""
-from sqlalchemy import select
+from sqlalchemy import select, update
 
+from app import usage
 from app.accounts import service as accounts
 from app.extensions import db
-from app.models import Dimension, Stage, Team, Term
+from app.models import Dimension, Stage, Team, Term, UsageEvent, utcnow
 from tests.conftest import login, post_form
 
 
@@ -53,11 +54,35 @@ def test_teams_are_created_and_renamed_uniquely(client, login_as):
     login_as("admin")
     post_form(client, "/admin/teams", {"name": "Team North"})
     team = db.session.scalar(select(Team).where(Team.name == "Team North"))
-    post_form(client, f"/admin/teams/{team.id}", {"name": "Team Nord"})
+    renamed = post_form(client, f"/admin/teams/{team.id}", {"name": "Team Nord"}, follow_redirects=True)
+    assert "Team “Team North” renamed to “Team Nord”." in renamed.get_data(as_text=True)
+    empty = post_form(client, f"/admin/teams/{team.id}", {"name": ""}, follow_redirects=True)
+    assert "Team “Team Nord” was not renamed: give a name of 1 to 80 characters." in empty.get_data(as_text=True)
     db.session.refresh(team)
     assert team.name == "Team Nord"
     page = post_form(client, "/admin/teams", {"name": "team nord"}).get_data(as_text=True)
     assert "already exists" in page
+
+
+def test_a_team_made_by_mistake_is_deleted_and_one_with_members_or_history_is_kept(client, login_as, make_user):
+    login_as("admin")
+    for name in ("Team Trial", "Team Empty but used"):
+        post_form(client, "/admin/teams", {"name": name})
+    teams = {t.name: t for t in db.session.scalars(select(Team))}
+    staffed = make_user("rep", team="Team West")
+    used = teams["Team Empty but used"]
+    usage.record([usage.event_row("view", user=staffed, at=utcnow())])
+    db.session.execute(update(UsageEvent).values(team_id=used.id))  # its one member has moved on since
+    db.session.commit()
+    page = client.get("/admin/teams").get_data(as_text=True)
+    assert 'aria-label="Delete team “Team Trial”"' in page and 'aria-label="Delete team “Team West”"' not in page
+    done = post_form(client, f"/admin/teams/{teams['Team Trial'].id}/delete", follow_redirects=True)
+    assert "Team “Team Trial” deleted." in done.get_data(as_text=True)
+    refused = post_form(client, f"/admin/teams/{staffed.team_id}/delete", follow_redirects=True)
+    assert "has members: move them to another team first" in refused.get_data(as_text=True)
+    kept = post_form(client, f"/admin/teams/{used.id}/delete", follow_redirects=True)
+    assert "has a history in the usage log: rename it instead" in kept.get_data(as_text=True)
+    assert {t.name for t in db.session.scalars(select(Team))} == {"Team East", "Team West", "Team Empty but used"}
 
 
 def test_taxonomy_add_rename_reorder_and_guarded_delete(client, login_as, make_asset):
@@ -70,9 +95,17 @@ def test_taxonomy_add_rename_reorder_and_guarded_delete(client, login_as, make_a
     post_form(client, f"/admin/taxonomy/stage/{onboarding.id}/up")
     assert stages() == ["Awareness", "Consideration", "Onboarding", "Decision"]
     retail = db.session.scalar(select(Term).where(Term.name == "Retail"))
-    post_form(client, f"/admin/taxonomy/term/{retail.id}/rename", {"name": "Retail & E-commerce"})
+    renamed = post_form(client, f"/admin/taxonomy/term/{retail.id}/rename", {"name": "Retail & E-commerce"},
+                        follow_redirects=True).get_data(as_text=True)
+    assert "Term “Retail” renamed to “Retail &amp; E-commerce”." in renamed  # what it was, and what it is now
     db.session.refresh(retail)
     assert retail.name == "Retail & E-commerce"
+    for name, said in (("  ", "was not renamed: give a name of 1 to 80 characters"),
+                       ("decision", "was not renamed: “decision” is already in that list")):
+        refused = post_form(client, f"/admin/taxonomy/stage/{onboarding.id}/rename", {"name": name},
+                            follow_redirects=True).get_data(as_text=True)
+        assert f"“Onboarding” {said}" in refused
+    assert stages() == ["Awareness", "Consideration", "Onboarding", "Decision"]
     deleted = post_form(client, f"/admin/taxonomy/term/{retail.id}/delete", follow_redirects=True)
     page = deleted.get_data(as_text=True)
     assert "tags 1 asset(s)" in page and db.session.get(Term, retail.id) is not None
@@ -84,7 +117,7 @@ def test_taxonomy_add_rename_reorder_and_guarded_delete(client, login_as, make_a
 def test_admin_adds_a_dimension_with_terms_and_reps_filter_by_it(client, login_as, make_asset):
     login_as("admin")
     page = post_form(client, "/admin/taxonomy/dimension", {"name": "Region"}, follow_redirects=True)
-    assert "Dimension Region added." in page.get_data(as_text=True)
+    assert "Dimension: “Region” added." in page.get_data(as_text=True)
     region = db.session.scalar(select(Dimension).where(Dimension.name == "Region"))
     for name in ("EMEA", "Americas"):
         post_form(client, f"/admin/taxonomy/dimension/{region.id}/terms", {"name": name})

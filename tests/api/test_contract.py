@@ -33,7 +33,7 @@ def test_schemathesis_finds_no_server_error_and_no_answer_outside_the_contract(a
     brochure = make_asset("Hospital ROI brochure", upload=(sample_files.pdf(pages=["One", "Two"]), "roi.pdf"))
     authoring.save_template(brochure, "<h1>{{ customer }}</h1>", "",
                             authoring.parse_fields([{"name": "customer", "default": "Acme"}]), make_user("marketer"))
-    links.create_link(manager, asset=make_asset("Plant brochure"))  # a customizable asset goes out customized
+    links.create_link(manager, asset=brochure)
     token = accounts.issue_api_token(manager, "contract test")
     run = subprocess.run(
         [str(Path(sys.executable).with_name("schemathesis")), "run", f"{live}/api/v1/openapi.json",

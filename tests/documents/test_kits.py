@@ -71,35 +71,39 @@ def test_a_rep_adds_a_saved_collection_and_their_own_documents(client, rep, make
     collection_id = client.get("/collections").get_data(as_text=True).split("/collections/")[1].split('"')[0]
     done = post_form(client, "/kits/new", {"collection": collection_id, "add_collection": "1"},
                      follow_redirects=True).get_data(as_text=True)
-    assert "Added 1 from “Banking”; 1 internal, customizable (customize those first) or already there." in done
+    assert "Added 1 from “Banking”; 1 internal, templates to customize first, or already there." in done
     post_form(client, "/kits/items", {"document": str(document.id)})
     assert [(i.asset_id, i.document_id) for i in draft_items()] == [(one.id, None), (None, document.id)]
 
 
-def test_a_customizable_asset_reaches_a_prospect_only_as_the_document_made_from_it(client, rep, make_asset,
-                                                                                   make_user):
-    """A template's own file or text is for reps ("Use Customize for a customer…"): a trial's buyer
-    got that page inside a kit built from a collection. What goes out is the customized PDF."""
+def test_a_template_with_nothing_of_its_own_reaches_a_prospect_only_as_the_document_made_from_it(
+        client, rep, make_asset, make_user, sample_files):
+    """A customizable asset with no file or link of its own is a template whose text is for reps ("Use
+    Customize for a customer…"): a trial's buyer got that page inside a kit built from a collection.
+    What goes out is the customized PDF. A customizable one-pager with its own PDF still goes as it is."""
+    marketer = make_user("marketer")
+    fields = authoring.parse_fields([{"name": "customer", "required": True}])
     letter = make_asset("Proposal cover letter", kind="one_pager",
                         body="Use Customize for a customer to fill in the contact; Bridge signs it.")
-    authoring.save_template(letter, "<h1>Dear {{ customer }}</h1>", "",
-                            authoring.parse_fields([{"name": "customer", "required": True}]), make_user("marketer"))
-    brochure = make_asset("Platform brochure")
+    authoring.save_template(letter, "<h1>Dear {{ customer }}</h1>", "", fields, marketer)
+    one_pager = make_asset("Hospital one-pager", upload=(sample_files.pdf(pages=["For any hospital"]), "h.pdf"))
+    authoring.save_template(one_pager, "<h1>For {{ customer }}</h1>", "", fields, marketer)
     refused = post_form(client, "/kits/items", {"asset": str(letter.id)}, follow_redirects=True).get_data(as_text=True)
-    assert "“Proposal cover letter” is customizable: customize it for the customer first" in refused
+    assert "“Proposal cover letter” is a template: customize it for the customer first" in refused
     assert draft_items() == []
-    post_form(client, "/collections", {"name": "Proposal", "ids": [str(letter.id), str(brochure.id)]})
+    post_form(client, "/collections", {"name": "Proposal", "ids": [str(letter.id), str(one_pager.id)]})
     collection_id = client.get("/collections").get_data(as_text=True).split("/collections/")[1].split('"')[0]
     post_form(client, "/kits/new", {"collection": collection_id, "add_collection": "1"})
-    assert [i.asset_id for i in draft_items()] == [brochure.id]
+    assert [i.asset_id for i in draft_items()] == [one_pager.id]
     page = client.get(f"/assets/{letter.id}").get_data(as_text=True)
     assert "Customize for a customer" in page and "Add to pitch kit" not in page and "Share with a prospect" not in page
     shared = post_form(client, f"/share/new?asset={letter.id}", {"expires": "7"})
-    assert shared.status_code in (400, 422) and "is customizable" in shared.get_data(as_text=True)
+    assert shared.status_code in (400, 422) and "is a template" in shared.get_data(as_text=True)
+    assert "Share with a prospect" in client.get(f"/assets/{one_pager.id}").get_data(as_text=True)
     post_form(client, f"/assets/{letter.id}/customize", {"customer": "Harbor CU", "action": "create"})
     document = db.session.scalar(select(GeneratedDocument))
     post_form(client, "/kits/items", {"document": str(document.id)})
-    assert [(i.asset_id, i.document_id) for i in draft_items()] == [(brochure.id, None), (None, document.id)]
+    assert [(i.asset_id, i.document_id) for i in draft_items()] == [(one_pager.id, None), (None, document.id)]
 
 
 def test_internal_assets_stay_out_of_kits(client, rep, make_asset):

@@ -63,7 +63,7 @@ def test_a_pitch_kit_from_a_collection(client, login_as, make_asset):
     added = post_form(client, "/kits/new", {"collection": str(kit_source.id), "add_collection": "1"},
                       follow_redirects=True).get_data(as_text=True)
     # the talk track is internal
-    assert "Added 2 from “Mercy”; 1 internal, customizable (customize those first) or already there." in added
+    assert "Added 2 from “Mercy”; 1 internal, templates to customize first, or already there." in added
     response = post_form(client, "/kits/new", {"build": "1", "account": "Mercy Regional", "title": "", "intro": ""})
     assert response.status_code == 302
     kit = db.session.scalar(select(GeneratedDocument))

@@ -1,5 +1,6 @@
 """Freshness: an asset's owner verifies it; past its review interval reps see "Needs review", and
 expiry warns ahead. States are judged on a frozen day passed to the service."""
+import re
 from datetime import date, datetime, timedelta
 
 import pytest
@@ -65,6 +66,20 @@ def test_an_author_sets_the_interval_on_the_form_within_bounds(client, login_as,
     assert refused.status_code == 400
     db.session.refresh(asset)
     assert asset.review_interval_days == 14
+
+
+def test_an_interval_left_by_kind_stays_by_kind_through_an_edit(client, login_as, make_asset):
+    """The edit form shows an empty interval where the asset has its kind's, so saving it unchanged and
+    then changing the kind gives the new kind's (a trial: saving turned "by kind" into a fixed 90)."""
+    marketer = login_as("marketer")
+    asset = new_asset(marketer, "Plant tour deck", kind="slide_deck")
+    page = client.get(f"/manage/{asset.id}/edit").get_data(as_text=True)
+    assert re.search(r'<input[^>]*id="review_interval_days"[^>]*value=""', page)
+    form = {"title": asset.title, "kind": "case_study", "status": "published", "body": "Tour",
+            "review_interval_days": ""}
+    assert post_form(client, f"/manage/{asset.id}/edit", form).status_code == 302
+    db.session.refresh(asset)
+    assert asset.review_interval_days == 180
 
 
 def test_a_new_asset_counts_as_verified_by_its_author(make_asset):
