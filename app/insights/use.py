@@ -17,7 +17,7 @@ from app.usage import USE_KINDS
 
 # --- top and bottom, usage over time -----------------------------------------------------------
 
-NO_SINGLE_ASSET = "No single asset (pitch kits, deleted assets)"
+NO_SINGLE_ASSET = "Kits, deleted assets"  # uses of no single asset (a short label: a chart bar's)
 
 
 @dataclass

@@ -161,7 +161,7 @@ def test_an_empty_week_says_why_each_section_is_empty(client, make_user):
 
 def test_uses_by_asset_kind_add_up_to_the_headline_with_a_kit_share_and_a_deleted_asset(app, make_user, make_asset):
     """A pitch kit's link is a share of no single asset, and a deleted asset's events lose theirs: both
-    count in the headline, so the chart by asset kind shows them as their own bar (a trial: 396 uses
+    count in the headline, so the chart by asset kind shows them as a bar of their own (a trial: 396 uses
     on the overview, 395 in the chart)."""
     rep = make_user("rep")
     deck, gone = make_asset("Star deck", kind="slide_deck"), make_asset("Old brochure", kind="brochure")
