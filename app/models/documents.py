@@ -60,10 +60,18 @@ class GeneratedDocument(db.Model):
     user: Mapped[User] = relationship()
 
     @property
+    def buyer_title(self) -> str:
+        """The title a prospect sees: a pitch kit's cover title ("Prepared for <account>" unless the
+        rep gave one), not "Pitch kit — …", the rep's own name for it in My documents."""
+        if self.asset_id is None and "kit" in (self.values or {}):
+            return (self.values.get("title") or "").strip() or f"Prepared for {self.account}"
+        return self.title
+
+    @property
     def file_name(self) -> str:
-        """The name it downloads under: the title without the characters file systems refuse
-        (Windows' too), and no "Ltd..pdf" when the title ends with a full stop."""
-        stem = re.sub(r'[\\/:*?"<>|\x00-\x1f]+', "-", self.title).strip(" .-")
+        """The name it downloads under (the rep's and the prospect's): the title a prospect sees without
+        the characters file systems refuse (Windows' too), and no "Ltd..pdf" when it ends with a full stop."""
+        stem = re.sub(r'[\\/:*?"<>|\x00-\x1f]+', "-", self.buyer_title).strip(" .-")
         return f"{stem or f'document-{self.id}'}.pdf"
 
 

@@ -120,6 +120,11 @@ def title_of(item: DealRoomItem) -> str:
     return item.asset.title if item.asset is not None else "Deleted item"
 
 
+def buyer_title_of(item: DealRoomItem) -> str:
+    """What the buyer sees the item called (a pitch kit: its cover's title)."""
+    return item.document.buyer_title if item.document is not None else title_of(item)
+
+
 def item_asset_id(item: DealRoomItem) -> int | None:
     """The asset an item's events count for (a customized document counts for its asset)."""
     if item.asset_id:

@@ -199,7 +199,7 @@ def view(token: str):
     visits.open_room(room, visit, deal_path(room))
     items = service.live_items(room)
     return render_template("rooms/view.html", room=room, items=items, pages={i.id: visits.page_count(i) for i in items},
-                           title_of=service.title_of, sender=room.user, brand=branding.current(),
+                           title_of=service.buyer_title_of, sender=room.user, brand=branding.current(),
                            preview=visit.is_sender)
 
 
@@ -211,12 +211,12 @@ def item(token: str, item_id: int):
     items = service.live_items(room)
     at = items.index(shown)
     version = shown.asset.current_version if shown.asset is not None else None
-    return render_template("rooms/item.html", room=room, item=shown, title=service.title_of(shown),
+    return render_template("rooms/item.html", room=room, item=shown, title=service.buyer_title_of(shown),
                            pages=visits.page_count(shown), sender=room.user, brand=branding.current(),
                            asset=shown.asset, landscape=bool(version and version.file_type == "pptx"),
                            can_download=links.file_of(shown.asset, shown.document) is not None,
                            previous=items[at - 1] if at > 0 else None,
-                           following=items[at + 1] if at + 1 < len(items) else None, title_of=service.title_of)
+                           following=items[at + 1] if at + 1 < len(items) else None, title_of=service.buyer_title_of)
 
 
 @bp.route("/r/<token>/<int:item_id>/pages/<int:number>.png")

@@ -190,6 +190,11 @@ def title_of(link: ShareLink) -> str:
     return link.asset.title if link.asset is not None else "Deleted item"
 
 
+def buyer_title(link: ShareLink) -> str:
+    """What the prospect sees the link's item called (a pitch kit: its cover's title)."""
+    return link.document.buyer_title if link.document is not None else title_of(link)
+
+
 def shared_asset_id(link: ShareLink) -> int | None:
     """The asset a link's events count for (a customized document counts for its asset)."""
     if link.asset_id:

@@ -131,7 +131,7 @@ def this_visit(link: ShareLink) -> links.Visitor:
 def view(token: str):
     link = public_link(token, page=True)
     links.open_link(link, this_visit(link), url_for("share.detail", link_id=link.id))
-    return render_template("share/view.html", link=link, title=links.title_of(link), pages=links.page_count(link),
+    return render_template("share/view.html", link=link, title=links.buyer_title(link), pages=links.page_count(link),
                            sender=link.user, brand=branding.current(), asset=link.asset,
                            can_download=link.allow_download and links.shared_file(link))
 

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from app.documents import authoring
 from app.extensions import db
 from app.library import assets as library
-from app.models import GeneratedDocument, KitDraftItem, UsageEvent
+from app.models import GeneratedDocument, KitDraftItem, ShareLink, UsageEvent
 from tests.conftest import login, post_form
 from tests.pdfs import internal_addresses, link_targets, page_texts
 
@@ -189,6 +189,16 @@ def test_a_pdf_the_kit_cannot_open_gets_a_page_saying_whom_to_ask(app, client, r
     assert "could not be included; Riley Park can send it to you separately" in pages[2]
     assert "Unconverted deck" in pages[3] and "Riley Park can send you the original" in pages[3]
     assert internal_addresses(download.data) == []
+    # the prospect sees the kit by its cover's title; "Pitch kit — Acme" is the rep's name for it
+    assert "Pitch kit — Acme" in client.get("/documents").get_data(as_text=True)
+    shared = post_form(client, f"/share/new?document={kit.id}", {"expires": "7", "allow_download": "y"})
+    assert shared.status_code == 302
+    token = db.session.scalar(select(ShareLink.token))
+    prospect = app.test_client()
+    page = prospect.get(f"/s/{token}").get_data(as_text=True)
+    assert re.search(r"<h1>\s*Prepared for Acme\s*</h1>", page) and "Pitch kit" not in page
+    with prospect.get(f"/s/{token}/download") as file:
+        assert file.headers["Content-Disposition"] == 'attachment; filename="Prepared for Acme.pdf"'
 
 
 def test_a_kit_needs_an_account_and_something_in_it(client, rep, make_asset):
