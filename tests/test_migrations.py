@@ -201,6 +201,18 @@ def test_0013_gives_existing_assets_their_search_rows_on_postgresql(tmp_path):
         db.engine.dispose()
 
 
+def insert_asset(description: str = "", product: str = "", tags: str = "[]") -> None:
+    """Asset 1, "Hospital payback model" (body "Payback in months"), written in SQL as a schema of that
+    revision holds it, before the migration under test runs."""
+    with db.engine.begin() as connection:
+        connection.execute(text(
+            "INSERT INTO asset (id, title, description, kind, product, tags, status, body, url, created_at,"
+            " updated_at, review_interval_days, verified_at, audience) VALUES (1, 'Hospital payback model',"
+            " :description, 'one_pager', :product, :tags, 'published', 'Payback in months', '', '2026-11-01',"
+            " '2026-11-01', 90, '2026-11-01', 'customer')"),
+            {"description": description, "product": product, "tags": tags})
+
+
 def test_0019_gives_existing_assets_their_postings_and_goes_back_down(tmp_path):
     """On PostgreSQL, 0019 writes the postings of every asset already there (occurrences per field)
     and the triggers keep them; going back down leaves 0013's rows, still kept. SQLite: nothing."""
@@ -208,12 +220,7 @@ def test_0019_gives_existing_assets_their_postings_and_goes_back_down(tmp_path):
     app = create_app(app_config(tmp_path, SEARCH_BACKEND="whoosh"))
     with app.app_context():
         upgrade(revision=before_0019)
-        with db.engine.begin() as connection:
-            connection.execute(text(
-                "INSERT INTO asset (id, title, description, kind, product, tags, status, body, url, created_at,"
-                " updated_at, review_interval_days, verified_at, audience) VALUES (1, 'Hospital payback model',"
-                " 'Payback for a hospital', 'one_pager', 'Flow', '[\"roi\"]', 'published', 'Payback in months',"
-                " '', '2026-11-01', '2026-11-01', 90, '2026-11-01', 'customer')"))
+        insert_asset(description="Payback for a hospital", product="Flow", tags='["roi"]')
         before = set(inspect(db.engine).get_table_names())
         upgrade(revision="0019")
         tables = set(inspect(db.engine).get_table_names()) - before
@@ -248,12 +255,7 @@ def test_0020_gives_existing_assets_their_pairs_and_goes_back_down(tmp_path):
     app = create_app(app_config(tmp_path, SEARCH_BACKEND="whoosh"))
     with app.app_context():
         upgrade(revision="0019")
-        with db.engine.begin() as connection:
-            connection.execute(text(
-                "INSERT INTO asset (id, title, description, kind, product, tags, status, body, url, created_at,"
-                " updated_at, review_interval_days, verified_at, audience) VALUES (1, 'Hospital payback model',"
-                " '', 'one_pager', '', '[]', 'published', 'Payback in months', '', '2026-11-01', '2026-11-01',"
-                " 90, '2026-11-01', 'customer')"))
+        insert_asset()
         before = set(inspect(db.engine).get_table_names())
         upgrade(revision="0020")
         tables = set(inspect(db.engine).get_table_names()) - before

@@ -16,7 +16,7 @@ from app.database import transaction
 from app.documents.authoring import Field, account_field, fields_of, render_document
 from app.extensions import db
 from app.files import pages, pdf, storage
-from app.library import assets
+from app.library import prospects
 from app.models import Asset, GeneratedDocument
 
 MAX_LENGTH = {"text": 200, "long_text": 5000, "number": 30, "choice": 200, "date": 10}
@@ -129,7 +129,7 @@ def account_of(fields: list[Field], values: dict[str, str], account: str = "") -
 
 def refusal(asset: Asset) -> str | None:
     """Why `asset` cannot be customized into a customer document, or None."""
-    return assets.refusal_for_prospects(asset, "customized into a customer document")
+    return prospects.refusal_for_prospects(asset, "customized into a customer document")
 
 
 def preview(asset: Asset, values: dict[str, str], width: int = 800, max_pages: int = 6) -> list[pages.PageImage]:

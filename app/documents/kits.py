@@ -31,7 +31,7 @@ from app.deals import records
 from app.documents.generate import DocumentError, made_by_job
 from app.extensions import db
 from app.files import pdf, storage
-from app.library import assets
+from app.library import assets, prospects
 from app.models import Asset, GeneratedDocument, Job, KitDraft, KitDraftItem, utcnow
 from app.web import branding
 from app.web.markup import render_markdown
@@ -89,9 +89,9 @@ def problem_with(user, item: KitDraftItem) -> str | None:
     if item.asset is not None:
         if assets.visible_asset(user, item.asset_id) is None:
             return "No longer in the library (archived, expired or unpublished)."
-        return assets.refusal_to_send(item.asset, ACTION)
+        return prospects.refusal_to_send(item.asset, ACTION)
     if item.document is not None and item.document.asset is not None:
-        return assets.refusal_for_prospects(item.document.asset, ACTION)
+        return prospects.refusal_for_prospects(item.document.asset, ACTION)
     return None
 
 
@@ -99,11 +99,11 @@ def add(user, *, asset: Asset | None = None, document: GeneratedDocument | None 
     """Put an asset the user may see, or one of their own customized documents, at the end of their
     draft kit (for the deal `opportunity`, one of the user's open deals, when given); False if it was
     there already."""
-    if asset is not None and (reason := assets.refusal_to_send(asset, ACTION)):
+    if asset is not None and (reason := prospects.refusal_to_send(asset, ACTION)):
         raise DocumentError(reason)
     if document is not None and (document.user_id != user.id or document.asset_id is None):
         raise DocumentError("Only your own customized documents can go in a kit.")
-    if document is not None and (reason := assets.refusal_for_prospects(document.asset, ACTION)):
+    if document is not None and (reason := prospects.refusal_for_prospects(document.asset, ACTION)):
         raise DocumentError(reason)
     draft = draft_of(user, create=True)
     if opportunity is not None and draft.opportunity_id != opportunity.id:
@@ -129,9 +129,9 @@ def add_all(user, chosen: list[Asset]) -> int:
     """Add several assets (a saved collection); the internal and customizable ones are left out.
     Returns how many went in."""
     added = 0
-    assets.fill_templates(chosen)
+    prospects.fill_templates(chosen)
     for asset in chosen:
-        if assets.refusal_to_send(asset, ACTION) is None and add(user, asset=asset):
+        if prospects.refusal_to_send(asset, ACTION) is None and add(user, asset=asset):
             added += 1
     return added
 

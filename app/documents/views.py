@@ -26,7 +26,7 @@ from app.documents.authoring import TemplateError
 from app.documents.generate import DocumentError
 from app.files import storage
 from app.files.pdf import RenderError
-from app.library import assets, collections
+from app.library import assets, collections, prospects
 from app.models import RATERS, Job, Role
 from app.web import params
 from app.web.access import roles_required
@@ -179,7 +179,7 @@ def kit_page(form, query: str, status: int = 200):
             current_user, search.build_request(current_user, text=query), log=False).results]
     draft = kits.draft_of(current_user)
     items = list(draft.items) if draft else []
-    assets.fill_templates([*found, *(i.asset for i in items if i.asset is not None)])
+    prospects.fill_templates([*found, *(i.asset for i in items if i.asset is not None)])
     in_kit = {i.asset_id for i in items} | {("document", i.document_id) for i in items}
     mine = [d for d in generate.documents_of(current_user, 20) if d.asset_id and ("document", d.id) not in in_kit]
     return render_template(

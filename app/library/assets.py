@@ -25,7 +25,6 @@ from app.models import (
     AssetKind,
     AssetStatus,
     AssetVersion,
-    DocumentTemplate,
     Stage,
     Term,
     User,
@@ -111,24 +110,6 @@ def visible_asset(user, asset_id: int | None) -> Asset | None:
     return asset
 
 
-def refusal_for_prospects(asset: Asset, action: str) -> str | None:
-    """Why `asset` may not reach a prospect (`action` says how: "shared with a prospect"), or None."""
-    if asset.is_internal:
-        return f"“{asset.title}” is internal only: it cannot be {action}."
-    return None
-
-
-def refusal_to_send(asset: Asset, action: str) -> str | None:
-    """Why `asset` may not reach a prospect as it is, or None: it is internal, or it is a template with
-    nothing of its own to send (`Asset.goes_out_customized`: the PDF a rep makes from it goes instead)."""
-    if reason := refusal_for_prospects(asset, action):
-        return reason
-    if asset.goes_out_customized:
-        return (f"“{asset.title}” is a template: customize it for the customer first; the PDF you make "
-                f"(My documents) is what can be {action}.")
-    return None
-
-
 def page_options() -> tuple:
     """What an asset's own page shows besides its columns and its card's rows (`fill_cards`)."""
     return (joinedload(Asset.owner), joinedload(Asset.verified_by).load_only(User.name), selectinload(Asset.template))
@@ -188,18 +169,6 @@ def card_options() -> tuple:
     """Loader options for the columns of what a card shows: the verifier's name joined to the assets'
     own query. The card's rows (terms, stages, versions) are filled by `fill_cards`."""
     return (joinedload(Asset.verified_by).load_only(User.name),)
-
-
-def fill_templates(found: Iterable[Asset]) -> None:
-    """Fill whether each asset is customizable (its `template`, or None) with one query, for lists
-    that say which assets go out only customized (`Asset.goes_out_customized`)."""
-    todo = {a.id: a for a in found if "template" not in a.__dict__}
-    if not todo:
-        return
-    templates = {t.asset_id: t for t in db.session.scalars(
-        select(DocumentTemplate).where(DocumentTemplate.asset_id.in_(list(todo))))}
-    for asset_id, asset in todo.items():
-        set_committed_value(asset, "template", templates.get(asset_id))
 
 
 def fill_cards(found: list[Asset]) -> list[Asset]:

@@ -175,7 +175,7 @@ class Asset(db.Model):
     def goes_out_customized(self) -> bool:
         """Customizable with nothing of its own to send (no file, no link): its text tells reps how to
         use the template, so what reaches a prospect is the document made from it."""
-        return not self.url and getattr(self, "template", None) is not None and not self.versions
+        return not self.url and self.template is not None and not self.versions
 
     @property
     def audience_label(self) -> str:

@@ -24,7 +24,7 @@ from app import usage
 from app.database import transaction
 from app.extensions import db
 from app.files import pages, storage
-from app.library import assets
+from app.library import assets, prospects
 from app.models import SHARE_CALLS_TO_ACTION, Asset, AssetStatus, GeneratedDocument, ShareLink, UsageEvent, utcnow
 from app.notifications import service as notifications
 
@@ -43,10 +43,10 @@ def refusal(asset: Asset | None = None, document: GeneratedDocument | None = Non
     """Why this asset or document may not be shared with a prospect (it is, or holds, internal
     content; an asset that is customizable goes out as the document made from it), or None."""
     if asset is not None:
-        return assets.refusal_to_send(asset, ACTION)
+        return prospects.refusal_to_send(asset, ACTION)
     if document is not None:
         for part in document_assets(document):
-            if reason := assets.refusal_for_prospects(part, ACTION):
+            if reason := prospects.refusal_for_prospects(part, ACTION):
                 return reason
     return None
 
