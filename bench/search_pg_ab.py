@@ -83,6 +83,8 @@ def main() -> None:
     parser.add_argument("--size", type=int, default=10000)
     parser.add_argument("--against", default="HEAD~1")
     parser.add_argument("--mix", choices=("hits", "phrases", "long"), default="hits")
+    parser.add_argument("--cold", action="store_true",
+                        help="the working tree's backend forgets the postings it read before each query")
     args = parser.parse_args()
     data_dir = Path(tempfile.mkdtemp(prefix="bridge-bench-ab-"))
     app = create_app({"DATA_DIR": data_dir, "FILES_DIR": data_dir / "files",
@@ -103,6 +105,9 @@ def main() -> None:
             for query in queries:
                 answers = []
                 for name, backend in order:
+                    if args.cold and hasattr(backend, "_mirror"):
+                        backend._mirror.entries.clear()
+                        backend._mirror.held = 0
                     start = time.perf_counter()
                     found = backend.match(query)
                     times[name].append((time.perf_counter() - start) * 1000)

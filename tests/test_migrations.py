@@ -284,6 +284,40 @@ def test_0020_gives_existing_assets_their_pairs_and_goes_back_down(tmp_path):
         db.engine.dispose()
 
 
+def test_0021_says_who_wrote_each_row_and_remembers_removed_ones(tmp_path):
+    """On PostgreSQL, 0021 gives every row the transaction that wrote it (an edit: the editor's), and
+    a removed asset's row leaves its id in search_gone; going back down removes both. SQLite: nothing."""
+    app = create_app(app_config(tmp_path, SEARCH_BACKEND="whoosh"))
+    with app.app_context():
+        upgrade(revision="0020")
+        insert_asset()
+        before = set(inspect(db.engine).get_table_names())
+        upgrade(revision="0021")
+        tables = set(inspect(db.engine).get_table_names()) - before
+        if db.engine.dialect.name == "postgresql":
+            assert tables == {"search_gone"}
+            with db.engine.begin() as connection:
+                connection.execute(text("UPDATE asset SET title = 'Clinic savings' WHERE id = 1"))
+                editor, written = connection.execute(text(
+                    "SELECT pg_current_xact_id()::text::bigint, written FROM search_document WHERE asset_id = 1")).one()
+            assert written == editor
+            with db.engine.begin() as connection:
+                connection.execute(text("DELETE FROM asset WHERE id = 1"))
+                remover = connection.scalar(text("SELECT pg_current_xact_id()::text::bigint"))
+                gone = connection.execute(text("SELECT asset_id, written FROM search_gone")).all()
+            assert [tuple(row) for row in gone] == [(1, remover)]
+        else:
+            assert tables == set()
+        downgrade(revision="0020")
+        assert set(inspect(db.engine).get_table_names()) == before
+        if db.engine.dialect.name == "postgresql":
+            columns = {c["name"] for c in inspect(db.engine).get_columns("search_document")}
+            assert "written" not in columns
+        downgrade(revision="base")
+        db.session.remove()
+        db.engine.dispose()
+
+
 def test_0016_counts_each_asset_in_each_deal_from_the_log(tmp_path):
     """0016 fills deal_asset from the events already logged: first sent, first opened by the buyer, uses."""
     app = create_app(app_config(tmp_path, SEARCH_BACKEND="whoosh"))

@@ -6,9 +6,9 @@ import pytest
 from whoosh import qparser
 
 from app.library.assets import AssetData, save_asset
-from app.search import index
+from app.search import index, postings
 from app.search.backend import TEXT_FIELDS, Group, Not, Phrase, Query, Word, all_of, any_of
-from app.search.whoosh import arrays, codec, postings, schema
+from app.search.whoosh import arrays, codec, schema
 from tests.conftest import post_form
 
 pytestmark = pytest.mark.backends("whoosh")  # the Whoosh backend's own machinery

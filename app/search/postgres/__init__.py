@@ -4,7 +4,8 @@ phrases as tsquery (`tsquery`), facet counts in SQL (`facets`), typo candidates 
 
 # Tables migrations 0013, 0019 and 0020 make on PostgreSQL for this backend, outside the models (their columns are
 # PostgreSQL's own types): comparing the models with the database leaves them out.
-TABLES = frozenset({"search_document", "search_word", "search_note", "search_posting", "search_pair"})
+TABLES = frozenset({"search_document", "search_word", "search_note", "search_posting", "search_pair",
+                    "search_gone"})
 
 
 def not_search_table(obj, name, type_, reflected, compare_to) -> bool:

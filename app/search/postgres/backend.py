@@ -14,6 +14,7 @@ import threading
 from collections.abc import Callable, Iterable, Mapping
 from datetime import date
 
+import numpy as np
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
@@ -21,16 +22,13 @@ from sqlalchemy.orm import Session
 from app.extensions import db
 from app.search.backend import Changes, Document, Match, Progress, Query, Vocabulary, Word, any_of
 from app.search.postgres import bm25, tsquery
-from app.search.postgres.facets import facet_sql, filters_sql
+from app.search.postgres.arrays import Library, Mirror
 
 BATCH = 500  # assets recomputed per statement in a rebuild
 CACHE_ENTRIES = 20_000  # analysed texts and document frequencies kept per process
 NEAR = 20  # trigram neighbours of a misspelt word considered
 KEY_TERMS = 8  # "more like this": of an asset's KEY_TERM_CANDIDATES commonest words, the best by tf·idf
 KEY_TERM_CANDIDATES = 40
-# Parallel workers for a query's scan and aggregate: on the 2-core development machine they cost
-# more than they bought (the long queries' median 230 → 141 ms without them, bench/README.md).
-PARALLEL = False
 # Neighbouring-word pairs (backend.Query.pairs) add to the score of the best rows by everything
 # else only: checking a phrase in every match of common words was most of a long query's time.
 PAIR_DEPTH = 500
@@ -45,26 +43,20 @@ class _Bounded(dict):
         self[key] = value
 
 
-class _Statistics(dict):
-    """Average lengths per weight ("a" … "d") and the number of documents (""), with the document
-    frequency of each term looked up once (`search_posting`)."""
-
-    def __init__(self, documents: int, averages: dict[str, float]):
-        super().__init__(averages, **{"": documents})
-        self.frequencies = _Bounded()
-
-    def frequency(self, term: bm25.Term) -> int:
-        name = (term.key, term.weights)
-        found = self.frequencies.get(name)
-        if found is None:
-            params: dict = {}
-            condition = bm25.key_condition(term.key, params, 0)
-            counted = "DISTINCT asset_id" if term.key.prefix else "*"
-            found = int(db.session.scalar(text(
-                f"SELECT count({counted}) FROM search_posting WHERE {condition} "
-                f"AND ({bm25.weights_condition(term.weights)})"), params))
-            self.frequencies.put(name, found)
-        return found
+def _vector_check(session, library: Library) -> bm25.VectorCheck:
+    """Which of the masked positions' vectors hold a tsquery, as the database has them now."""
+    def check(mask: np.ndarray, query: str) -> np.ndarray:
+        held = np.zeros(library.size, bool)
+        ids = library.ids[mask]
+        if len(ids):
+            found = session.scalars(text("""
+                SELECT asset_id FROM search_document
+                WHERE asset_id = ANY(CAST(:ids AS integer[])) AND vector @@ CAST(:query AS tsquery)"""),
+                {"ids": ids.tolist(), "query": query}).all()
+            at, inside = library.position(np.array(found, np.int64))
+            held[at[inside]] = True
+        return held
+    return check
 
 
 def visible_sql(visible_on: date | None) -> tuple[str, dict]:
@@ -79,7 +71,7 @@ class PostgresBackend:
     def __init__(self):
         self._lock = threading.Lock()
         self._lexemes = _Bounded()  # text → [(lexeme, position)]: the english configuration's analysis
-        self._bm25: dict[object, _Statistics] = {}  # generation → its BM25 statistics
+        self._mirror = Mirror()  # this process's arrays of the search tables (arrays.py)
 
     # answering ---------------------------------------------------------------
     def match(self, query: Query) -> Match:
@@ -88,72 +80,15 @@ class PostgresBackend:
 
     def _match(self, query: Query, lexemes: Mapping[str, list[tuple[str, int]]]) -> Match:
         session = db.session
-        compiled = bm25.Compiler(lexemes).query(query)
-        scored = compiled.scored
-        params = dict(compiled.params)
-        visible, visible_params = visible_sql(query.visible_on)
-        params.update(visible_params)
-        where = [visible]
-        if query.among is not None:  # assets the database chose (freshness): narrows results and facets alone
-            where.append("asset_id = ANY(:among)")
-            params["among"] = sorted(query.among)
-        tf, agg = "", ""
-        source = "search_document d"
-        if scored and compiled.terms:
-            statistics = self._statistics(session)
-            for term in compiled.terms.values():
-                params[term.idf_param] = bm25.idf(statistics[""], statistics.frequency(term))
-            tf = bm25.tf_columns(compiled, statistics)
-            agg = f"agg AS ({bm25.aggregate_sql(compiled, params)}),"
-            source = ("agg JOIN search_document d USING (asset_id)" if compiled.narrow
-                      else "search_document d LEFT JOIN agg USING (asset_id)")
-        filters = filters_sql(query.filters, params)
-        columns = "".join(f", ({sql}) AS {name}" for sql, name in compiled.columns)
-        pair_columns = "".join(f", ({base}) AS pb{n}" for n, (base, _) in enumerate(compiled.pairs))
-        order = ("updated_at DESC, asset_id DESC" if query.newest_first or not scored
-                 else "score DESC, asset_id")
-        limit = "" if query.limit is None else f"LIMIT {int(query.limit)}"
-        passing = " AND ".join(filters.values()) or "TRUE"
-        ranked = (f"SELECT asset_id, score, row_number() OVER (ORDER BY {order}) AS position FROM hit "
-                  f"WHERE {passing} ORDER BY {order} {limit}")
-        if compiled.pairs and order.startswith("score") and query.limit is not None:
-            paired = " + ".join(f"CASE WHEN best.pb{n} > 0 AND v @@ CAST(:{name} AS tsquery) THEN best.pb{n} ELSE 0 END"
-                                for n, (_, name) in enumerate(compiled.pairs))
-            ranked = f"""
-              SELECT asset_id, score, row_number() OVER (ORDER BY score DESC, asset_id) AS position FROM (
-                SELECT best.asset_id, best.score + {compiled.pair_weight} * ({paired}) * best.factor AS score
-                FROM (SELECT * FROM hit WHERE {passing} ORDER BY score DESC, asset_id
-                      LIMIT {max(PAIR_DEPTH, int(query.limit))}) best,
-                     LATERAL (SELECT (ARRAY[vector])[1] AS v  -- decompressed once per row, not once per pair
-                              FROM search_document d WHERE d.asset_id = best.asset_id OFFSET 0) x) paired
-              ORDER BY score DESC, asset_id {limit}"""
-        factor, score = (compiled.factor, compiled.score) if scored else ("1", "0")
-        sql = f"""
-            WITH {agg} hit AS MATERIALIZED (
-              SELECT asset_id, kind, product, terms, stages, updated_at, ({score}) * {factor} AS score,
-                     {factor} AS factor{pair_columns}
-              FROM (SELECT x.*{columns} FROM (
-                      SELECT asset_id, d.kind, d.product, d.terms, d.stages, d.updated_at, d.tags,
-                             d.vector AS v{tf}
-                      FROM {source} WHERE {' AND '.join(where)} OFFSET 0) x OFFSET 0) y
-              WHERE {compiled.match})
-            SELECT 0 AS part, asset_id::text AS facet, '' AS value, score::float8 AS n, position
-            FROM ({ranked}) top
-            UNION ALL SELECT 1, '', '', count(*), 0 FROM hit WHERE {passing}
-            {facet_sql(filters)}"""
-        if not PARALLEL:
-            session.execute(text("SELECT set_config('max_parallel_workers_per_gather', '0', true)"))
-        rows = session.execute(text(sql), params).all()
-        top = sorted((r for r in rows if r.part == 0), key=lambda r: r.position)
-        counts: dict[str, dict[str, int]] = {}
-        total = 0
-        for row in rows:
-            if row.part == 1:
-                total = int(row.n)
-            elif row.part == 2 and row.n:
-                counts.setdefault(row.facet, {})[row.value] = int(row.n)
-        return Match(ids=[int(r.facet) for r in top], scores=[float(r.n) if scored else 0.0 for r in top],
-                     total=total, facets=counts, terms=list(dict.fromkeys(compiled.highlight)), scored=scored)
+        with self._mirror.lock:  # the arrays are patched in place: one search at a time per process
+            library = self._mirror.current(session)
+            pairs = query.pairs if query.pair_weight else ()
+            keys: dict[bm25.Key, None] = {}
+            for node in (query.match, *(query.slots if query.coverage else ()), *pairs):
+                bm25.keys_of(node, lexemes, keys)
+            entries = self._mirror.postings(session, list(keys))
+            evaluator = bm25.Evaluator(library, lexemes, entries, _vector_check(session, library))
+            return bm25.ranked(evaluator, query, pairs, PAIR_DEPTH)
 
     def vocabulary(self) -> Vocabulary:
         return Vocabulary(self._generation(db.session), {}, near=self._near)
@@ -216,16 +151,14 @@ class PostgresBackend:
             {"id": asset_id, "candidates": KEY_TERM_CANDIDATES}).all()
         if not candidates:
             return []
-        statistics = self._statistics(session)
-
-        def frequency(lexeme: str, weights: str) -> int:
-            return statistics.frequency(bm25.Term(bm25.Key(lexeme), weights, "", ""))
-
+        with self._mirror.lock:
+            documents = self._mirror.current(session).count()
+            entries = self._mirror.postings(session, [("lexeme", lexeme) for lexeme, _ in candidates])
         weighed = []
         for lexeme, count in candidates:  # rare in the library's text, as the Whoosh backend judges it
-            df = frequency(lexeme, "cd")
+            df = bm25.frequency(entries["lexeme", lexeme], "cd")
             if df > 1:
-                weighed.append((int(count) * bm25.idf(statistics[""], df - 1), lexeme))
+                weighed.append((int(count) * bm25.idf(documents, df - 1), lexeme))
         weighed.sort(key=lambda pair: (-pair[0], pair[1]))
         if not weighed:
             return []
@@ -294,6 +227,9 @@ class PostgresBackend:
         with Session(db.engine) as session:
             session.execute(text("CREATE TEMP TABLE fresh ON COMMIT DROP AS SELECT * FROM search_document"))
             session.execute(text("SELECT search_refresh(ARRAY(SELECT asset_id FROM fresh))"))
+            # which transaction wrote a row is not what the row says
+            session.execute(text("UPDATE fresh f SET written = d.written FROM search_document d "
+                                 "WHERE d.asset_id = f.asset_id"))
             rows = session.execute(text("""
                 SELECT f.asset_id, d.asset_id IS NOT NULL AND ROW(f.*) IS NOT DISTINCT FROM ROW(d.*)
                 FROM fresh f LEFT JOIN search_document d USING (asset_id)""")).all()
@@ -334,16 +270,3 @@ class PostgresBackend:
             for source, pairs in found.items():
                 self._lexemes.put(source, sorted(pairs, key=lambda pair: pair[1]))
         return {t: self._lexemes.get(t, []) for t in texts}
-
-    def _statistics(self, session) -> _Statistics:
-        """The library's BM25 statistics (documents, average lengths per weight, document
-        frequencies of terms), kept until the next write."""
-        generation = self._generation(session)
-        with self._lock:
-            found = self._bm25.get(generation)
-            if found is None:
-                row = session.execute(text("""SELECT count(*), avg(size_a), avg(size_b), avg(size_c), avg(size_d)
-                                              FROM search_document""")).one()
-                found = _Statistics(int(row[0]), {w: float(v or 0) for w, v in zip("abcd", row[1:], strict=True)})
-                self._bm25 = {generation: found}
-        return found

@@ -21,8 +21,9 @@ from whoosh.matching.wrappers import FilterMatcher
 from whoosh.reading import TermNotFound
 from whoosh.util.numeric import _length_byte_cache
 
+from app.search import postings
 from app.search.backend import TEXT_FIELDS, NeedsRebuild, Unreadable, dimension_facet
-from app.search.whoosh import postings, prepared
+from app.search.whoosh import prepared
 from app.search.whoosh.schema import FACET_FIELDS, NO_EXPIRY, TERM_FIELD
 
 log = logging.getLogger(__name__)

@@ -8,8 +8,8 @@ from datetime import date
 
 import numpy as np
 
+from app.search import postings
 from app.search.backend import TEXT_FIELDS, Group, Node, Not, Phrase, Query, Word
-from app.search.whoosh import postings
 from app.search.whoosh.arrays import Generation
 from app.search.whoosh.schema import ANALYZER, FIELD_B, FIELD_WEIGHTS
 
