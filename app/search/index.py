@@ -33,11 +33,10 @@ BACKENDS = ("whoosh", "postgres")
 
 
 def backend_name(config: Mapping) -> str:
-    """BRIDGE_SEARCH_BACKEND, whoosh by default: the postgres backend answers correctly on every node but
-    does not yet meet the speed targets (page p95 about Whoosh's at 10k, where the target is below
-    Whoosh's own; seconds at 100k: bench/README.md), so a PostgreSQL install opts in to it."""
+    """BRIDGE_SEARCH_BACKEND; by default whoosh on SQLite and postgres on PostgreSQL (nothing on a
+    node's disk, so any number of app servers; as fast as Whoosh there: bench/README.md)."""
     on_postgres = str(config["SQLALCHEMY_DATABASE_URI"]).startswith("postgresql")
-    chosen = config.get("SEARCH_BACKEND") or "whoosh"
+    chosen = config.get("SEARCH_BACKEND") or ("postgres" if on_postgres else "whoosh")
     if chosen not in BACKENDS:
         raise ValueError(f"BRIDGE_SEARCH_BACKEND must be one of {', '.join(BACKENDS)}, not {chosen!r}")
     if chosen == "postgres" and not on_postgres:

@@ -1,7 +1,8 @@
 """Query evaluation on term arrays with NumPy: matching, BM25 scores, phrases and facet counts.
 
-`arrays.py` reads postings out of Whoosh's segments into arrays (and caches them); this module
-turns them into results. Scoring postings one Python call at a time was most of a search's time
+Each backend reads postings into arrays its own way (`whoosh/arrays.py` out of Whoosh's segments,
+`postgres/arrays.py` out of the database); the Whoosh backend's evaluation is built on all of this
+module, the PostgreSQL backend's on its top k (`best`). Scoring postings one Python call at a time was most of a search's time
 on a large library (bench/README.md), so every step here works on whole arrays: a query's result
 is a dense match mask and score vector over the index's document numbers. Nothing here knows
 Whoosh.

@@ -87,7 +87,8 @@ def start_worker(app, *args: str, lease_s: float = 2.0, pace_s: float = 0.0) -> 
            "BRIDGE_FILES_DIR": str(app.config["FILES_DIR"]),
            "BRIDGE_DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"], "BRIDGE_SECRET_KEY": app.config["SECRET_KEY"],
            "BRIDGE_JOBS_LEASE_S": str(lease_s), "BRIDGE_JOBS_POLL_S": "0.2", "BRIDGE_OFFICE_PREVIEWS": "0",
-           "BRIDGE_JOBS_SCHEDULE_S": "0", "PACE_S": str(pace_s)}
+           "BRIDGE_JOBS_SCHEDULE_S": "0", "PACE_S": str(pace_s),
+           "BRIDGE_SEARCH_BACKEND": app.config.get("SEARCH_BACKEND", "")}
     command = ["-m", "tests.jobs.paced_worker"] if pace_s else ["-m", "flask", "jobs", "work"]
     return subprocess.Popen([sys.executable, *command, *args], cwd=ROOT_DIR, env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)

@@ -1,6 +1,7 @@
 """Onboarding a share drive: manifest import reports bad rows, loads good ones, never duplicates."""
 import csv
 
+import pytest
 from sqlalchemy import func, select
 
 from app.extensions import db
@@ -130,6 +131,7 @@ def test_a_column_per_dimension_tags_terms_of_that_dimension(app, make_user, sam
                      "Old style": {"Industry": "Retail", "Company size": "Enterprise"}}
 
 
+@pytest.mark.parametrize("app", [{"SEARCH_BACKEND": "whoosh"}], indirect=True)  # the outbox's batches: Whoosh's
 def test_an_import_updates_the_index_in_batches_and_every_row_is_found_at_the_end(app, client, login_as, make_user,
                                                                                   make_asset, sample_files):
     from app import search

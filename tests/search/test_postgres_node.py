@@ -15,8 +15,8 @@ pytestmark = pytest.mark.backends("postgres")
 
 
 def found(node: PostgresBackend, word: str, session=None) -> list[int]:
-    """What `node` answers for a word, through `session` (the app's by default)."""
-    query = Query(match=Word(word), limit=20)
+    """What `node` answers for a word (a prefix with a trailing *), through `session` (the app's by default)."""
+    query = Query(match=Word(word.rstrip("*"), prefix=word.endswith("*")), limit=20)
     if session is None:
         return node.match(query).ids
     scoped = db.session
@@ -45,6 +45,9 @@ def test_a_node_sees_other_writers_commits_in_any_order_and_their_deletions(app,
     assert found(other, "savings") == [roi.id]
     db.session.rollback()
 
+    # The node has read these words' postings (none yet): they must follow the commits below.
+    assert found(other, "zebra") == found(other, "zeb*") == found(other, "okapi") == []
+    db.session.rollback()
     # A writer that began first commits last: its row's transaction id is older than the other's.
     first, second = Session(db.engine), Session(db.engine)
     try:
@@ -57,7 +60,8 @@ def test_a_node_sees_other_writers_commits_in_any_order_and_their_deletions(app,
     finally:
         first.close()
         second.close()
-    assert found(other, "zebra") == [store.id]
+    assert found(other, "zebra") == found(other, "zeb*") == [store.id]
+    assert found(other, "okapi") == [roi.id]
     db.session.rollback()
 
     with db.engine.begin() as connection:

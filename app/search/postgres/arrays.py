@@ -21,6 +21,7 @@ A node's copy is rebuilt from the database whenever it is lost: nothing here is 
 """
 from __future__ import annotations
 
+import bisect
 import threading
 from collections import OrderedDict
 from collections.abc import Iterable
@@ -331,21 +332,36 @@ class Mirror:
                                    {"ids": ids}).all() if ids else []
         pairs = session.execute(text(f"SELECT pair, asset_id FROM search_pair WHERE {among}"),
                                 {"ids": ids}).all() if ids else []
+        by_key: dict[tuple, dict[int, np.ndarray]] = {}
+        for lexeme, asset_id, a, b, c, d in postings:
+            by_key.setdefault(("lexeme", lexeme), {})[asset_id] = np.array((a, b, c, d), np.float64)
+        for pair, asset_id in pairs:
+            by_key.setdefault(("pair", pair), {})[asset_id] = np.array((1, 0, 0, 0), np.float64)
+        lexemes = sorted(value for kind, value in by_key if kind == "lexeme")
         for key, entry in list(self.entries.items()):
             kind, value = key
-            if kind == "pair":
-                fresh = [(asset_id, (1, 0, 0, 0)) for pair, asset_id in pairs if pair == value]
+            if kind == "prefix":  # the changed assets' lexemes with the prefix, summed per asset
+                fresh: dict[int, np.ndarray] = {}
+                for lexeme in lexemes[bisect.bisect_left(lexemes, value):]:
+                    if not lexeme.startswith(value):
+                        break
+                    for asset_id, counts in by_key["lexeme", lexeme].items():
+                        fresh[asset_id] = fresh.get(asset_id, 0) + counts
             else:
-                summed: dict[int, np.ndarray] = {}
-                for lexeme, asset_id, a, b, c, d in postings:
-                    if lexeme == value or (kind == "prefix" and lexeme.startswith(value)):
-                        summed[asset_id] = summed.get(asset_id, 0) + np.array((a, b, c, d), np.float64)
-                fresh = list(summed.items())
-            keep = ~np.isin(entry.rows, places_array)
-            rows = np.concatenate((entry.rows[keep], library.position(np.array([i for i, _ in fresh], np.int64))[0]))
-            counts = np.concatenate((entry.counts[keep], np.array([c for _, c in fresh], np.float64).reshape(-1, 4)))
+                fresh = by_key.get(key, {})
+            at = np.searchsorted(entry.rows, places_array)
+            held = at < len(entry.rows)
+            held[held] = entry.rows[at[held]] == places_array[held]
+            if not fresh and not held.any():
+                continue  # none of the changed assets holds it, before or now
+            keep = np.ones(len(entry.rows), bool)
+            keep[at[held]] = False
+            rows = np.concatenate((entry.rows[keep], library.position(np.fromiter(fresh, np.int64, len(fresh)))[0]))
+            counts = np.concatenate((entry.counts[keep], np.array(list(fresh.values()), np.float64).reshape(-1, 4)))
             order = np.argsort(rows, kind="stable")
-            self._keep(key, Entry(rows[order], counts[order]))
+            updated = Entry(rows[order], counts[order])
+            self.held += updated.nbytes() - entry.nbytes()
+            self.entries[key] = updated  # in place: its turn to be dropped stays where it was
 
 
 def _entry(library: Library, asset_ids: np.ndarray, counts: np.ndarray) -> Entry:

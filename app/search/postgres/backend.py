@@ -74,6 +74,11 @@ class PostgresBackend:
         self._mirror = Mirror()  # this process's arrays of the search tables (arrays.py)
 
     # answering ---------------------------------------------------------------
+    def forget(self) -> None:
+        """Drop this process's copy of the search tables (a benchmark's new process; read again on
+        the next search)."""
+        self._mirror = Mirror()
+
     def match(self, query: Query) -> Match:
         return self._match(query, self._analysed(db.session, tsquery.texts_of(query.match) | {
             t for node in (*query.slots, *query.pairs) for t in tsquery.texts_of(node)}))
