@@ -2,10 +2,10 @@
 
 Each backend reads postings into arrays its own way (`whoosh/arrays.py` out of Whoosh's segments,
 `postgres/arrays.py` out of the database); the Whoosh backend's evaluation is built on all of this
-module, the PostgreSQL backend's on its top k (`best`). Scoring postings one Python call at a time was most of a search's time
-on a large library (bench/README.md), so every step here works on whole arrays: a query's result
-is a dense match mask and score vector over the index's document numbers. Nothing here knows
-Whoosh.
+module, the PostgreSQL backend's on its top k (`best`). Scoring postings one Python call at a time
+was most of a search's time on a large library (bench/README.md), so every step here works on
+whole arrays: a query's result is a dense match mask and score vector over the index's document
+numbers. Nothing here knows Whoosh.
 """
 from __future__ import annotations
 
@@ -233,6 +233,8 @@ def best(docs: np.ndarray, scores: np.ndarray, k: int) -> tuple[np.ndarray, np.n
     Only the best k are sorted: ordering every match was most of a broad query on a large library.
     `docs` must be in ascending order, as `np.flatnonzero` gives them.
     """
+    if k <= 0:
+        return docs[:0], scores[:0]
     if k < len(scores):
         kth = np.partition(scores, len(scores) - k)[len(scores) - k]  # the k-th highest score
         above = np.flatnonzero(scores > kth)

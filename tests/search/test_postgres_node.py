@@ -89,3 +89,9 @@ def test_a_node_forgets_what_its_own_rolled_back_transaction_wrote(app, make_ass
         session.rollback()
     assert found(node, "yak") == []
     assert node.match(Query(limit=20)).total == 1
+    db.session.delete(roi)
+    db.session.flush()  # removed, not committed
+    assert found(node, "calculator") == []
+    db.session.rollback()
+    assert found(node, "calculator") == [roi.id]
+    assert node.match(Query(limit=20)).total == 1

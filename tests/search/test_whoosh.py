@@ -70,6 +70,12 @@ def test_bm25f_of_one_field_is_whooshs_bm25():
     assert scores[1] < both[1] < scores[1] + postings.bm25f([title], 100)[1][0]
 
 
+def test_the_best_k_are_the_highest_scores_ties_in_document_order_and_none_for_k_0():
+    docs, scores = np.array([2, 4, 5, 9]), np.array([1.0, 3.0, 1.0, 2.0])
+    assert [d.tolist() for d in postings.best(docs, scores, 3)] == [[4, 9, 2], [3.0, 2.0, 1.0]]
+    assert [d.tolist() for d in postings.best(docs, scores, 0)] == [[], []]
+
+
 def test_phrase_positions_decode_the_same_for_a_block_as_for_whoosh():
     """Positions are decoded a block of postings at a time; that must give what Whoosh's own
     per-posting decoding (used by its matchers, e.g. phrases with slop) gives."""

@@ -138,7 +138,8 @@ class Library:
         for facet, value in values:
             self._column(self.values.setdefault(facet, {}), value)[at] = True
         for tag in tags:
-            self._column(self.tags, tag)[at] = True
+            if tag is not None:  # a null in an asset's tags (plain SQL): no tag
+                self._column(self.tags, tag)[at] = True
 
     def _column(self, columns: dict[str, np.ndarray], value: str) -> np.ndarray:
         if value not in columns:
@@ -177,10 +178,14 @@ class Mirror:
                        coalesce((SELECT max(written) FROM search_document) >= :seen, false)
                        OR coalesce((SELECT max(written) FROM search_gone) >= :seen, false)"""),
                 {"seen": self.seen}).one()
-            if self.library is None:
-                self._load(session, mine)
-            elif changed or self.dirty:
-                self._patch(session, mine)
+            try:
+                if self.library is None:
+                    self._load(session, mine)
+                elif changed or self.dirty:
+                    self._patch(session, mine)
+            except BaseException:
+                self.library = None  # half patched: read everything again next time
+                raise
             self.seen = int(horizon)
             return self.library
 
@@ -258,7 +263,7 @@ class Mirror:
                 UNION ALL SELECT 'term', t, string_agg(int4send(asset_id), ''::bytea)
                   FROM search_document, unnest(terms) t GROUP BY t
                 UNION ALL SELECT 'tag', t, string_agg(int4send(asset_id), ''::bytea)
-                  FROM search_document, unnest(tags) t GROUP BY t""")).all():
+                  FROM search_document, unnest(tags) t WHERE t IS NOT NULL GROUP BY t""")).all():
             at, found = library.position(_ids(ids))
             column = np.zeros(library.size, bool)
             column[at[found]] = True  # a row written after the first statement is read again next time
@@ -272,7 +277,10 @@ class Mirror:
         self.library = library
         self.entries.clear()
         self.held = 0
-        self.dirty = set(library.ids[library.written == mine].tolist()) if mine is not None else set()
+        self.dirty = set()
+        if mine is not None:  # what this transaction wrote or removed may yet be rolled back
+            self.dirty = set(library.ids[library.written == mine].tolist()) | set(session.scalars(
+                text("SELECT asset_id FROM search_gone WHERE written = :mine"), {"mine": mine}).all())
 
     def _patch(self, session, mine: int | None) -> None:
         params = {"seen": self.seen, "dirty": sorted(self.dirty)}
@@ -283,13 +291,12 @@ class Mirror:
             FROM search_document
             WHERE written >= :seen OR asset_id = ANY(CAST(:dirty AS integer[]))
             ORDER BY asset_id"""), params).all()
-        gone = set(session.scalars(text("""
-            SELECT asset_id FROM search_gone
-            WHERE written >= :seen OR asset_id = ANY(CAST(:dirty AS integer[]))"""),
-            params).all())
+        removed = session.execute(text("""
+            SELECT asset_id, written FROM search_gone
+            WHERE written >= :seen OR asset_id = ANY(CAST(:dirty AS integer[]))"""), params).all()
         library = self.library
         present = {row.asset_id for row in rows}
-        gone = (gone | self.dirty) - present
+        gone = ({asset_id for asset_id, _ in removed} | self.dirty) - present
         if len(rows) + len(gone) > RELOAD_ABOVE:
             return self._load(session, mine)
         ids = np.array(sorted(present), np.int64)
@@ -316,7 +323,8 @@ class Mirror:
                 library.forget(place)
                 changed.add(place)
         library.averages = None
-        self.dirty = {row.asset_id for row in rows if mine is not None and row.written == mine}
+        self.dirty = {row.asset_id for row in rows if mine is not None and row.written == mine} | {
+            asset_id for asset_id, written in removed if mine is not None and written == mine and asset_id in gone}
         if changed:
             self._repost(session, sorted(changed))
 
