@@ -3,12 +3,14 @@ copy of the search tables then) and a process's memory after many searches, on a
 `bench/search_pg.py` built and left on its server (`bench_search_<size>`).
 
 Usage:
-  .venv/bin/python bench/warm_pg.py first DATABASE_URL --size N [--processes 5]
+  .venv/bin/python bench/warm_pg.py first DATABASE_URL --size N [--processes 5] [--warm]
   .venv/bin/python bench/warm_pg.py worker DATABASE_URL --size N [--searches 1000]
 
 `first` starts --processes new Pythons, one after the other; each creates the app and answers one
 query of the hit mix through the page path, as a new gunicorn worker would: the figures are that
-search's time, the backend's part of it, and the process's resident memory after it. `worker`
+search's time, the backend's part of it, and the process's resident memory after it. With --warm,
+each process first warms up as a gunicorn worker does before it accepts requests
+(`search.warm()`), and the figure is the page path of the first request after it. `worker`
 answers --searches queries of the mix (cycling) in one process and prints its peak resident memory
 and what its copy holds.
 """
@@ -50,12 +52,20 @@ def request(user, item: dict):
     return search.build_request(user, text=item["text"], terms=item.get("segment", ()), stage=item.get("stage", ()))
 
 
-def one(url: str, item: dict) -> None:
+def one(url: str, item: dict, warm: bool) -> None:
     """A new process's first search (printed as JSON)."""
     app = app_for(url)
     with app.app_context():
         user = db.session.get(User, 1)
         backend = index.backend()
+        if warm:
+            warmed = search.warm() or 0.0
+            db.session.rollback()
+            start = time.perf_counter()
+            search.run_search(user, request(user, item), log=False)
+            page = (time.perf_counter() - start) * 1000
+            print(json.dumps({"engine_ms": warmed * 1000, "page_ms": page, "rss_mb": rss_mb()}))
+            return
         start = time.perf_counter()
         backend.match(backend_query(request(user, item)))
         engine = (time.perf_counter() - start) * 1000
@@ -75,18 +85,22 @@ def main() -> None:
     parser.add_argument("--processes", type=int, default=5)
     parser.add_argument("--searches", type=int, default=1000)
     parser.add_argument("--item", default="")
+    parser.add_argument("--warm", action="store_true", help="first: warm up as a gunicorn worker does, then search")
     args = parser.parse_args()
     if args.what == "_one":
-        return one(args.database_url, json.loads(args.item))
+        return one(args.database_url, json.loads(args.item), args.warm)
     mix = mixes(args.size)["hits"]
     if args.what == "first":
         found = []
         for n in range(args.processes):
             out = subprocess.run([sys.executable, __file__, "_one", args.database_url, "--size", str(args.size),
-                                  "--item", json.dumps(mix[n])], capture_output=True, text=True, check=True).stdout
+                                  "--item", json.dumps(mix[n])] + (["--warm"] if args.warm else []),
+                                 capture_output=True, text=True, check=True).stdout
             found.append(json.loads(out.strip().splitlines()[-1]))
-        for key, label in (("engine_ms", "first match (the copy read, then the query)"),
-                           ("page_ms", "first page path (a copy read again)"), ("rss_mb", "resident after")):
+        labels = ((("engine_ms", "the warm-up"), ("page_ms", "first request's page path after it")) if args.warm
+                  else (("engine_ms", "first match (the copy read, then the query)"),
+                        ("page_ms", "first page path (a copy read again)")))
+        for key, label in (*labels, ("rss_mb", "resident after")):
             values = [f[key] for f in found]
             print(f"{args.size:,} assets, {label}: median {statistics.median(values):.1f}, "
                   f"max {max(values):.1f} ({args.processes} new processes)")

@@ -48,7 +48,7 @@ def init_app(app: Flask) -> None:
     """Give the app its backend; the Whoosh index follows commits through the outbox, the
     PostgreSQL backend's rows are written by the database's triggers in the writer's transaction."""
     if backend_name(app.config) == "postgres":
-        app.extensions["search"] = PostgresBackend()
+        app.extensions["search"] = PostgresBackend(app.config["SEARCH_CACHE_MB"])
         app.extensions["search_outbox"] = False
     else:
         app.extensions["search"] = WhooshBackend(app.config["DATA_DIR"] / "search-index",

@@ -29,7 +29,8 @@ def found(node: PostgresBackend, word: str, session=None) -> list[int]:
 
 def retitle(asset_id: int, title: str) -> None:
     with db.engine.begin() as connection:
-        connection.execute(text("UPDATE asset SET title = :title WHERE id = :id"), {"title": title, "id": asset_id})
+        connection.execute(text("UPDATE asset SET title = :title, updated_at = now() - interval '1 day' "
+                                "WHERE id = :id"), {"title": title, "id": asset_id})
 
 
 def test_a_node_sees_other_writers_commits_in_any_order_and_their_deletions(app, make_asset, search_backend):
@@ -43,6 +44,7 @@ def test_a_node_sees_other_writers_commits_in_any_order_and_their_deletions(app,
     retitle(roi.id, "Healthcare savings model")  # another node's commit
     assert found(other, "calculator") == []
     assert found(other, "savings") == [roi.id]
+    assert other.match(Query(newest_first=True, limit=20)).ids == [store.id, roi.id]  # its time, read again
     db.session.rollback()
 
     # The node has read these words' postings (none yet): they must follow the commits below.
@@ -51,7 +53,8 @@ def test_a_node_sees_other_writers_commits_in_any_order_and_their_deletions(app,
     # A writer that began first commits last: its row's transaction id is older than the other's.
     first, second = Session(db.engine), Session(db.engine)
     try:
-        first.execute(text("UPDATE asset SET title = 'Zebra pricing sheet' WHERE id = :id"), {"id": store.id})
+        first.execute(text("UPDATE asset SET title = 'Zebra pricing sheet', updated_at = now() + interval '2 days' "
+                           "WHERE id = :id"), {"id": store.id})
         second.execute(text("UPDATE asset SET title = 'Okapi savings model' WHERE id = :id"), {"id": roi.id})
         second.commit()
         assert found(other, "okapi") == [roi.id]
@@ -62,6 +65,8 @@ def test_a_node_sees_other_writers_commits_in_any_order_and_their_deletions(app,
         second.close()
     assert found(other, "zebra") == found(other, "zeb*") == [store.id]
     assert found(other, "okapi") == [roi.id]
+    assert other.match(Query(newest_first=True, limit=20)).ids == [store.id, roi.id]
+    assert PostgresBackend().match(Query(newest_first=True, limit=20)).ids == [store.id, roi.id]  # read whole
     db.session.rollback()
 
     with db.engine.begin() as connection:

@@ -68,16 +68,17 @@ def visible_sql(visible_on: date | None) -> tuple[str, dict]:
 class PostgresBackend:
     """Search in PostgreSQL; see `app.search.backend.Backend` for what each method promises."""
 
-    def __init__(self):
+    def __init__(self, cache_mb: int = 0):
         self._lock = threading.Lock()
         self._lexemes = _Bounded()  # text → [(lexeme, position)]: the english configuration's analysis
-        self._mirror = Mirror()  # this process's arrays of the search tables (arrays.py)
+        self._cache_mb = cache_mb
+        self._mirror = Mirror(cache_mb)  # this process's arrays of the search tables (arrays.py)
 
     # answering ---------------------------------------------------------------
     def forget(self) -> None:
         """Drop this process's copy of the search tables (a benchmark's new process; read again on
         the next search)."""
-        self._mirror = Mirror()
+        self._mirror = Mirror(self._cache_mb)
 
     def match(self, query: Query) -> Match:
         return self._match(query, self._analysed(db.session, tsquery.texts_of(query.match) | {

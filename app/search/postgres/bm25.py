@@ -120,7 +120,7 @@ class Evaluator:
                 for w in weights:
                     n = "abcd".index(w)
                     scale = B / (float(self.averages[n]) or 1.0)
-                    part = WEIGHTS[w] * entry.counts[:, n] / ((1 - B) + scale * lengths[:, n])
+                    part = WEIGHTS[w] * entry.counts[:, n].astype(np.float64) / ((1 - B) + scale * lengths[:, n])
                     summed = part if summed is None else summed + part
                 tf[entry.rows] = summed
             self.tf[key, weights] = tf
