@@ -71,7 +71,7 @@ def main() -> None:
     env = {"BRIDGE_DATA_DIR": str(data_dir), "BRIDGE_SECRET_KEY": "bench-relevance", "BRIDGE_DATABASE_URL": url}
     queries = relevance.load_judgments(relevance.JUDGMENTS)
     try:
-        relevance.seed(env)
+        relevance.seed({**env, "BRIDGE_SEARCH_BACKEND": "whoosh"})  # Whoosh's index made too (PG's rows: triggers)
         postgres = relevance.bridge_app({**env, "BRIDGE_SEARCH_BACKEND": "postgres"})
         whoosh = relevance.bridge_app({**env, "BRIDGE_SEARCH_BACKEND": "whoosh"})
         documents = relevance.visible_documents(postgres)
