@@ -213,19 +213,45 @@ def insert_asset(description: str = "", product: str = "", tags: str = "[]") -> 
             {"description": description, "product": product, "tags": tags})
 
 
+class SearchStep:
+    """One PostgreSQL search migration stepped over: an app at `below` with asset 1 (`insert_asset`),
+    upgraded to `revision`; `added` is the tables it made, `on_postgres` whether it did anything."""
+
+    def __init__(self, tmp_path, below: str, revision: str, **asset):
+        self.app = create_app(app_config(tmp_path, SEARCH_BACKEND="whoosh"))
+        self.below, self.revision, self.asset = below, revision, asset
+
+    def __enter__(self):
+        self.context = self.app.app_context()
+        self.context.push()
+        upgrade(revision=self.below)
+        insert_asset(**self.asset)
+        self.before = set(inspect(db.engine).get_table_names())
+        upgrade(revision=self.revision)
+        self.added = set(inspect(db.engine).get_table_names()) - self.before
+        self.on_postgres = db.engine.dialect.name == "postgresql"
+        return self
+
+    def down(self) -> None:
+        """Back to `below`, with exactly its tables."""
+        downgrade(revision=self.below)
+        assert set(inspect(db.engine).get_table_names()) == self.before
+
+    def __exit__(self, *exc):
+        downgrade(revision="base")
+        db.session.remove()
+        db.engine.dispose()
+        self.context.pop()
+
+
 def test_0019_gives_existing_assets_their_postings_and_goes_back_down(tmp_path):
     """On PostgreSQL, 0019 writes the postings of every asset already there (occurrences per field)
     and the triggers keep them; going back down leaves 0013's rows, still kept. SQLite: nothing."""
     before_0019 = re.search(r"down_revision = '(\d+)'", next(VERSIONS.glob("0019_*.py")).read_text())[1]
-    app = create_app(app_config(tmp_path, SEARCH_BACKEND="whoosh"))
-    with app.app_context():
-        upgrade(revision=before_0019)
-        insert_asset(description="Payback for a hospital", product="Flow", tags='["roi"]')
-        before = set(inspect(db.engine).get_table_names())
-        upgrade(revision="0019")
-        tables = set(inspect(db.engine).get_table_names()) - before
-        if db.engine.dialect.name == "postgresql":
-            assert tables == {"search_posting"}
+    with SearchStep(tmp_path, before_0019, "0019", description="Payback for a hospital", product="Flow",
+                    tags='["roi"]') as step:
+        if step.on_postgres:
+            assert step.added == {"search_posting"}
             with db.engine.begin() as connection:
                 payback = connection.execute(text(
                     "SELECT a, b, c, d FROM search_posting WHERE lexeme = 'payback' AND asset_id = 1")).one()
@@ -235,32 +261,22 @@ def test_0019_gives_existing_assets_their_postings_and_goes_back_down(tmp_path):
             assert tuple(payback) == (1, 0, 1, 1)  # title, description, body
             assert [tuple(r) for r in renamed] == [("clinic", 1), ("hospit", 0)]
         else:
-            assert tables == set()
-        downgrade(revision=before_0019)
-        assert set(inspect(db.engine).get_table_names()) == before
-        if db.engine.dialect.name == "postgresql":
+            assert step.added == set()
+        step.down()
+        if step.on_postgres:
             with db.engine.begin() as connection:
                 connection.execute(text("UPDATE asset SET title = 'Ward savings' WHERE id = 1"))
                 found = connection.scalar(text("SELECT count(*) FROM search_document "
                                                "WHERE vector @@ to_tsquery('english', 'ward:A')"))
             assert found == 1
-        downgrade(revision="base")
-        db.session.remove()
-        db.engine.dispose()
 
 
 def test_0020_gives_existing_assets_their_pairs_and_goes_back_down(tmp_path):
     """On PostgreSQL, 0020 writes the neighbouring-word pairs of every asset already there and the
     triggers keep them; going back down leaves 0019's postings, still kept. SQLite: nothing."""
-    app = create_app(app_config(tmp_path, SEARCH_BACKEND="whoosh"))
-    with app.app_context():
-        upgrade(revision="0019")
-        insert_asset()
-        before = set(inspect(db.engine).get_table_names())
-        upgrade(revision="0020")
-        tables = set(inspect(db.engine).get_table_names()) - before
-        if db.engine.dialect.name == "postgresql":
-            assert tables == {"search_pair"}
+    with SearchStep(tmp_path, "0019", "0020") as step:
+        if step.on_postgres:
+            assert step.added == {"search_pair"}
             with db.engine.begin() as connection:
                 pairs = connection.scalars(text("SELECT pair FROM search_pair WHERE asset_id = 1 ORDER BY pair")).all()
                 connection.execute(text("UPDATE asset SET title = 'Clinic savings model' WHERE id = 1"))
@@ -271,31 +287,21 @@ def test_0020_gives_existing_assets_their_pairs_and_goes_back_down(tmp_path):
             assert edited == ["clinic save", "model one-pag", "one pager", "one-pag one", "pager payback",
                               "save model"]
         else:
-            assert tables == set()
-        downgrade(revision="0019")
-        assert set(inspect(db.engine).get_table_names()) == before
-        if db.engine.dialect.name == "postgresql":
+            assert step.added == set()
+        step.down()
+        if step.on_postgres:
             with db.engine.begin() as connection:
                 connection.execute(text("UPDATE asset SET title = 'Ward savings' WHERE id = 1"))
                 found = connection.scalar(text("SELECT count(*) FROM search_posting WHERE lexeme = 'ward'"))
             assert found == 1
-        downgrade(revision="base")
-        db.session.remove()
-        db.engine.dispose()
 
 
 def test_0021_says_who_wrote_each_row_and_remembers_removed_ones(tmp_path):
     """On PostgreSQL, 0021 gives every row the transaction that wrote it (an edit: the editor's), and
     a removed asset's row leaves its id in search_gone; going back down removes both. SQLite: nothing."""
-    app = create_app(app_config(tmp_path, SEARCH_BACKEND="whoosh"))
-    with app.app_context():
-        upgrade(revision="0020")
-        insert_asset()
-        before = set(inspect(db.engine).get_table_names())
-        upgrade(revision="0021")
-        tables = set(inspect(db.engine).get_table_names()) - before
-        if db.engine.dialect.name == "postgresql":
-            assert tables == {"search_gone"}
+    with SearchStep(tmp_path, "0020", "0021") as step:
+        if step.on_postgres:
+            assert step.added == {"search_gone"}
             with db.engine.begin() as connection:
                 connection.execute(text("UPDATE asset SET title = 'Clinic savings' WHERE id = 1"))
                 editor, written = connection.execute(text(
@@ -307,15 +313,11 @@ def test_0021_says_who_wrote_each_row_and_remembers_removed_ones(tmp_path):
                 gone = connection.execute(text("SELECT asset_id, written FROM search_gone")).all()
             assert [tuple(row) for row in gone] == [(1, remover)]
         else:
-            assert tables == set()
-        downgrade(revision="0020")
-        assert set(inspect(db.engine).get_table_names()) == before
-        if db.engine.dialect.name == "postgresql":
+            assert step.added == set()
+        step.down()
+        if step.on_postgres:
             columns = {c["name"] for c in inspect(db.engine).get_columns("search_document")}
             assert "written" not in columns
-        downgrade(revision="base")
-        db.session.remove()
-        db.engine.dispose()
 
 
 def test_0016_counts_each_asset_in_each_deal_from_the_log(tmp_path):

@@ -36,7 +36,6 @@ POSTINGS_MB = 128  # postings kept per process when BRIDGE_SEARCH_CACHE_MB is 0 
 EPOCH = date(2000, 1, 1)  # expiry dates are kept as days from it (PostgreSQL's binary dates)
 NO_EXPIRY = np.iinfo(np.int32).max
 WEIGHTS = "abcd"
-FACET_KINDS = {"kind": "kind", "product": "product", "stage": "stage"}  # value columns; terms → "dimension:<id>"
 DIMENSION = "dimension:"
 # One row per asset: id, its lengths under A, B, C and D, published, expiry day, update time (µs), writer.
 ROW = np.dtype([("id", ">i4"), ("a", ">i4"), ("b", ">i4"), ("c", ">i4"), ("d", ">i4"), ("published", ">i4"),
@@ -147,14 +146,16 @@ class Library:
         return columns[value]
 
 
+def term_facet(term: str) -> tuple[str, str]:
+    """A taxonomy term as `search_document.terms` holds it ("<dimension id>:<term id>") as a facet value."""
+    dimension, _, value = term.partition(":")
+    return DIMENSION + dimension, value
+
+
 def facet_values(kind: str, product: str, stages: Iterable[str], terms: Iterable[str]) -> list[tuple[str, str]]:
     """A row's (facet, value) pairs, as the facet counts name them."""
     found = [("kind", kind)] + ([("product", product)] if product else [])
-    found += [("stage", s) for s in stages]
-    for term in terms:
-        dimension, _, value = term.partition(":")
-        found.append((DIMENSION + dimension, value))
-    return found
+    return found + [("stage", s) for s in stages] + [term_facet(t) for t in terms]
 
 
 class Mirror:
@@ -271,11 +272,9 @@ class Mirror:
             column[at[found]] = True  # a row written after the first statement is read again next time
             if kind == "tag":
                 library.tags[value] = column
-            elif kind == "term":
-                dimension, _, term = value.partition(":")
-                library.values.setdefault(DIMENSION + dimension, {})[term] = column
             else:
-                library.values.setdefault(kind, {})[value] = column
+                facet, value = term_facet(value) if kind == "term" else (kind, value)
+                library.values.setdefault(facet, {})[value] = column
         self.library = library
         self.entries.clear()
         self.held = 0
@@ -324,7 +323,6 @@ class Mirror:
             if library.alive[place]:
                 library.forget(place)
                 changed.add(place)
-        library.averages = None
         self.dirty = {row.asset_id for row in rows if mine is not None and row.written == mine} | {
             asset_id for asset_id, written in removed if mine is not None and written == mine and asset_id in gone}
         if changed:

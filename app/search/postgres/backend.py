@@ -85,16 +85,19 @@ class PostgresBackend:
             t for node in (*query.slots, *query.pairs) for t in tsquery.texts_of(node)}))
 
     def _match(self, query: Query, lexemes: Mapping[str, list[tuple[str, int]]]) -> Match:
-        session = db.session
         with self._mirror.lock:  # the arrays are patched in place: one search at a time per process
-            library = self._mirror.current(session)
-            pairs = query.pairs if query.pair_weight else ()
-            keys: dict[bm25.Key, None] = {}
-            for node in (query.match, *(query.slots if query.coverage else ()), *pairs):
-                bm25.keys_of(node, lexemes, keys)
-            entries = self._mirror.postings(session, list(keys))
-            evaluator = bm25.Evaluator(library, lexemes, entries, _vector_check(session, library))
-            return bm25.ranked(evaluator, query, pairs, PAIR_DEPTH)
+            return self._answer(self._mirror.current(db.session), query, lexemes)
+
+    def _answer(self, library: Library, query: Query, lexemes: Mapping[str, list[tuple[str, int]]]) -> Match:
+        """The query evaluated on `library` (the mirror's lock held)."""
+        session = db.session
+        pairs = query.pairs if query.pair_weight else ()
+        keys: dict[bm25.Key, None] = {}
+        for node in (query.match, *(query.slots if query.coverage else ()), *pairs):
+            bm25.keys_of(node, lexemes, keys)
+        entries = self._mirror.postings(session, list(keys))
+        evaluator = bm25.Evaluator(library, lexemes, entries, _vector_check(session, library))
+        return bm25.ranked(evaluator, query, pairs, PAIR_DEPTH)
 
     def vocabulary(self) -> Vocabulary:
         return Vocabulary(self._generation(db.session), {}, near=self._near)
@@ -157,21 +160,21 @@ class PostgresBackend:
             {"id": asset_id, "candidates": KEY_TERM_CANDIDATES}).all()
         if not candidates:
             return []
-        with self._mirror.lock:
-            documents = self._mirror.current(session).count()
+        with self._mirror.lock:  # one look at the database for the weighing and the search
+            library = self._mirror.current(session)
             entries = self._mirror.postings(session, [("lexeme", lexeme) for lexeme, _ in candidates])
-        weighed = []
-        for lexeme, count in candidates:  # rare in the library's text, as the Whoosh backend judges it
-            df = bm25.frequency(entries["lexeme", lexeme], "cd")
-            if df > 1:
-                weighed.append((int(count) * bm25.idf(documents, df - 1), lexeme))
-        weighed.sort(key=lambda pair: (-pair[0], pair[1]))
-        if not weighed:
-            return []
-        best = weighed[0][0]
-        words = [Word(lexeme, weight=round(w / best, 6)) for w, lexeme in weighed[:KEY_TERMS]]
-        found = self._match(Query(match=any_of(words), visible_on=visible_on, limit=limit + 1),
-                            {word.text: [(word.text, 1)] for word in words})
+            documents, weighed = library.count(), []
+            for lexeme, count in candidates:  # rare in the library's text, as the Whoosh backend judges it
+                df = bm25.frequency(entries["lexeme", lexeme], "cd")
+                if df > 1:
+                    weighed.append((int(count) * bm25.idf(documents, df - 1), lexeme))
+            weighed.sort(key=lambda pair: (-pair[0], pair[1]))
+            if not weighed:
+                return []
+            best = weighed[0][0]
+            words = [Word(lexeme, weight=round(w / best, 6)) for w, lexeme in weighed[:KEY_TERMS]]
+            found = self._answer(library, Query(match=any_of(words), visible_on=visible_on, limit=limit + 1),
+                                 {word.text: [(word.text, 1)] for word in words})
         return [i for i in found.ids if i != asset_id][:limit]
 
     # the index's life --------------------------------------------------------
